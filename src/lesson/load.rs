@@ -1,0 +1,185 @@
+//! Loading the set of lessons: built into the binary, or from a folder of lesson files.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+
+use super::parse::{BrokenLesson, file_stem, parse_lesson};
+use super::{Diagnostic, Lesson, track_rank};
+
+/// The lessons shipped in `lessons/`, embedded at build time so an installed binary works
+/// from any directory.
+static BUILT_IN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/lessons");
+
+/// Where lessons come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LessonSource {
+    /// The lessons built into the binary.
+    BuiltIn,
+    /// Every `*.md` file (except `README.md`) directly inside this folder.
+    Directory(PathBuf),
+}
+
+/// Why no lessons could be loaded at all. Problems inside single files are not errors
+/// here: they become [`BrokenLesson`]s with [`Diagnostic`]s.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The folder could not be listed.
+    #[error("cannot read lesson folder {path}: {source}")]
+    Folder {
+        /// The folder.
+        path: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The folder holds no lesson files.
+    #[error("no lesson files (*.md other than README.md) in {0}")]
+    Empty(String),
+}
+
+/// Every lesson of a source, valid ones sorted for the catalogue and broken ones beside.
+#[derive(Debug, Clone)]
+pub struct LessonSet {
+    /// Valid lessons sorted by track, then `order`, then `id`.
+    pub lessons: Vec<Lesson>,
+    /// Files with problems, sorted by path.
+    pub broken: Vec<BrokenLesson>,
+    /// Where the lessons came from.
+    pub source: LessonSource,
+}
+
+impl LessonSet {
+    /// Loads and validates every lesson of `source`.
+    pub fn load(source: &LessonSource) -> Result<Self, LoadError> {
+        let files = match source {
+            LessonSource::BuiltIn => BUILT_IN
+                .files()
+                .filter(|f| is_lesson_file(f.path()))
+                .map(|f| {
+                    let path = format!("lessons/{}", f.path().display());
+                    (path, f.contents_utf8().map(str::to_owned))
+                })
+                .collect::<Vec<_>>(),
+            LessonSource::Directory(dir) => read_folder(dir)?,
+        };
+        if files.is_empty() {
+            let place = match source {
+                LessonSource::BuiltIn => "the built-in lessons".to_owned(),
+                LessonSource::Directory(d) => d.display().to_string(),
+            };
+            return Err(LoadError::Empty(place));
+        }
+        Ok(Self::from_texts(source.clone(), files))
+    }
+
+    /// Builds a set from `(path, text)` pairs; a `None` text is a file that is not UTF-8.
+    pub fn from_texts(source: LessonSource, mut files: Vec<(String, Option<String>)>) -> Self {
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut lessons: Vec<Lesson> = Vec::new();
+        let mut broken = Vec::new();
+        let mut first_use: HashMap<String, String> = HashMap::new();
+        for (path, text) in files {
+            let Some(text) = text else {
+                broken.push(BrokenLesson {
+                    id: file_stem(&path),
+                    title: file_stem(&path),
+                    diagnostics: vec![Diagnostic {
+                        path: path.clone(),
+                        line: 1,
+                        col: 1,
+                        message: "not a UTF-8 text file".to_owned(),
+                    }],
+                    path,
+                });
+                continue;
+            };
+            match parse_lesson(&path, &text) {
+                Ok(parsed) => {
+                    let (line, col) = parsed.id_position;
+                    let here = format!("{path}:{line}:{col}");
+                    if let Some(first) = first_use.get(&parsed.lesson.id) {
+                        broken.push(BrokenLesson {
+                            path: path.clone(),
+                            id: parsed.lesson.id.clone(),
+                            title: parsed.lesson.title.clone(),
+                            diagnostics: vec![Diagnostic {
+                                path,
+                                line,
+                                col,
+                                message: format!(
+                                    "duplicate lesson id `{}`, first used at {first}",
+                                    parsed.lesson.id
+                                ),
+                            }],
+                        });
+                    } else {
+                        first_use.insert(parsed.lesson.id.clone(), here);
+                        lessons.push(parsed.lesson);
+                    }
+                }
+                Err(b) => broken.push(b),
+            }
+        }
+        lessons.sort_by(|a, b| {
+            (track_rank(&a.track), a.order, &a.id).cmp(&(track_rank(&b.track), b.order, &b.id))
+        });
+        Self {
+            lessons,
+            broken,
+            source,
+        }
+    }
+
+    /// The valid lesson with this id.
+    pub fn find(&self, id: &str) -> Option<&Lesson> {
+        self.lessons.iter().find(|l| l.id == id)
+    }
+
+    /// Every problem of every file, by path and position.
+    pub fn diagnostics(&self) -> Vec<&Diagnostic> {
+        let mut all: Vec<&Diagnostic> = self.broken.iter().flat_map(|b| &b.diagnostics).collect();
+        all.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+        all
+    }
+
+    /// How many files were read, valid or not.
+    pub fn file_count(&self) -> usize {
+        self.lessons.len() + self.broken.len()
+    }
+}
+
+fn is_lesson_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "md")
+        && !path
+            .file_name()
+            .is_some_and(|n| n.eq_ignore_ascii_case("README.md"))
+        && path.components().count() == 1
+}
+
+fn read_folder(dir: &Path) -> Result<Vec<(String, Option<String>)>, LoadError> {
+    let folder_error = |source| LoadError::Folder {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(folder_error)? {
+        let entry = entry.map_err(folder_error)?;
+        let name = PathBuf::from(entry.file_name());
+        if !is_lesson_file(&name) || !entry.path().is_file() {
+            continue;
+        }
+        let path = entry.path();
+        let shown = path.display().to_string();
+        match std::fs::read(&path) {
+            Ok(bytes) => files.push((shown, String::from_utf8(bytes).ok())),
+            Err(e) => {
+                return Err(LoadError::Folder {
+                    path: shown,
+                    source: e,
+                });
+            }
+        }
+    }
+    Ok(files)
+}

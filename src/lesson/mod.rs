@@ -1,0 +1,208 @@
+//! Lessons: the file model, the loader (built-in or from a folder) and the validator.
+//!
+//! A lesson file is a TOML front matter between `+++` lines followed by a Markdown body;
+//! `lessons/README.md` documents the format for lesson authors.
+
+mod diag;
+mod load;
+mod parse;
+
+pub use diag::Diagnostic;
+pub use load::{LessonSet, LessonSource, LoadError};
+pub use parse::{BrokenLesson, ParsedLesson, parse_lesson};
+
+/// A valid lesson, ready to show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lesson {
+    /// Unique name, used by `--lesson` and in the progress file.
+    pub id: String,
+    /// Shown in the catalogue and the reader's title.
+    pub title: String,
+    /// The group the lesson is listed under.
+    pub track: String,
+    /// Position within the track.
+    pub order: u32,
+    /// One line for the catalogue.
+    pub summary: String,
+    /// What the learner can do afterwards.
+    pub objectives: Vec<String>,
+    /// Names from the experiment registry.
+    pub experiments: Vec<String>,
+    /// Shown one at a time on request.
+    pub hints: Vec<String>,
+    /// Speaker notes for instructors.
+    pub notes: Option<String>,
+    /// Questions for the learner.
+    pub checks: Vec<Check>,
+    /// The Markdown text after the front matter.
+    pub body: String,
+    /// Where the lesson came from, as shown in messages.
+    pub path: String,
+}
+
+/// A question in a lesson.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// Unique within the lesson; answers are stored under it.
+    pub id: String,
+    /// The question as shown.
+    pub question: String,
+    /// What kind of answer it takes, and the right one.
+    pub kind: CheckKind,
+    /// Shown after the learner answers, right or wrong.
+    pub explanation: String,
+}
+
+/// The kinds of check and their correct answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckKind {
+    /// Pick one of `choices`; `answer` is the index of the right one.
+    Choice {
+        /// The options, in the order shown.
+        choices: Vec<String>,
+        /// Index into `choices` of the correct option.
+        answer: usize,
+    },
+    /// Type a number; right when within `tolerance` of `answer`.
+    Numeric {
+        /// The expected value.
+        answer: f64,
+        /// Largest absolute difference that still counts as right.
+        tolerance: f64,
+        /// Label shown next to the input, e.g. `x` or `s`.
+        unit: Option<String>,
+    },
+}
+
+/// What a learner answered to a check.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    /// The text of the chosen option (text, not index, so reordering choices keeps answers).
+    Choice(String),
+    /// The number typed.
+    Number(f64),
+}
+
+impl Check {
+    /// Whether `answer` is right for this check. An answer of the wrong kind is wrong.
+    pub fn is_correct(&self, answer: &Answer) -> bool {
+        match (&self.kind, answer) {
+            (
+                CheckKind::Choice {
+                    choices,
+                    answer: right,
+                },
+                Answer::Choice(given),
+            ) => choices.get(*right).is_some_and(|c| c == given),
+            (
+                CheckKind::Numeric {
+                    answer: right,
+                    tolerance,
+                    ..
+                },
+                Answer::Number(given),
+            ) => given.is_finite() && (given - right).abs() <= *tolerance + tolerance_slack(*right),
+            _ => false,
+        }
+    }
+
+    /// The correct answer, formatted for the learner.
+    pub fn correct_answer_text(&self) -> String {
+        match &self.kind {
+            CheckKind::Choice { choices, answer } => {
+                choices.get(*answer).cloned().unwrap_or_default()
+            }
+            CheckKind::Numeric {
+                answer,
+                tolerance,
+                unit,
+            } => {
+                let unit = unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+                if *tolerance > 0.0 {
+                    format!("{answer}{unit} (± {tolerance})")
+                } else {
+                    format!("{answer}{unit}")
+                }
+            }
+        }
+    }
+}
+
+/// Floating-point slack so that an answer exactly at the tolerance's edge (e.g. 2.24 for
+/// 2.29 ± 0.05) is not rejected by rounding.
+fn tolerance_slack(answer: f64) -> f64 {
+    1e-9 * answer.abs().max(1.0)
+}
+
+/// The order tracks are listed in; other tracks follow alphabetically.
+pub const TRACK_ORDER: &[&str] = &[
+    "Getting started",
+    "Foundations",
+    "Shared memory",
+    "Distributed memory",
+    "Scaling",
+    "Clusters",
+];
+
+/// Sort key of a track: known tracks first in [`TRACK_ORDER`], then the rest by name.
+pub fn track_rank(track: &str) -> (usize, String) {
+    let pos = TRACK_ORDER
+        .iter()
+        .position(|t| *t == track)
+        .unwrap_or(TRACK_ORDER.len());
+    (pos, track.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numeric(answer: f64, tolerance: f64) -> Check {
+        Check {
+            id: "n".into(),
+            question: "?".into(),
+            kind: CheckKind::Numeric {
+                answer,
+                tolerance,
+                unit: None,
+            },
+            explanation: String::new(),
+        }
+    }
+
+    #[test]
+    fn numeric_tolerance_is_inclusive() {
+        let c = numeric(2.29, 0.05);
+        assert!(c.is_correct(&Answer::Number(2.29)));
+        assert!(c.is_correct(&Answer::Number(2.24)));
+        assert!(c.is_correct(&Answer::Number(2.34)));
+        assert!(!c.is_correct(&Answer::Number(2.35)));
+        assert!(!c.is_correct(&Answer::Number(f64::NAN)));
+        assert!(!c.is_correct(&Answer::Choice("2.29".into())));
+    }
+
+    #[test]
+    fn choice_matches_text_of_the_right_option() {
+        let c = Check {
+            id: "c".into(),
+            question: "?".into(),
+            kind: CheckKind::Choice {
+                choices: vec!["a".into(), "b".into()],
+                answer: 1,
+            },
+            explanation: String::new(),
+        };
+        assert!(c.is_correct(&Answer::Choice("b".into())));
+        assert!(!c.is_correct(&Answer::Choice("a".into())));
+        assert!(!c.is_correct(&Answer::Number(1.0)));
+        assert_eq!(c.correct_answer_text(), "b");
+    }
+
+    #[test]
+    fn tracks_sort_known_first_then_by_name() {
+        let mut t = vec!["Zeta", "Scaling", "Alpha", "Getting started"];
+        t.sort_by_key(|t| track_rank(t));
+        assert_eq!(t, ["Getting started", "Scaling", "Alpha", "Zeta"]);
+    }
+}

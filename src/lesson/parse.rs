@@ -1,0 +1,458 @@
+//! Parsing and validating one lesson file.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::diag::{Diagnostic, LineIndex};
+use super::{Check, CheckKind, Lesson};
+use crate::experiment;
+
+/// The front matter as written, with the places of the values that later checks point at.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFront {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    track: Spanned<String>,
+    order: u32,
+    summary: Spanned<String>,
+    objectives: Spanned<Vec<String>>,
+    #[serde(default)]
+    experiments: Vec<Spanned<String>>,
+    #[serde(default)]
+    hints: Vec<String>,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(default)]
+    checks: Vec<Spanned<RawCheck>>,
+}
+
+/// A check as written. Which keys are allowed depends on `kind`, so every key is optional
+/// here and the rules per kind are applied afterwards, with positions.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    id: Spanned<String>,
+    kind: Spanned<String>,
+    question: Spanned<String>,
+    explanation: Spanned<String>,
+    #[serde(default)]
+    choices: Option<Spanned<Vec<Spanned<String>>>>,
+    answer: Spanned<toml::Value>,
+    #[serde(default)]
+    tolerance: Option<Spanned<f64>>,
+    #[serde(default)]
+    unit: Option<Spanned<String>>,
+}
+
+/// A lesson file that parsed and passed every check.
+#[derive(Debug, Clone)]
+pub struct ParsedLesson {
+    /// The lesson.
+    pub lesson: Lesson,
+    /// Line and column of the `id` value, for duplicate-id messages.
+    pub id_position: (usize, usize),
+}
+
+/// A lesson file with problems: what can be shown of it, and every problem found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokenLesson {
+    /// Where it came from.
+    pub path: String,
+    /// The `id` if one could be read, else the file name without `.md`.
+    pub id: String,
+    /// The `title` if one could be read, else the file name.
+    pub title: String,
+    /// Every problem found, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+const DELIMITER: &str = "+++";
+
+/// Parses and validates the text of one lesson file. `path` is only used in messages.
+pub fn parse_lesson(path: &str, text: &str) -> Result<ParsedLesson, BrokenLesson> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let index = LineIndex::new(text);
+    let mut problems = Problems {
+        path,
+        index: &index,
+        list: Vec::new(),
+    };
+
+    let Some((front, front_start, body)) = split_front_matter(text, &mut problems) else {
+        return Err(broken(path, problems.list, None));
+    };
+
+    let raw: RawFront = match toml::from_str(front) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let span = e
+                .span()
+                .map_or(0..0, |s| s.start + front_start..s.end + front_start);
+            let message = explain_toml_error(e.message().trim_end(), text, span.start);
+            problems.at(span, message);
+            return Err(broken(path, problems.list, Some(front)));
+        }
+    };
+
+    let shift = |r: Range<usize>| r.start + front_start..r.end + front_start;
+    let lesson = validate(path, raw, body, &shift, &mut problems);
+    match lesson {
+        Some((lesson, id_span)) if problems.list.is_empty() => Ok(ParsedLesson {
+            lesson,
+            id_position: index.position(id_span.start),
+        }),
+        _ => Err(broken(path, problems.list, Some(front))),
+    }
+}
+
+/// Finds the front matter. Returns its text, the byte offset where it starts in the file,
+/// and the body after it.
+fn split_front_matter<'t>(
+    text: &'t str,
+    problems: &mut Problems<'_>,
+) -> Option<(&'t str, usize, &'t str)> {
+    let first_line_end = text.find('\n').unwrap_or(text.len());
+    if text[..first_line_end].trim_end() != DELIMITER {
+        problems.at(
+            0..0,
+            format!("missing front matter: a lesson file starts with a `{DELIMITER}` line"),
+        );
+        return None;
+    }
+    let front_start = (first_line_end + 1).min(text.len());
+    let mut offset = front_start;
+    for line in text[front_start..].split_inclusive('\n') {
+        if line.trim_end() == DELIMITER {
+            let front = &text[front_start..offset];
+            let body = &text[offset + line.len()..];
+            return Some((front, front_start, body));
+        }
+        offset += line.len();
+    }
+    problems.at(
+        0..0,
+        format!(
+            "front matter is not closed: no `{DELIMITER}` line after the one opening it \
+             (is the file cut short?)"
+        ),
+    );
+    None
+}
+
+struct Problems<'a> {
+    path: &'a str,
+    index: &'a LineIndex<'a>,
+    list: Vec<Diagnostic>,
+}
+
+impl Problems<'_> {
+    fn at(&mut self, span: Range<usize>, message: String) {
+        let (line, col) = self.index.position(span.start);
+        self.list.push(Diagnostic {
+            path: self.path.to_owned(),
+            line,
+            col,
+            message,
+        });
+    }
+}
+
+fn validate(
+    path: &str,
+    raw: RawFront,
+    body: &str,
+    shift: &dyn Fn(Range<usize>) -> Range<usize>,
+    p: &mut Problems<'_>,
+) -> Option<(Lesson, Range<usize>)> {
+    let id = &raw.id;
+    if !is_valid_id(id.get_ref()) {
+        p.at(
+            shift(id.span()),
+            format!(
+                "invalid id `{}`: use lower-case letters, digits and `-`, starting with a letter",
+                id.get_ref()
+            ),
+        );
+    }
+    for (name, value) in [
+        ("title", &raw.title),
+        ("track", &raw.track),
+        ("summary", &raw.summary),
+    ] {
+        if value.get_ref().trim().is_empty() {
+            p.at(shift(value.span()), format!("`{name}` must not be empty"));
+        }
+    }
+    if raw.summary.get_ref().contains('\n') {
+        p.at(
+            shift(raw.summary.span()),
+            "`summary` must be a single line".to_owned(),
+        );
+    }
+    if raw.objectives.get_ref().is_empty() {
+        p.at(
+            shift(raw.objectives.span()),
+            "`objectives` needs at least one objective".to_owned(),
+        );
+    }
+    for e in &raw.experiments {
+        if experiment::find(e.get_ref()).is_none() {
+            p.at(
+                shift(e.span()),
+                format!(
+                    "unknown experiment `{}` (known: {})",
+                    e.get_ref(),
+                    experiment::known_names()
+                ),
+            );
+        }
+    }
+
+    let mut seen = HashSet::new();
+    let mut checks = Vec::with_capacity(raw.checks.len());
+    for check in raw.checks {
+        let span = check.span();
+        let check = check.into_inner();
+        if !seen.insert(check.id.get_ref().clone()) {
+            p.at(
+                shift(check.id.span()),
+                format!("duplicate check id `{}` in this lesson", check.id.get_ref()),
+            );
+        }
+        if let Some(c) = validate_check(check, span, shift, p) {
+            checks.push(c);
+        }
+    }
+
+    let id_span = raw.id.span();
+    let lesson = Lesson {
+        id: raw.id.into_inner(),
+        title: raw.title.into_inner(),
+        track: raw.track.into_inner(),
+        order: raw.order,
+        summary: raw.summary.into_inner(),
+        objectives: raw.objectives.into_inner(),
+        experiments: raw
+            .experiments
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect(),
+        hints: raw.hints,
+        notes: raw.notes.filter(|n| !n.trim().is_empty()),
+        checks,
+        body: body.to_owned(),
+        path: path.to_owned(),
+    };
+    Some((lesson, shift(id_span)))
+}
+
+fn validate_check(
+    raw: RawCheck,
+    table: Range<usize>,
+    shift: &dyn Fn(Range<usize>) -> Range<usize>,
+    p: &mut Problems<'_>,
+) -> Option<Check> {
+    let before = p.list.len();
+    for (name, value) in [
+        ("id", &raw.id),
+        ("question", &raw.question),
+        ("explanation", &raw.explanation),
+    ] {
+        if value.get_ref().trim().is_empty() {
+            p.at(
+                shift(value.span()),
+                format!("check `{name}` must not be empty"),
+            );
+        }
+    }
+    let kind = match raw.kind.get_ref().as_str() {
+        "choice" => {
+            let (Some(choices), answer) = (&raw.choices, &raw.answer) else {
+                p.at(
+                    shift(table),
+                    "a `choice` check needs `choices`, an array of the options".to_owned(),
+                );
+                return None;
+            };
+            if let Some(t) = &raw.tolerance {
+                p.at(
+                    shift(t.span()),
+                    "`tolerance` is only for `numeric` checks".to_owned(),
+                );
+            }
+            if let Some(u) = &raw.unit {
+                p.at(
+                    shift(u.span()),
+                    "`unit` is only for `numeric` checks".to_owned(),
+                );
+            }
+            let options: Vec<String> = choices
+                .get_ref()
+                .iter()
+                .map(|c| c.get_ref().clone())
+                .collect();
+            if options.len() < 2 {
+                p.at(
+                    shift(choices.span()),
+                    "a `choice` check needs at least two choices".to_owned(),
+                );
+            }
+            for (i, c) in choices.get_ref().iter().enumerate() {
+                if options[..i].contains(c.get_ref()) {
+                    p.at(
+                        shift(c.span()),
+                        format!("choice `{}` is listed twice", c.get_ref()),
+                    );
+                }
+            }
+            let toml::Value::String(given) = answer.get_ref() else {
+                p.at(
+                    shift(answer.span()),
+                    format!(
+                        "the answer of a `choice` check is the text of the right choice, not {}",
+                        answer.get_ref().type_str()
+                    ),
+                );
+                return None;
+            };
+            let Some(index) = options.iter().position(|c| c == given) else {
+                p.at(
+                    shift(answer.span()),
+                    format!("answer `{given}` is not among the choices"),
+                );
+                return None;
+            };
+            CheckKind::Choice {
+                choices: options,
+                answer: index,
+            }
+        }
+        "numeric" => {
+            if let Some(c) = &raw.choices {
+                p.at(
+                    shift(c.span()),
+                    "`choices` is only for `choice` checks".to_owned(),
+                );
+            }
+            let answer = match raw.answer.get_ref() {
+                toml::Value::Float(f) if f.is_finite() => *f,
+                // Lesson answers are small integers; the conversion to f64 is exact for them.
+                toml::Value::Integer(i) => *i as f64,
+                other => {
+                    p.at(
+                        shift(raw.answer.span()),
+                        format!(
+                            "the answer of a `numeric` check must be a finite number, not {}",
+                            other.type_str()
+                        ),
+                    );
+                    return None;
+                }
+            };
+            let tolerance = match &raw.tolerance {
+                None => {
+                    p.at(
+                        shift(table),
+                        "a `numeric` check needs a `tolerance` (0 for an exact answer)".to_owned(),
+                    );
+                    return None;
+                }
+                Some(t) if !(t.get_ref().is_finite() && *t.get_ref() >= 0.0) => {
+                    p.at(
+                        shift(t.span()),
+                        format!("`tolerance` must be a number ≥ 0, not {}", t.get_ref()),
+                    );
+                    return None;
+                }
+                Some(t) => *t.get_ref(),
+            };
+            CheckKind::Numeric {
+                answer,
+                tolerance,
+                unit: raw.unit.map(Spanned::into_inner),
+            }
+        }
+        other => {
+            p.at(
+                shift(raw.kind.span()),
+                format!("unknown check kind `{other}` (known: choice, numeric)"),
+            );
+            return None;
+        }
+    };
+    (p.list.len() == before).then(|| Check {
+        id: raw.id.into_inner(),
+        question: raw.question.into_inner(),
+        kind,
+        explanation: raw.explanation.into_inner(),
+    })
+}
+
+fn is_valid_id(id: &str) -> bool {
+    id.starts_with(|c: char| c.is_ascii_lowercase())
+        && !id.ends_with('-')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Rewords the TOML library's message for lesson authors: "key" rather than "field", plain
+/// names for types, and the key a type error belongs to.
+fn explain_toml_error(message: &str, text: &str, offset: usize) -> String {
+    let mut m = message
+        .replace("missing field", "missing key")
+        .replace("unknown field", "unknown key")
+        .replace("expected u32", "expected a whole number ≥ 0")
+        .replace("expected a sequence", "expected an array")
+        .replace("expected a string", "expected a string in quotes");
+    if m.starts_with("invalid type") || m.starts_with("invalid value") {
+        let line_start = text[..offset.min(text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line = &text[line_start..];
+        if let Some((key, _)) = line.split_once('=') {
+            let key = key.trim();
+            if !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                m.push_str(&format!(" (key `{key}`)"));
+            }
+        }
+    }
+    m
+}
+
+/// What can be shown of a broken file: its id and title if a lenient read finds them.
+fn broken(path: &str, diagnostics: Vec<Diagnostic>, front: Option<&str>) -> BrokenLesson {
+    let stem = file_stem(path);
+    let table = front.and_then(|f| f.parse::<toml::Table>().ok());
+    let field = |key: &str| {
+        table
+            .as_ref()
+            .and_then(|t| t.get(key))
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_owned)
+    };
+    BrokenLesson {
+        path: path.to_owned(),
+        id: field("id").unwrap_or_else(|| stem.clone()),
+        title: field("title").unwrap_or(stem),
+        diagnostics,
+    }
+}
+
+/// The file name of `path` without `.md`: what a broken file is called when it has no title.
+pub(super) fn file_stem(path: &str) -> String {
+    path.rsplit('/')
+        .next()
+        .unwrap_or(path)
+        .trim_end_matches(".md")
+        .to_owned()
+}

@@ -1,0 +1,179 @@
+//! The terminal interface: setup and guaranteed restore, the event loop, state and views.
+//!
+//! One thread owns the terminal and the [`App`]. Key presses, resizes and stop signals
+//! arrive as [`Event`]s on one channel; the screen is redrawn only when an update says
+//! something changed, so an idle tutor sleeps in `recv` and costs no CPU.
+
+pub mod app;
+pub mod markdown;
+pub mod theme;
+pub mod view;
+
+use std::io::IsTerminal;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::process::ExitCode;
+use std::sync::mpsc;
+
+use anyhow::Context;
+use ratatui::crossterm::event as ct;
+
+pub use app::{App, Effect, Event, StopSignal};
+
+use crate::cluster::SystemInfo;
+use crate::lesson::{LessonSet, LessonSource};
+use crate::progress::ProgressStore;
+use theme::Theme;
+
+/// Opens the tutor on the lessons of `source`, at lesson `open` if given.
+pub fn run(source: LessonSource, open: Option<String>) -> anyhow::Result<ExitCode> {
+    let lessons = LessonSet::load(&source)?;
+    if let Some(id) = &open
+        && lessons.find(id).is_none()
+    {
+        let known: Vec<&str> = lessons.lessons.iter().map(|l| l.id.as_str()).collect();
+        eprintln!(
+            "hpc-tutor: --lesson: no lesson with id `{id}` (known: {})",
+            known.join(", ")
+        );
+        return Ok(ExitCode::from(2));
+    }
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the tutor needs an interactive terminal; for scripts use `hpc-tutor lessons list` or `hpc-tutor --help`"
+        );
+    }
+
+    let store = ProgressStore::default_location();
+    let (progress, warning) = match &store {
+        Some(s) => {
+            let loaded = s.load();
+            (loaded.progress, loaded.warning)
+        }
+        None => (
+            Default::default(),
+            Some("no home or state directory: progress will not be saved".to_owned()),
+        ),
+    };
+
+    let (tx, rx) = mpsc::channel::<Event>();
+    spawn_signal_thread(tx.clone())?;
+
+    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    // From here on the terminal is restored on every path: `Restore` on return (also for
+    // `?` errors), ratatui's panic hook on panics, and signals arrive as events.
+    let _restore = Restore;
+    spawn_input_thread(tx);
+
+    let size = terminal.size().context("cannot read the terminal size")?;
+    let mut app = App::new(
+        lessons,
+        progress,
+        SystemInfo::detect(),
+        Theme::from_env(),
+        (size.width, size.height),
+        open.as_deref(),
+    );
+    if let Some(w) = warning {
+        app.set_status(w, true);
+    }
+
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        event_loop(&mut terminal, &mut app, &rx, store.as_ref())
+    }));
+    match outcome {
+        Ok(result) => {
+            app.sync_progress();
+            save(&mut app, store.as_ref());
+            let code = result?;
+            Ok(ExitCode::from(code))
+        }
+        Err(panic) => {
+            // The panic hook has restored the terminal and printed the message; keep what the
+            // learner did before passing the panic on.
+            app.sync_progress();
+            save(&mut app, store.as_ref());
+            std::panic::resume_unwind(panic)
+        }
+    }
+}
+
+/// Restores the terminal when dropped.
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    rx: &mpsc::Receiver<Event>,
+    store: Option<&ProgressStore>,
+) -> anyhow::Result<u8> {
+    terminal.draw(|f| view::draw(app, f))?;
+    while let Ok(event) = rx.recv() {
+        match app.update(event) {
+            Effect::None => continue,
+            Effect::Redraw => {}
+            Effect::Save => save(app, store),
+            Effect::Quit(code) => return Ok(code),
+        }
+        terminal.draw(|f| view::draw(app, f))?;
+    }
+    // Every sender is gone: input can no longer arrive.
+    anyhow::bail!("lost the terminal's input")
+}
+
+fn save(app: &mut App, store: Option<&ProgressStore>) {
+    if let Some(store) = store
+        && let Err(e) = store.save(&app.progress)
+    {
+        app.set_status(format!("could not save progress: {e}"), true);
+    }
+}
+
+fn spawn_input_thread(tx: mpsc::Sender<Event>) {
+    std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || {
+            loop {
+                let event = match ct::read() {
+                    Ok(ct::Event::Key(k)) => Event::Key(k),
+                    Ok(ct::Event::Resize(w, h)) => Event::Resize(w, h),
+                    Ok(_) => continue,
+                    // The terminal is gone (e.g. the ssh session closed): stop like SIGHUP.
+                    Err(_) => Event::Signal(StopSignal::Hangup),
+                };
+                let stop = matches!(event, Event::Signal(_));
+                if tx.send(event).is_err() || stop {
+                    break;
+                }
+            }
+        })
+        .map(drop)
+        .unwrap_or_else(|e| eprintln!("hpc-tutor: cannot start the input thread: {e}"));
+}
+
+fn spawn_signal_thread(tx: mpsc::Sender<Event>) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .context("cannot install signal handlers")?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for sig in signals.forever() {
+                let s = match sig {
+                    SIGINT => StopSignal::Interrupt,
+                    SIGHUP => StopSignal::Hangup,
+                    _ => StopSignal::Terminate,
+                };
+                if tx.send(Event::Signal(s)).is_err() {
+                    break;
+                }
+            }
+        })
+        .context("cannot start the signal thread")?;
+    Ok(())
+}

@@ -1,0 +1,256 @@
+//! Windows over the screen: help, checks, hints, notes, and a broken file's problems.
+
+use ratatui::Frame;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::layout;
+use crate::lesson::CheckKind;
+use crate::tui::app::{App, CheckDialog, Focus, Overlay, Screen};
+use crate::tui::theme::Theme;
+
+pub(super) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame) {
+    let area = frame.area();
+    let t = &app.theme;
+    match overlay {
+        Overlay::Help => {
+            let (title, keys) = help_keys(app);
+            let mut lines = Vec::with_capacity(keys.len() + 2);
+            for (k, what) in &keys {
+                lines.push(Line::from(vec![
+                    Span::styled(format!(" {k:<16}"), t.key()),
+                    Span::raw(*what),
+                ]));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(" Esc or ? closes this help", t.dim()));
+            window(
+                frame,
+                t,
+                64,
+                area.height,
+                &format!(" Keys: {title} "),
+                lines,
+            );
+        }
+        Overlay::Check(d) => draw_check(app, d, frame),
+        Overlay::Hint(i) => {
+            let Some(lesson) = app.current_lesson() else {
+                return;
+            };
+            let hint = lesson.hints.get(*i).cloned().unwrap_or_default();
+            let lines = vec![
+                Line::raw(hint),
+                Line::raw(""),
+                Line::styled(
+                    if lesson.hints.len() > 1 {
+                        "h next hint · Esc close"
+                    } else {
+                        "Esc close"
+                    },
+                    t.dim(),
+                ),
+            ];
+            let title = format!(" Hint {} of {} ", i + 1, lesson.hints.len());
+            window(frame, t, 64, area.height.saturating_sub(4), &title, lines);
+        }
+        Overlay::Notes => {
+            let Some(lesson) = app.current_lesson() else {
+                return;
+            };
+            let mut lines: Vec<Line> = lesson
+                .notes
+                .as_deref()
+                .unwrap_or_default()
+                .trim()
+                .lines()
+                .map(|l| Line::raw(l.to_owned()))
+                .collect();
+            lines.push(Line::raw(""));
+            lines.push(Line::styled("Esc close", t.dim()));
+            window(
+                frame,
+                t,
+                76,
+                area.height.saturating_sub(4),
+                " Instructor notes ",
+                lines,
+            );
+        }
+        Overlay::Problems(i) => {
+            let Some(b) = app.lessons.broken.get(*i) else {
+                return;
+            };
+            let mut lines = vec![
+                Line::raw(format!("{} cannot be opened:", b.path)),
+                Line::raw(""),
+            ];
+            lines.extend(
+                b.diagnostics
+                    .iter()
+                    .map(|d| Line::styled(d.to_string(), t.bad())),
+            );
+            lines.push(Line::raw(""));
+            lines.push(Line::styled("Esc close", t.dim()));
+            window(
+                frame,
+                t,
+                76,
+                area.height.saturating_sub(4),
+                " Problems in this lesson file ",
+                lines,
+            );
+        }
+    }
+}
+
+/// Draws a bordered window of `width` columns, as tall as its wrapped content (at most
+/// `max_height` rows), centred on the screen.
+fn window(
+    frame: &mut Frame,
+    t: &Theme,
+    width: u16,
+    max_height: u16,
+    title: &str,
+    lines: Vec<Line>,
+) {
+    let area = frame.area();
+    let width = width.min(area.width);
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    // Word wrapping can need a row more than the character count suggests; one spare row
+    // per long line keeps the last line visible.
+    let rows: usize = lines
+        .iter()
+        .map(|l| {
+            let w = l.width();
+            if w <= inner { 1 } else { w.div_ceil(inner) + 1 }
+        })
+        .sum();
+    let height = u16::try_from(rows + 2).unwrap_or(u16::MAX).min(max_height);
+    let rect = layout::centered(area, width, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(title.to_owned())
+        .border_style(t.border(true));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
+    let t = &app.theme;
+    let Some(lesson) = app.current_lesson() else {
+        return;
+    };
+    let Some(check) = lesson.checks.get(d.check) else {
+        return;
+    };
+    let mut lines = vec![
+        Line::styled(check.question.clone(), t.text().patch(t.heading(3))),
+        Line::raw(""),
+    ];
+    match &check.kind {
+        CheckKind::Choice { choices, .. } => {
+            for (i, c) in choices.iter().enumerate() {
+                let text = format!(" {}) {c}", i + 1);
+                if i == d.selected {
+                    lines.push(Line::styled(text, t.selected()));
+                } else {
+                    lines.push(Line::raw(text));
+                }
+            }
+        }
+        CheckKind::Numeric { unit, .. } => {
+            let cursor = if d.result.is_none() { "▏" } else { "" };
+            let mut spans = vec![
+                Span::raw(" Your answer: "),
+                Span::styled(format!("{}{cursor}", d.input), t.code()),
+            ];
+            if let Some(u) = unit {
+                spans.push(Span::raw(format!(" {u}")));
+            }
+            lines.push(Line::from(spans));
+        }
+    }
+    lines.push(Line::raw(""));
+    if let Some(e) = &d.error {
+        lines.push(Line::styled(e.clone(), t.warn()));
+        lines.push(Line::raw(""));
+    }
+    match d.result {
+        Some(true) => {
+            lines.push(Line::styled("✓ Right.", t.good()));
+            lines.push(Line::raw(check.explanation.clone()));
+        }
+        Some(false) => {
+            lines.push(Line::styled(
+                format!(
+                    "✗ Not quite. The answer is {}.",
+                    check.correct_answer_text()
+                ),
+                t.bad(),
+            ));
+            lines.push(Line::raw(check.explanation.clone()));
+        }
+        None => {}
+    }
+    lines.push(Line::raw(""));
+    let keys = match (d.result, &check.kind) {
+        (Some(_), _) => "Enter close · r answer again",
+        (None, CheckKind::Choice { .. }) => "1-9 answer · ↑↓ move · Enter answer · Esc close",
+        (None, CheckKind::Numeric { .. }) => "type a number · Backspace · Enter answer · Esc close",
+    };
+    lines.push(Line::styled(keys, t.dim()));
+    let max_height = frame.area().height.saturating_sub(2);
+    let title = format!(" Check {} of {} ", d.check + 1, lesson.checks.len());
+    window(frame, t, 72, max_height, &title, lines);
+}
+
+/// The keys of the screen below the help window: what the help overlay lists.
+pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static str)>) {
+    let common = [
+        ("?", "this help"),
+        ("q, Ctrl-C", "quit (progress is saved)"),
+    ];
+    match &app.screen {
+        Screen::Catalogue => {
+            let mut keys = vec![
+                ("↑ ↓  k j", "move between lessons"),
+                ("PgUp PgDn", "move a page"),
+                ("Home End  g G", "first / last lesson"),
+                (
+                    "Enter → l",
+                    "open the lesson (or show a broken file's problems)",
+                ),
+            ];
+            keys.extend(common);
+            ("catalogue", keys)
+        }
+        Screen::Reader(r) => {
+            let mut keys = if r.focus == Focus::Panel {
+                vec![
+                    ("↑ ↓  k j", "choose a check"),
+                    ("Enter", "answer the selected check"),
+                    ("Tab", "back to the text"),
+                ]
+            } else {
+                vec![
+                    ("↑ ↓  k j", "scroll a line"),
+                    ("PgUp PgDn Space", "scroll a page"),
+                    ("Home End  g G", "top / end of the lesson"),
+                    ("Tab", "go to the checks panel"),
+                ]
+            };
+            keys.extend([
+                ("h", "show a hint (again: the next one)"),
+                ("n", "instructor notes"),
+                ("Esc ←", "back to the catalogue"),
+            ]);
+            keys.extend(common);
+            ("reader", keys)
+        }
+    }
+}

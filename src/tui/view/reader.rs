@@ -1,0 +1,122 @@
+//! The reader: the lesson text on the left, its checks and experiments on the right.
+
+use ratatui::Frame;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::{layout, truncate};
+use crate::experiment;
+use crate::tui::app::{App, Focus, Reader};
+
+pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
+    let t = &app.theme;
+    let Some(lesson) = app.lessons.lessons.get(r.lesson) else {
+        return;
+    };
+    let area = frame.area();
+    let (text_area, panel_area) = layout::reader(area);
+    let inner = layout::reader_text(area);
+
+    let height = usize::from(inner.height);
+    let total = r.lines.len();
+    let position = if total <= height {
+        "all".to_owned()
+    } else {
+        format!("{}%", (r.scroll + height).min(total) * 100 / total)
+    };
+    let block = Block::bordered()
+        .title(format!(" {} ", lesson.title))
+        .title_bottom(Line::from(format!(" {position} ")).right_aligned())
+        .border_style(t.border(r.focus == Focus::Text));
+    frame.render_widget(block, text_area);
+    let visible: Vec<Line> = r
+        .lines
+        .iter()
+        .skip(r.scroll)
+        .take(height)
+        .cloned()
+        .collect();
+    frame.render_widget(Paragraph::new(visible), inner);
+
+    // The panel: checks, then experiments, then the keys that matter here.
+    let width = usize::from(panel_area.width.saturating_sub(2));
+    let mut lines = vec![Line::styled("Checks", t.heading(3))];
+    if lesson.checks.is_empty() {
+        lines.push(Line::styled(" none in this lesson", t.dim()));
+    }
+    for (i, c) in lesson.checks.iter().enumerate() {
+        let (m, style) = match app.answer(lesson, &c.id) {
+            Some(a) if c.is_correct(a) => ("✓", t.good()),
+            Some(_) => ("✗", t.bad()),
+            None => ("·", t.dim()),
+        };
+        let label = truncate(
+            &format!("{}. {}", i + 1, c.question),
+            width.saturating_sub(4),
+        );
+        if r.focus == Focus::Panel && i == r.selected_check {
+            let text = format!(" {m} {label}");
+            let pad = width.saturating_sub(text.chars().count());
+            lines.push(Line::styled(
+                format!("{text}{}", " ".repeat(pad)),
+                t.selected(),
+            ));
+        } else {
+            lines.push(Line::from(vec![
+                Span::raw(" "),
+                Span::styled(m, style),
+                Span::raw(format!(" {label}")),
+            ]));
+        }
+    }
+    lines.push(Line::raw(""));
+    if !lesson.experiments.is_empty() {
+        lines.push(Line::styled("Experiments", t.heading(3)));
+        for name in &lesson.experiments {
+            lines.push(Line::styled(format!(" {name}"), t.code()));
+            if let Some(e) = experiment::find(name) {
+                lines.push(Line::styled(format!("   {}", e.summary), t.dim()));
+            }
+        }
+        lines.push(Line::styled(
+            " (run from the CLI or the experiment panel where available)",
+            t.dim(),
+        ));
+        lines.push(Line::raw(""));
+    }
+    let key = |k: &'static str, what: &'static str| {
+        Line::from(vec![
+            Span::styled(format!(" {k:<6}"), t.key()),
+            Span::styled(what, t.dim()),
+        ])
+    };
+    if !lesson.checks.is_empty() {
+        lines.push(key(
+            "Tab",
+            if r.focus == Focus::Panel {
+                "back to the text"
+            } else {
+                "go to the checks"
+            },
+        ));
+    }
+    if r.focus == Focus::Panel {
+        lines.push(key("Enter", "answer the check"));
+    }
+    if !lesson.hints.is_empty() {
+        lines.push(key("h", "show a hint"));
+    }
+    if lesson.notes.is_some() {
+        lines.push(key("n", "instructor notes"));
+    }
+    lines.push(key("Esc", "back to lessons"));
+    let panel = Block::bordered()
+        .title(" Practice ")
+        .border_style(t.border(r.focus == Focus::Panel));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(panel)
+            .wrap(Wrap { trim: false }),
+        panel_area,
+    );
+}

@@ -1,0 +1,270 @@
+//! `App::update` without a terminal: navigation, checks, progress, resume, signals.
+
+mod common;
+
+use common::{app_with, ch, fixture_set, key, typed, valid_app};
+use hpc_tutor::lesson::Answer;
+use hpc_tutor::progress::Progress;
+use hpc_tutor::tui::app::{Focus, LessonState, Overlay, Row, Screen};
+use hpc_tutor::tui::{Effect, Event, StopSignal};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+const SIZE: (u16, u16) = (100, 30);
+
+fn reader(app: &hpc_tutor::tui::App) -> &hpc_tutor::tui::app::Reader {
+    match &app.screen {
+        Screen::Reader(r) => r,
+        Screen::Catalogue => panic!("expected the reader"),
+    }
+}
+
+#[test]
+fn catalogue_moves_over_lessons_and_skips_track_headings() {
+    let mut app = valid_app(SIZE);
+    assert_eq!(app.rows[app.selected_row], Row::Lesson(0));
+    assert_eq!(app.update(key(KeyCode::Down)), Effect::Redraw);
+    assert_eq!(
+        app.rows[app.selected_row],
+        Row::Lesson(1),
+        "skipped the Scaling heading"
+    );
+    app.update(ch('j'));
+    assert_eq!(app.rows[app.selected_row], Row::Lesson(2));
+    assert_eq!(
+        app.update(ch('j')),
+        Effect::None,
+        "already at the end: nothing to redraw"
+    );
+    app.update(key(KeyCode::Home));
+    assert_eq!(app.rows[app.selected_row], Row::Lesson(0));
+    app.update(key(KeyCode::End));
+    assert_eq!(app.rows[app.selected_row], Row::Lesson(2));
+    app.update(ch('k'));
+    assert_eq!(app.rows[app.selected_row], Row::Lesson(1));
+}
+
+#[test]
+fn opening_reading_to_the_end_and_going_back() {
+    let mut app = valid_app(SIZE);
+    assert_eq!(app.update(key(KeyCode::Enter)), Effect::Save);
+    assert_eq!(reader(&app).scroll, 0);
+    assert_eq!(app.progress.last_lesson.as_deref(), Some("alpha"));
+    let alpha = app.lessons.lessons[0].clone();
+    assert_eq!(app.lesson_state(&alpha), LessonState::Started);
+
+    app.update(key(KeyCode::Down));
+    assert_eq!(reader(&app).scroll, 1);
+    app.update(key(KeyCode::Up));
+    app.update(key(KeyCode::Up));
+    assert_eq!(reader(&app).scroll, 0, "never above the top");
+    // Reaching the end marks the lesson read, and that is saved at once.
+    assert_eq!(app.update(key(KeyCode::End)), Effect::Save);
+    assert_eq!(app.lesson_state(&alpha), LessonState::Read);
+    let end = reader(&app).scroll;
+    assert!(end > 0);
+    assert_eq!(
+        app.update(key(KeyCode::PageDown)),
+        Effect::None,
+        "already at the end"
+    );
+    app.update(key(KeyCode::PageUp));
+    assert!(reader(&app).scroll < end);
+    app.update(ch('g'));
+    assert_eq!(reader(&app).scroll, 0);
+
+    assert_eq!(app.update(key(KeyCode::Esc)), Effect::Save);
+    assert_eq!(app.screen, Screen::Catalogue);
+    assert_eq!(app.progress.last_lesson, None);
+}
+
+#[test]
+fn answering_checks_records_answers_and_completes_the_lesson() {
+    let mut app = valid_app(SIZE);
+    app.update(key(KeyCode::Enter));
+    app.update(key(KeyCode::End));
+    app.update(key(KeyCode::Tab));
+    assert_eq!(reader(&app).focus, Focus::Panel);
+
+    // A wrong choice, then a retry with the right one.
+    app.update(key(KeyCode::Enter));
+    assert!(matches!(app.overlay, Some(Overlay::Check(_))));
+    assert_eq!(app.update(ch('1')), Effect::Save);
+    let Some(Overlay::Check(d)) = &app.overlay else {
+        panic!("dialog stays open")
+    };
+    assert_eq!(d.result, Some(false));
+    app.update(ch('r'));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Enter));
+    let Some(Overlay::Check(d)) = &app.overlay else {
+        panic!("dialog stays open")
+    };
+    assert_eq!(d.result, Some(true));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.overlay, None);
+
+    // The numeric check: junk is refused with a message, then a number within tolerance.
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Enter));
+    typed(&mut app, "..");
+    assert_eq!(app.update(key(KeyCode::Enter)), Effect::Redraw);
+    let Some(Overlay::Check(d)) = &app.overlay else {
+        panic!("open")
+    };
+    assert_eq!(d.error.as_deref(), Some("`..` is not a number"));
+    app.update(key(KeyCode::Backspace));
+    app.update(key(KeyCode::Backspace));
+    typed(&mut app, "2.3");
+    assert_eq!(app.update(key(KeyCode::Enter)), Effect::Save);
+    app.update(key(KeyCode::Esc));
+
+    let answers = &app.progress.lessons["alpha"].answers;
+    assert_eq!(answers["limit"], Answer::Choice("20".into()));
+    assert_eq!(answers["s4"], Answer::Number(2.3));
+    let alpha = app.lessons.lessons[0].clone();
+    assert_eq!(app.lesson_state(&alpha), LessonState::Complete);
+}
+
+#[test]
+fn reopening_a_check_shows_the_previous_answer() {
+    let mut app = valid_app(SIZE);
+    app.update(key(KeyCode::Enter));
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Enter));
+    typed(&mut app, "7");
+    app.update(key(KeyCode::Enter));
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Enter));
+    let Some(Overlay::Check(d)) = &app.overlay else {
+        panic!("open")
+    };
+    assert_eq!(d.input, "7");
+    assert_eq!(d.result, None);
+}
+
+#[test]
+fn hints_cycle_and_notes_show() {
+    let mut app = valid_app(SIZE);
+    app.update(key(KeyCode::Enter));
+    app.update(ch('h'));
+    assert_eq!(app.overlay, Some(Overlay::Hint(0)));
+    app.update(ch('h'));
+    assert_eq!(app.overlay, Some(Overlay::Hint(1)));
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.overlay, None);
+    app.update(ch('n'));
+    assert_eq!(app.overlay, Some(Overlay::Notes));
+    app.update(key(KeyCode::Esc));
+    // A lesson without hints or notes says so in the status bar.
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::End));
+    app.update(key(KeyCode::Enter));
+    app.update(ch('h'));
+    assert_eq!(app.overlay, None);
+    assert_eq!(
+        app.status.as_ref().map(|s| s.text.as_str()),
+        Some("this lesson has no hints")
+    );
+    // The message goes with the next key.
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.status, None);
+}
+
+#[test]
+fn help_opens_and_closes_on_every_screen() {
+    let mut app = valid_app(SIZE);
+    for _ in 0..2 {
+        assert_eq!(app.update(ch('?')), Effect::Redraw);
+        assert_eq!(app.overlay, Some(Overlay::Help));
+        assert_eq!(app.update(ch('?')), Effect::Redraw);
+        assert_eq!(app.overlay, None);
+        app.update(ch('?'));
+        app.update(key(KeyCode::Esc));
+        assert_eq!(app.overlay, None);
+        app.update(key(KeyCode::Enter));
+    }
+    assert!(matches!(app.screen, Screen::Reader(_)));
+}
+
+#[test]
+fn quitting_saves_the_place_and_resume_restores_it() {
+    let mut app = valid_app(SIZE);
+    app.update(key(KeyCode::Enter));
+    for _ in 0..5 {
+        app.update(key(KeyCode::Down));
+    }
+    assert_eq!(app.update(ch('q')), Effect::Quit(0));
+    let saved = app.progress.clone();
+    assert_eq!(saved.last_lesson.as_deref(), Some("alpha"));
+    assert_eq!(saved.lessons["alpha"].scroll, 5);
+
+    let again = app_with(fixture_set("valid"), saved.clone(), SIZE, None);
+    assert_eq!(reader(&again).scroll, 5, "same place");
+    assert_eq!(again.lessons.lessons[reader(&again).lesson].id, "alpha");
+
+    // At another width the text wraps differently; the place is kept proportionally.
+    let wide = app_with(fixture_set("valid"), saved, (160, 30), None);
+    assert!(reader(&wide).scroll <= 5);
+}
+
+#[test]
+fn signals_and_ctrl_c_quit_with_the_right_status_after_syncing_progress() {
+    for (sig, code) in [
+        (StopSignal::Terminate, 143),
+        (StopSignal::Hangup, 129),
+        (StopSignal::Interrupt, 130),
+    ] {
+        let mut app = valid_app(SIZE);
+        app.update(key(KeyCode::Enter));
+        app.update(key(KeyCode::Down));
+        assert_eq!(app.update(Event::Signal(sig)), Effect::Quit(code));
+        assert_eq!(app.progress.lessons["alpha"].scroll, 1);
+    }
+    let mut app = valid_app(SIZE);
+    let ctrl_c = Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(app.update(ctrl_c), Effect::Quit(0));
+}
+
+#[test]
+fn open_at_a_lesson_and_too_small_terminal() {
+    let mut app = app_with(
+        fixture_set("valid"),
+        Progress::default(),
+        SIZE,
+        Some("beta"),
+    );
+    assert_eq!(app.current_lesson().map(|l| l.id.as_str()), Some("beta"));
+    assert_eq!(app.update(Event::Resize(60, 20)), Effect::Redraw);
+    assert!(app.too_small());
+    assert_eq!(
+        app.update(key(KeyCode::Down)),
+        Effect::None,
+        "keys wait for a usable size"
+    );
+    assert_eq!(app.update(ch('q')), Effect::Quit(0), "but q still quits");
+}
+
+#[test]
+fn resize_rewraps_and_keeps_scroll_in_range() {
+    let mut app = valid_app((80, 24));
+    app.update(key(KeyCode::Enter));
+    let narrow = reader(&app).lines.len();
+    app.update(key(KeyCode::End));
+    app.update(Event::Resize(200, 60));
+    let r = reader(&app);
+    assert!(r.lines.len() < narrow, "wider text takes fewer lines");
+    assert!(r.scroll < r.lines.len());
+}
+
+#[test]
+fn broken_lessons_show_their_problems() {
+    let mut app = app_with(fixture_set("invalid"), Progress::default(), SIZE, None);
+    assert!(app.status.as_ref().is_some_and(|s| s.warning));
+    app.update(key(KeyCode::End));
+    assert!(matches!(app.rows[app.selected_row], Row::Broken(_)));
+    app.update(key(KeyCode::Enter));
+    assert!(matches!(app.overlay, Some(Overlay::Problems(_))));
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.overlay, None);
+}

@@ -1,0 +1,150 @@
+//! The command line through the real binary, with assert_cmd.
+
+mod common;
+
+use assert_cmd::Command;
+use common::fixtures;
+use predicates::prelude::*;
+
+fn cmd() -> Command {
+    let mut c = Command::cargo_bin("hpc-tutor").expect("binary built");
+    c.env_remove("HPC_TUTOR_LESSONS");
+    c
+}
+
+#[test]
+fn lessons_list_prints_the_built_in_catalogue() {
+    cmd()
+        .args(["lessons", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("ID"))
+        .stdout(predicate::str::contains("amdahl"))
+        .stdout(predicate::str::contains("Scaling"))
+        .stdout(predicate::str::contains("Amdahl's law"));
+}
+
+#[test]
+fn lessons_check_passes_on_the_shipped_lessons() {
+    cmd()
+        .args(["lessons", "check"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(predicate::str::contains("no problems"));
+    cmd()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["lessons", "check", "lessons"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn lessons_check_reports_every_problem_and_exits_1() {
+    let dir = fixtures("invalid");
+    let out = cmd()
+        .args(["lessons", "check"])
+        .arg(&dir)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("9 problem(s) in 8 file(s)"))
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).expect("utf-8");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 9, "{out}");
+    let prefix = dir.display().to_string();
+    for line in &lines {
+        // path:line:col: message
+        let rest = line.strip_prefix(&prefix).expect("starts with the path");
+        let mut parts = rest.splitn(4, ':');
+        let file = parts.next().expect("file");
+        assert!(file.ends_with(".md"), "{line}");
+        let l: usize = parts.next().expect("line").parse().expect("line number");
+        let c: usize = parts.next().expect("col").parse().expect("column number");
+        assert!(l >= 1 && c >= 1);
+        assert!(!parts.next().expect("message").trim().is_empty());
+    }
+}
+
+#[test]
+fn lessons_folder_from_flag_or_environment() {
+    cmd()
+        .args(["lessons", "list", "--lessons"])
+        .arg(fixtures("valid"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("alpha").and(predicate::str::contains("gamma")));
+    cmd()
+        .env("HPC_TUTOR_LESSONS", fixtures("valid"))
+        .args(["lessons", "check"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("checked 3 lesson file(s)"));
+    cmd()
+        .env("HPC_TUTOR_LESSONS", fixtures("invalid"))
+        .args(["lessons", "list"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("have problems"));
+}
+
+#[test]
+fn missing_or_empty_lesson_folder_is_one_clear_error() {
+    let empty = tempfile::tempdir().expect("tempdir");
+    cmd()
+        .args(["lessons", "check"])
+        .arg(empty.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no lesson files"));
+    cmd()
+        .args(["lessons", "check", "/nonexistent/lessons"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "cannot read lesson folder /nonexistent/lessons",
+        ));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    cmd().arg("--bogus").assert().code(2);
+    cmd().args(["lessons", "frobnicate"]).assert().code(2);
+    cmd()
+        .args(["--lesson", "no-such-lesson"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no lesson with id `no-such-lesson`",
+        ));
+}
+
+#[test]
+fn help_and_version() {
+    cmd()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+    for args in [
+        vec!["--help"],
+        vec!["lessons", "--help"],
+        vec!["lessons", "check", "--help"],
+    ] {
+        cmd()
+            .args(&args)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Usage"));
+    }
+}
+
+#[test]
+fn the_tutor_without_a_terminal_says_so() {
+    cmd()
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("needs an interactive terminal"));
+}

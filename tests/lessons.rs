@@ -1,0 +1,177 @@
+//! The lesson parser and validator on valid and invalid fixtures, and the shipped lessons.
+
+mod common;
+
+use common::{fixture_set, fixtures};
+use hpc_tutor::lesson::{CheckKind, LessonSet, LessonSource, parse_lesson};
+
+#[test]
+fn shipped_lessons_are_all_valid() {
+    let set = LessonSet::load(&LessonSource::BuiltIn).expect("built-in lessons");
+    let problems: Vec<String> = set.diagnostics().iter().map(|d| d.to_string()).collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    for id in [
+        "welcome",
+        "concurrency-parallelism",
+        "race-conditions",
+        "lock-deadlock",
+        "mpi-deadlock",
+        "amdahl",
+        "gustafson",
+        "monte-carlo-pi",
+        "mpi-collectives",
+        "slurm-essentials",
+    ] {
+        let l = set
+            .find(id)
+            .unwrap_or_else(|| panic!("lesson {id} is shipped"));
+        assert!(l.checks.len() >= 2, "{id} has at least two checks");
+        assert!(!l.objectives.is_empty(), "{id} has objectives");
+    }
+    assert_eq!(
+        set.lessons[0].id, "welcome",
+        "the catalogue starts with the welcome"
+    );
+}
+
+#[test]
+fn valid_fixtures_parse_into_the_model() {
+    let set = fixture_set("valid");
+    assert!(set.broken.is_empty(), "{:?}", set.broken);
+    let ids: Vec<&str> = set.lessons.iter().map(|l| l.id.as_str()).collect();
+    // Known tracks first in their fixed order, an instructor's own track last.
+    assert_eq!(ids, ["alpha", "beta", "gamma"]);
+    let alpha = &set.lessons[0];
+    assert_eq!(alpha.objectives.len(), 2);
+    assert_eq!(alpha.hints.len(), 2);
+    assert!(
+        alpha
+            .notes
+            .as_deref()
+            .is_some_and(|n| n.contains("Ask the class"))
+    );
+    assert_eq!(
+        alpha.checks[0].kind,
+        CheckKind::Choice {
+            choices: vec!["5".into(), "20".into(), "95".into(), "Unlimited".into()],
+            answer: 1
+        }
+    );
+    assert_eq!(
+        alpha.checks[1].kind,
+        CheckKind::Numeric {
+            answer: 2.29,
+            tolerance: 0.05,
+            unit: Some("x".into())
+        }
+    );
+    assert!(alpha.body.trim_start().starts_with("# Alpha"));
+    assert_eq!(set.lessons[1].experiments, ["amdahl"]);
+}
+
+#[test]
+fn every_invalid_fixture_gets_one_precise_diagnostic() {
+    let set = fixture_set("invalid");
+    let dir = fixtures("invalid").display().to_string();
+    let got: Vec<String> = set
+        .diagnostics()
+        .iter()
+        .map(|d| d.to_string().replace(&dir, "D"))
+        .collect();
+    let expected = [
+        "D/bad-checks.md:14:10: answer `c` is not among the choices",
+        "D/bad-checks.md:19:8: unknown check kind `essay` (known: choice, numeric)",
+        "D/bad-toml.md:3:18: invalid basic string, expected `\"`",
+        "D/dup-b.md:2:6: duplicate lesson id `twin`, first used at D/dup-a.md:2:6",
+        "D/missing-id.md:2:1: missing key `id`",
+        "D/truncated.md:1:1: front matter is not closed: no `+++` line after the one opening it (is the file cut short?)",
+        "D/unknown-experiment.md:8:26: unknown experiment `warp-drive` (known: mc-pi, integral, amdahl, imbalance, race, locks, exchange, pingpong, collectives, hybrid)",
+        "D/unknown-key.md:8:1: unknown key `difficulty`, expected one of `id`, `title`, `track`, `order`, `summary`, `objectives`, `experiments`, `hints`, `notes`, `checks`",
+        "D/wrong-type.md:5:9: invalid type: string \"one\", expected a whole number ≥ 0 (key `order`)",
+    ];
+    assert_eq!(got, expected);
+    // The first of two files with the same id stays usable.
+    assert!(set.find("twin").is_some_and(|l| l.title == "Twin A"));
+}
+
+#[test]
+fn broken_files_keep_what_can_be_read_of_them() {
+    let set = fixture_set("invalid");
+    let unknown = set
+        .broken
+        .iter()
+        .find(|b| b.path.ends_with("unknown-key.md"))
+        .expect("listed");
+    assert_eq!(unknown.title, "Unknown key");
+    let truncated = set
+        .broken
+        .iter()
+        .find(|b| b.path.ends_with("truncated.md"))
+        .expect("listed");
+    assert_eq!(
+        truncated.title, "truncated",
+        "no readable title: the file name"
+    );
+}
+
+fn problems(text: &str) -> Vec<String> {
+    match parse_lesson("x.md", text) {
+        Ok(_) => vec![],
+        Err(b) => b.diagnostics.iter().map(|d| d.to_string()).collect(),
+    }
+}
+
+const HEAD: &str = "+++\nid = \"t\"\ntitle = \"T\"\ntrack = \"Scaling\"\norder = 1\nsummary = \"s\"\nobjectives = [\"o\"]\n";
+
+#[test]
+fn check_rules_are_enforced_with_positions() {
+    let ok = format!("{HEAD}+++\nbody\n");
+    assert!(problems(&ok).is_empty());
+
+    let no_front = "# just markdown\n";
+    assert_eq!(
+        problems(no_front),
+        ["x.md:1:1: missing front matter: a lesson file starts with a `+++` line"]
+    );
+
+    let numeric_without_tolerance = format!(
+        "{HEAD}\n[[checks]]\nid = \"n\"\nkind = \"numeric\"\nquestion = \"q\"\nanswer = 2\nexplanation = \"e\"\n+++\n"
+    );
+    assert_eq!(
+        problems(&numeric_without_tolerance),
+        ["x.md:9:1: a `numeric` check needs a `tolerance` (0 for an exact answer)"]
+    );
+
+    let choice_with_number = format!(
+        "{HEAD}\n[[checks]]\nid = \"c\"\nkind = \"choice\"\nquestion = \"q\"\nchoices = [\"a\", \"a\"]\nanswer = 1\nexplanation = \"e\"\n+++\n"
+    );
+    assert_eq!(
+        problems(&choice_with_number),
+        [
+            "x.md:13:17: choice `a` is listed twice",
+            "x.md:14:10: the answer of a `choice` check is the text of the right choice, not integer",
+        ]
+    );
+
+    let bad_id = HEAD.replace("id = \"t\"", "id = \"Bad Id\"") + "+++\n";
+    assert_eq!(
+        problems(&bad_id),
+        [
+            "x.md:2:6: invalid id `Bad Id`: use lower-case letters, digits and `-`, starting with a letter"
+        ]
+    );
+
+    let negative_tolerance = format!(
+        "{HEAD}\n[[checks]]\nid = \"n\"\nkind = \"numeric\"\nquestion = \"q\"\nanswer = 2\ntolerance = -1.0\nexplanation = \"e\"\n+++\n"
+    );
+    assert_eq!(
+        problems(&negative_tolerance),
+        ["x.md:14:13: `tolerance` must be a number ≥ 0, not -1"]
+    );
+}
+
+#[test]
+fn crlf_files_and_a_bom_are_accepted() {
+    let text = format!("\u{feff}{HEAD}+++\nbody\n").replace('\n', "\r\n");
+    assert!(problems(&text).is_empty(), "{:?}", problems(&text));
+}

@@ -1,0 +1,129 @@
+//! Rendering with ratatui's `TestBackend`, compared with insta snapshots at 80x24 and 120x40.
+
+mod common;
+
+use common::{app_with, ch, fixture_set, key, typed, valid_app};
+use hpc_tutor::progress::Progress;
+use hpc_tutor::tui::App;
+use hpc_tutor::tui::view::draw;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn render(app: &App) -> String {
+    let mut terminal =
+        Terminal::new(TestBackend::new(app.size.0, app.size.1)).expect("test terminal");
+    terminal.draw(|f| draw(app, f)).expect("draw");
+    terminal.backend().to_string()
+}
+
+fn snapshot(name: &str, setup: impl Fn(&mut App)) {
+    for (w, h) in SIZES {
+        let mut app = valid_app((w, h));
+        setup(&mut app);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(&app));
+    }
+}
+
+#[test]
+fn catalogue() {
+    snapshot("catalogue", |_| {});
+}
+
+#[test]
+fn catalogue_with_progress_marks() {
+    snapshot("catalogue_progress", |app| {
+        // Read alpha to the end and answer both checks right; open beta only.
+        app.update(key(KeyCode::Enter));
+        app.update(key(KeyCode::End));
+        app.update(key(KeyCode::Tab));
+        app.update(key(KeyCode::Enter));
+        app.update(ch('2'));
+        app.update(key(KeyCode::Esc));
+        app.update(key(KeyCode::Down));
+        app.update(key(KeyCode::Enter));
+        typed(app, "2.29");
+        app.update(key(KeyCode::Enter));
+        app.update(key(KeyCode::Esc));
+        app.update(key(KeyCode::Esc));
+        app.update(key(KeyCode::Down));
+        app.update(key(KeyCode::Enter));
+        app.update(key(KeyCode::Esc));
+    });
+}
+
+#[test]
+fn reader() {
+    snapshot("reader", |app| {
+        app.update(key(KeyCode::Enter));
+    });
+}
+
+#[test]
+fn reader_scrolled_with_panel_focus() {
+    snapshot("reader_panel", |app| {
+        app.update(key(KeyCode::Enter));
+        app.update(key(KeyCode::PageDown));
+        app.update(key(KeyCode::Tab));
+        app.update(key(KeyCode::Down));
+    });
+}
+
+#[test]
+fn choice_check_answered_wrong() {
+    snapshot("check_choice_wrong", |app| {
+        app.update(key(KeyCode::Enter));
+        app.update(key(KeyCode::Tab));
+        app.update(key(KeyCode::Enter));
+        app.update(ch('3'));
+    });
+}
+
+#[test]
+fn numeric_check_being_typed() {
+    snapshot("check_numeric_typing", |app| {
+        app.update(key(KeyCode::Enter));
+        app.update(key(KeyCode::Tab));
+        app.update(key(KeyCode::Down));
+        app.update(key(KeyCode::Enter));
+        typed(app, "2.2");
+    });
+}
+
+#[test]
+fn help_overlays() {
+    snapshot("help_catalogue", |app| {
+        app.update(ch('?'));
+    });
+    snapshot("help_reader", |app| {
+        app.update(key(KeyCode::Enter));
+        app.update(ch('?'));
+    });
+}
+
+#[test]
+fn hint_overlay() {
+    snapshot("hint", |app| {
+        app.update(key(KeyCode::Enter));
+        app.update(ch('h'));
+    });
+}
+
+#[test]
+fn too_small() {
+    for (w, h) in [(79, 24), (100, 10), (40, 12)] {
+        let app = valid_app((w, h));
+        insta::assert_snapshot!(format!("too_small_{w}x{h}"), render(&app));
+    }
+}
+
+#[test]
+fn broken_lesson_in_catalogue() {
+    for (w, h) in SIZES {
+        let mut app = app_with(fixture_set("invalid"), Progress::default(), (w, h), None);
+        app.update(key(KeyCode::End));
+        insta::assert_snapshot!(format!("broken_{w}x{h}"), render(&app));
+    }
+}
