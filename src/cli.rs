@@ -33,6 +33,68 @@ pub enum Command {
         #[command(subcommand)]
         action: LessonsAction,
     },
+    /// Run a scaling experiment and report what it measures.
+    ///
+    /// Exit status: 0 ok, 1 the run failed, 2 bad input, 3 deadlock detected, 130 interrupted.
+    Run(RunArgs),
+    /// List the experiments with their parameters, ranges and defaults.
+    Experiments,
+    /// Measure hpc-tutor's own kernels: throughput and parallel efficiency.
+    Bench(BenchArgs),
+}
+
+/// How to print results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for people (the default on a terminal).
+    Table,
+    /// JSON Lines records, one per line as they happen (the default otherwise).
+    Json,
+    /// One CSV row per point, at the end.
+    Csv,
+}
+
+/// Arguments of `hpc-tutor run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The experiment (see `hpc-tutor experiments`).
+    pub experiment: String,
+
+    /// Where the workers run.
+    #[arg(long, default_value = "threads", value_parser = ["threads"])]
+    pub backend: String,
+
+    /// Worker counts to measure, e.g. 1,2,4 [default: 1, 2, 4, … up to the CPUs available].
+    #[arg(long, value_name = "N,N,…", value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: Vec<u16>,
+
+    /// Timed repetitions per point.
+    #[arg(long, value_name = "R", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub reps: u32,
+
+    /// Untimed warm-up runs per point.
+    #[arg(long, value_name = "W", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub warmup: u32,
+
+    /// An experiment parameter, e.g. --param samples=1e8 (repeatable).
+    #[arg(long = "param", short = 'p', value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+
+    /// Output format [default: table on a terminal, else json].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Write the output to FILE instead of standard output (json unless --format says otherwise).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Arguments of `hpc-tutor bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Seconds to spend on each measurement (longer is steadier).
+    #[arg(long, value_name = "S", default_value_t = 2.0)]
+    pub seconds: f64,
 }
 
 /// What `hpc-tutor lessons` does.

@@ -3,9 +3,15 @@
 //! The library holds everything; `main.rs` only parses the command line and dispatches.
 //! See `DESIGN` notes in the README for where each part lives.
 
+pub mod backend;
+pub mod chart;
 pub mod cli;
 pub mod cluster;
+pub mod commands;
 pub mod experiment;
+pub mod kernel;
 pub mod lesson;
+pub mod measure;
 pub mod progress;
+pub mod record;
 pub mod tui;

@@ -14,7 +14,7 @@ const SIZE: (u16, u16) = (100, 30);
 fn reader(app: &hpc_tutor::tui::App) -> &hpc_tutor::tui::app::Reader {
     match &app.screen {
         Screen::Reader(r) => r,
-        Screen::Catalogue => panic!("expected the reader"),
+        _ => panic!("expected the reader"),
     }
 }
 
@@ -267,4 +267,141 @@ fn broken_lessons_show_their_problems() {
     assert!(matches!(app.overlay, Some(Overlay::Problems(_))));
     app.update(key(KeyCode::Esc));
     assert_eq!(app.overlay, None);
+}
+
+fn run_event(id: u64, r: hpc_tutor::record::Record) -> Event {
+    Event::Run(id, hpc_tutor::tui::app::RunEvent::Record(Box::new(r)))
+}
+
+#[test]
+fn experiment_screen_starts_streams_and_ends_a_run() {
+    use hpc_tutor::tui::experiment::RunState;
+    let mut app = app_with(
+        fixture_set("valid"),
+        Progress::default(),
+        SIZE,
+        Some("beta"),
+    );
+    assert_eq!(app.update(ch('x')), Effect::Redraw);
+    assert!(matches!(&app.screen, Screen::Experiment { name, .. } if name == "amdahl"));
+    // The form starts from the lesson's preset.
+    let view = &app.experiments["amdahl"];
+    assert_eq!(view.fields[0].value, "1,2");
+    assert_eq!(view.fields[1].value, "3");
+
+    let Effect::StartRun { id, args } = app.update(ch('r')) else {
+        panic!("starts a run")
+    };
+    assert_eq!(&args[..4], ["run", "amdahl", "--format", "json"]);
+    assert!(args.windows(2).any(|w| w == ["--param", "serial=0.3"]));
+    assert_eq!(app.running.as_ref().map(|r| r.0), Some(id));
+    // While it runs, r does nothing and c cancels.
+    assert_eq!(app.update(ch('r')), Effect::None);
+    assert_eq!(app.update(ch('c')), Effect::CancelRun(id));
+
+    let records = common::amdahl_records();
+    let mut effects = Vec::new();
+    for r in records.iter().cloned() {
+        effects.push(app.update(run_event(id, r)));
+    }
+    assert!(
+        effects.iter().all(|e| *e == Effect::Redraw),
+        "the visible run redraws"
+    );
+    app.update(Event::Run(
+        id,
+        hpc_tutor::tui::app::RunEvent::Exited {
+            code: Some(0),
+            stderr: vec![],
+        },
+    ));
+    let run = app.experiments["amdahl"].run.as_ref().expect("a run");
+    assert_eq!(run.state, RunState::Ended(hpc_tutor::record::Status::Ok));
+    assert_eq!(run.records.len(), records.len());
+    assert_eq!(app.running, None);
+    assert!(app.latest.contains_key("amdahl"), "kept for predictions");
+
+    // Back to the lesson; the prediction check now shows the measurement.
+    assert_eq!(app.update(key(KeyCode::Esc)), Effect::Redraw);
+    assert!(matches!(app.screen, Screen::Reader(_)));
+    let lesson = app.current_lesson().expect("open").clone();
+    let predict = lesson
+        .checks
+        .iter()
+        .find(|c| c.id == "predict")
+        .expect("check");
+    assert_eq!(app.measurement_for(predict), Some(1.47));
+}
+
+#[test]
+fn a_crashed_run_is_reported_and_a_bad_form_starts_nothing() {
+    use hpc_tutor::tui::app::RunEvent;
+    use hpc_tutor::tui::experiment::RunState;
+    let mut app = app_with(
+        fixture_set("valid"),
+        Progress::default(),
+        SIZE,
+        Some("beta"),
+    );
+    app.update(ch('x'));
+    // Make the worker list invalid: nothing starts, the field says why.
+    app.update(key(KeyCode::Enter));
+    typed(&mut app, ",0");
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.update(ch('r')), Effect::Redraw);
+    assert!(app.experiments["amdahl"].fields[0].error.is_some());
+    assert_eq!(app.running, None);
+    // Fix it and run; the process dies without an end record.
+    app.update(key(KeyCode::Enter));
+    app.update(key(KeyCode::Backspace));
+    app.update(key(KeyCode::Backspace));
+    app.update(key(KeyCode::Enter));
+    let Effect::StartRun { id, .. } = app.update(ch('r')) else {
+        panic!("starts")
+    };
+    app.update(run_event(id, common::amdahl_records()[0].clone()));
+    app.update(Event::Run(
+        id,
+        RunEvent::Exited {
+            code: Some(101),
+            stderr: vec!["thread 'main' panicked".into()],
+        },
+    ));
+    let run = app.experiments["amdahl"].run.as_ref().expect("run");
+    assert!(
+        matches!(&run.state, RunState::Failed(m) if m.contains("101")),
+        "{:?}",
+        run.state
+    );
+    assert_eq!(run.stderr, ["thread 'main' panicked"]);
+    assert_eq!(app.running, None);
+}
+
+#[test]
+fn experiments_from_the_panel_and_chart_switching() {
+    let mut app = app_with(
+        fixture_set("valid"),
+        Progress::default(),
+        SIZE,
+        Some("beta"),
+    );
+    app.update(key(KeyCode::Tab));
+    // Two checks, then the experiment.
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Enter));
+    assert!(matches!(app.screen, Screen::Experiment { .. }));
+    let before = app.experiments["amdahl"].metric;
+    app.update(ch('v'));
+    assert_ne!(app.experiments["amdahl"].metric, before);
+    // A lesson without experiments says so.
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Home));
+    app.update(key(KeyCode::Enter));
+    app.update(ch('x'));
+    assert_eq!(
+        app.status.as_ref().map(|s| s.text.as_str()),
+        Some("this lesson has no experiment")
+    );
 }

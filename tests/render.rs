@@ -127,3 +127,75 @@ fn broken_lesson_in_catalogue() {
         insta::assert_snapshot!(format!("broken_{w}x{h}"), render(&app));
     }
 }
+
+#[test]
+fn experiment_screen_with_a_finished_run() {
+    for (w, h) in SIZES {
+        let mut app = app_with(
+            fixture_set("valid"),
+            Progress::default(),
+            (w, h),
+            Some("beta"),
+        );
+        app.update(ch('x'));
+        let hpc_tutor::tui::Effect::StartRun { id, .. } = app.update(ch('r')) else {
+            panic!("starts")
+        };
+        for r in common::amdahl_records() {
+            app.update(hpc_tutor::tui::Event::Run(
+                id,
+                hpc_tutor::tui::app::RunEvent::Record(Box::new(r)),
+            ));
+        }
+        insta::assert_snapshot!(format!("experiment_done_{w}x{h}"), render(&app));
+        app.update(ch('?'));
+        insta::assert_snapshot!(format!("help_experiment_{w}x{h}"), render(&app));
+    }
+}
+
+#[test]
+fn experiment_screen_mid_run() {
+    for (w, h) in SIZES {
+        let mut app = app_with(
+            fixture_set("valid"),
+            Progress::default(),
+            (w, h),
+            Some("beta"),
+        );
+        app.update(ch('x'));
+        let hpc_tutor::tui::Effect::StartRun { id, .. } = app.update(ch('r')) else {
+            panic!("starts")
+        };
+        // The run record, the 1-worker point and one repetition at 2 workers.
+        for r in common::amdahl_records().into_iter().take(6) {
+            app.update(hpc_tutor::tui::Event::Run(
+                id,
+                hpc_tutor::tui::app::RunEvent::Record(Box::new(r)),
+            ));
+        }
+        insta::assert_snapshot!(format!("experiment_running_{w}x{h}"), render(&app));
+    }
+}
+
+#[test]
+fn prediction_compared_with_the_measurement() {
+    let mut app = app_with(
+        fixture_set("valid"),
+        Progress::default(),
+        (100, 30),
+        Some("beta"),
+    );
+    app.latest.insert("amdahl".into(), common::amdahl_records());
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Enter));
+    typed(&mut app, "1.54");
+    app.update(key(KeyCode::Enter));
+    let screen = render(&app);
+    assert!(
+        screen.contains("Measured on this machine: speedup at 2 workers = 1.470"),
+        "{screen}"
+    );
+    assert!(screen.contains("You predicted 1.540"), "{screen}");
+    insta::assert_snapshot!("prediction_100x30", screen);
+}

@@ -27,6 +27,35 @@ impl SystemInfo {
     }
 }
 
+impl SystemInfo {
+    /// The environment record kept with every result.
+    pub fn environment(&self) -> crate::record::Environment {
+        let commit = env!("HPC_TUTOR_GIT_COMMIT");
+        crate::record::Environment {
+            host: self.host.clone(),
+            cpu_model: cpu_model(),
+            cpus_available: self.cpus,
+            slurm_job_id: self.slurm_job.clone(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            git_commit: (!commit.is_empty()).then(|| commit.to_owned()),
+        }
+    }
+}
+
+/// The CPU model from `/proc/cpuinfo` (`model name`, or `Model` on some ARM systems).
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(k, _)| matches!(k.trim(), "model name" | "Model" | "cpu model"))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 /// The host name from the kernel, else `$HOSTNAME`, else `unknown-host`.
 fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")

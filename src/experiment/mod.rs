@@ -1,57 +1,203 @@
-//! The experiment registry: the experiments hpc-tutor knows, by name.
+//! The experiment registry: names, typed parameters with ranges and defaults, and how each
+//! experiment's kernel is built from its parameters.
 //!
-//! Lessons name the experiments they run; `lessons check` rejects names that are not here.
+//! Lessons name experiments; `lessons check` rejects names that are not here.
 
-/// One experiment a lesson can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+mod params;
+
+pub use params::{ParamError, ParamKind, ParamSpec, ParamValue, Params};
+
+use crate::kernel::Kernel;
+use crate::kernel::amdahl::Amdahl;
+use crate::kernel::imbalance::{Imbalance, Schedule};
+use crate::kernel::integral::Integral;
+use crate::kernel::mc_pi::{McPi, Mode};
+
+/// One experiment.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExperimentInfo {
     /// The name lessons and the command line use, e.g. `mc-pi`.
     pub name: &'static str,
     /// One line saying what the experiment measures.
     pub summary: &'static str,
+    /// Its parameters; empty for experiments that cannot run yet.
+    pub params: &'static [ParamSpec],
+    /// Backends it runs on in this version; empty means not runnable yet.
+    pub backends: &'static [&'static str],
 }
+
+const MC_PI: &[ParamSpec] = &[
+    ParamSpec {
+        name: "samples",
+        kind: ParamKind::Int {
+            min: 1_000,
+            max: 100_000_000_000,
+            default: 200_000_000,
+        },
+        help: "random points: in total (strong) or per worker (weak)",
+    },
+    ParamSpec {
+        name: "mode",
+        kind: ParamKind::Choice {
+            options: &["strong", "weak"],
+            default: "strong",
+        },
+        help: "strong: fixed total work; weak: fixed work per worker",
+    },
+    ParamSpec {
+        name: "seed",
+        kind: ParamKind::Int {
+            min: 0,
+            max: u64::MAX,
+            default: 42,
+        },
+        help: "seed of the random streams (each worker gets its own stream)",
+    },
+];
+
+const INTEGRAL: &[ParamSpec] = &[
+    ParamSpec {
+        name: "a",
+        kind: ParamKind::Float {
+            min: -1e6,
+            max: 1e6,
+            default: 0.0,
+        },
+        help: "lower bound of the integral of x^2",
+    },
+    ParamSpec {
+        name: "b",
+        kind: ParamKind::Float {
+            min: -1e6,
+            max: 1e6,
+            default: 100.0,
+        },
+        help: "upper bound",
+    },
+    ParamSpec {
+        name: "n",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 100_000_000_000,
+            default: 100_000_000,
+        },
+        help: "number of trapezoid intervals",
+    },
+];
+
+const AMDAHL: &[ParamSpec] = &[
+    ParamSpec {
+        name: "serial",
+        kind: ParamKind::Float {
+            min: 0.0,
+            max: 1.0,
+            default: 0.1,
+        },
+        help: "fraction of the work done on one worker only",
+    },
+    ParamSpec {
+        name: "work",
+        kind: ParamKind::Int {
+            min: 1_000,
+            max: 1_000_000_000_000,
+            default: 100_000_000,
+        },
+        help: "total work units (a few ns each)",
+    },
+];
+
+const IMBALANCE: &[ParamSpec] = &[
+    ParamSpec {
+        name: "tasks",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 1_000_000,
+            default: 256,
+        },
+        help: "number of tasks; task i costs i+1 units of a ramp",
+    },
+    ParamSpec {
+        name: "work",
+        kind: ParamKind::Int {
+            min: 1_000,
+            max: 1_000_000_000_000,
+            default: 100_000_000,
+        },
+        help: "total work units over all tasks",
+    },
+    ParamSpec {
+        name: "schedule",
+        kind: ParamKind::Choice {
+            options: &["both", "static", "dynamic"],
+            default: "both",
+        },
+        help: "static: equal contiguous chunks; dynamic: work stealing; both: compare",
+    },
+];
+
+const THREADS: &[&str] = &["threads"];
 
 /// Every experiment, in the order the documentation lists them.
 pub const EXPERIMENTS: &[ExperimentInfo] = &[
     ExperimentInfo {
         name: "mc-pi",
         summary: "Monte Carlo estimate of pi; strong or weak scaling",
+        params: MC_PI,
+        backends: THREADS,
     },
     ExperimentInfo {
         name: "integral",
         summary: "Trapezoid rule of x^2 split over workers",
+        params: INTEGRAL,
+        backends: THREADS,
     },
     ExperimentInfo {
         name: "amdahl",
         summary: "Real work with a tunable serial fraction",
+        params: AMDAHL,
+        backends: THREADS,
     },
     ExperimentInfo {
         name: "imbalance",
         summary: "Uneven tasks: static vs dynamic scheduling",
+        params: IMBALANCE,
+        backends: THREADS,
     },
     ExperimentInfo {
         name: "race",
         summary: "Lost updates and the cost of synchronization",
+        params: &[],
+        backends: &[],
     },
     ExperimentInfo {
         name: "locks",
         summary: "Two threads, two mutexes: lock-order deadlock",
+        params: &[],
+        backends: &[],
     },
     ExperimentInfo {
         name: "exchange",
         summary: "Two MPI ranks swap buffers; send/recv ordering",
+        params: &[],
+        backends: &[],
     },
     ExperimentInfo {
         name: "pingpong",
         summary: "MPI latency and bandwidth vs message size",
+        params: &[],
+        backends: &[],
     },
     ExperimentInfo {
         name: "collectives",
         summary: "Broadcast, scatter, gather, reduce, allreduce",
+        params: &[],
+        backends: &[],
     },
     ExperimentInfo {
         name: "hybrid",
         summary: "MPI ranks times threads per rank",
+        params: &[],
+        backends: &[],
     },
 ];
 
@@ -69,6 +215,79 @@ pub fn known_names() -> String {
         .join(", ")
 }
 
+impl ExperimentInfo {
+    /// Whether it can run in this version.
+    pub fn runnable(&self) -> bool {
+        !self.backends.is_empty()
+    }
+
+    /// The variants one run compares (e.g. static and dynamic scheduling); `[None]` for
+    /// experiments without variants.
+    pub fn variants(&self, params: &Params) -> Vec<Option<String>> {
+        match (self.name, params.choice("schedule")) {
+            ("imbalance", Some("both")) => vec![Some("static".into()), Some("dynamic".into())],
+            ("imbalance", Some(s)) => vec![Some(s.to_owned())],
+            _ => vec![None],
+        }
+    }
+
+    /// Whether the run is weak scaling (work grows with the workers): Gustafson applies.
+    pub fn weak_scaling(&self, params: &Params) -> bool {
+        self.name == "mc-pi" && params.choice("mode") == Some("weak")
+    }
+
+    /// Builds the kernel for `params` and `variant`.
+    pub fn kernel(&self, params: &Params, variant: Option<&str>) -> Option<Box<dyn Kernel>> {
+        let int = |k: &str| params.int(k);
+        let float = |k: &str| params.float(k);
+        Some(match self.name {
+            "mc-pi" => Box::new(McPi {
+                samples: int("samples")?,
+                mode: if params.choice("mode")? == "weak" {
+                    Mode::Weak
+                } else {
+                    Mode::Strong
+                },
+                seed: int("seed")?,
+            }),
+            "integral" => Box::new(Integral {
+                a: float("a")?,
+                b: float("b")?,
+                n: int("n")?,
+            }),
+            "amdahl" => Box::new(Amdahl {
+                serial: float("serial")?,
+                work: int("work")?,
+            }),
+            "imbalance" => Box::new(Imbalance {
+                tasks: int("tasks")?,
+                work: int("work")?,
+                schedule: if variant? == "dynamic" {
+                    Schedule::Dynamic
+                } else {
+                    Schedule::Static
+                },
+            }),
+            _ => return None,
+        })
+    }
+
+    /// Checks rules that involve more than one parameter.
+    pub fn check_together(&self, params: &Params) -> Result<(), ParamError> {
+        if self.name == "integral"
+            && let (Some(a), Some(b)) = (params.float("a"), params.float("b"))
+            && a >= b
+        {
+            return Err(ParamError::Invalid {
+                name: "b".into(),
+                given: b.to_string(),
+                allowed: format!("a number greater than a = {a}"),
+            });
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +303,15 @@ mod tests {
             );
         }
         assert_eq!(find("nope"), None);
+    }
+
+    #[test]
+    fn every_runnable_experiment_builds_from_its_defaults() {
+        for e in EXPERIMENTS.iter().filter(|e| e.runnable()) {
+            let p = Params::parse(e, &[]).expect("defaults are valid");
+            for v in e.variants(&p) {
+                assert!(e.kernel(&p, v.as_deref()).is_some(), "{}", e.name);
+            }
+        }
     }
 }

@@ -34,6 +34,8 @@ pub struct Lesson {
     pub notes: Option<String>,
     /// Questions for the learner.
     pub checks: Vec<Check>,
+    /// Starting settings for the lesson's experiments, by experiment name.
+    pub presets: std::collections::BTreeMap<String, Preset>,
     /// The Markdown text after the front matter.
     pub body: String,
     /// Where the lesson came from, as shown in messages.
@@ -51,6 +53,88 @@ pub struct Check {
     pub kind: CheckKind,
     /// Shown after the learner answers, right or wrong.
     pub explanation: String,
+    /// For predictions: the measurement the answer is compared with after a run.
+    pub measure: Option<Measure>,
+}
+
+/// Starting settings a lesson gives one of its experiments.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Preset {
+    /// Worker counts to sweep, if the lesson chooses them.
+    pub workers: Option<Vec<usize>>,
+    /// Timed repetitions per point.
+    pub reps: Option<u32>,
+    /// Parameter values as `KEY=VALUE` texts, already checked against the registry.
+    pub params: Vec<String>,
+}
+
+/// A measured quantity a prediction is compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measure {
+    /// The experiment whose latest run is used.
+    pub experiment: String,
+    /// What is compared.
+    pub quantity: Quantity,
+    /// At which worker count (not needed for `serial_fraction`).
+    pub workers: Option<usize>,
+    /// Which variant, for experiments that compare variants.
+    pub variant: Option<String>,
+}
+
+impl Measure {
+    /// The quantity in words, e.g. `speedup`.
+    pub fn quantity_label(&self) -> &'static str {
+        match self.quantity {
+            Quantity::Speedup => "speedup",
+            Quantity::Efficiency => "efficiency",
+            Quantity::Time => "time (s)",
+            Quantity::SerialFraction => "fitted serial fraction",
+            Quantity::KarpFlatt => "Karp–Flatt serial fraction",
+        }
+    }
+}
+
+/// Quantities a prediction can be about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantity {
+    /// S(N) = T(1)/T(N) (scaled speedup for weak scaling).
+    Speedup,
+    /// E(N) = S(N)/N.
+    Efficiency,
+    /// Median time in seconds at N workers.
+    Time,
+    /// The fitted serial fraction (Amdahl or Gustafson).
+    SerialFraction,
+    /// The Karp–Flatt metric at N workers.
+    KarpFlatt,
+}
+
+impl Quantity {
+    /// The names lesson files use.
+    pub const NAMES: &'static [&'static str] = &[
+        "speedup",
+        "efficiency",
+        "time",
+        "serial_fraction",
+        "karp_flatt",
+    ];
+
+    /// Parses a lesson file's name of the quantity.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "speedup" => Self::Speedup,
+            "efficiency" => Self::Efficiency,
+            "time" => Self::Time,
+            "serial_fraction" => Self::SerialFraction,
+            "karp_flatt" => Self::KarpFlatt,
+            _ => return None,
+        })
+    }
+
+    /// Whether it needs a worker count.
+    pub fn needs_workers(self) -> bool {
+        !matches!(self, Self::SerialFraction)
+    }
 }
 
 /// The kinds of check and their correct answers.
@@ -168,6 +252,7 @@ mod tests {
                 unit: None,
             },
             explanation: String::new(),
+            measure: None,
         }
     }
 
@@ -192,6 +277,7 @@ mod tests {
                 answer: 1,
             },
             explanation: String::new(),
+            measure: None,
         };
         assert!(c.is_correct(&Answer::Choice("b".into())));
         assert!(!c.is_correct(&Answer::Choice("a".into())));

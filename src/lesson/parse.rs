@@ -1,13 +1,13 @@
 //! Parsing and validating one lesson file.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::diag::{Diagnostic, LineIndex};
-use super::{Check, CheckKind, Lesson};
+use super::{Check, CheckKind, Lesson, Measure, Preset, Quantity};
 use crate::experiment;
 
 /// The front matter as written, with the places of the values that later checks point at.
@@ -28,6 +28,32 @@ struct RawFront {
     notes: Option<String>,
     #[serde(default)]
     checks: Vec<Spanned<RawCheck>>,
+    #[serde(default)]
+    presets: BTreeMap<String, Spanned<RawPreset>>,
+}
+
+/// Starting settings for an experiment, as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPreset {
+    #[serde(default)]
+    workers: Option<Spanned<Vec<u64>>>,
+    #[serde(default)]
+    reps: Option<Spanned<u64>>,
+    #[serde(default)]
+    params: BTreeMap<String, Spanned<toml::Value>>,
+}
+
+/// The measurement a prediction is compared with, as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeasure {
+    experiment: Spanned<String>,
+    quantity: Spanned<String>,
+    #[serde(default)]
+    workers: Option<Spanned<u64>>,
+    #[serde(default)]
+    variant: Option<String>,
 }
 
 /// A check as written. Which keys are allowed depends on `kind`, so every key is optional
@@ -46,6 +72,8 @@ struct RawCheck {
     tolerance: Option<Spanned<f64>>,
     #[serde(default)]
     unit: Option<Spanned<String>>,
+    #[serde(default)]
+    measure: Option<Spanned<RawMeasure>>,
 }
 
 /// A lesson file that parsed and passed every check.
@@ -212,6 +240,12 @@ fn validate(
         }
     }
 
+    let lesson_experiments: Vec<String> = raw
+        .experiments
+        .iter()
+        .map(|e| e.get_ref().clone())
+        .collect();
+    let presets = validate_presets(raw.presets, &lesson_experiments, shift, p);
     let mut seen = HashSet::new();
     let mut checks = Vec::with_capacity(raw.checks.len());
     for check in raw.checks {
@@ -223,7 +257,7 @@ fn validate(
                 format!("duplicate check id `{}` in this lesson", check.id.get_ref()),
             );
         }
-        if let Some(c) = validate_check(check, span, shift, p) {
+        if let Some(c) = validate_check(check, span, &lesson_experiments, shift, p) {
             checks.push(c);
         }
     }
@@ -244,15 +278,151 @@ fn validate(
         hints: raw.hints,
         notes: raw.notes.filter(|n| !n.trim().is_empty()),
         checks,
+        presets,
         body: body.to_owned(),
         path: path.to_owned(),
     };
     Some((lesson, shift(id_span)))
 }
 
+fn validate_presets(
+    raw: BTreeMap<String, Spanned<RawPreset>>,
+    experiments: &[String],
+    shift: &dyn Fn(Range<usize>) -> Range<usize>,
+    p: &mut Problems<'_>,
+) -> BTreeMap<String, Preset> {
+    let mut out = BTreeMap::new();
+    for (name, preset) in raw {
+        let span = preset.span();
+        let preset = preset.into_inner();
+        if !experiments.contains(&name) {
+            p.at(
+                shift(span),
+                format!("preset for `{name}`, which is not in this lesson's `experiments`"),
+            );
+            continue;
+        }
+        let Some(info) = experiment::find(&name) else {
+            continue; // already reported as an unknown experiment
+        };
+        let mut params = Vec::new();
+        for (key, value) in &preset.params {
+            let text = match value.get_ref() {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                other => {
+                    p.at(
+                        shift(value.span()),
+                        format!(
+                            "parameter `{key}` must be a number or a string, not {}",
+                            other.type_str()
+                        ),
+                    );
+                    continue;
+                }
+            };
+            let pair = format!("{key}={text}");
+            if let Err(e) = experiment::Params::parse(info, std::slice::from_ref(&pair)) {
+                p.at(shift(value.span()), e.to_string());
+                continue;
+            }
+            params.push(pair);
+        }
+        if let Err(e) = experiment::Params::parse(info, &params) {
+            p.at(shift(span.clone()), e.to_string());
+        }
+        let workers = preset.workers.and_then(|w| {
+            if w.get_ref().is_empty() || w.get_ref().iter().any(|&n| !(1..=1024).contains(&n)) {
+                p.at(
+                    shift(w.span()),
+                    "`workers` must list worker counts from 1 to 1024".to_owned(),
+                );
+                None
+            } else {
+                // Checked to be at most 1024 just above.
+                Some(w.into_inner().into_iter().map(|n| n as usize).collect())
+            }
+        });
+        let reps = preset.reps.and_then(|r| {
+            if (1..=1000).contains(r.get_ref()) {
+                // At most 1000: fits in u32.
+                Some(*r.get_ref() as u32)
+            } else {
+                p.at(shift(r.span()), "`reps` must be from 1 to 1000".to_owned());
+                None
+            }
+        });
+        out.insert(
+            name,
+            Preset {
+                workers,
+                reps,
+                params,
+            },
+        );
+    }
+    out
+}
+
+fn validate_measure(
+    raw: Spanned<RawMeasure>,
+    experiments: &[String],
+    shift: &dyn Fn(Range<usize>) -> Range<usize>,
+    p: &mut Problems<'_>,
+) -> Option<Measure> {
+    let raw = raw.into_inner();
+    if !experiments.contains(raw.experiment.get_ref()) {
+        p.at(
+            shift(raw.experiment.span()),
+            format!(
+                "`measure` names experiment `{}`, which is not in this lesson's `experiments`",
+                raw.experiment.get_ref()
+            ),
+        );
+        return None;
+    }
+    let Some(quantity) = Quantity::from_name(raw.quantity.get_ref()) else {
+        p.at(
+            shift(raw.quantity.span()),
+            format!(
+                "unknown quantity `{}` (known: {})",
+                raw.quantity.get_ref(),
+                Quantity::NAMES.join(", ")
+            ),
+        );
+        return None;
+    };
+    let workers = match (&raw.workers, quantity.needs_workers()) {
+        (None, true) => {
+            p.at(
+                shift(raw.quantity.span()),
+                format!("`measure` of `{}` needs `workers`", raw.quantity.get_ref()),
+            );
+            return None;
+        }
+        (Some(w), _) if !(1..=1024).contains(w.get_ref()) => {
+            p.at(
+                shift(w.span()),
+                "`workers` must be from 1 to 1024".to_owned(),
+            );
+            return None;
+        }
+        // Checked to be at most 1024.
+        (w, _) => w.as_ref().map(|w| *w.get_ref() as usize),
+    };
+    Some(Measure {
+        experiment: raw.experiment.into_inner(),
+        quantity,
+        workers,
+        variant: raw.variant,
+    })
+}
+
 fn validate_check(
     raw: RawCheck,
     table: Range<usize>,
+    experiments: &[String],
     shift: &dyn Fn(Range<usize>) -> Range<usize>,
     p: &mut Problems<'_>,
 ) -> Option<Check> {
@@ -384,11 +554,18 @@ fn validate_check(
             return None;
         }
     };
+    let measure = match raw.measure {
+        Some(m) if matches!(kind, CheckKind::Numeric { .. }) => {
+            validate_measure(m, experiments, shift, p)
+        }
+        _ => None,
+    };
     (p.list.len() == before).then(|| Check {
         id: raw.id.into_inner(),
         question: raw.question.into_inner(),
         kind,
         explanation: raw.explanation.into_inner(),
+        measure,
     })
 }
 

@@ -8,16 +8,23 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::experiment::{self, Action, Comparison, ExperimentView, LiveRun, RunState};
 use super::markdown;
 use super::theme::Theme;
 use super::view::layout;
 use crate::cluster::SystemInfo;
 use crate::lesson::{Answer, CheckKind, Lesson, LessonSet};
 use crate::progress::{LessonProgress, Progress};
+use crate::record::store::{Store, StoredRun};
+use crate::record::{Record, Status};
 
-/// Everything that can happen to the app. Input, signals and (later) background runs all
-/// arrive as events on one channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything that can happen to the app. Input, signals and background runs all arrive as
+/// events on one channel.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A key was pressed.
     Key(KeyEvent),
@@ -25,6 +32,32 @@ pub enum Event {
     Resize(u16, u16),
     /// The process got a signal asking it to stop.
     Signal(StopSignal),
+    /// Something happened to background run `id`.
+    Run(u64, RunEvent),
+    /// A clock tick while a run is going (for its elapsed and remaining time).
+    Tick(Instant),
+}
+
+/// What a background run reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEvent {
+    /// A results record, in the order the run wrote them (boxed: records are large).
+    Record(Box<Record>),
+    /// A line that is not a record (shown as a warning).
+    Invalid(String),
+    /// The results are being kept in this file.
+    Stored(PathBuf),
+    /// The results cannot be kept (the run goes on).
+    StoreFailed(String),
+    /// The run process could not be started.
+    SpawnFailed(String),
+    /// The run process ended, with its exit status and the last lines of its error output.
+    Exited {
+        /// Exit status; `None` when killed by a signal.
+        code: Option<i32>,
+        /// Last lines of standard error.
+        stderr: Vec<String>,
+    },
 }
 
 /// Signals that end the tutor after saving progress.
@@ -50,7 +83,7 @@ impl StopSignal {
 }
 
 /// What the event loop must do after an update.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Nothing changed: do not redraw.
     None,
@@ -58,8 +91,17 @@ pub enum Effect {
     Redraw,
     /// Progress changed in a way worth keeping now: save it, then redraw.
     Save,
-    /// Save progress, restore the terminal and exit with this status.
+    /// Save progress, stop any run, restore the terminal and exit with this status.
     Quit(u8),
+    /// Start background run `id`: `hpc-tutor` with these arguments. Then redraw.
+    StartRun {
+        /// The tutor's id for the run.
+        id: u64,
+        /// Arguments after the program name.
+        args: Vec<String>,
+    },
+    /// Kill background run `id` (its whole process group). Then redraw.
+    CancelRun(u64),
 }
 
 /// Which screen is showing.
@@ -69,6 +111,13 @@ pub enum Screen {
     Catalogue,
     /// One lesson's text, with its panel of checks and experiments.
     Reader(Reader),
+    /// An experiment opened from a lesson: form, run and charts.
+    Experiment {
+        /// The experiment's name (key into [`App::experiments`]).
+        name: String,
+        /// The reader to go back to.
+        back: Box<Reader>,
+    },
 }
 
 /// A row of the catalogue.
@@ -104,7 +153,7 @@ pub struct Reader {
     pub scroll: usize,
     /// Which part takes the arrow keys.
     pub focus: Focus,
-    /// Selected check in the panel.
+    /// Selected item in the panel: the checks, then the experiments.
     pub selected_check: usize,
     /// How many hints have been shown (the next `h` shows hint number `hints_shown`).
     pub hints_shown: usize,
@@ -123,6 +172,13 @@ pub enum Overlay {
     Notes,
     /// The problems of a broken lesson file, by index into [`LessonSet::broken`].
     Problems(usize),
+    /// Earlier runs of the open experiment, to pick one to compare with.
+    History {
+        /// Runs of the experiment, newest first.
+        runs: Vec<StoredRun>,
+        /// The highlighted one.
+        selected: usize,
+    },
 }
 
 /// The state of the check window.
@@ -142,7 +198,7 @@ pub struct CheckDialog {
 
 /// A one-line message in the status bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Status {
+pub struct StatusLine {
     /// The text.
     pub text: String,
     /// Shown as a warning rather than information.
@@ -184,7 +240,17 @@ pub struct App {
     /// A window over the screen.
     pub overlay: Option<Overlay>,
     /// A message in the status bar until the next key.
-    pub status: Option<Status>,
+    pub status: Option<StatusLine>,
+    /// Experiment screens opened in this session, by experiment name.
+    pub experiments: BTreeMap<String, ExperimentView>,
+    /// The run in progress: its id and experiment.
+    pub running: Option<(u64, String)>,
+    /// The next run id.
+    pub next_run: u64,
+    /// Where results are kept, when there is a place.
+    pub store: Option<Store>,
+    /// The latest run of each experiment (this session's or from the store), for predictions.
+    pub latest: BTreeMap<String, Vec<Record>>,
 }
 
 /// The smallest terminal the tutor draws in.
@@ -213,6 +279,11 @@ impl App {
             selected_row: 0,
             overlay: None,
             status: None,
+            experiments: BTreeMap::new(),
+            running: None,
+            next_run: 1,
+            store: None,
+            latest: BTreeMap::new(),
         };
         app.selected_row = app.first_selectable();
         let resume = open
@@ -224,7 +295,7 @@ impl App {
             app.open_lesson(idx, true);
         }
         if !app.lessons.broken.is_empty() && app.status.is_none() {
-            app.status = Some(Status {
+            app.status = Some(StatusLine {
                 text: format!(
                     "{} lesson file(s) have problems: they are listed at the end, marked ✗",
                     app.lessons.broken.len()
@@ -237,7 +308,7 @@ impl App {
 
     /// Shows `text` in the status bar until the next key.
     pub fn set_status(&mut self, text: impl Into<String>, warning: bool) {
-        self.status = Some(Status {
+        self.status = Some(StatusLine {
             text: text.into(),
             warning,
         });
@@ -254,6 +325,22 @@ impl App {
             Event::Signal(sig) => {
                 self.sync_progress();
                 Effect::Quit(sig.exit_status())
+            }
+            Event::Run(id, ev) => self.on_run_event(id, ev),
+            Event::Tick(now) => {
+                let mut changed = false;
+                for v in self.experiments.values_mut() {
+                    if let Some(run) = v.run.as_mut().filter(|r| r.active()) {
+                        run.now = now;
+                        changed = true;
+                    }
+                }
+                // Only the screen showing the run needs the new time.
+                if changed && matches!(self.screen, Screen::Experiment { .. }) {
+                    Effect::Redraw
+                } else {
+                    Effect::None
+                }
             }
             Event::Key(key) => {
                 if key.kind == KeyEventKind::Release {
@@ -294,6 +381,206 @@ impl App {
         match self.screen {
             Screen::Catalogue => self.on_catalogue_key(key),
             Screen::Reader(_) => self.on_reader_key(key),
+            Screen::Experiment { .. } => self.on_experiment_key(key),
+        }
+    }
+
+    /// Attaches the results store (runs are kept there; predictions compare with its runs).
+    pub fn with_store(mut self, store: Option<Store>) -> Self {
+        self.store = store;
+        if let Some(l) = self.lesson_in_reader().cloned() {
+            for e in &l.experiments {
+                self.ensure_latest(e);
+            }
+        }
+        self
+    }
+
+    /// Loads the latest stored run of `experiment` unless one is known already.
+    fn ensure_latest(&mut self, experiment: &str) {
+        if self.latest.contains_key(experiment) {
+            return;
+        }
+        let Some(store) = &self.store else {
+            return;
+        };
+        if let Some(run) = store.latest(experiment)
+            && let Ok(records) = crate::record::store::load(&run.path)
+        {
+            self.latest.insert(experiment.to_owned(), records);
+        }
+    }
+
+    // ----- experiments -----------------------------------------------------------------
+
+    /// Opens the experiment screen of `name` from the reader.
+    fn open_experiment(&mut self, name: &str) -> Effect {
+        let Some(info) = crate::experiment::find(name) else {
+            return Effect::None;
+        };
+        if !info.runnable() {
+            self.set_status(
+                format!("the `{name}` experiment cannot run in this version of hpc-tutor"),
+                true,
+            );
+            return Effect::Redraw;
+        }
+        let Screen::Reader(r) = &self.screen else {
+            return Effect::None;
+        };
+        let back = Box::new(r.clone());
+        let preset = self
+            .lessons
+            .lessons
+            .get(r.lesson)
+            .and_then(|l| l.presets.get(name));
+        if !self.experiments.contains_key(name) {
+            let view = ExperimentView::new(info, preset, self.system.cpus);
+            self.experiments.insert(name.to_owned(), view);
+        }
+        self.screen = Screen::Experiment {
+            name: name.to_owned(),
+            back,
+        };
+        Effect::Redraw
+    }
+
+    fn on_experiment_key(&mut self, key: KeyEvent) -> Effect {
+        let Screen::Experiment { name, .. } = &self.screen else {
+            return Effect::None;
+        };
+        let name = name.clone();
+        let Some(view) = self.experiments.get_mut(&name) else {
+            return Effect::None;
+        };
+        match view.on_key(key) {
+            Action::None => Effect::None,
+            Action::Redraw => Effect::Redraw,
+            Action::Back => {
+                if let Screen::Experiment { back, .. } =
+                    std::mem::replace(&mut self.screen, Screen::Catalogue)
+                {
+                    self.screen = Screen::Reader(*back);
+                    self.rewrap();
+                }
+                Effect::Redraw
+            }
+            Action::Cancel => match &self.running {
+                Some((id, n)) if *n == name => Effect::CancelRun(*id),
+                _ => Effect::None,
+            },
+            Action::Run(args) => {
+                if let Some((_, other)) = &self.running {
+                    self.set_status(
+                        format!(
+                            "a `{other}` run is still going: cancel it first (c on its screen)"
+                        ),
+                        true,
+                    );
+                    return Effect::Redraw;
+                }
+                let id = self.next_run;
+                self.next_run += 1;
+                let now = Instant::now();
+                view.run = Some(LiveRun {
+                    id,
+                    records: Vec::new(),
+                    state: RunState::Starting,
+                    started: now,
+                    now,
+                    stored: None,
+                    stderr: Vec::new(),
+                });
+                self.running = Some((id, name));
+                Effect::StartRun { id, args }
+            }
+            Action::History => {
+                let runs: Vec<StoredRun> = self
+                    .store
+                    .as_ref()
+                    .map(|s| s.list())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|r| r.run.experiment == name)
+                    .collect();
+                if runs.is_empty() {
+                    self.set_status(
+                        format!("no earlier `{name}` runs in the results store yet"),
+                        false,
+                    );
+                } else {
+                    self.overlay = Some(Overlay::History { runs, selected: 0 });
+                }
+                Effect::Redraw
+            }
+        }
+    }
+
+    fn on_run_event(&mut self, id: u64, ev: RunEvent) -> Effect {
+        let Some(name) = self
+            .experiments
+            .iter()
+            .find(|(_, v)| v.run.as_ref().is_some_and(|r| r.id == id))
+            .map(|(k, _)| k.clone())
+        else {
+            return Effect::None;
+        };
+        let mut finished = false;
+        let mut warning = None;
+        if let Some(run) = self.experiments.get_mut(&name).and_then(|v| v.run.as_mut()) {
+            match ev {
+                RunEvent::Record(r) => {
+                    let r = *r;
+                    if let Record::End(e) = &r {
+                        run.state = if e.status == Status::Failed {
+                            RunState::Failed(
+                                e.message.clone().unwrap_or_else(|| "the run failed".into()),
+                            )
+                        } else {
+                            RunState::Ended(e.status)
+                        };
+                    } else if run.state == RunState::Starting {
+                        run.state = RunState::Running;
+                    }
+                    run.records.push(r);
+                }
+                RunEvent::Invalid(line) => {
+                    warning = Some(format!(
+                        "the run printed a line that is not a record: {line}"
+                    ))
+                }
+                RunEvent::Stored(path) => run.stored = Some(path),
+                RunEvent::StoreFailed(e) => warning = Some(format!("results cannot be kept: {e}")),
+                RunEvent::SpawnFailed(e) => {
+                    run.state = RunState::Failed(e);
+                    finished = true;
+                }
+                RunEvent::Exited { code, stderr } => {
+                    run.stderr = stderr;
+                    if run.active() {
+                        run.state = RunState::Failed(format!(
+                            "the run process ended (exit status {}) without an end record",
+                            code.map_or("none".to_owned(), |c| c.to_string())
+                        ));
+                    }
+                    finished = true;
+                }
+            }
+            if !run.active() && run.records.iter().any(|r| matches!(r, Record::Point(_))) {
+                self.latest.insert(name.clone(), run.records.clone());
+            }
+        }
+        if let Some(w) = warning {
+            self.set_status(w, true);
+        }
+        if finished && self.running.as_ref().is_some_and(|(rid, _)| *rid == id) {
+            self.running = None;
+        }
+        let visible = matches!(&self.screen, Screen::Experiment { name: n, .. } if *n == name);
+        if visible || finished {
+            Effect::Redraw
+        } else {
+            Effect::None
         }
     }
 
@@ -399,6 +686,11 @@ impl App {
         });
         self.clamp_scroll();
         self.mark_read_if_at_end();
+        if let Some(l) = self.lessons.lessons.get(idx).cloned() {
+            for e in &l.experiments {
+                self.ensure_latest(e);
+            }
+        }
     }
 
     /// Re-renders the reader's text for a new width, keeping the place in the text.
@@ -423,7 +715,7 @@ impl App {
     fn max_scroll(&self) -> usize {
         match &self.screen {
             Screen::Reader(r) => r.lines.len().saturating_sub(self.viewport_height()),
-            Screen::Catalogue => 0,
+            _ => 0,
         }
     }
 
@@ -439,7 +731,7 @@ impl App {
     fn mark_read_if_at_end(&mut self) -> bool {
         let at_end = match &self.screen {
             Screen::Reader(r) => r.scroll >= self.max_scroll(),
-            Screen::Catalogue => false,
+            _ => false,
         };
         if !at_end || self.too_small() {
             return false;
@@ -455,8 +747,15 @@ impl App {
     fn lesson_in_reader(&self) -> Option<&Lesson> {
         match &self.screen {
             Screen::Reader(r) => self.lessons.lessons.get(r.lesson),
+            Screen::Experiment { back, .. } => self.lessons.lessons.get(back.lesson),
             Screen::Catalogue => None,
         }
+    }
+
+    /// The measured value for a prediction check, with how it compares: `(value, note)`.
+    pub fn measurement_for(&self, check: &crate::lesson::Check) -> Option<f64> {
+        let m = check.measure.as_ref()?;
+        experiment::measured(self.latest.get(&m.experiment)?, m)
     }
 
     fn open_lesson_progress_mut(&mut self) -> Option<&mut LessonProgress> {
@@ -466,7 +765,12 @@ impl App {
 
     /// Copies the reader's scroll position into the progress, for saving.
     pub fn sync_progress(&mut self) {
-        if let Screen::Reader(r) = &self.screen {
+        let reader = match &self.screen {
+            Screen::Reader(r) => Some(r),
+            Screen::Experiment { back, .. } => Some(back.as_ref()),
+            Screen::Catalogue => None,
+        };
+        if let Some(r) = reader {
             let (scroll, of) = (r.scroll, r.lines.len());
             if let Some(lp) = self.open_lesson_progress_mut() {
                 lp.scroll = scroll;
@@ -499,7 +803,28 @@ impl App {
         let focus = r.focus;
         let page = self.viewport_height().saturating_sub(1).max(1) as isize;
         let check_count = self.lesson_in_reader().map_or(0, |l| l.checks.len());
+        let experiments: Vec<String> = self
+            .lesson_in_reader()
+            .map(|l| l.experiments.clone())
+            .unwrap_or_default();
         match key.code {
+            KeyCode::Char('x') => {
+                let Screen::Reader(r) = &self.screen else {
+                    return Effect::None;
+                };
+                let pick = if r.focus == Focus::Panel && r.selected_check >= check_count {
+                    experiments.get(r.selected_check - check_count)
+                } else {
+                    experiments.first()
+                };
+                match pick.cloned() {
+                    Some(name) => self.open_experiment(&name),
+                    None => {
+                        self.set_status("this lesson has no experiment", false);
+                        Effect::Redraw
+                    }
+                }
+            }
             KeyCode::Esc | KeyCode::Left => {
                 self.sync_progress();
                 if let Screen::Reader(r) = &self.screen {
@@ -511,8 +836,8 @@ impl App {
                 Effect::Save
             }
             KeyCode::Tab | KeyCode::BackTab => {
-                if check_count == 0 {
-                    self.set_status("this lesson has no checks", false);
+                if check_count + experiments.len() == 0 {
+                    self.set_status("this lesson has no checks or experiments", false);
                     return Effect::Redraw;
                 }
                 if let Screen::Reader(r) = &mut self.screen {
@@ -550,7 +875,14 @@ impl App {
                 let Screen::Reader(r) = &self.screen else {
                     return Effect::None;
                 };
-                self.open_check(r.selected_check)
+                let i = r.selected_check;
+                if i < check_count {
+                    self.open_check(i)
+                } else if let Some(name) = experiments.get(i - check_count).cloned() {
+                    self.open_experiment(&name)
+                } else {
+                    Effect::None
+                }
             }
             KeyCode::Up | KeyCode::Char('k') => self.scroll_by(-1),
             KeyCode::Down | KeyCode::Char('j') => self.scroll_by(1),
@@ -563,7 +895,9 @@ impl App {
     }
 
     fn move_check(&mut self, delta: isize) -> Effect {
-        let count = self.lesson_in_reader().map_or(0, |l| l.checks.len());
+        let count = self
+            .lesson_in_reader()
+            .map_or(0, |l| l.checks.len() + l.experiments.len());
         let Screen::Reader(r) = &mut self.screen else {
             return Effect::None;
         };
@@ -590,6 +924,7 @@ impl App {
             .lessons
             .get(&lesson.id)
             .and_then(|p| p.answers.get(&c.id));
+        let measure_of = c.measure.as_ref().map(|m| m.experiment.clone());
         let (selected, input) = match (&c.kind, previous) {
             (CheckKind::Choice { choices, .. }, Some(Answer::Choice(t))) => (
                 choices.iter().position(|x| x == t).unwrap_or(0),
@@ -605,6 +940,9 @@ impl App {
             error: None,
             result: None,
         }));
+        if let Some(e) = measure_of {
+            self.ensure_latest(&e);
+        }
         Effect::Redraw
     }
 
@@ -616,6 +954,45 @@ impl App {
         };
         match overlay {
             Overlay::Check(dialog) => self.on_check_key(dialog, key),
+            Overlay::History { runs, mut selected } => match key.code {
+                KeyCode::Up | KeyCode::Char('k') => {
+                    selected = selected.saturating_sub(1);
+                    self.overlay = Some(Overlay::History { runs, selected });
+                    Effect::Redraw
+                }
+                KeyCode::Down | KeyCode::Char('j') => {
+                    selected = (selected + 1).min(runs.len().saturating_sub(1));
+                    self.overlay = Some(Overlay::History { runs, selected });
+                    Effect::Redraw
+                }
+                KeyCode::Enter => {
+                    if let Some(run) = runs.get(selected) {
+                        match crate::record::store::load(&run.path) {
+                            Ok(records) => {
+                                if let Screen::Experiment { name, .. } = &self.screen
+                                    && let Some(v) = self.experiments.get_mut(name)
+                                {
+                                    v.compare = Some(Comparison {
+                                        label: format!("run {}", run.run.run_id),
+                                        records,
+                                    });
+                                }
+                            }
+                            Err(e) => self.set_status(format!("cannot open that run: {e}"), true),
+                        }
+                    }
+                    Effect::Redraw
+                }
+                KeyCode::Char('q') => {
+                    self.sync_progress();
+                    Effect::Quit(0)
+                }
+                KeyCode::Esc => Effect::Redraw,
+                _ => {
+                    self.overlay = Some(Overlay::History { runs, selected });
+                    Effect::None
+                }
+            },
             Overlay::Hint(i) => match key.code {
                 KeyCode::Char('h') => {
                     self.overlay = None;

@@ -5,7 +5,9 @@
 //! something changed, so an idle tutor sleeps in `recv` and costs no CPU.
 
 pub mod app;
+pub mod experiment;
 pub mod markdown;
+pub mod runs;
 pub mod theme;
 pub mod view;
 
@@ -57,6 +59,10 @@ pub fn run(source: LessonSource, open: Option<String>) -> anyhow::Result<ExitCod
 
     let (tx, rx) = mpsc::channel::<Event>();
     spawn_signal_thread(tx.clone())?;
+    let results = crate::record::store::Store::default_location();
+    // Dropped on every way out of this function (also when unwinding from a panic): kills
+    // a run in progress, so quitting never leaves a process behind.
+    let mut runs = runs::Runs::new(tx.clone(), results.clone());
 
     let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
     // From here on the terminal is restored on every path: `Restore` on return (also for
@@ -72,13 +78,14 @@ pub fn run(source: LessonSource, open: Option<String>) -> anyhow::Result<ExitCod
         Theme::from_env(),
         (size.width, size.height),
         open.as_deref(),
-    );
+    )
+    .with_store(results);
     if let Some(w) = warning {
         app.set_status(w, true);
     }
 
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        event_loop(&mut terminal, &mut app, &rx, store.as_ref())
+        event_loop(&mut terminal, &mut app, &rx, store.as_ref(), &mut runs)
     }));
     match outcome {
         Ok(result) => {
@@ -111,14 +118,26 @@ fn event_loop(
     app: &mut App,
     rx: &mpsc::Receiver<Event>,
     store: Option<&ProgressStore>,
+    runs: &mut runs::Runs,
 ) -> anyhow::Result<u8> {
     terminal.draw(|f| view::draw(app, f))?;
     while let Ok(event) = rx.recv() {
+        let finished = match &event {
+            Event::Run(id, app::RunEvent::Exited { .. } | app::RunEvent::SpawnFailed(_)) => {
+                Some(*id)
+            }
+            _ => None,
+        };
+        if let Some(id) = finished {
+            runs.finished(id);
+        }
         match app.update(event) {
             Effect::None => continue,
             Effect::Redraw => {}
             Effect::Save => save(app, store),
             Effect::Quit(code) => return Ok(code),
+            Effect::StartRun { id, args } => runs.start(id, &args),
+            Effect::CancelRun(id) => runs.cancel(id),
         }
         terminal.draw(|f| view::draw(app, f))?;
     }

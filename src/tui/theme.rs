@@ -118,6 +118,13 @@ impl Theme {
             Style::default().add_modifier(Modifier::REVERSED)
         }
     }
+    /// The `index`-th data series of a chart (its points, lines and legend entry). Four
+    /// colours that cycle; without colour every series is plain text and charts tell
+    /// series apart by marker shape instead.
+    pub fn series(&self, index: usize) -> Style {
+        const PALETTE: [Color; 4] = [Color::Cyan, Color::Magenta, Color::Green, Color::LightBlue];
+        self.fg(Style::default(), PALETTE[index % PALETTE.len()])
+    }
     /// Borders of panels; `focused` is the panel that takes the keys.
     pub fn border(&self, focused: bool) -> Style {
         if focused {

@@ -10,10 +10,10 @@ use hpc_tutor::tui::App;
 use hpc_tutor::tui::theme::Theme;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+/// The fixture folder, relative to the package root (cargo runs integration tests there), so
+/// paths in messages and snapshots do not depend on where the repository is checked out.
 pub fn fixtures(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/lessons")
-        .join(name)
+    PathBuf::from("tests/fixtures/lessons").join(name)
 }
 
 pub fn fixture_set(name: &str) -> LessonSet {
@@ -57,4 +57,73 @@ pub fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
         app.update(ch(c));
     }
+}
+
+/// The records of a small finished amdahl run, as a child process would send them.
+pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
+    use hpc_tutor::record::*;
+    let env = Environment {
+        host: "node01".into(),
+        cpu_model: "Test CPU".into(),
+        cpus_available: 2,
+        slurm_job_id: None,
+        version: "0.1.0".into(),
+        git_commit: None,
+    };
+    let mut v = vec![Record::Run(RunRecord {
+        run_id: "20261122-070000-1".into(),
+        experiment: "amdahl".into(),
+        backend: "threads".into(),
+        params: [
+            ("serial".to_owned(), "0.3".to_owned()),
+            ("work".to_owned(), "1000000".to_owned()),
+        ]
+        .into(),
+        workers: vec![1, 2, 4],
+        reps: 3,
+        warmup: 0,
+        env,
+        started_at: "2026-11-22T07:00:00+00:00".into(),
+    })];
+    for (n, t, s) in [(1usize, 1.0f64, 1.0f64), (2, 0.68, 1.47), (4, 0.70, 1.43)] {
+        for rep in 0..3 {
+            v.push(Record::Sample(SampleRecord {
+                workers: n,
+                variant: None,
+                rep,
+                warmup: false,
+                seconds: t,
+            }));
+        }
+        v.push(Record::Point(PointRecord {
+            workers: n,
+            variant: None,
+            reps: 3,
+            median_s: t,
+            min_s: t * 0.98,
+            max_s: t * 1.03,
+            ci95_s: [t * 0.98, t * 1.03],
+            outliers: 0,
+            speedup: Some(s),
+            efficiency: Some(s / n as f64),
+            karp_flatt: None,
+            oversubscribed: n > 2,
+            setup_s: 0.0001,
+            outputs: Default::default(),
+        }));
+    }
+    v.push(Record::Fit(FitRecord {
+        model: Model::Amdahl,
+        variant: None,
+        serial_fraction: 0.36,
+        rmse: 0.02,
+        r2: Some(0.98),
+        points: 2,
+    }));
+    v.push(Record::End(EndRecord {
+        status: Status::Ok,
+        elapsed_s: 9.1,
+        message: None,
+    }));
+    v
 }

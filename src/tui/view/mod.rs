@@ -2,6 +2,8 @@
 //! state.
 
 mod catalogue;
+pub mod chart;
+mod experiment;
 pub mod layout;
 mod overlay;
 mod reader;
@@ -23,6 +25,11 @@ pub fn draw(app: &App, frame: &mut Frame) {
     match &app.screen {
         Screen::Catalogue => catalogue::draw(app, frame),
         Screen::Reader(r) => reader::draw(app, r, frame),
+        Screen::Experiment { name, .. } => {
+            if let Some(v) = app.experiments.get(name) {
+                experiment::draw(app, v, frame);
+            }
+        }
     }
     draw_status(app, frame);
     if let Some(o) = &app.overlay {

@@ -77,6 +77,50 @@ pub(super) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame) {
                 lines,
             );
         }
+        Overlay::History { runs, selected } => {
+            let mut lines = Vec::with_capacity(runs.len() + 2);
+            for (i, r) in runs.iter().enumerate() {
+                let status = r
+                    .status
+                    .map_or("unfinished".to_owned(), |s| format!("{s:?}").to_lowercase());
+                let params: Vec<String> = r
+                    .run
+                    .params
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                let text = format!(
+                    " {}  {} on {}  {} point(s), {status}  {}",
+                    r.run
+                        .started_at
+                        .get(..16)
+                        .unwrap_or(&r.run.started_at)
+                        .replace('T', " "),
+                    r.run.backend,
+                    r.run.env.host,
+                    r.points,
+                    params.join(" ")
+                );
+                lines.push(if i == *selected {
+                    Line::styled(text, t.selected())
+                } else {
+                    Line::raw(text)
+                });
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "↑↓ choose · Enter compare on the chart · Esc close",
+                t.dim(),
+            ));
+            window(
+                frame,
+                t,
+                96,
+                area.height.saturating_sub(4),
+                " Earlier runs ",
+                lines,
+            );
+        }
         Overlay::Problems(i) => {
             let Some(b) = app.lessons.broken.get(*i) else {
                 return;
@@ -197,6 +241,44 @@ fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
         }
         None => {}
     }
+    if let Some(m) = &check.measure
+        && d.result.is_some()
+    {
+        lines.push(Line::raw(""));
+        let what = format!(
+            "{}{}{}",
+            m.quantity_label(),
+            m.workers
+                .map(|w| format!(" at {w} workers"))
+                .unwrap_or_default(),
+            m.variant
+                .as_deref()
+                .map(|v| format!(" ({v})"))
+                .unwrap_or_default()
+        );
+        match app.measurement_for(check) {
+            Some(measured) => {
+                lines.push(Line::styled(
+                    format!("Measured on this machine: {what} = {}", fmt_measure(measured)),
+                    t.key(),
+                ));
+                if let Some(crate::lesson::Answer::Number(p)) = app.answer(lesson, &check.id) {
+                    lines.push(Line::raw(format!(
+                        "You predicted {}. {}",
+                        fmt_measure(*p),
+                        crate::tui::experiment::explain_gap(m.quantity, *p, measured)
+                    )));
+                }
+            }
+            None => lines.push(Line::styled(
+                format!(
+                    "No measurement yet: run the `{}` experiment (x in the lesson) to compare your prediction with the {what}.",
+                    m.experiment
+                ),
+                t.dim(),
+            )),
+        }
+    }
     lines.push(Line::raw(""));
     let keys = match (d.result, &check.kind) {
         (Some(_), _) => "Enter close · r answer again",
@@ -207,6 +289,14 @@ fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
     let max_height = frame.area().height.saturating_sub(2);
     let title = format!(" Check {} of {} ", d.check + 1, lesson.checks.len());
     window(frame, t, 72, max_height, &title, lines);
+}
+
+fn fmt_measure(v: f64) -> String {
+    if v.abs() >= 100.0 || v == 0.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 /// The keys of the screen below the help window: what the help overlay lists.
@@ -245,12 +335,41 @@ pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static
                 ]
             };
             keys.extend([
+                ("x", "open the lesson's experiment (or the selected one)"),
                 ("h", "show a hint (again: the next one)"),
                 ("n", "instructor notes"),
                 ("Esc ←", "back to the catalogue"),
             ]);
             keys.extend(common);
             ("reader", keys)
+        }
+        Screen::Experiment { name, .. } => {
+            let editing = app
+                .experiments
+                .get(name)
+                .is_some_and(|v| v.editing.is_some());
+            let mut keys = if editing {
+                vec![
+                    ("type", "change the value"),
+                    ("Backspace", "delete a character"),
+                    ("Enter", "keep the value"),
+                    ("Esc", "undo the change"),
+                ]
+            } else {
+                vec![
+                    ("↑ ↓  k j", "choose a field"),
+                    ("Enter e", "edit the field (choices: next option)"),
+                    ("← →", "previous / next option of a choice"),
+                    ("r", "run the experiment with these settings"),
+                    ("c", "cancel the run in progress"),
+                    ("v", "chart: time → speedup → efficiency"),
+                    ("o", "compare with an earlier run"),
+                    ("d", "drop the compared run"),
+                    ("Esc", "back to the lesson (a run keeps going)"),
+                ]
+            };
+            keys.extend(common);
+            ("experiment", keys)
         }
     }
 }

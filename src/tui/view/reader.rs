@@ -72,16 +72,29 @@ pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
     lines.push(Line::raw(""));
     if !lesson.experiments.is_empty() {
         lines.push(Line::styled("Experiments", t.heading(3)));
-        for name in &lesson.experiments {
-            lines.push(Line::styled(format!(" {name}"), t.code()));
+        for (j, name) in lesson.experiments.iter().enumerate() {
+            let runnable = experiment::find(name).is_some_and(|e| e.runnable());
+            let label = if runnable {
+                format!(" ▶ {name}")
+            } else {
+                format!("   {name} (later version)")
+            };
+            if r.focus == Focus::Panel && r.selected_check == lesson.checks.len() + j {
+                let pad = width.saturating_sub(label.chars().count());
+                lines.push(Line::styled(
+                    format!("{label}{}", " ".repeat(pad)),
+                    t.selected(),
+                ));
+            } else {
+                lines.push(Line::styled(
+                    label,
+                    if runnable { t.code() } else { t.dim() },
+                ));
+            }
             if let Some(e) = experiment::find(name) {
                 lines.push(Line::styled(format!("   {}", e.summary), t.dim()));
             }
         }
-        lines.push(Line::styled(
-            " (run from the CLI or the experiment panel where available)",
-            t.dim(),
-        ));
         lines.push(Line::raw(""));
     }
     let key = |k: &'static str, what: &'static str| {
@@ -90,18 +103,25 @@ pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
             Span::styled(what, t.dim()),
         ])
     };
-    if !lesson.checks.is_empty() {
+    if !lesson.checks.is_empty() || !lesson.experiments.is_empty() {
         lines.push(key(
             "Tab",
             if r.focus == Focus::Panel {
                 "back to the text"
             } else {
-                "go to the checks"
+                "go to the panel"
             },
         ));
     }
     if r.focus == Focus::Panel {
-        lines.push(key("Enter", "answer the check"));
+        lines.push(key("Enter", "open the selected item"));
+    }
+    if lesson
+        .experiments
+        .iter()
+        .any(|e| experiment::find(e).is_some_and(|e| e.runnable()))
+    {
+        lines.push(key("x", "run the experiment"));
     }
     if !lesson.hints.is_empty() {
         lines.push(key("h", "show a hint"));

@@ -1,0 +1,111 @@
+//! The thread backend: for each point, a rayon pool of exactly N threads.
+//!
+//! Building the pool is timed as set-up, outside the kernel time. A run times the serial
+//! phase and the parallel phase together, from the first instruction of the kernel to the
+//! last task's end, and measures how busy each thread was, so load imbalance is a
+//! measurement too.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::kernel::{Kernel, Outputs, Partial};
+use crate::measure::protocol::Executor;
+
+/// Runs kernels on a rayon pool rebuilt for each worker count.
+#[derive(Default)]
+pub struct Threads {
+    pool: Option<(usize, rayon::ThreadPool)>,
+}
+
+impl Threads {
+    /// A backend with no pool yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Executor for Threads {
+    fn setup(&mut self, workers: usize) -> Result<f64, String> {
+        // Drop the old pool first: its threads end before the new ones start.
+        self.pool = None;
+        let start = Instant::now();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .thread_name(|i| format!("worker-{i}"))
+            .build()
+            .map_err(|e| format!("cannot start {workers} threads: {e}"))?;
+        // Make every thread run once so that thread creation is not billed to the kernel.
+        pool.broadcast(|_| ());
+        let seconds = start.elapsed().as_secs_f64();
+        self.pool = Some((workers, pool));
+        Ok(seconds)
+    }
+
+    fn run(&mut self, kernel: &dyn Kernel, workers: usize) -> Result<(f64, Outputs), String> {
+        let Some((n, pool)) = &self.pool else {
+            return Err("no thread pool set up".to_owned());
+        };
+        if *n != workers {
+            return Err(format!("pool has {n} threads, asked for {workers}"));
+        }
+        let tasks = kernel.tasks(workers).max(1);
+        let start = Instant::now();
+        let (serial, results): (f64, Vec<(Partial, usize, f64)>) = pool.install(|| {
+            let serial = kernel.serial();
+            let results = (0..tasks)
+                .into_par_iter()
+                .with_max_len(1)
+                .map(|i| {
+                    let t = Instant::now();
+                    let p = kernel.task(i, tasks, workers);
+                    let thread = rayon::current_thread_index().unwrap_or(0);
+                    (p, thread, t.elapsed().as_secs_f64())
+                })
+                .collect();
+            (serial, results)
+        });
+        let seconds = start.elapsed().as_secs_f64();
+
+        let partials: Vec<Partial> = results.iter().map(|r| r.0).collect();
+        let mut outputs = kernel.finish(serial, &partials, workers);
+        let mut busy = vec![0.0f64; workers];
+        for (_, thread, s) in &results {
+            if let Some(b) = busy.get_mut(*thread) {
+                *b += s;
+            }
+        }
+        let mean = busy.iter().sum::<f64>() / workers as f64;
+        let max = busy.iter().copied().fold(0.0, f64::max);
+        if mean > 0.0 {
+            // 1.0 is perfect balance; 1.5 means the busiest thread worked 50 % more than average.
+            outputs.insert("load_imbalance".to_owned(), max / mean);
+        }
+        Ok((seconds, outputs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::mc_pi::{McPi, Mode};
+
+    #[test]
+    fn runs_on_exactly_the_requested_threads() {
+        let mut t = Threads::new();
+        t.setup(3).expect("pool");
+        let k = McPi {
+            samples: 300_000,
+            mode: Mode::Strong,
+            seed: 1,
+        };
+        let (secs, out) = t.run(&k, 3).expect("runs");
+        assert!(secs > 0.0);
+        assert!(out["abs_error"] < 0.02);
+        assert!(out["load_imbalance"] >= 1.0);
+        assert!(t.run(&k, 2).is_err(), "wrong worker count is refused");
+        // The same seed and worker count give the same estimate as a sequential run.
+        let seq: Vec<Partial> = (0..3).map(|i| k.task(i, 3, 3)).collect();
+        assert_eq!(k.finish(0.0, &seq, 3)["estimate"], out["estimate"]);
+    }
+}

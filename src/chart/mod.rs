@@ -1,0 +1,1095 @@
+//! The chart model: what the scaling charts show, computed from results records.
+//!
+//! Nothing here knows about terminals: the same model feeds the TUI chart
+//! ([`crate::tui::view::chart`]) and, later, the PNG exporter. It turns the records of one
+//! or more runs into [`Series`] of measured points, and computes for a [`Metric`] the
+//! plotted values with their error ranges, the ideal line, the fitted model curve, the
+//! worker-count ticks of the log2 x axis and a y axis with round tick values.
+//!
+//! Every value handed out is finite: points whose value cannot be computed (for example the
+//! speedup before the 1-worker point exists) are left out rather than passed on as NaN.
+
+use std::collections::BTreeMap;
+
+use crate::record::{FitRecord, Model, Record, RunRecord};
+
+/// Which quantity the y axis shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Metric {
+    /// Kernel time T(N), median with the min–max range of the repetitions.
+    Time,
+    /// Speedup S(N) = T(1) / T(N) (for weak scaling the scaled speedup N · T(1) / T(N)).
+    #[default]
+    Speedup,
+    /// Parallel efficiency E(N) = S(N) / N.
+    Efficiency,
+}
+
+impl Metric {
+    /// Every metric, in the order [`Metric::next`] cycles through them.
+    pub const ALL: [Metric; 3] = [Metric::Time, Metric::Speedup, Metric::Efficiency];
+
+    /// The next metric: time → speedup → efficiency → time.
+    pub const fn next(self) -> Self {
+        match self {
+            Metric::Time => Metric::Speedup,
+            Metric::Speedup => Metric::Efficiency,
+            Metric::Efficiency => Metric::Time,
+        }
+    }
+
+    /// The previous metric, the reverse of [`Metric::next`].
+    pub const fn prev(self) -> Self {
+        match self {
+            Metric::Time => Metric::Efficiency,
+            Metric::Speedup => Metric::Time,
+            Metric::Efficiency => Metric::Speedup,
+        }
+    }
+
+    /// Short lower-case name: `time`, `speedup` or `efficiency`.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Metric::Time => "time",
+            Metric::Speedup => "speedup",
+            Metric::Efficiency => "efficiency",
+        }
+    }
+
+    /// The unit shown after values, if any: `s` for time, `×` for speedup.
+    pub const fn unit(self) -> Option<&'static str> {
+        match self {
+            Metric::Time => Some("s"),
+            Metric::Speedup => Some("×"),
+            Metric::Efficiency => None,
+        }
+    }
+
+    /// The y axis title: `time (s)`, `speedup` or `efficiency`.
+    pub const fn axis_title(self) -> &'static str {
+        match self {
+            Metric::Time => "time (s)",
+            Metric::Speedup => "speedup",
+            Metric::Efficiency => "efficiency",
+        }
+    }
+
+    /// A tick label for `value` on an axis with ticks every `step` up to `top`.
+    ///
+    /// Times use one unit for the whole axis (seconds from 0.5 s up, milliseconds below,
+    /// microseconds below 0.5 ms) and as many decimals as the step needs: `0.25 s`,
+    /// `1.5 s`, `120 ms`. Speedups read `1.5×`, efficiencies `0.75`. Zero is always `0`.
+    pub fn format_tick(self, value: f64, step: f64, top: f64) -> String {
+        if value == 0.0 || !value.is_finite() {
+            return "0".to_owned();
+        }
+        match self {
+            Metric::Time => {
+                let (scale, unit) = time_unit(top);
+                let d = decimals(step * scale);
+                format!("{:.d$} {unit}", value * scale)
+            }
+            Metric::Speedup => {
+                let d = decimals(step);
+                format!("{value:.d$}×")
+            }
+            Metric::Efficiency => {
+                let d = decimals(step).max(2);
+                format!("{value:.d$}")
+            }
+        }
+    }
+
+    /// A single value with its unit, for text next to the chart (e.g. `0.26 s`, `1.92×`,
+    /// `0.96`), with about three significant digits.
+    pub fn format_value(self, value: f64) -> String {
+        if !value.is_finite() {
+            return "–".to_owned();
+        }
+        match self {
+            Metric::Time => {
+                let (scale, unit) = time_unit(value.abs());
+                let v = value * scale;
+                let d = if v.abs() >= 100.0 {
+                    0
+                } else if v.abs() >= 10.0 {
+                    1
+                } else {
+                    2
+                };
+                format!("{v:.d$} {unit}")
+            }
+            Metric::Speedup => format!("{value:.2}×"),
+            Metric::Efficiency => format!("{value:.2}"),
+        }
+    }
+}
+
+/// The scale factor and unit for times up to `top` seconds.
+fn time_unit(top: f64) -> (f64, &'static str) {
+    if top >= 0.5 {
+        (1.0, "s")
+    } else if top >= 5e-4 {
+        (1e3, "ms")
+    } else {
+        (1e6, "µs")
+    }
+}
+
+/// How many decimals print `step` (and its multiples) exactly, at most 6.
+fn decimals(step: f64) -> usize {
+    if !step.is_finite() || step <= 0.0 {
+        return 0;
+    }
+    for d in 0..6 {
+        let scaled = step * 10f64.powi(d as i32);
+        if (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0) {
+            return d;
+        }
+    }
+    6
+}
+
+/// Everything one chart shows: one or more series of measured points.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChartModel {
+    /// One series per (run, variant), in the order they first appear.
+    pub series: Vec<Series>,
+    /// CPUs available to the run(s) (the most over all runs); 0 when unknown.
+    pub cpus: usize,
+    /// Weak scaling (`mode=weak`): the problem grows with N, speedups are scaled speedups.
+    pub weak: bool,
+    /// Experiment and backend, e.g. `mc-pi · threads`.
+    pub title: String,
+}
+
+/// The measured points of one variant of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Legend label, e.g. `mc-pi · threads` or `imbalance · dynamic`; when several runs are
+    /// overlaid it ends in the run's start time, e.g. `mc-pi · threads · 07:15`.
+    pub label: String,
+    /// The variant the points are of, for experiments that compare variants.
+    pub variant: Option<String>,
+    /// Measured points, sorted by worker count, at most one per worker count.
+    pub points: Vec<SeriesPoint>,
+    /// The model fitted to the points, once the run has written one.
+    pub fit: Option<FitRecord>,
+    /// Reserved for replayed demo runs; always `None` for now.
+    pub replayed: Option<String>,
+}
+
+/// One measured point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeriesPoint {
+    /// Worker count N (at least 1).
+    pub workers: usize,
+    /// Median kernel time in seconds.
+    pub median_s: f64,
+    /// Fastest repetition in seconds.
+    pub min_s: f64,
+    /// Slowest repetition in seconds.
+    pub max_s: f64,
+    /// Speedup as recorded (scaled speedup for weak scaling).
+    pub speedup: Option<f64>,
+    /// Efficiency as recorded.
+    pub efficiency: Option<f64>,
+    /// More workers than CPUs available.
+    pub oversubscribed: bool,
+}
+
+impl Series {
+    /// T(1): the median time of the 1-worker point, if measured (finite and positive).
+    pub fn t1(&self) -> Option<f64> {
+        self.points
+            .iter()
+            .find(|p| p.workers == 1)
+            .map(|p| p.median_s)
+            .filter(|t| t.is_finite() && *t > 0.0)
+    }
+
+    /// The point measured with `workers` workers, if any.
+    pub fn point(&self, workers: usize) -> Option<&SeriesPoint> {
+        self.points.iter().find(|p| p.workers == workers)
+    }
+}
+
+/// A y axis from 0 to `top` with round tick values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YAxis {
+    /// The upper bound of the axis (the lower bound is 0).
+    pub top: f64,
+    /// Distance between ticks.
+    pub step: f64,
+    /// Tick values from 0 upwards at multiples of `step`, 3 to 5 of them, none above
+    /// `top` (which need not be a tick).
+    pub ticks: Vec<f64>,
+}
+
+/// The legend text of a fit: `Amdahl fit s=0.07` or `Gustafson fit s=0.25`.
+pub fn fit_label(fit: &FitRecord) -> String {
+    let law = match fit.model {
+        Model::Amdahl => "Amdahl",
+        Model::Gustafson => "Gustafson",
+    };
+    format!("{law} fit s{}", format_fraction(fit.serial_fraction))
+}
+
+/// A serial fraction as `=0.07` (two decimals, three when small), `<0.001` when tiny.
+fn format_fraction(s: f64) -> String {
+    if !s.is_finite() {
+        "=?".to_owned()
+    } else if s == 0.0 || s.abs() >= 0.01 {
+        format!("={s:.2}")
+    } else if s.abs() >= 0.001 {
+        format!("={s:.3}")
+    } else if s > 0.0 {
+        "<0.001".to_owned()
+    } else {
+        "≈0".to_owned()
+    }
+}
+
+/// The speedup a fitted law predicts for `n` workers.
+pub fn model_speedup(model: Model, serial_fraction: f64, n: f64) -> f64 {
+    let s = serial_fraction;
+    match model {
+        Model::Amdahl => 1.0 / (s + (1.0 - s) / n),
+        Model::Gustafson => n - s * (n - 1.0),
+    }
+}
+
+/// What one run contributed while its records were read.
+struct RunSeries {
+    variant: Option<String>,
+    points: BTreeMap<usize, SeriesPoint>,
+    fit: Option<FitRecord>,
+}
+
+impl ChartModel {
+    /// Builds the model from the records of one or more runs.
+    ///
+    /// Each slice is one run: its Run record first, then any mix of Sample, Point, Fit and
+    /// End records; a run still going simply has fewer of them. Every (run, variant) with at
+    /// least one Point becomes a series; the run's Fit with the same variant attaches to it.
+    /// A later Point for the same worker count replaces an earlier one; points with 0
+    /// workers are ignored.
+    pub fn from_runs(runs: &[&[Record]]) -> ChartModel {
+        let mut model = ChartModel::default();
+        let run_records: Vec<Option<&RunRecord>> = runs
+            .iter()
+            .map(|records| {
+                records.iter().find_map(|r| match r {
+                    Record::Run(run) => Some(run),
+                    _ => None,
+                })
+            })
+            .collect();
+        let times = run_times(&run_records);
+
+        let mut titles: Vec<String> = Vec::new();
+        for (i, records) in runs.iter().enumerate() {
+            let run = run_records[i];
+            if let Some(run) = run {
+                model.cpus = model.cpus.max(run.env.cpus_available);
+                if run.params.get("mode").is_some_and(|m| m == "weak") {
+                    model.weak = true;
+                }
+                let title = format!("{} · {}", run.experiment, run.backend);
+                if !titles.contains(&title) {
+                    titles.push(title);
+                }
+            }
+            let experiment = run.map_or("?", |r| r.experiment.as_str());
+            let backend = run.map_or("?", |r| r.backend.as_str());
+
+            let mut found: Vec<RunSeries> = Vec::new();
+            for record in *records {
+                match record {
+                    Record::Point(p) if p.workers > 0 => {
+                        let point = SeriesPoint {
+                            workers: p.workers,
+                            median_s: p.median_s,
+                            min_s: p.min_s,
+                            max_s: p.max_s,
+                            speedup: p.speedup,
+                            efficiency: p.efficiency,
+                            oversubscribed: p.oversubscribed,
+                        };
+                        let idx = match found.iter().position(|s| s.variant == p.variant) {
+                            Some(idx) => idx,
+                            None => {
+                                found.push(RunSeries {
+                                    variant: p.variant.clone(),
+                                    points: BTreeMap::new(),
+                                    fit: None,
+                                });
+                                found.len() - 1
+                            }
+                        };
+                        found[idx].points.insert(p.workers, point);
+                    }
+                    Record::Fit(f) => {
+                        if let Some(s) = found.iter_mut().find(|s| s.variant == f.variant) {
+                            s.fit = Some(f.clone());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for s in found {
+                let mut label =
+                    format!("{experiment} · {}", s.variant.as_deref().unwrap_or(backend));
+                if let Some(time) = times.get(i) {
+                    label.push_str(" · ");
+                    label.push_str(time);
+                }
+                model.series.push(Series {
+                    label,
+                    variant: s.variant,
+                    points: s.points.into_values().collect(),
+                    fit: s.fit,
+                    replayed: None,
+                });
+            }
+        }
+        model.title = titles.join(" vs ");
+        if model.weak {
+            model.title.push_str(" · weak scaling");
+        }
+        model
+    }
+
+    /// Whether there is no measured point at all yet.
+    pub fn is_empty(&self) -> bool {
+        self.series.iter().all(|s| s.points.is_empty())
+    }
+
+    /// The largest worker count measured, at least 1.
+    pub fn max_workers(&self) -> usize {
+        self.series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.workers))
+            .max()
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    /// The plotted values of a series for a metric: `(workers, value, low, high)` per point,
+    /// where `low..=high` is the error range.
+    ///
+    /// * Time: the median with the range `[min, max]`.
+    /// * Speedup: the recorded speedup with the range `T1/max .. T1/min` (times N for weak
+    ///   scaling, where the speedup is the scaled speedup N · T1 / T(N)); T1 is the 1-worker
+    ///   median of the same series. Without a 1-worker point there are no speedups yet.
+    /// * Efficiency: the speedup and its range divided by N.
+    ///
+    /// Points whose value is not finite are left out; a range bound that is not finite
+    /// collapses to the value.
+    pub fn values(&self, series: &Series, metric: Metric) -> Vec<(usize, f64, f64, f64)> {
+        let t1 = series.t1();
+        let mut out = Vec::with_capacity(series.points.len());
+        for p in &series.points {
+            let n = p.workers as f64;
+            let v = match metric {
+                Metric::Time => Some((p.median_s, p.min_s, p.max_s)),
+                Metric::Speedup | Metric::Efficiency => t1.and_then(|t1| {
+                    let scale = if self.weak { n * t1 } else { t1 };
+                    let s = p.speedup.or_else(|| Some(scale / p.median_s))?;
+                    let (lo, hi) = (scale / p.max_s, scale / p.min_s);
+                    if metric == Metric::Speedup {
+                        Some((s, lo, hi))
+                    } else {
+                        let e = p.efficiency.unwrap_or(s / n);
+                        Some((e, lo / n, hi / n))
+                    }
+                }),
+            };
+            let Some((value, lo, hi)) = v else { continue };
+            if !value.is_finite() {
+                continue;
+            }
+            let lo = if lo.is_finite() { lo } else { value };
+            let hi = if hi.is_finite() { hi } else { value };
+            let (lo, hi) = (lo.min(hi).min(value), hi.max(lo).max(value));
+            out.push((p.workers, value, lo, hi));
+        }
+        out
+    }
+
+    /// The ideal line for a metric over worker counts 1..=[`max_workers`](Self::max_workers),
+    /// as `(workers, y)` points (workers as `f64`), sampled densely enough to be smooth on
+    /// a log2 axis.
+    ///
+    /// Speedup: S = N (for weak scaling the ideal scaled speedup is N as well).
+    /// Efficiency: 1. Time: T1 / N for strong scaling, T1 for weak scaling; without a
+    /// 1-worker point there is no time ideal and the result is empty.
+    pub fn ideal(&self, series: &Series, metric: Metric) -> Vec<(f64, f64)> {
+        let max = self.max_workers() as f64;
+        let flat = |y: f64| {
+            if max > 1.0 {
+                vec![(1.0, y), (max, y)]
+            } else {
+                vec![(1.0, y)]
+            }
+        };
+        match metric {
+            Metric::Speedup => geometric(max).into_iter().map(|n| (n, n)).collect(),
+            Metric::Efficiency => flat(1.0),
+            Metric::Time => match series.t1() {
+                None => Vec::new(),
+                Some(t1) if self.weak => flat(t1),
+                Some(t1) => geometric(max).into_iter().map(|n| (n, t1 / n)).collect(),
+            },
+        }
+    }
+
+    /// The curve of the series' fitted model for a metric, as `(workers, y)` points sampled
+    /// at 64 geometrically spaced worker counts between 1 and
+    /// [`max_workers`](Self::max_workers); empty without a fit.
+    ///
+    /// Speedup: Amdahl S(N) = 1 / (s + (1 − s) / N), Gustafson S(N) = N − s (N − 1).
+    /// Efficiency: S(N) / N. Time: T1 / S(N) for Amdahl; for Gustafson, whose S is a
+    /// scaled speedup, N · T1 / S(N). Time needs the 1-worker point.
+    pub fn model_curve(&self, series: &Series, metric: Metric) -> Vec<(f64, f64)> {
+        let Some(fit) = &series.fit else {
+            return Vec::new();
+        };
+        if !fit.serial_fraction.is_finite() {
+            return Vec::new();
+        }
+        let t1 = series.t1();
+        if metric == Metric::Time && t1.is_none() {
+            return Vec::new();
+        }
+        geometric(self.max_workers() as f64)
+            .into_iter()
+            .filter_map(|n| {
+                let s = model_speedup(fit.model, fit.serial_fraction, n);
+                let y = match metric {
+                    Metric::Speedup => s,
+                    Metric::Efficiency => s / n,
+                    Metric::Time => {
+                        let t1 = t1.unwrap_or(f64::NAN);
+                        match fit.model {
+                            Model::Amdahl => t1 / s,
+                            Model::Gustafson => n * t1 / s,
+                        }
+                    }
+                };
+                y.is_finite().then_some((n, y))
+            })
+            .collect()
+    }
+
+    /// The worker-count ticks of the log2 x axis: 1, 2, 4, … up to the first power of two
+    /// at or above [`max_workers`](Self::max_workers); at least `[1, 2]`.
+    pub fn worker_ticks(&self) -> Vec<usize> {
+        let max = self.max_workers().max(2);
+        let mut ticks = vec![1usize];
+        let mut t = 1usize;
+        while t < max {
+            t = t.saturating_mul(2);
+            ticks.push(t);
+        }
+        ticks
+    }
+
+    /// The y axis for a metric, from 0.
+    ///
+    /// Speedup and efficiency: up to a round value (1, 1.2, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6
+    /// or 8 times a power of ten) covering every value, error range and the ideal line up
+    /// to [`max_workers`](Self::max_workers). Time: up to 10 % over the largest time
+    /// measured (slowest repetitions included). Either way 3–5 ticks at a round step from
+    /// 0 up to the top. Without values: 0–1 s, 0–2×, 0–1.
+    pub fn y_axis(&self, metric: Metric) -> YAxis {
+        // Values beyond this are garbage; capping them keeps every bound finite.
+        const CAP: f64 = 1e15;
+        let observed = self
+            .series
+            .iter()
+            .flat_map(|s| self.values(s, metric))
+            .map(|(_, v, _, hi)| v.max(hi))
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, f64::max)
+            .min(CAP);
+        let top = match metric {
+            Metric::Time if observed > 0.0 => observed * 1.1,
+            Metric::Time => 1.0,
+            Metric::Speedup | Metric::Efficiency => {
+                let ideal = match metric {
+                    Metric::Speedup if observed > 0.0 => self.max_workers() as f64,
+                    Metric::Speedup => 2.0,
+                    _ => 1.0,
+                };
+                nice_ceil(observed.max(ideal).min(CAP))
+            }
+        };
+        let step = tick_step(top);
+        let ticks = (0..5)
+            .map(|i| i as f64 * step)
+            .filter(|v| *v <= top * (1.0 + 1e-9))
+            .collect();
+        YAxis { top, step, ticks }
+    }
+}
+
+/// Round values an axis may end at, times a power of ten.
+const TOPS: [f64; 11] = [1.0, 1.2, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0];
+
+/// The smallest round value (see [`TOPS`]) at or above `m`.
+fn nice_ceil(m: f64) -> f64 {
+    let m = if m.is_finite() && m > 0.0 { m } else { 1.0 };
+    let target = m * (1.0 - 1e-9);
+    let e = m.log10().floor() as i32;
+    (e - 1..=e + 1)
+        .flat_map(|e| TOPS.iter().map(move |k| k * 10f64.powi(e)))
+        .find(|top| *top >= target)
+        .unwrap_or(m)
+}
+
+/// The nice mantissas tick steps are made of.
+const MANTISSAS: [f64; 4] = [1.0, 2.0, 2.5, 5.0];
+
+/// Candidate tick steps around the magnitude of `m`, ascending.
+fn candidate_steps(m: f64) -> Vec<f64> {
+    let e = m.log10().floor() as i32;
+    (e - 2..=e + 1)
+        .flat_map(|e| MANTISSAS.iter().map(move |k| k * 10f64.powi(e)))
+        .collect()
+}
+
+/// The smallest nice step that gives at most 5 ticks (0 included) up to `top`, which then
+/// gives at least 3.
+fn tick_step(top: f64) -> f64 {
+    let top = if top.is_finite() && top > 0.0 {
+        top
+    } else {
+        1.0
+    };
+    candidate_steps(top)
+        .into_iter()
+        .find(|step| ((top / step) * (1.0 + 1e-9)).floor() < 5.0)
+        .unwrap_or(top / 2.0)
+}
+
+/// 64 worker counts from 1 to `max`, geometrically spaced (just `[1]` when `max` ≤ 1).
+fn geometric(max: f64) -> Vec<f64> {
+    const SAMPLES: usize = 64;
+    if !max.is_finite() || max <= 1.0 {
+        return vec![1.0];
+    }
+    let ln = max.ln();
+    (0..SAMPLES)
+        .map(|i| {
+            if i == SAMPLES - 1 {
+                max
+            } else {
+                (ln * i as f64 / (SAMPLES - 1) as f64).exp()
+            }
+        })
+        .collect()
+}
+
+/// Short start times that tell overlaid runs apart, one per run; empty for a single run.
+fn run_times(runs: &[Option<&RunRecord>]) -> Vec<String> {
+    if runs.len() < 2 {
+        return Vec::new();
+    }
+    let parsed: Vec<Option<chrono::DateTime<chrono::FixedOffset>>> = runs
+        .iter()
+        .map(|r| r.and_then(|r| chrono::DateTime::parse_from_rfc3339(&r.started_at).ok()))
+        .collect();
+    let same_day = parsed
+        .windows(2)
+        .all(|w| matches!((w[0], w[1]), (Some(a), Some(b)) if a.date_naive() == b.date_naive()));
+    let mut formats = Vec::new();
+    if same_day {
+        formats.push("%H:%M");
+        formats.push("%H:%M:%S");
+    }
+    formats.push("%m-%d %H:%M");
+    formats.push("%Y-%m-%d %H:%M:%S");
+    for f in formats {
+        let labels: Vec<String> = parsed
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match p {
+                Some(t) => t.format(f).to_string(),
+                None => fallback_name(runs[i], i),
+            })
+            .collect();
+        if all_distinct(&labels) {
+            return labels;
+        }
+    }
+    let ids: Vec<String> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| fallback_name(*r, i))
+        .collect();
+    if all_distinct(&ids) {
+        ids
+    } else {
+        (1..=runs.len()).map(|i| format!("run {i}")).collect()
+    }
+}
+
+/// The run id, or `run N` without a Run record.
+fn fallback_name(run: Option<&RunRecord>, index: usize) -> String {
+    run.map_or_else(|| format!("run {}", index + 1), |r| r.run_id.clone())
+}
+
+fn all_distinct(labels: &[String]) -> bool {
+    labels
+        .iter()
+        .enumerate()
+        .all(|(i, l)| !labels[..i].contains(l))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Environment, PointRecord, RunRecord};
+
+    fn run(experiment: &str, params: &[(&str, &str)], cpus: usize, started: &str) -> Record {
+        Record::Run(RunRecord {
+            run_id: format!("{experiment}-{started}"),
+            experiment: experiment.into(),
+            backend: "threads".into(),
+            params: params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            workers: vec![1, 2, 4],
+            reps: 5,
+            warmup: 1,
+            env: Environment {
+                host: "node01".into(),
+                cpu_model: "Test CPU".into(),
+                cpus_available: cpus,
+                slurm_job_id: None,
+                version: "0.1.0".into(),
+                git_commit: None,
+            },
+            started_at: started.into(),
+        })
+    }
+
+    fn point(workers: usize, variant: Option<&str>, median: f64, min: f64, max: f64) -> Record {
+        point_with(workers, variant, median, min, max, None, workers > 2)
+    }
+
+    fn point_with(
+        workers: usize,
+        variant: Option<&str>,
+        median: f64,
+        min: f64,
+        max: f64,
+        speedup: Option<f64>,
+        oversubscribed: bool,
+    ) -> Record {
+        Record::Point(PointRecord {
+            workers,
+            variant: variant.map(str::to_owned),
+            reps: 5,
+            median_s: median,
+            min_s: min,
+            max_s: max,
+            ci95_s: [min, max],
+            outliers: 0,
+            speedup,
+            efficiency: speedup.map(|s| s / workers as f64),
+            karp_flatt: None,
+            oversubscribed,
+            setup_s: 0.0,
+            outputs: BTreeMap::new(),
+        })
+    }
+
+    fn fit(model: Model, variant: Option<&str>, s: f64) -> Record {
+        Record::Fit(FitRecord {
+            model,
+            variant: variant.map(str::to_owned),
+            serial_fraction: s,
+            rmse: 0.01,
+            r2: Some(0.99),
+            points: 3,
+        })
+    }
+
+    const T0: &str = "2026-11-22T07:15:02+00:00";
+
+    /// mc-pi strong scaling: T1 = 1.0 (0.9–1.2), T2 = 0.5 (0.45–0.6), T4 = 0.4 (0.36–0.5).
+    fn strong() -> Vec<Record> {
+        vec![
+            run("mc-pi", &[("samples", "1000")], 2, T0),
+            point_with(1, None, 1.0, 0.9, 1.2, Some(1.0), false),
+            point_with(2, None, 0.5, 0.45, 0.6, Some(2.0), false),
+            point_with(4, None, 0.4, 0.36, 0.5, Some(2.5), true),
+            fit(Model::Amdahl, None, 0.25),
+        ]
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9 * b.abs().max(1.0)
+    }
+
+    #[test]
+    fn builds_one_series_per_run_and_variant() {
+        let records = strong();
+        let m = ChartModel::from_runs(&[&records]);
+        assert_eq!(m.series.len(), 1);
+        assert_eq!(m.cpus, 2);
+        assert!(!m.weak);
+        assert_eq!(m.title, "mc-pi · threads");
+        let s = &m.series[0];
+        assert_eq!(s.label, "mc-pi · threads");
+        assert_eq!(s.variant, None);
+        assert_eq!(
+            s.points.iter().map(|p| p.workers).collect::<Vec<_>>(),
+            [1, 2, 4]
+        );
+        assert!(s.points[2].oversubscribed);
+        assert_eq!(s.fit.as_ref().map(|f| f.serial_fraction), Some(0.25));
+        assert!(s.replayed.is_none());
+    }
+
+    #[test]
+    fn variants_get_their_own_series_and_fit() {
+        let records = vec![
+            run("imbalance", &[], 4, T0),
+            point(2, Some("static"), 0.6, 0.6, 0.6),
+            point(1, Some("static"), 1.0, 1.0, 1.0),
+            point(1, Some("dynamic"), 1.0, 1.0, 1.0),
+            fit(Model::Amdahl, Some("dynamic"), 0.1),
+            // Sample and End records are ignored.
+            Record::Sample(crate::record::SampleRecord {
+                workers: 1,
+                variant: None,
+                rep: 0,
+                warmup: false,
+                seconds: 1.0,
+            }),
+        ];
+        let m = ChartModel::from_runs(&[&records]);
+        let labels: Vec<&str> = m.series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["imbalance · static", "imbalance · dynamic"]);
+        // Sorted by workers even though they arrived out of order.
+        assert_eq!(m.series[0].points[0].workers, 1);
+        assert!(m.series[0].fit.is_none(), "no fit yet for static");
+        assert_eq!(
+            m.series[1].fit.as_ref().map(|f| f.serial_fraction),
+            Some(0.1)
+        );
+    }
+
+    #[test]
+    fn overlaid_runs_are_labelled_with_their_start_time() {
+        let a = strong();
+        let mut b = strong();
+        b[0] = run("mc-pi", &[], 8, "2026-11-22T08:02:40+00:00");
+        let m = ChartModel::from_runs(&[&a, &b]);
+        let labels: Vec<&str> = m.series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["mc-pi · threads · 07:15", "mc-pi · threads · 08:02"]
+        );
+        assert_eq!(m.cpus, 8);
+        assert_eq!(m.title, "mc-pi · threads");
+
+        // Same minute: seconds tell them apart; different days: the date does.
+        b[0] = run("mc-pi", &[], 2, "2026-11-22T07:15:40+00:00");
+        let m = ChartModel::from_runs(&[&a, &b]);
+        assert!(
+            m.series[1].label.ends_with("07:15:40"),
+            "{}",
+            m.series[1].label
+        );
+        b[0] = run("mc-pi", &[], 2, "2026-11-23T07:15:02+00:00");
+        let m = ChartModel::from_runs(&[&a, &b]);
+        assert!(
+            m.series[1].label.ends_with("11-23 07:15"),
+            "{}",
+            m.series[1].label
+        );
+    }
+
+    #[test]
+    fn incomplete_and_odd_runs_do_not_break_the_model() {
+        // Only the Run record.
+        let records = vec![run("mc-pi", &[], 2, T0)];
+        let m = ChartModel::from_runs(&[&records]);
+        assert!(m.is_empty());
+        assert_eq!(m.worker_ticks(), [1, 2]);
+        assert_eq!(m.max_workers(), 1);
+        // No runs at all.
+        let m = ChartModel::from_runs(&[]);
+        assert!(m.is_empty());
+        assert_eq!(m.cpus, 0);
+        // No Run record, a 0-worker point, a repeated point (the later one wins).
+        let records = vec![
+            point(0, None, 1.0, 1.0, 1.0),
+            point(1, None, 2.0, 2.0, 2.0),
+            point(1, None, 1.0, 1.0, 1.0),
+        ];
+        let m = ChartModel::from_runs(&[&records]);
+        assert_eq!(m.series.len(), 1);
+        assert_eq!(m.series[0].label, "? · ?");
+        assert_eq!(m.series[0].points.len(), 1);
+        assert_eq!(m.series[0].t1(), Some(1.0));
+    }
+
+    #[test]
+    fn time_values_are_medians_with_min_max() {
+        let records = strong();
+        let m = ChartModel::from_runs(&[&records]);
+        let v = m.values(&m.series[0], Metric::Time);
+        assert_eq!(
+            v,
+            [(1, 1.0, 0.9, 1.2), (2, 0.5, 0.45, 0.6), (4, 0.4, 0.36, 0.5)]
+        );
+    }
+
+    #[test]
+    fn speedup_and_efficiency_ranges_come_from_t1_over_min_max() {
+        let records = strong();
+        let m = ChartModel::from_runs(&[&records]);
+        let v = m.values(&m.series[0], Metric::Speedup);
+        // N=2: speedup 2.0, range 1.0/0.6 .. 1.0/0.45.
+        let (n, s, lo, hi) = v[1];
+        assert_eq!(n, 2);
+        assert!(close(s, 2.0) && close(lo, 1.0 / 0.6) && close(hi, 1.0 / 0.45));
+        // N=1: 1.0 with range 1/1.2 .. 1/0.9.
+        assert!(close(v[0].2, 1.0 / 1.2) && close(v[0].3, 1.0 / 0.9));
+        let e = m.values(&m.series[0], Metric::Efficiency);
+        // N=4: efficiency 2.5/4, range (1/0.5)/4 .. (1/0.36)/4.
+        let (n, ef, lo, hi) = e[2];
+        assert_eq!(n, 4);
+        assert!(close(ef, 0.625) && close(lo, 0.5) && close(hi, 1.0 / 0.36 / 4.0));
+    }
+
+    #[test]
+    fn speedup_without_a_one_worker_point_has_no_values() {
+        let records = vec![
+            run("mc-pi", &[], 2, T0),
+            point_with(2, None, 0.5, 0.4, 0.6, None, false),
+        ];
+        let m = ChartModel::from_runs(&[&records]);
+        assert!(m.values(&m.series[0], Metric::Speedup).is_empty());
+        assert!(m.values(&m.series[0], Metric::Efficiency).is_empty());
+        assert_eq!(m.values(&m.series[0], Metric::Time).len(), 1);
+        assert!(m.ideal(&m.series[0], Metric::Time).is_empty());
+    }
+
+    #[test]
+    fn a_missing_recorded_speedup_is_computed_and_nan_is_dropped() {
+        let records = vec![
+            run("mc-pi", &[], 2, T0),
+            point_with(1, None, 1.0, 1.0, 1.0, None, false),
+            point_with(2, None, 0.5, 0.0, 0.5, None, false),
+            point_with(4, None, f64::NAN, f64::NAN, f64::NAN, None, false),
+        ];
+        let m = ChartModel::from_runs(&[&records]);
+        let v = m.values(&m.series[0], Metric::Speedup);
+        assert_eq!(v.len(), 2, "{v:?}");
+        // min 0 s would give an infinite upper bound: it collapses to the value.
+        assert_eq!(v[1], (2, 2.0, 2.0, 2.0));
+        let e = m.values(&m.series[0], Metric::Efficiency);
+        assert_eq!(e[1], (2, 1.0, 1.0, 1.0));
+        assert_eq!(m.values(&m.series[0], Metric::Time).len(), 2);
+    }
+
+    #[test]
+    fn weak_scaling_ranges_are_scaled() {
+        let records = vec![
+            run("mc-pi", &[("mode", "weak")], 2, T0),
+            point_with(1, None, 1.0, 1.0, 1.0, Some(1.0), false),
+            point_with(2, None, 1.25, 1.0, 1.6, Some(1.6), false),
+        ];
+        let m = ChartModel::from_runs(&[&records]);
+        assert!(m.weak);
+        assert_eq!(m.title, "mc-pi · threads · weak scaling");
+        let v = m.values(&m.series[0], Metric::Speedup);
+        assert_eq!(v[1], (2, 1.6, 2.0 / 1.6, 2.0));
+    }
+
+    #[test]
+    fn ideal_lines() {
+        let records = strong();
+        let m = ChartModel::from_runs(&[&records]);
+        let s = &m.series[0];
+        let sp = m.ideal(s, Metric::Speedup);
+        assert_eq!(sp.first(), Some(&(1.0, 1.0)));
+        assert_eq!(sp.last(), Some(&(4.0, 4.0)));
+        assert!(sp.iter().all(|(x, y)| x == y));
+        assert_eq!(m.ideal(s, Metric::Efficiency), [(1.0, 1.0), (4.0, 1.0)]);
+        let t = m.ideal(s, Metric::Time);
+        assert_eq!(t.first(), Some(&(1.0, 1.0)));
+        assert_eq!(t.last(), Some(&(4.0, 0.25)));
+        let weak = ChartModel {
+            weak: true,
+            ..m.clone()
+        };
+        assert_eq!(weak.ideal(s, Metric::Time), [(1.0, 1.0), (4.0, 1.0)]);
+        assert_eq!(weak.ideal(s, Metric::Speedup).last(), Some(&(4.0, 4.0)));
+    }
+
+    #[test]
+    fn laws() {
+        assert!(close(model_speedup(Model::Amdahl, 0.25, 2.0), 1.6));
+        assert!(close(model_speedup(Model::Gustafson, 0.25, 4.0), 3.25));
+        assert!(close(model_speedup(Model::Amdahl, 0.0, 8.0), 8.0));
+        assert!(close(model_speedup(Model::Amdahl, 1.0, 8.0), 1.0));
+        assert!(close(model_speedup(Model::Gustafson, 0.0, 8.0), 8.0));
+    }
+
+    #[test]
+    fn model_curves() {
+        let records = strong();
+        let m = ChartModel::from_runs(&[&records]);
+        let s = &m.series[0];
+        let c = m.model_curve(s, Metric::Speedup);
+        assert_eq!(c.len(), 64);
+        assert_eq!(c[0], (1.0, 1.0));
+        let (n, y) = c[63];
+        // Amdahl s=0.25 at N=4: 1 / (0.25 + 0.75/4) = 16/7.
+        assert!(close(n, 4.0) && close(y, 16.0 / 7.0));
+        // Geometric spacing: N=2 is sample 31.5; ratios between samples are equal.
+        assert!(close(c[1].0 / c[0].0, c[2].0 / c[1].0));
+        assert!(c.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1));
+        let e = m.model_curve(s, Metric::Efficiency);
+        assert!(close(e[63].1, 16.0 / 7.0 / 4.0));
+        let t = m.model_curve(s, Metric::Time);
+        assert!(close(t[63].1, 7.0 / 16.0));
+
+        // Gustafson: S(4) = 3.25 and the time stays T1 · N / S.
+        let mut g = s.clone();
+        g.fit = Some(FitRecord {
+            model: Model::Gustafson,
+            variant: None,
+            serial_fraction: 0.25,
+            rmse: 0.0,
+            r2: None,
+            points: 3,
+        });
+        assert!(close(m.model_curve(&g, Metric::Speedup)[63].1, 3.25));
+        assert!(close(m.model_curve(&g, Metric::Time)[63].1, 4.0 / 3.25));
+
+        // No fit yet, or a fit that is not a number: no curve.
+        g.fit = None;
+        assert!(m.model_curve(&g, Metric::Speedup).is_empty());
+        g.fit = Some(FitRecord {
+            model: Model::Amdahl,
+            variant: None,
+            serial_fraction: f64::NAN,
+            rmse: 0.0,
+            r2: None,
+            points: 3,
+        });
+        assert!(m.model_curve(&g, Metric::Speedup).is_empty());
+    }
+
+    #[test]
+    fn worker_ticks_are_powers_of_two_covering_all_points() {
+        let ticks_for = |max: usize| {
+            let records = vec![
+                run("mc-pi", &[], 2, T0),
+                point(1, None, 1.0, 1.0, 1.0),
+                point(max, None, 1.0, 1.0, 1.0),
+            ];
+            ChartModel::from_runs(&[&records]).worker_ticks()
+        };
+        assert_eq!(ticks_for(6), [1, 2, 4, 8]);
+        assert_eq!(ticks_for(4), [1, 2, 4]);
+        assert_eq!(ticks_for(1), [1, 2]);
+        assert_eq!(ticks_for(2), [1, 2]);
+        assert_eq!(ticks_for(64), [1, 2, 4, 8, 16, 32, 64]);
+        assert_eq!(ChartModel::default().worker_ticks(), [1, 2]);
+    }
+
+    #[test]
+    fn y_axes_are_round() {
+        let records = strong();
+        let m = ChartModel::from_runs(&[&records]);
+        // Speedup: the ideal reaches 4 at N=4 and the largest upper bound is 1/0.36 = 2.78.
+        let y = m.y_axis(Metric::Speedup);
+        assert_eq!(y.top, 4.0);
+        assert_eq!(y.ticks, [0.0, 1.0, 2.0, 3.0, 4.0]);
+        // Efficiency: the N=1 upper bound 1/0.9 = 1.11 is above the ideal 1.
+        let y = m.y_axis(Metric::Efficiency);
+        assert_eq!(y.top, 1.2);
+        assert_eq!(y.ticks, [0.0, 0.25, 0.5, 0.75, 1.0]);
+        // Time: 10 % over the slowest repetition (1.2 s); a 0.25 s step would give 6
+        // ticks, too many: 0.5 s gives 3.
+        let y = m.y_axis(Metric::Time);
+        assert!(close(y.top, 1.32));
+        assert_eq!(y.ticks, [0.0, 0.5, 1.0]);
+    }
+
+    #[test]
+    fn nice_numbers() {
+        assert_eq!(nice_ceil(4.0), 4.0);
+        assert_eq!(nice_ceil(1.0), 1.0);
+        assert_eq!(nice_ceil(1.03), 1.2);
+        assert_eq!(nice_ceil(6.5), 8.0);
+        assert_eq!(nice_ceil(64.0), 80.0);
+        assert_eq!(nice_ceil(0.0), 1.0);
+        assert_eq!(tick_step(4.0), 1.0);
+        assert_eq!(tick_step(8.0), 2.0);
+        assert_eq!(tick_step(1.2), 0.25);
+        for m in [0.003, 0.07, 0.9, 1.1, 3.3, 17.0, 64.0, 1234.0] {
+            let top = nice_ceil(m);
+            assert!(top >= m && top < 1.34 * m, "{m}: {top}");
+            let step = tick_step(m);
+            let count = ((m / step) * (1.0 + 1e-9)).floor() as usize + 1;
+            assert!((3..=5).contains(&count), "{m}: step {step} gives {count}");
+        }
+    }
+
+    #[test]
+    fn tick_labels() {
+        assert_eq!(Metric::Time.format_tick(0.25, 0.25, 1.32), "0.25 s");
+        assert_eq!(Metric::Time.format_tick(1.0, 0.5, 1.6), "1.0 s");
+        assert_eq!(Metric::Time.format_tick(0.12, 0.04, 0.2), "120 ms");
+        assert_eq!(Metric::Time.format_tick(0.0, 0.04, 0.2), "0");
+        assert_eq!(Metric::Time.format_tick(2.5e-4, 2.5e-4, 4e-4), "250 µs");
+        assert_eq!(Metric::Speedup.format_tick(1.5, 0.5, 2.0), "1.5×");
+        assert_eq!(Metric::Speedup.format_tick(4.0, 1.0, 4.0), "4×");
+        assert_eq!(Metric::Efficiency.format_tick(0.5, 0.5, 1.5), "0.50");
+        assert_eq!(Metric::Efficiency.format_tick(0.25, 0.25, 1.0), "0.25");
+        assert_eq!(Metric::Time.format_value(0.0123), "12.3 ms");
+        assert_eq!(Metric::Speedup.format_value(1.917), "1.92×");
+        assert_eq!(Metric::Efficiency.format_value(f64::NAN), "–");
+    }
+
+    #[test]
+    fn fit_labels() {
+        let f = |model, s| FitRecord {
+            model,
+            variant: None,
+            serial_fraction: s,
+            rmse: 0.0,
+            r2: None,
+            points: 3,
+        };
+        assert_eq!(fit_label(&f(Model::Amdahl, 0.07)), "Amdahl fit s=0.07");
+        assert_eq!(
+            fit_label(&f(Model::Gustafson, 0.25)),
+            "Gustafson fit s=0.25"
+        );
+        assert_eq!(fit_label(&f(Model::Amdahl, 0.004)), "Amdahl fit s=0.004");
+        assert_eq!(fit_label(&f(Model::Amdahl, 0.0001)), "Amdahl fit s<0.001");
+        assert_eq!(fit_label(&f(Model::Amdahl, 0.0)), "Amdahl fit s=0.00");
+    }
+
+    #[test]
+    fn metrics_cycle() {
+        for m in Metric::ALL {
+            assert_eq!(m.next().prev(), m);
+            assert_eq!(m.next().next().next(), m);
+        }
+        assert_eq!(Metric::Time.axis_title(), "time (s)");
+        assert_eq!(Metric::Speedup.unit(), Some("×"));
+    }
+}

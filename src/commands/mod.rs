@@ -1,0 +1,5 @@
+//! The commands that run without the terminal interface.
+
+pub mod bench;
+pub mod lessons;
+pub mod run;

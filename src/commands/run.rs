@@ -1,0 +1,406 @@
+//! `hpc-tutor run` and `hpc-tutor experiments`: the headless face of the experiment engine.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crate::backend::threads::Threads;
+use crate::cli::{Format, RunArgs};
+use crate::cluster::SystemInfo;
+use crate::experiment::{self, ExperimentInfo, ParamKind, Params};
+use crate::measure::protocol::{Plan, run_plan};
+use crate::record::{Model, Record, RunRecord, Status};
+
+/// Exit status for bad input.
+const BAD_INPUT: u8 = 2;
+
+/// The default sweep: 1, 2, 4, … below `cpus`, then `cpus` itself.
+pub fn default_workers(cpus: usize) -> Vec<usize> {
+    let mut w = Vec::new();
+    let mut n = 1;
+    while n < cpus {
+        w.push(n);
+        n *= 2;
+    }
+    w.push(cpus.max(1));
+    w
+}
+
+/// A run id from the start time and the process id: sortable and unique per host.
+pub fn new_run_id(now: &chrono::DateTime<chrono::Local>) -> String {
+    format!("{}-{}", now.format("%Y%m%d-%H%M%S"), std::process::id())
+}
+
+/// Prints one clear line about bad input and returns exit status 2.
+fn bad_input(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
+    eprintln!("hpc-tutor run: {message}");
+    Ok(ExitCode::from(BAD_INPUT))
+}
+
+/// Runs an experiment sweep as the command line asks.
+pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    crate::tui::runs::die_with_parent_if_asked();
+    let Some(info) = experiment::find(&args.experiment) else {
+        return bad_input(format_args!(
+            "unknown experiment `{}` (known: {})",
+            args.experiment,
+            experiment::known_names()
+        ));
+    };
+    let params = match Params::parse(info, &args.params) {
+        Ok(p) => p,
+        Err(e) => return bad_input(e),
+    };
+    if !info.backends.contains(&args.backend.as_str()) {
+        return bad_input(format_args!(
+            "experiment `{}` does not run on the `{}` backend in this version",
+            info.name, args.backend
+        ));
+    }
+    let system = SystemInfo::detect();
+    let workers: Vec<usize> = if args.workers.is_empty() {
+        default_workers(system.cpus)
+    } else {
+        args.workers.iter().map(|&w| usize::from(w)).collect()
+    };
+    let format = args
+        .format
+        .unwrap_or(if args.out.is_none() && io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Json
+        });
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(path) => {
+            Box::new(io::BufWriter::new(File::create(path).map_err(|e| {
+                anyhow::anyhow!("cannot create {}: {e}", path.display())
+            })?))
+        }
+        None => Box::new(io::stdout().lock()),
+    };
+
+    let now = chrono::Local::now();
+    let run = RunRecord {
+        run_id: new_run_id(&now),
+        experiment: info.name.to_owned(),
+        backend: args.backend.clone(),
+        params: params.to_strings(),
+        workers: workers.clone(),
+        reps: args.reps as usize,
+        warmup: args.warmup as usize,
+        env: system.environment(),
+        started_at: now.to_rfc3339(),
+    };
+    let weak = info.weak_scaling(&params);
+    let mut variants = Vec::new();
+    for v in info.variants(&params) {
+        let Some(k) = info.kernel(&params, v.as_deref()) else {
+            anyhow::bail!("experiment `{}` has no kernel for {v:?}", info.name);
+        };
+        variants.push((v, k));
+    }
+    let plan = Plan {
+        run,
+        variants,
+        weak,
+        cpus: system.cpus,
+    };
+
+    // The first Ctrl-C or SIGTERM asks the sweep to stop after the current repetition and
+    // still write its end record; a second one ends the process at once.
+    let cancel = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&cancel))?;
+        signal_hook::flag::register(sig, Arc::clone(&cancel))?;
+    }
+
+    let bar = io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, ~{eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        b.set_message(info.name);
+        b
+    });
+
+    let mut report = Report::new(format, info, &params);
+    let mut sink = |r: &Record| -> io::Result<()> {
+        let text = report.render(r);
+        if !text.is_empty() {
+            match &bar {
+                Some(b) if args.out.is_none() => b.suspend(|| out.write_all(text.as_bytes())),
+                _ => out.write_all(text.as_bytes()),
+            }?;
+            out.flush()?;
+        }
+        Ok(())
+    };
+    let status = run_plan(plan, &mut Threads::new(), &mut sink, &cancel, |p| {
+        if let Some(b) = &bar {
+            b.set_length(p.total as u64);
+            b.set_position(p.done as u64);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if let Some(path) = &args.out {
+        eprintln!("results written to {}", path.display());
+    }
+    Ok(ExitCode::from(status.exit_code()))
+}
+
+/// Turns records into the chosen output format.
+struct Report {
+    format: Format,
+    has_variants: bool,
+    configured_serial: Option<f64>,
+    output_keys: Vec<String>,
+}
+
+impl Report {
+    fn new(format: Format, info: &ExperimentInfo, params: &Params) -> Self {
+        Self {
+            format,
+            has_variants: info.variants(params).iter().any(Option::is_some),
+            configured_serial: (info.name == "amdahl")
+                .then(|| params.float("serial"))
+                .flatten(),
+            output_keys: Vec::new(),
+        }
+    }
+
+    fn render(&mut self, r: &Record) -> String {
+        match self.format {
+            Format::Json => format!("{}\n", r.to_line()),
+            Format::Table => self.table(r),
+            Format::Csv => self.csv(r),
+        }
+    }
+
+    fn table(&mut self, r: &Record) -> String {
+        match r {
+            Record::Run(run) => {
+                let params: Vec<String> =
+                    run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let job = run
+                    .env
+                    .slurm_job_id
+                    .as_deref()
+                    .map(|j| format!(", SLURM job {j}"))
+                    .unwrap_or_default();
+                format!(
+                    "{} on {} · {} ({}, {} CPUs available{job})\n{}\n{} repetitions per point after {} warm-up; times are medians\n\n{:>7}{}  {:>10}  {:>21}  {:>8}  {:>10}  {:>10}\n",
+                    run.experiment,
+                    run.backend,
+                    run.env.host,
+                    run.env.cpu_model,
+                    run.env.cpus_available,
+                    params.join(" "),
+                    run.reps,
+                    run.warmup,
+                    "workers",
+                    if self.has_variants {
+                        format!("  {:>8}", "schedule")
+                    } else {
+                        String::new()
+                    },
+                    "time",
+                    "95% CI of median",
+                    "speedup",
+                    "efficiency",
+                    "Karp-Flatt",
+                )
+            }
+            Record::Point(p) => {
+                let opt =
+                    |v: Option<f64>, d: usize| v.map_or("-".to_owned(), |x| format!("{x:.d$}"));
+                let mut notes = Vec::new();
+                if p.oversubscribed {
+                    notes.push("oversubscribed".to_owned());
+                }
+                if p.outliers > 0 {
+                    notes.push(format!("{} outlier(s)", p.outliers));
+                }
+                for (k, v) in &p.outputs {
+                    if matches!(
+                        k.as_str(),
+                        "checksum" | "work_units" | "serial_configured" | "samples"
+                    ) {
+                        continue;
+                    }
+                    notes.push(format!("{k}={}", short(*v)));
+                }
+                format!(
+                    "{:>7}{}  {:>10}  {:>21}  {:>8}  {:>10}  {:>10}  {}\n",
+                    p.workers,
+                    if self.has_variants {
+                        format!("  {:>8}", p.variant.as_deref().unwrap_or(""))
+                    } else {
+                        String::new()
+                    },
+                    seconds(p.median_s),
+                    format!("[{}, {}]", seconds(p.ci95_s[0]), seconds(p.ci95_s[1])),
+                    opt(p.speedup, 2),
+                    opt(p.efficiency, 2),
+                    opt(p.karp_flatt, 3),
+                    notes.join("  "),
+                )
+            }
+            Record::Fit(f) => {
+                let law = match f.model {
+                    Model::Amdahl => "Amdahl fit",
+                    Model::Gustafson => "Gustafson fit",
+                };
+                let variant = f
+                    .variant
+                    .as_deref()
+                    .map(|v| format!(" ({v})"))
+                    .unwrap_or_default();
+                let configured = self
+                    .configured_serial
+                    .map(|s| format!("; configured serial = {s}"))
+                    .unwrap_or_default();
+                let r2 = f.r2.map(|r| format!(", R² {r:.3}")).unwrap_or_default();
+                format!(
+                    "\n{law}{variant}: serial fraction s = {:.3}{configured} (rms error {:.3}{r2}, {} point(s))\n",
+                    f.serial_fraction, f.rmse, f.points
+                )
+            }
+            Record::End(e) => match e.status {
+                Status::Ok => format!("\ndone in {:.1} s\n", e.elapsed_s),
+                other => format!(
+                    "\nrun ended: {:?} after {:.1} s{}\n",
+                    other,
+                    e.elapsed_s,
+                    e.message
+                        .as_deref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
+                )
+                .to_lowercase(),
+            },
+            Record::Sample(_) => String::new(),
+        }
+    }
+
+    fn csv(&mut self, r: &Record) -> String {
+        match r {
+            Record::Point(p) => {
+                let mut s = String::new();
+                if self.output_keys.is_empty() {
+                    self.output_keys = p.outputs.keys().cloned().collect();
+                    s.push_str("workers,variant,reps,median_s,min_s,max_s,ci95_low_s,ci95_high_s,speedup,efficiency,karp_flatt,oversubscribed,outliers,setup_s");
+                    for k in &self.output_keys {
+                        s.push(',');
+                        s.push_str(k);
+                    }
+                    s.push('\n');
+                }
+                let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
+                s.push_str(&format!(
+                    "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                    p.workers,
+                    p.variant.as_deref().unwrap_or(""),
+                    p.reps,
+                    p.median_s,
+                    p.min_s,
+                    p.max_s,
+                    p.ci95_s[0],
+                    p.ci95_s[1],
+                    opt(p.speedup),
+                    opt(p.efficiency),
+                    opt(p.karp_flatt),
+                    p.oversubscribed,
+                    p.outliers,
+                    p.setup_s
+                ));
+                for k in &self.output_keys {
+                    s.push(',');
+                    s.push_str(&p.outputs.get(k).map_or(String::new(), |v| v.to_string()));
+                }
+                s.push('\n');
+                s
+            }
+            _ => String::new(),
+        }
+    }
+}
+
+/// Seconds with a unit that keeps 3–4 significant digits.
+pub fn seconds(s: f64) -> String {
+    if s >= 1.0 {
+        format!("{s:.3} s")
+    } else if s >= 1e-3 {
+        format!("{:.2} ms", s * 1e3)
+    } else {
+        format!("{:.1} µs", s * 1e6)
+    }
+}
+
+fn short(v: f64) -> String {
+    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.5}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_owned()
+    }
+}
+
+/// Prints every experiment with its parameters.
+pub fn list_experiments() -> anyhow::Result<ExitCode> {
+    let mut out = io::stdout().lock();
+    for e in experiment::EXPERIMENTS {
+        let state = if e.runnable() {
+            format!("backends: {}", e.backends.join(", "))
+        } else {
+            "not runnable in this version".to_owned()
+        };
+        writeln!(out, "{}  —  {} ({state})", e.name, e.summary)?;
+        for p in e.params {
+            let kind = match p.kind {
+                ParamKind::Int { .. } => "int",
+                ParamKind::Float { .. } => "number",
+                ParamKind::Choice { .. } => "choice",
+            };
+            writeln!(
+                out,
+                "    {:<9} {:<6} default {:<11} {}; {}",
+                p.name,
+                kind,
+                p.default_text(),
+                p.help,
+                p.allowed()
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_workers_follow_the_cpus() {
+        assert_eq!(default_workers(1), [1]);
+        assert_eq!(default_workers(2), [1, 2]);
+        assert_eq!(default_workers(6), [1, 2, 4, 6]);
+        assert_eq!(default_workers(8), [1, 2, 4, 8]);
+    }
+
+    #[test]
+    fn seconds_pick_a_readable_unit() {
+        assert_eq!(seconds(1.5), "1.500 s");
+        assert_eq!(seconds(0.0123), "12.30 ms");
+        assert_eq!(seconds(0.000_012_3), "12.3 µs");
+    }
+}

@@ -1,0 +1,99 @@
+//! The compute: pure functions of (parameters, task index, task count). No I/O, no timing,
+//! no threads — the backend decides where tasks run and measures them.
+
+pub mod amdahl;
+pub mod imbalance;
+pub mod integral;
+pub mod mc_pi;
+pub mod rng;
+
+use std::collections::BTreeMap;
+
+/// What one task hands back. Tasks are combined in task order.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Partial {
+    /// A count (e.g. points inside the circle).
+    pub count: u64,
+    /// A sum (e.g. of function values).
+    pub sum: f64,
+    /// Work units done, for load-balance accounting.
+    pub units: u64,
+}
+
+/// Named results of a run, e.g. `estimate` and `abs_error`.
+pub type Outputs = BTreeMap<String, f64>;
+
+/// A parallel computation split into tasks.
+pub trait Kernel: Send + Sync {
+    /// The serial phase, run on one worker before the parallel phase (Amdahl's serial part).
+    /// Returns a value that depends on all its work so that nothing is optimized away.
+    fn serial(&self) -> f64 {
+        0.0
+    }
+
+    /// How many tasks the parallel phase has for `workers` workers. `workers` tasks means
+    /// one contiguous share per worker (static scheduling); more tasks let idle workers
+    /// steal work (dynamic scheduling).
+    fn tasks(&self, workers: usize) -> usize {
+        workers
+    }
+
+    /// Runs task `index` of `tasks`, for a run on `workers` workers.
+    fn task(&self, index: usize, tasks: usize, workers: usize) -> Partial;
+
+    /// Combines the serial result and the tasks' results into the outputs.
+    fn finish(&self, serial: f64, partials: &[Partial], workers: usize) -> Outputs;
+}
+
+/// The half-open range of items `0..total` that share `index` of `parts` gets: contiguous,
+/// sizes differing by at most one.
+pub fn share(total: u64, index: usize, parts: usize) -> std::ops::Range<u64> {
+    let parts = parts.max(1) as u64;
+    let index = (index as u64).min(parts);
+    let base = total / parts;
+    let extra = total % parts;
+    let start = index * base + index.min(extra);
+    let len = base + u64::from(index < extra);
+    start..(start + len).min(total)
+}
+
+/// A chain of integer arithmetic that the compiler cannot shorten: `units` xorshift steps.
+/// About one nanosecond per unit on current CPUs; used as "real work" by `amdahl` and
+/// `imbalance` (never sleep: a sleeping thread leaves its CPU free and measures nothing).
+#[inline(never)]
+pub fn busy_work(units: u64, seed: u64) -> u64 {
+    let mut x = seed | 1;
+    for i in 0..units {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x = x.wrapping_add(i);
+    }
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_cover_everything_once() {
+        for total in [0u64, 1, 7, 100, 1001] {
+            for parts in 1..9 {
+                let mut next = 0;
+                for i in 0..parts {
+                    let r = share(total, i, parts);
+                    assert_eq!(r.start, next);
+                    assert!(r.end - r.start <= total / parts as u64 + 1);
+                    next = r.end;
+                }
+                assert_eq!(next, total);
+            }
+        }
+    }
+
+    #[test]
+    fn busy_work_depends_on_its_length() {
+        assert_ne!(busy_work(1000, 1), busy_work(1001, 1));
+    }
+}

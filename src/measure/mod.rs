@@ -1,0 +1,5 @@
+//! Statistics of repeated timings and the scaling models fitted to them.
+
+pub mod fit;
+pub mod protocol;
+pub mod stats;

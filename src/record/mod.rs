@@ -1,0 +1,323 @@
+//! The results format: JSON Lines, one record per line, each with `"v": 1` and a `"kind"`.
+//!
+//! This one definition is used by everything that writes or reads results: `hpc-tutor run`,
+//! the TUI (which reads a child run's output line by line), the results store, batch jobs
+//! and, later, export and demo replay. `docs/results-format.md` describes it for users.
+
+pub mod store;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The format version written in every record's `v` field.
+pub const VERSION: u32 = 1;
+
+/// One line of a results file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    /// The first line: what is run, where, and with which parameters.
+    Run(RunRecord),
+    /// One timed repetition of one point.
+    Sample(SampleRecord),
+    /// The statistics of one point (one worker count, one variant) once its repetitions are done.
+    Point(PointRecord),
+    /// A model fitted to the points: Amdahl (strong scaling) or Gustafson (weak scaling).
+    Fit(FitRecord),
+    /// The last line: how the run ended.
+    End(EndRecord),
+}
+
+/// What is run, where, and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Unique id: start time and process id, e.g. `20261122-071502-4242`.
+    pub run_id: String,
+    /// Experiment name from the registry.
+    pub experiment: String,
+    /// `threads` (or `mpi` in later versions).
+    pub backend: String,
+    /// Every parameter with the value used (defaults filled in), as given on the command line.
+    pub params: BTreeMap<String, String>,
+    /// Worker counts of the sweep, in order.
+    pub workers: Vec<usize>,
+    /// Timed repetitions per point.
+    pub reps: usize,
+    /// Untimed warm-up runs per point.
+    pub warmup: usize,
+    /// Where it ran.
+    pub env: Environment,
+    /// Start time, RFC 3339 with offset.
+    pub started_at: String,
+}
+
+/// The environment a result was measured in; a result without it cannot be trusted later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    /// Host name.
+    pub host: String,
+    /// CPU model from `/proc/cpuinfo`, or `unknown`.
+    pub cpu_model: String,
+    /// CPUs this process may use (affinity mask and cgroup quota).
+    pub cpus_available: usize,
+    /// `SLURM_JOB_ID` when inside an allocation.
+    pub slurm_job_id: Option<String>,
+    /// hpc-tutor version.
+    pub version: String,
+    /// Git commit the binary was built from, when known.
+    pub git_commit: Option<String>,
+}
+
+/// One timed (or warm-up) repetition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleRecord {
+    /// Worker count of the point.
+    pub workers: usize,
+    /// Variant of the experiment (e.g. `static` or `dynamic`), for experiments that compare variants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// Repetition number, from 0; warm-ups are numbered separately.
+    pub rep: usize,
+    /// Whether this was a warm-up run (not used in the statistics).
+    pub warmup: bool,
+    /// Kernel time in seconds (setup excluded).
+    pub seconds: f64,
+}
+
+/// Statistics of one point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointRecord {
+    /// Worker count.
+    pub workers: usize,
+    /// Variant, for experiments that compare variants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// Timed repetitions the statistics use.
+    pub reps: usize,
+    /// Median kernel time.
+    pub median_s: f64,
+    /// Fastest repetition.
+    pub min_s: f64,
+    /// Slowest repetition.
+    pub max_s: f64,
+    /// 95 % confidence interval of the median, `[low, high]` (bootstrap percentile).
+    pub ci95_s: [f64; 2],
+    /// Repetitions flagged as outliers (modified z-score above 3.5).
+    pub outliers: usize,
+    /// T(1) / T(N) from medians, against the 1-worker point of the same variant. For weak
+    /// scaling this is the scaled speedup N · T(1) / T(N).
+    pub speedup: Option<f64>,
+    /// speedup / N.
+    pub efficiency: Option<f64>,
+    /// Karp–Flatt experimentally determined serial fraction, for N > 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub karp_flatt: Option<f64>,
+    /// More workers than CPUs available: workers take turns on the CPUs.
+    pub oversubscribed: bool,
+    /// Time to build the worker pool, measured outside the kernel time.
+    pub setup_s: f64,
+    /// The kernel's own outputs of the last repetition (e.g. `estimate`, `abs_error`).
+    #[serde(default)]
+    pub outputs: BTreeMap<String, f64>,
+}
+
+/// Which scaling law a fit is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Model {
+    /// Strong scaling: S(N) = 1 / (s + (1 − s) / N).
+    Amdahl,
+    /// Weak scaling: S(N) = N − s · (N − 1).
+    Gustafson,
+}
+
+/// A fitted model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitRecord {
+    /// The law fitted.
+    pub model: Model,
+    /// Variant the fit is for, for experiments that compare variants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// The fitted serial fraction s.
+    pub serial_fraction: f64,
+    /// Root-mean-square difference between measured and modelled speedup.
+    pub rmse: f64,
+    /// Coefficient of determination of the modelled speedups (1 = perfect).
+    pub r2: Option<f64>,
+    /// How many points the fit used.
+    pub points: usize,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every point measured.
+    Ok,
+    /// A kernel or the process failed.
+    Failed,
+    /// Stopped by the user.
+    Cancelled,
+    /// Its deadline passed.
+    Timeout,
+    /// A deadlock was detected.
+    Deadlock,
+}
+
+impl Status {
+    /// The exit status of `hpc-tutor run` for this ending.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::Failed | Status::Timeout => 1,
+            Status::Deadlock => 3,
+            Status::Cancelled => 130,
+        }
+    }
+}
+
+/// The last record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndRecord {
+    /// How it ended.
+    pub status: Status,
+    /// Wall time of the whole run, set-up included.
+    pub elapsed_s: f64,
+    /// Why, when it did not end `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The envelope every line has: the version next to the record's own fields.
+#[derive(Serialize, Deserialize)]
+struct Line<R> {
+    v: u32,
+    #[serde(flatten)]
+    record: R,
+}
+
+/// Why a line could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// Not JSON, or not a record.
+    #[error("not a results record: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A record of a version this build does not read.
+    #[error("results format version {0} is not supported (this hpc-tutor reads version {VERSION})")]
+    Version(u32),
+}
+
+impl Record {
+    /// The record as one JSON line, without the newline.
+    pub fn to_line(&self) -> String {
+        // A record is plain data (strings, numbers, maps with string keys): serializing it
+        // cannot fail. Non-finite floats become `null`, which the reader maps back.
+        serde_json::to_string(&Line {
+            v: VERSION,
+            record: self,
+        })
+        .unwrap_or_else(|e| format!("{{\"v\":{VERSION},\"kind\":\"error\",\"message\":\"{e}\"}}"))
+    }
+
+    /// Reads one line.
+    pub fn from_line(line: &str) -> Result<Self, ParseError> {
+        #[derive(Deserialize)]
+        struct Version {
+            v: u32,
+        }
+        let Version { v } = serde_json::from_str(line)?;
+        if v != VERSION {
+            return Err(ParseError::Version(v));
+        }
+        let l: Line<Record> = serde_json::from_str(line)?;
+        Ok(l.record)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn sample_run() -> Vec<Record> {
+        let env = Environment {
+            host: "node01".into(),
+            cpu_model: "Test CPU".into(),
+            cpus_available: 2,
+            slurm_job_id: None,
+            version: "0.1.0".into(),
+            git_commit: Some("abc1234".into()),
+        };
+        vec![
+            Record::Run(RunRecord {
+                run_id: "r1".into(),
+                experiment: "mc-pi".into(),
+                backend: "threads".into(),
+                params: [("samples".to_owned(), "1000".to_owned())].into(),
+                workers: vec![1, 2],
+                reps: 3,
+                warmup: 1,
+                env,
+                started_at: "2026-11-22T07:00:00+00:00".into(),
+            }),
+            Record::Sample(SampleRecord {
+                workers: 1,
+                variant: None,
+                rep: 0,
+                warmup: false,
+                seconds: 0.5,
+            }),
+            Record::Point(PointRecord {
+                workers: 2,
+                variant: Some("static".into()),
+                reps: 3,
+                median_s: 0.26,
+                min_s: 0.25,
+                max_s: 0.3,
+                ci95_s: [0.25, 0.3],
+                outliers: 0,
+                speedup: Some(1.92),
+                efficiency: Some(0.96),
+                karp_flatt: Some(0.04),
+                oversubscribed: false,
+                setup_s: 0.0001,
+                outputs: [("estimate".to_owned(), 3.0)].into(),
+            }),
+            Record::Fit(FitRecord {
+                model: Model::Amdahl,
+                variant: None,
+                serial_fraction: 0.04,
+                rmse: 0.01,
+                r2: Some(0.99),
+                points: 2,
+            }),
+            Record::End(EndRecord {
+                status: Status::Ok,
+                elapsed_s: 2.5,
+                message: None,
+            }),
+        ]
+    }
+
+    #[test]
+    fn round_trip_every_kind() {
+        for r in sample_run() {
+            let line = r.to_line();
+            assert!(line.starts_with("{\"v\":1,\"kind\":"), "{line}");
+            assert!(!line.contains('\n'));
+            assert_eq!(Record::from_line(&line).expect("reads back"), r);
+        }
+    }
+
+    #[test]
+    fn other_versions_and_junk_are_refused() {
+        let line = r#"{"v":2,"kind":"end","status":"ok","elapsed_s":1.0}"#;
+        assert!(matches!(
+            Record::from_line(line),
+            Err(ParseError::Version(2))
+        ));
+        assert!(Record::from_line("not json").is_err());
+        assert!(Record::from_line(r#"{"v":1,"kind":"nope"}"#).is_err());
+    }
+}

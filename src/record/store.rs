@@ -1,0 +1,246 @@
+//! The results store: one JSON Lines file per run, in the user's data directory
+//! (`$HPC_TUTOR_DATA_DIR`, else `~/.local/share/hpc-tutor/results/`).
+//!
+//! Records are appended and flushed as they arrive, so nothing measured is lost if the app
+//! dies mid-run.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use super::{Record, RunRecord, Status};
+
+/// Why the store could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A file or folder could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A line of a results file is not a record.
+    #[error("{path}:{line}: {message}")]
+    BadLine {
+        /// The file.
+        path: String,
+        /// Line number, from 1.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// The folder of results files.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+/// A run found in the store, described by its first and last records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRun {
+    /// Its file.
+    pub path: PathBuf,
+    /// Its run record.
+    pub run: RunRecord,
+    /// How it ended; `None` if the file has no end record (the app died mid-run).
+    pub status: Option<Status>,
+    /// Points measured.
+    pub points: usize,
+}
+
+impl Store {
+    /// A store in `dir`.
+    pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The default place: `$HPC_TUTOR_DATA_DIR`, else the XDG data directory's `results/`.
+    pub fn default_location() -> Option<Self> {
+        if let Some(dir) = std::env::var_os("HPC_TUTOR_DATA_DIR").filter(|d| !d.is_empty()) {
+            return Some(Self::in_dir(PathBuf::from(dir).join("results")));
+        }
+        let dirs = directories::ProjectDirs::from("", "", "hpc-tutor")?;
+        Some(Self::in_dir(dirs.data_dir().join("results")))
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Starts the file of run `run_id`.
+    pub fn create(&self, run_id: &str) -> Result<RunWriter, StoreError> {
+        std::fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
+        let safe: String = run_id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = self.dir.join(format!("{safe}.jsonl"));
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        Ok(RunWriter { path, file })
+    }
+
+    /// Every run in the store, newest first. Files that cannot be read are skipped.
+    pub fn list(&self) -> Vec<StoredRun> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut runs: Vec<StoredRun> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .filter_map(|p| describe(&p).ok())
+            .collect();
+        runs.sort_by(|a, b| b.run.started_at.cmp(&a.run.started_at));
+        runs
+    }
+
+    /// The newest run of `experiment`, if any.
+    pub fn latest(&self, experiment: &str) -> Option<StoredRun> {
+        self.list()
+            .into_iter()
+            .find(|r| r.run.experiment == experiment)
+    }
+}
+
+/// Reads every record of a results file. A bad line is an error naming `path:line`; a
+/// truncated last line (the writer died mid-line) is ignored.
+pub fn load(path: &Path) -> Result<Vec<Record>, StoreError> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let lines: Vec<String> = BufReader::new(file)
+        .lines()
+        .collect::<Result<_, _>>()
+        .map_err(io_err(path))?;
+    let mut records = Vec::with_capacity(lines.len());
+    let last = lines.len();
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match Record::from_line(line) {
+            Ok(r) => records.push(r),
+            Err(_) if i + 1 == last && !line.trim_end().ends_with('}') => break,
+            Err(e) => {
+                return Err(StoreError::BadLine {
+                    path: path.display().to_string(),
+                    line: i + 1,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(records)
+}
+
+fn describe(path: &Path) -> Result<StoredRun, StoreError> {
+    let records = load(path)?;
+    let Some(Record::Run(run)) = records.first().cloned() else {
+        return Err(StoreError::BadLine {
+            path: path.display().to_string(),
+            line: 1,
+            message: "the first record is not a run record".to_owned(),
+        });
+    };
+    let status = records.iter().rev().find_map(|r| match r {
+        Record::End(e) => Some(e.status),
+        _ => None,
+    });
+    let points = records
+        .iter()
+        .filter(|r| matches!(r, Record::Point(_)))
+        .count();
+    Ok(StoredRun {
+        path: path.to_owned(),
+        run,
+        status,
+        points,
+    })
+}
+
+/// Appends one run's records to its file, each flushed at once.
+#[derive(Debug)]
+pub struct RunWriter {
+    path: PathBuf,
+    file: File,
+}
+
+impl RunWriter {
+    /// The file written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one record.
+    pub fn append(&mut self, record: &Record) -> Result<(), StoreError> {
+        let mut line = record.to_line();
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.flush())
+            .map_err(io_err(&self.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::tests::sample_run;
+
+    #[test]
+    fn append_list_and_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::in_dir(dir.path().join("results"));
+        assert!(store.list().is_empty());
+        let mut w = store.create("r1").expect("create");
+        for r in sample_run() {
+            w.append(&r).expect("append");
+        }
+        let runs = store.list();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].status, Some(Status::Ok));
+        assert_eq!(runs[0].points, 1);
+        assert_eq!(
+            store.latest("mc-pi").map(|r| r.run.run_id),
+            Some("r1".to_owned())
+        );
+        assert!(store.latest("amdahl").is_none());
+        assert_eq!(load(w.path()).expect("load"), sample_run());
+    }
+
+    #[test]
+    fn bad_lines_are_reported_with_their_place_and_a_cut_last_line_is_ignored() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.jsonl");
+        let good = sample_run()[0].to_line();
+        std::fs::write(&path, format!("{good}\n{{\"v\":1,\"kind\":\"sam")).expect("write");
+        assert_eq!(load(&path).expect("cut line ignored").len(), 1);
+        std::fs::write(&path, format!("{good}\nnot json\n{good}\n")).expect("write");
+        let err = load(&path).expect_err("bad line");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}:2: ", path.display())),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,545 @@
+//! The experiment screen's state: the parameter form, the run in progress and its records,
+//! the chart shown, and an earlier run to compare with.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+
+use crate::chart::Metric;
+use crate::experiment::{ExperimentInfo, ParamKind, Params};
+use crate::lesson::{Measure, Preset, Quantity};
+use crate::record::{Record, Status};
+
+/// One editable line of the form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// `workers`, `reps`, `warmup`, or a parameter name.
+    pub name: String,
+    /// The text as typed.
+    pub value: String,
+    /// What it means and what is allowed.
+    pub help: String,
+    /// For choice parameters: the options `←`/`→` cycle through.
+    pub options: Vec<&'static str>,
+    /// Why the value was refused, shown next to the field.
+    pub error: Option<String>,
+}
+
+/// Where a run is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunState {
+    /// Started; no record yet.
+    Starting,
+    /// Records are coming in.
+    Running,
+    /// The end record arrived (or was written for a killed run).
+    Ended(Status),
+    /// The process could not be started, or ended with an error.
+    Failed(String),
+}
+
+/// A run started from this screen, with everything it has reported so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveRun {
+    /// The tutor's id of the run (not the run record's `run_id`).
+    pub id: u64,
+    /// The records in arrival order.
+    pub records: Vec<Record>,
+    /// Where it is.
+    pub state: RunState,
+    /// When it was started, and the latest clock tick.
+    pub started: Instant,
+    /// The latest clock tick.
+    pub now: Instant,
+    /// The results file it is stored in.
+    pub stored: Option<PathBuf>,
+    /// The last lines of its standard error, for failures.
+    pub stderr: Vec<String>,
+}
+
+impl LiveRun {
+    /// Whether it is still going.
+    pub fn active(&self) -> bool {
+        matches!(self.state, RunState::Starting | RunState::Running)
+    }
+}
+
+/// An earlier run shown on the same chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// How it is named in the legend.
+    pub label: String,
+    /// Its records.
+    pub records: Vec<Record>,
+}
+
+/// What a key on the experiment screen asks the app to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Nothing changed.
+    None,
+    /// Something changed: redraw.
+    Redraw,
+    /// Start a run with these `hpc-tutor` arguments.
+    Run(Vec<String>),
+    /// Cancel the run in progress.
+    Cancel,
+    /// Back to the lesson.
+    Back,
+    /// Choose an earlier run to compare with.
+    History,
+}
+
+/// The experiment screen of one experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentView {
+    /// The experiment.
+    pub info: &'static ExperimentInfo,
+    /// The form.
+    pub fields: Vec<Field>,
+    /// Selected field.
+    pub selected: usize,
+    /// Whether the selected field is being typed into; holds the value before editing.
+    pub editing: Option<String>,
+    /// Which chart is shown.
+    pub metric: Metric,
+    /// The latest run started here.
+    pub run: Option<LiveRun>,
+    /// An earlier run overlaid on the chart.
+    pub compare: Option<Comparison>,
+}
+
+impl ExperimentView {
+    /// A form with the lesson's preset, else the defaults; `workers` defaults to the sweep
+    /// `hpc-tutor run` would use on `cpus` CPUs.
+    pub fn new(info: &'static ExperimentInfo, preset: Option<&Preset>, cpus: usize) -> Self {
+        let workers = preset
+            .and_then(|p| p.workers.clone())
+            .unwrap_or_else(|| crate::commands::run::default_workers(cpus));
+        let mut fields = vec![
+            Field {
+                name: "workers".into(),
+                value: workers
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                help: "worker counts, e.g. 1,2,4 (1 to 1024 each)".into(),
+                options: vec![],
+                error: None,
+            },
+            Field {
+                name: "reps".into(),
+                value: preset.and_then(|p| p.reps).unwrap_or(5).to_string(),
+                help: "timed repetitions per point (1 to 1000)".into(),
+                options: vec![],
+                error: None,
+            },
+            Field {
+                name: "warmup".into(),
+                value: "1".into(),
+                help: "untimed warm-up runs per point (0 to 100)".into(),
+                options: vec![],
+                error: None,
+            },
+        ];
+        for p in info.params {
+            let preset_value = preset.and_then(|pr| {
+                pr.params.iter().find_map(|kv| {
+                    kv.split_once('=')
+                        .filter(|(k, _)| *k == p.name)
+                        .map(|(_, v)| v.to_owned())
+                })
+            });
+            fields.push(Field {
+                name: p.name.to_owned(),
+                value: preset_value.unwrap_or_else(|| p.default_text()),
+                help: format!("{}; {}", p.help, p.allowed()),
+                options: match p.kind {
+                    ParamKind::Choice { options, .. } => options.to_vec(),
+                    _ => vec![],
+                },
+                error: None,
+            });
+        }
+        Self {
+            info,
+            fields,
+            selected: 0,
+            editing: None,
+            metric: Metric::Speedup,
+            run: None,
+            compare: None,
+        }
+    }
+
+    /// Checks every field; marks the bad ones. Returns the `hpc-tutor` arguments of the run.
+    pub fn validate(&mut self) -> Option<Vec<String>> {
+        for f in &mut self.fields {
+            f.error = None;
+        }
+        let mut ok = true;
+        let mut args = vec![
+            "run".to_owned(),
+            self.info.name.to_owned(),
+            "--format".to_owned(),
+            "json".to_owned(),
+        ];
+        let mut params = Vec::new();
+        for f in &mut self.fields {
+            let v = f.value.trim().to_owned();
+            match f.name.as_str() {
+                "workers" => {
+                    let parsed: Result<Vec<u16>, _> =
+                        v.split(',').map(|w| w.trim().parse::<u16>()).collect();
+                    match parsed {
+                        Ok(list)
+                            if !list.is_empty() && list.iter().all(|w| (1..=1024).contains(w)) =>
+                        {
+                            args.push("--workers".into());
+                            args.push(
+                                list.iter()
+                                    .map(ToString::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join(","),
+                            );
+                        }
+                        _ => {
+                            f.error = Some(format!(
+                                "`{v}` is not a list of worker counts; expected numbers from 1 to 1024 separated by commas"
+                            ));
+                            ok = false;
+                        }
+                    }
+                }
+                "reps" | "warmup" => {
+                    let (lo, hi) = if f.name == "reps" {
+                        (1, 1000)
+                    } else {
+                        (0, 100)
+                    };
+                    match v.parse::<u32>() {
+                        Ok(n) if (lo..=hi).contains(&n) => {
+                            args.push(format!("--{}", f.name));
+                            args.push(n.to_string());
+                        }
+                        _ => {
+                            f.error = Some(format!(
+                                "`{v}` is not allowed; expected a whole number from {lo} to {hi}"
+                            ));
+                            ok = false;
+                        }
+                    }
+                }
+                name => {
+                    let pair = format!("{name}={v}");
+                    if let Err(e) = Params::parse(self.info, std::slice::from_ref(&pair)) {
+                        f.error = Some(e.to_string());
+                        ok = false;
+                    }
+                    params.push(pair);
+                }
+            }
+        }
+        if ok && let Err(e) = Params::parse(self.info, &params) {
+            // A rule between parameters (e.g. a < b): mark the field it names.
+            let msg = e.to_string();
+            if let Some(f) = self
+                .fields
+                .iter_mut()
+                .find(|f| msg.contains(&format!("`{}`", f.name)))
+            {
+                f.error = Some(msg);
+            } else if let Some(f) = self.fields.last_mut() {
+                f.error = Some(msg);
+            }
+            ok = false;
+        }
+        for p in params {
+            args.push("--param".into());
+            args.push(p);
+        }
+        ok.then_some(args)
+    }
+
+    /// Handles a key.
+    pub fn on_key(&mut self, key: KeyEvent) -> Action {
+        if let Some(before) = &self.editing {
+            let f = &mut self.fields[self.selected];
+            match key.code {
+                KeyCode::Enter => {
+                    self.editing = None;
+                    self.validate_quietly();
+                }
+                KeyCode::Esc => {
+                    f.value = before.clone();
+                    self.editing = None;
+                }
+                KeyCode::Backspace => {
+                    f.value.pop();
+                }
+                KeyCode::Char(c) if !c.is_control() && f.value.chars().count() < 64 => {
+                    f.value.push(c);
+                }
+                _ => return Action::None,
+            }
+            return Action::Redraw;
+        }
+        let running = self.run.as_ref().is_some_and(LiveRun::active);
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => {
+                if self.selected == 0 {
+                    return Action::None;
+                }
+                self.selected -= 1;
+                Action::Redraw
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                if self.selected + 1 >= self.fields.len() {
+                    return Action::None;
+                }
+                self.selected += 1;
+                Action::Redraw
+            }
+            KeyCode::Left | KeyCode::Right => {
+                let f = &mut self.fields[self.selected];
+                if f.options.is_empty() {
+                    return Action::None;
+                }
+                let i = f.options.iter().position(|o| *o == f.value).unwrap_or(0);
+                let n = f.options.len();
+                let next = if key.code == KeyCode::Right {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                f.value = f.options[next].to_owned();
+                f.error = None;
+                Action::Redraw
+            }
+            KeyCode::Enter | KeyCode::Char('e') => {
+                if self.fields[self.selected].options.is_empty() {
+                    self.editing = Some(self.fields[self.selected].value.clone());
+                } else {
+                    // Choices cycle instead of being typed.
+                    return self.on_key(KeyEvent::from(KeyCode::Right));
+                }
+                Action::Redraw
+            }
+            KeyCode::Char('r') if !running => match self.validate() {
+                Some(args) => Action::Run(args),
+                None => Action::Redraw,
+            },
+            KeyCode::Char('c') if running => Action::Cancel,
+            KeyCode::Char('v') => {
+                self.metric = self.metric.next();
+                Action::Redraw
+            }
+            KeyCode::Char('o') => Action::History,
+            KeyCode::Char('d') if self.compare.is_some() => {
+                self.compare = None;
+                Action::Redraw
+            }
+            KeyCode::Esc => Action::Back,
+            _ => Action::None,
+        }
+    }
+
+    fn validate_quietly(&mut self) {
+        // Mark problems as soon as a field is left, but keep others' marks fresh too.
+        let _ = self.validate();
+    }
+
+    /// Progress of the live run: (runs done, runs in all, current point's workers, rep).
+    pub fn progress(&self) -> Option<(usize, usize)> {
+        let run = self.run.as_ref()?;
+        let Some(Record::Run(r)) = run.records.first() else {
+            return None;
+        };
+        let variants = self
+            .info
+            .variants(
+                &Params::parse(
+                    self.info,
+                    &r.params
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>(),
+                )
+                .unwrap_or_default(),
+            )
+            .len()
+            .max(1);
+        let total = variants * r.workers.len() * (r.reps + r.warmup);
+        let done = run
+            .records
+            .iter()
+            .filter(|x| matches!(x, Record::Sample(_)))
+            .count();
+        Some((done, total))
+    }
+}
+
+/// The measured value a prediction is compared with, from one run's records.
+pub fn measured(records: &[Record], m: &Measure) -> Option<f64> {
+    match m.quantity {
+        Quantity::SerialFraction => records.iter().rev().find_map(|r| match r {
+            Record::Fit(f) if f.variant == m.variant || m.variant.is_none() => {
+                Some(f.serial_fraction)
+            }
+            _ => None,
+        }),
+        q => records.iter().find_map(|r| match r {
+            Record::Point(p)
+                if Some(p.workers) == m.workers
+                    && (m.variant.is_none() || p.variant == m.variant) =>
+            {
+                match q {
+                    Quantity::Speedup => p.speedup,
+                    Quantity::Efficiency => p.efficiency,
+                    Quantity::Time => Some(p.median_s),
+                    Quantity::KarpFlatt => p.karp_flatt,
+                    Quantity::SerialFraction => None,
+                }
+            }
+            _ => None,
+        }),
+    }
+}
+
+/// Why a measurement differs from a prediction, in a sentence or two.
+pub fn explain_gap(quantity: Quantity, predicted: f64, measured: f64) -> String {
+    let rel = if measured.abs() > 1e-12 {
+        (predicted - measured) / measured.abs()
+    } else {
+        0.0
+    };
+    if rel.abs() <= 0.05 {
+        return "Within 5 %: the model explains this measurement well.".to_owned();
+    }
+    let better_than_measured = match quantity {
+        // For time, predicting less time than measured is the optimistic side.
+        Quantity::Time => predicted < measured,
+        Quantity::SerialFraction | Quantity::KarpFlatt => predicted < measured,
+        Quantity::Speedup | Quantity::Efficiency => predicted > measured,
+    };
+    if better_than_measured {
+        "The real run did worse than the model: it pays costs the model leaves out — starting \
+         and synchronizing workers, memory bandwidth shared by the cores, and other programs on \
+         the same CPUs (this tutor included). On a busy or oversubscribed node the gap grows."
+            .to_owned()
+    } else {
+        "The real run did better than the model: caches (each worker's share fits better in \
+         its own cache), clock speed changes, or noise. Look at the confidence interval before \
+         trusting a small difference."
+            .to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::find;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::from(c)
+    }
+
+    #[test]
+    fn form_starts_from_the_preset_and_builds_run_arguments() {
+        let info = find("amdahl").expect("registered");
+        let preset = Preset {
+            workers: Some(vec![1, 2]),
+            reps: Some(3),
+            params: vec!["serial=0.3".into()],
+        };
+        let mut v = ExperimentView::new(info, Some(&preset), 8);
+        let args = v.validate().expect("valid");
+        assert_eq!(
+            args,
+            [
+                "run",
+                "amdahl",
+                "--format",
+                "json",
+                "--workers",
+                "1,2",
+                "--reps",
+                "3",
+                "--warmup",
+                "1",
+                "--param",
+                "serial=0.3",
+                "--param",
+                "work=100000000"
+            ]
+        );
+        let v2 = ExperimentView::new(info, None, 8);
+        assert_eq!(v2.fields[0].value, "1,2,4,8");
+    }
+
+    #[test]
+    fn bad_fields_are_marked_and_nothing_starts() {
+        let info = find("mc-pi").expect("registered");
+        let mut v = ExperimentView::new(info, None, 2);
+        v.on_key(key(KeyCode::Enter));
+        for _ in 0..3 {
+            v.on_key(key(KeyCode::Backspace));
+        }
+        v.on_key(key(KeyCode::Char('0')));
+        v.on_key(key(KeyCode::Enter));
+        assert_eq!(v.fields[0].value, "0");
+        assert!(v.fields[0].error.is_some());
+        assert_eq!(
+            v.on_key(key(KeyCode::Char('r'))),
+            Action::Redraw,
+            "nothing starts"
+        );
+        // samples out of range: the same message as the command line.
+        v.fields[0].value = "1,2".into();
+        let samples = v
+            .fields
+            .iter()
+            .position(|f| f.name == "samples")
+            .expect("field");
+        v.fields[samples].value = "5".into();
+        assert!(v.validate().is_none());
+        assert_eq!(
+            v.fields[samples].error.as_deref(),
+            Some(
+                "parameter `samples`: `5` is not allowed; expected a whole number from 1000 to 100000000000"
+            )
+        );
+    }
+
+    #[test]
+    fn choices_cycle_and_editing_can_be_undone() {
+        let info = find("mc-pi").expect("registered");
+        let mut v = ExperimentView::new(info, None, 2);
+        let mode = v
+            .fields
+            .iter()
+            .position(|f| f.name == "mode")
+            .expect("field");
+        v.selected = mode;
+        v.on_key(key(KeyCode::Right));
+        assert_eq!(v.fields[mode].value, "weak");
+        v.on_key(key(KeyCode::Right));
+        assert_eq!(v.fields[mode].value, "strong");
+        v.selected = 1;
+        v.on_key(key(KeyCode::Enter));
+        v.on_key(key(KeyCode::Char('9')));
+        v.on_key(key(KeyCode::Esc));
+        assert_eq!(v.fields[1].value, "5");
+        assert_eq!(v.editing, None);
+    }
+
+    #[test]
+    fn gap_explanations_depend_on_the_direction() {
+        assert!(explain_gap(Quantity::Speedup, 1.54, 1.52).starts_with("Within 5 %"));
+        assert!(explain_gap(Quantity::Speedup, 1.9, 1.5).contains("did worse"));
+        assert!(explain_gap(Quantity::Speedup, 1.5, 1.9).contains("did better"));
+        assert!(explain_gap(Quantity::SerialFraction, 0.3, 0.4).contains("did worse"));
+    }
+}

@@ -1,0 +1,365 @@
+//! The experiment screen: the form and the run's progress on the left, the live chart on the
+//! right, and the measured points below the chart when there is room.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::truncate;
+use crate::chart::{ChartModel, Metric};
+use crate::commands::run::seconds;
+use crate::record::{Model, Record, Status};
+use crate::tui::app::App;
+use crate::tui::experiment::{ExperimentView, RunState};
+use crate::tui::theme::Theme;
+
+pub(super) fn draw(app: &App, view: &ExperimentView, frame: &mut Frame) {
+    let t = &app.theme;
+    let (main, _) = super::layout::main_and_status(frame.area());
+    let form_width = if main.width >= 110 { 40 } else { 32 };
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(form_width), Constraint::Min(0)]).areas(main);
+
+    draw_form(app, view, frame, left);
+
+    let mut runs: Vec<&[Record]> = Vec::new();
+    if let Some(run) = &view.run {
+        runs.push(&run.records);
+    }
+    if let Some(c) = &view.compare {
+        runs.push(&c.records);
+    }
+    let model = ChartModel::from_runs(&runs);
+    let table_rows = points(view).len() as u16;
+    let show_table = right.height >= 30 && table_rows > 0;
+    let [chart_area, table_area] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(if show_table {
+            table_rows.min(10) + 3
+        } else {
+            0
+        }),
+    ])
+    .areas(right);
+
+    let title = Line::from(vec![
+        Span::raw(" "),
+        metric_tab(Metric::Time, view.metric, t),
+        Span::raw(" "),
+        metric_tab(Metric::Speedup, view.metric, t),
+        Span::raw(" "),
+        metric_tab(Metric::Efficiency, view.metric, t),
+        Span::styled("  v switches ", t.dim()),
+    ]);
+    let block = Block::bordered().title(title).border_style(t.border(false));
+    let inner = block.inner(chart_area);
+    frame.render_widget(block, chart_area);
+    super::chart::draw(&model, view.metric, t, inner, frame.buffer_mut());
+
+    if show_table {
+        draw_points(view, t, frame, table_area);
+    }
+}
+
+fn metric_tab(m: Metric, current: Metric, t: &Theme) -> Span<'static> {
+    if m == current {
+        Span::styled(format!("[{}]", m.label()), t.key())
+    } else {
+        Span::styled(m.label().to_owned(), t.dim())
+    }
+}
+
+fn draw_form(app: &App, view: &ExperimentView, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let width = usize::from(area.width.saturating_sub(2));
+    let mut lines = vec![
+        Line::styled(view.info.summary.to_owned(), t.dim()),
+        Line::raw(""),
+    ];
+    let name_width = view.fields.iter().map(|f| f.name.len()).max().unwrap_or(6);
+    for (i, f) in view.fields.iter().enumerate() {
+        let selected = i == view.selected;
+        let editing = selected && view.editing.is_some();
+        let value = if editing {
+            format!("{}▏", f.value)
+        } else if !f.options.is_empty() && selected {
+            format!("‹ {} ›", f.value)
+        } else {
+            f.value.clone()
+        };
+        let text = truncate(&format!(" {:<name_width$}  {value}", f.name), width);
+        let style = if selected { t.selected() } else { t.text() };
+        let mut spans = vec![Span::styled(text.clone(), style)];
+        if selected {
+            let pad = width.saturating_sub(text.chars().count());
+            spans.push(Span::styled(" ".repeat(pad), style));
+        }
+        lines.push(Line::from(spans));
+        if let Some(e) = &f.error {
+            lines.push(Line::styled(format!("   ⚠ {e}"), t.warn()));
+        }
+    }
+    if let Some(f) = view.fields.get(view.selected) {
+        lines.push(Line::styled(format!(" {}", f.help), t.dim()));
+    }
+    let oversubscribed: Vec<String> = view
+        .fields
+        .first()
+        .map(|f| {
+            f.value
+                .split(',')
+                .filter_map(|w| w.trim().parse::<usize>().ok())
+                .filter(|&w| w > app.system.cpus)
+                .map(|w| w.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    if !oversubscribed.is_empty() {
+        lines.push(Line::styled(
+            format!(
+                " {} > {} CPUs: oversubscribed, workers will take turns",
+                oversubscribed.join(","),
+                app.system.cpus
+            ),
+            t.warn(),
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.extend(run_lines(view, t));
+    lines.push(Line::raw(""));
+    let running = view.run.as_ref().is_some_and(|r| r.active());
+    let keys: &[(&str, &str)] = if view.editing.is_some() {
+        &[("Enter", "keep"), ("Esc", "undo")]
+    } else if running {
+        &[("c", "cancel"), ("v", "chart"), ("Esc", "lesson")]
+    } else {
+        &[
+            ("r", "run"),
+            ("Enter", "edit"),
+            ("v", "chart"),
+            ("o", "compare"),
+            ("Esc", "lesson"),
+        ]
+    };
+    let mut spans = vec![Span::raw(" ")];
+    for (k, what) in keys {
+        spans.push(Span::styled(*k, t.key()));
+        spans.push(Span::styled(format!(" {what}  "), t.dim()));
+    }
+    lines.push(Line::from(spans));
+
+    let block = Block::bordered()
+        .title(format!(" {} · threads ", view.info.name))
+        .border_style(t.border(true));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn run_lines(view: &ExperimentView, t: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let Some(run) = &view.run else {
+        out.push(Line::styled(" No run yet: press r to measure.", t.dim()));
+        if let Some(c) = &view.compare {
+            out.push(Line::styled(
+                format!(" comparing with {}", c.label),
+                t.dim(),
+            ));
+        }
+        return out;
+    };
+    let elapsed = run.now.saturating_duration_since(run.started).as_secs_f64();
+    match &run.state {
+        RunState::Starting => out.push(Line::styled(" starting…", t.text())),
+        RunState::Running => {
+            let (done, total) = view.progress().unwrap_or((0, 0));
+            let (point, points, rep, reps) = point_progress(&run.records);
+            out.push(Line::styled(
+                format!(" running: point {point} of {points}, rep {rep} of {reps}"),
+                t.text(),
+            ));
+            let left = if done > 0 && total > done {
+                format!(
+                    ", ≈ {:.0} s left",
+                    elapsed / done as f64 * (total - done) as f64
+                )
+            } else {
+                String::new()
+            };
+            out.push(Line::styled(
+                format!(" {elapsed:.0} s elapsed{left}"),
+                t.dim(),
+            ));
+        }
+        RunState::Ended(Status::Ok) => out.push(Line::styled(" ✓ done", t.good())),
+        RunState::Ended(Status::Cancelled) => {
+            out.push(Line::styled(
+                " cancelled; measured points are kept",
+                t.warn(),
+            ));
+        }
+        RunState::Ended(s) => out.push(Line::styled(format!(" ended: {s:?}"), t.warn())),
+        RunState::Failed(msg) => {
+            out.push(Line::styled(format!(" ✗ failed: {msg}"), t.bad()));
+            for l in run.stderr.iter().rev().take(4).rev() {
+                out.push(Line::styled(format!("   {l}"), t.dim()));
+            }
+        }
+    }
+    for r in &run.records {
+        if let Record::Fit(f) = r {
+            let law = match f.model {
+                Model::Amdahl => "Amdahl",
+                Model::Gustafson => "Gustafson",
+            };
+            let variant = f
+                .variant
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default();
+            let configured = run.records.iter().find_map(|r| match r {
+                Record::Run(run) if run.experiment == "amdahl" => run.params.get("serial").cloned(),
+                _ => None,
+            });
+            out.push(Line::from(vec![
+                Span::styled(format!(" {law} fit{variant}: "), t.text()),
+                Span::styled(format!("s = {:.3}", f.serial_fraction), t.key()),
+                Span::styled(
+                    configured
+                        .map(|c| format!(" (configured {c})"))
+                        .unwrap_or_default(),
+                    t.dim(),
+                ),
+            ]));
+        }
+    }
+    if let Some(p) = &run.stored {
+        out.push(Line::styled(format!(" kept in {}", p.display()), t.dim()));
+    }
+    if let Some(c) = &view.compare {
+        out.push(Line::styled(
+            format!(" comparing with {} (d drops it)", c.label),
+            t.dim(),
+        ));
+    }
+    out
+}
+
+/// (current point, points, current repetition, repetitions) from the records so far.
+fn point_progress(records: &[Record]) -> (usize, usize, usize, usize) {
+    let Some(Record::Run(run)) = records.first() else {
+        return (0, 0, 0, 0);
+    };
+    let variants = if run.params.get("schedule").is_some_and(|s| s == "both") {
+        2
+    } else {
+        1
+    };
+    let points = run.workers.len() * variants;
+    let done_points = records
+        .iter()
+        .filter(|r| matches!(r, Record::Point(_)))
+        .count();
+    let reps_done = records
+        .iter()
+        .rev()
+        .take_while(|r| !matches!(r, Record::Point(_) | Record::Run(_)))
+        .filter(|r| matches!(r, Record::Sample(s) if !s.warmup))
+        .count();
+    (
+        (done_points + 1).min(points),
+        points,
+        (reps_done + 1).min(run.reps),
+        run.reps,
+    )
+}
+
+struct Row {
+    workers: usize,
+    variant: Option<String>,
+    time: f64,
+    speedup: Option<f64>,
+    efficiency: Option<f64>,
+    oversubscribed: bool,
+    note: String,
+}
+
+fn points(view: &ExperimentView) -> Vec<Row> {
+    let Some(run) = &view.run else {
+        return Vec::new();
+    };
+    run.records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Point(p) => Some(Row {
+                workers: p.workers,
+                variant: p.variant.clone(),
+                time: p.median_s,
+                speedup: p.speedup,
+                efficiency: p.efficiency,
+                oversubscribed: p.oversubscribed,
+                note: p
+                    .outputs
+                    .iter()
+                    .filter(|(k, _)| {
+                        matches!(
+                            k.as_str(),
+                            "estimate" | "abs_error" | "value" | "load_imbalance"
+                        )
+                    })
+                    .map(|(k, v)| format!("{k} {}", short(*v)))
+                    .collect::<Vec<_>>()
+                    .join("  "),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+fn short(v: f64) -> String {
+    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+fn draw_points(view: &ExperimentView, t: &Theme, frame: &mut Frame, area: Rect) {
+    let rows = points(view);
+    let mut lines = vec![Line::styled(
+        format!(
+            " {:>7} {:>8} {:>11} {:>8} {:>10}  notes",
+            "workers", "variant", "time", "speedup", "efficiency"
+        ),
+        t.heading(3),
+    )];
+    let skip = rows
+        .len()
+        .saturating_sub(usize::from(area.height.saturating_sub(3)));
+    for r in rows.iter().skip(skip) {
+        let opt = |v: Option<f64>| v.map_or("-".to_owned(), |x| format!("{x:.2}"));
+        let mut note = r.note.clone();
+        if r.oversubscribed {
+            note = format!("oversubscribed  {note}");
+        }
+        lines.push(Line::styled(
+            format!(
+                " {:>7} {:>8} {:>11} {:>8} {:>10}  {note}",
+                r.workers,
+                r.variant.as_deref().unwrap_or(""),
+                seconds(r.time),
+                opt(r.speedup),
+                opt(r.efficiency),
+            ),
+            if r.oversubscribed { t.warn() } else { t.text() },
+        ));
+    }
+    let block = Block::bordered()
+        .title(" measured points (medians) ")
+        .border_style(t.border(false));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

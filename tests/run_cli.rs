@@ -1,0 +1,257 @@
+//! `hpc-tutor run` through the real process boundary: a tiny sweep, its records, its table,
+//! and one clear line with exit status 2 for every kind of bad input.
+
+use assert_cmd::Command;
+use hpc_tutor::record::{Record, Status};
+use predicates::prelude::*;
+
+fn cmd() -> Command {
+    Command::cargo_bin("hpc-tutor").expect("binary built")
+}
+
+fn records(args: &[&str]) -> Vec<Record> {
+    let out = cmd()
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out)
+        .expect("utf-8")
+        .lines()
+        .map(|l| Record::from_line(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn a_tiny_sweep_writes_every_kind_of_record() {
+    let recs = records(&[
+        "run",
+        "mc-pi",
+        "--workers",
+        "1,2,3",
+        "--reps",
+        "3",
+        "--warmup",
+        "1",
+        "--param",
+        "samples=200000",
+        "--format",
+        "json",
+    ]);
+    let Some(Record::Run(run)) = recs.first() else {
+        panic!("starts with the run record")
+    };
+    assert_eq!(run.experiment, "mc-pi");
+    assert_eq!(run.workers, [1, 2, 3]);
+    assert_eq!(run.params["samples"], "200000");
+    assert!(run.env.cpus_available >= 1);
+    assert!(!run.env.host.is_empty());
+    let samples = recs
+        .iter()
+        .filter(|r| matches!(r, Record::Sample(_)))
+        .count();
+    assert_eq!(samples, 3 * (3 + 1));
+    let points: Vec<_> = recs
+        .iter()
+        .filter_map(|r| {
+            if let Record::Point(p) = r {
+                Some(p)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(points.len(), 3);
+    for p in &points {
+        assert!(p.min_s <= p.median_s && p.median_s <= p.max_s);
+        assert!(p.ci95_s[0] <= p.median_s && p.median_s <= p.ci95_s[1]);
+        assert!(p.outputs["abs_error"] < 0.05, "{:?}", p.outputs);
+        assert_eq!(p.oversubscribed, p.workers > run.env.cpus_available);
+        let s = p.speedup.expect("has T(1)");
+        assert!((p.efficiency.expect("has S") - s / p.workers as f64).abs() < 1e-12);
+    }
+    assert!(recs.iter().any(|r| matches!(r, Record::Fit(_))));
+    let Some(Record::End(end)) = recs.last() else {
+        panic!("ends with the end record")
+    };
+    assert_eq!(end.status, Status::Ok);
+}
+
+#[test]
+fn variants_weak_scaling_and_other_experiments() {
+    let recs = records(&[
+        "run",
+        "imbalance",
+        "--workers",
+        "1,2",
+        "--reps",
+        "2",
+        "--param",
+        "work=200000",
+        "--param",
+        "tasks=16",
+    ]);
+    let variants: Vec<_> = recs
+        .iter()
+        .filter_map(|r| {
+            if let Record::Point(p) = r {
+                p.variant.clone()
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(variants, ["static", "static", "dynamic", "dynamic"]);
+    let fits = recs.iter().filter(|r| matches!(r, Record::Fit(_))).count();
+    assert_eq!(fits, 2, "one fit per variant");
+
+    let recs = records(&[
+        "run",
+        "mc-pi",
+        "--workers",
+        "1,2",
+        "--reps",
+        "2",
+        "--param",
+        "mode=weak",
+        "--param",
+        "samples=100000",
+    ]);
+    assert!(
+        recs.iter()
+            .any(|r| matches!(r, Record::Fit(f) if f.model == hpc_tutor::record::Model::Gustafson))
+    );
+
+    for (exp, param) in [("integral", "n=100000"), ("amdahl", "work=100000")] {
+        let recs = records(&[
+            "run",
+            exp,
+            "--workers",
+            "1",
+            "--reps",
+            "1",
+            "--param",
+            param,
+        ]);
+        assert!(
+            matches!(recs.last(), Some(Record::End(e)) if e.status == Status::Ok),
+            "{exp}"
+        );
+    }
+}
+
+#[test]
+fn table_and_csv_formats() {
+    cmd()
+        .args([
+            "run",
+            "amdahl",
+            "--workers",
+            "1,2",
+            "--reps",
+            "2",
+            "--param",
+            "work=100000",
+            "--format",
+            "table",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("speedup").and(predicate::str::contains("Amdahl fit")))
+        .stdout(predicate::str::contains("configured serial = 0.1"));
+    let out = cmd()
+        .args([
+            "run",
+            "integral",
+            "--workers",
+            "1,2",
+            "--reps",
+            "1",
+            "--param",
+            "n=1000",
+            "--format",
+            "csv",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("workers,variant,reps,median_s"));
+    assert!(lines[1].starts_with("1,,1,"));
+}
+
+#[test]
+fn out_file_gets_json_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("r.jsonl");
+    cmd()
+        .args([
+            "run",
+            "mc-pi",
+            "--workers",
+            "1",
+            "--reps",
+            "1",
+            "--param",
+            "samples=1000",
+            "--out",
+        ])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(predicate::str::contains("results written to"));
+    let recs = hpc_tutor::record::store::load(&path).expect("valid results file");
+    assert!(matches!(recs.first(), Some(Record::Run(_))));
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", "warp"], "unknown experiment `warp`"),
+        (&["run", "mc-pi", "--workers", "0"], "0 is not in 1..=1024"),
+        (
+            &["run", "mc-pi", "--workers", "1,two"],
+            "invalid value 'two' for '--workers",
+        ),
+        (&["run", "mc-pi", "--reps", "0"], "0 is not in 1..=1000"),
+        (
+            &["run", "mc-pi", "--param", "samples=10"],
+            "parameter `samples`: `10` is not allowed; expected a whole number from 1000 to 100000000000",
+        ),
+        (
+            &["run", "mc-pi", "--param", "speed=fast"],
+            "unknown parameter `speed` for mc-pi (known: samples, mode, seed)",
+        ),
+        (
+            &["run", "mc-pi", "--param", "samples"],
+            "expected KEY=VALUE",
+        ),
+        (
+            &["run", "integral", "--param", "a=3", "--param", "b=1"],
+            "greater than a = 3",
+        ),
+        (&["run", "race"], "cannot run in this version"),
+        (&["run", "mc-pi", "--backend", "mpi"], "invalid value 'mpi'"),
+    ];
+    for (args, message) in cases {
+        let out = cmd().args(*args).assert().code(2).get_output().clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn experiments_lists_parameters_with_ranges() {
+    cmd().arg("experiments").assert().success().stdout(
+        predicate::str::contains("samples")
+            .and(predicate::str::contains("from 1000 to 100000000000")),
+    );
+}
