@@ -27,7 +27,8 @@ impl Tmux {
         let socket = format!("hpc-tutor-test-{name}-{}", std::process::id());
         let t = Self { socket, dir };
         let rc = format!(
-            "export PS1='[tutor-shell]' HPC_TUTOR_STATE_DIR='{}'; unset HPC_TUTOR_LESSONS NO_COLOR",
+            "export PS1='[tutor-shell]' HPC_TUTOR_STATE_DIR='{}' HPC_TUTOR_DATA_DIR='{}'; unset HPC_TUTOR_LESSONS NO_COLOR",
+            t.state_dir().display(),
             t.state_dir().display()
         );
         std::fs::write(t.dir.path().join("rc"), rc).expect("rc");
@@ -134,10 +135,14 @@ impl Tmux {
 
     /// Runs the tutor, then records its exit status and the terminal settings after it.
     fn launch_tutor(&self, tag: &str) {
+        self.launch_tutor_with(tag, "");
+    }
+
+    fn launch_tutor_with(&self, tag: &str, args: &str) {
         let bin = env!("CARGO_BIN_EXE_hpc-tutor");
         let d = self.dir.path().display();
         self.run(&format!(
-            "stty -a > {d}/stty-before-{tag}; '{bin}'; echo $? > {d}/exit-{tag}; stty -a > {d}/stty-after-{tag}"
+            "stty -a > {d}/stty-before-{tag}; '{bin}' {args}; echo $? > {d}/exit-{tag}; stty -a > {d}/stty-after-{tag}"
         ));
     }
 }
@@ -219,4 +224,66 @@ fn sigterm_restores_the_terminal_keeps_progress_and_resumes() {
         v["lessons"]["welcome"]["scroll"], 3,
         "same place after the restart"
     );
+}
+
+/// Pids of the children of `pid`.
+fn children(pid: &str) -> Vec<String> {
+    let out = Command::new("pgrep").args(["-P", pid]).output().expect("pgrep runs");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn alive(pid: &str) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+}
+
+#[test]
+fn runs_start_cancel_and_quitting_mid_run_leaves_nothing_behind() {
+    let t = Tmux::start("runs");
+    let lessons = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lessons/runs");
+    t.launch_tutor_with("1", &format!("--lessons '{lessons}' --lesson slow"));
+    t.wait_for("Practice");
+    let tutor = t.child_pid();
+    // r in the reader opens the experiment and starts the run.
+    t.keys(&["r"]);
+    t.wait_for("running: point");
+    let kids = children(&tutor);
+    assert_eq!(kids.len(), 1, "one run process: {kids:?}");
+    let first = kids[0].clone();
+    std::fs::read_to_string(format!("/proc/{first}/cmdline"))
+        .map(|c| assert!(c.contains("amdahl"), "{c}"))
+        .expect("cmdline");
+
+    t.keys(&["c"]);
+    t.wait_for("cancelled");
+    let start = Instant::now();
+    while alive(&first) {
+        assert!(start.elapsed() < Duration::from_secs(5), "the cancelled run is still there");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(children(&tutor).is_empty());
+
+    // Start again and quit mid-run.
+    t.keys(&["r"]);
+    t.wait_for("running: point");
+    let second = children(&tutor);
+    assert_eq!(second.len(), 1);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_for_file("exit-1").trim(), "0");
+    assert!(!alive(&second[0]), "quitting killed the run");
+    assert_eq!(t.wait_for_file("stty-before-1"), t.wait_for_file("stty-after-1"));
+
+    // Both runs are in the store, each ended as cancelled.
+    let results = t.state_dir().join("results");
+    let mut ends = Vec::new();
+    for entry in std::fs::read_dir(&results).expect("results folder") {
+        let recs = hpc_tutor::record::store::load(&entry.expect("entry").path()).expect("valid");
+        if let Some(hpc_tutor::record::Record::End(e)) = recs.last() {
+            ends.push(e.status);
+        }
+    }
+    assert_eq!(ends, [hpc_tutor::record::Status::Cancelled; 2]);
 }

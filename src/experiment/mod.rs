@@ -231,6 +231,15 @@ impl ExperimentInfo {
         }
     }
 
+    /// The names of the variants a run can compare, e.g. `static` and `dynamic`; empty for
+    /// experiments without variants.
+    pub fn variant_names(&self) -> &'static [&'static str] {
+        match self.name {
+            "imbalance" => &["static", "dynamic"],
+            _ => &[],
+        }
+    }
+
     /// Whether the run is weak scaling (work grows with the workers): Gustafson applies.
     pub fn weak_scaling(&self, params: &Params) -> bool {
         self.name == "mc-pi" && params.choice("mode") == Some("weak")

@@ -53,7 +53,7 @@ struct RawMeasure {
     #[serde(default)]
     workers: Option<Spanned<u64>>,
     #[serde(default)]
-    variant: Option<String>,
+    variant: Option<Spanned<String>>,
 }
 
 /// A check as written. Which keys are allowed depends on `kind`, so every key is optional
@@ -411,11 +411,26 @@ fn validate_measure(
         // Checked to be at most 1024.
         (w, _) => w.as_ref().map(|w| *w.get_ref() as usize),
     };
+    if let Some(v) = &raw.variant {
+        let names = experiment::find(raw.experiment.get_ref()).map_or(&[][..], |e| e.variant_names());
+        if !names.contains(&v.get_ref().as_str()) {
+            let known = if names.is_empty() {
+                format!("`{}` has no variants", raw.experiment.get_ref())
+            } else {
+                format!("known: {}", names.join(", "))
+            };
+            p.at(
+                shift(v.span()),
+                format!("unknown variant `{}` ({known})", v.get_ref()),
+            );
+            return None;
+        }
+    }
     Some(Measure {
         experiment: raw.experiment.into_inner(),
         quantity,
         workers,
-        variant: raw.variant,
+        variant: raw.variant.map(Spanned::into_inner),
     })
 }
 

@@ -1,6 +1,7 @@
 //! The timing protocol of a sweep: for each variant and worker count, set up the workers
 //! (timed separately, as overhead), run warm-ups, then timed repetitions; summarize each
-//! point; fit the scaling law; report every step as a [`Record`].
+//! point; fit the scaling law to the points that are not oversubscribed; report every step
+//! as a [`Record`].
 //!
 //! The protocol knows nothing of threads or processes: an [`Executor`] runs the kernel. The
 //! thread backend is one; tests use a fake one with scripted times.
@@ -131,7 +132,11 @@ pub fn run_plan(
                     t1 / s.median
                 }
             });
-            if let Some(sp) = speedup {
+            // Oversubscribed points measure CPUs being shared, not the program's serial
+            // part: they are shown, but the model is fitted to the others.
+            if let Some(sp) = speedup
+                && n <= plan.cpus
+            {
                 speedups.push((n, sp));
             }
             let point = Record::Point(PointRecord {

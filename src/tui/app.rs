@@ -808,6 +808,21 @@ impl App {
             .map(|l| l.experiments.clone())
             .unwrap_or_default();
         match key.code {
+            KeyCode::Char('r') => {
+                // Run the lesson's experiment straight away, with the form as it stands.
+                let Some(name) = experiments
+                    .iter()
+                    .find(|e| crate::experiment::find(e).is_some_and(|i| i.runnable()))
+                    .cloned()
+                else {
+                    self.set_status("this lesson has no experiment to run", false);
+                    return Effect::Redraw;
+                };
+                match self.open_experiment(&name) {
+                    Effect::Redraw => self.on_experiment_key(KeyEvent::from(KeyCode::Char('r'))),
+                    other => other,
+                }
+            }
             KeyCode::Char('x') => {
                 let Screen::Reader(r) = &self.screen else {
                     return Effect::None;

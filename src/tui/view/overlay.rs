@@ -336,6 +336,7 @@ pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static
             };
             keys.extend([
                 ("x", "open the lesson's experiment (or the selected one)"),
+                ("r", "run the lesson's experiment now"),
                 ("h", "show a hint (again: the next one)"),
                 ("n", "instructor notes"),
                 ("Esc ←", "back to the catalogue"),
