@@ -408,13 +408,24 @@ fn experiments_from_the_panel_and_chart_switching() {
 
 #[test]
 fn r_in_the_reader_runs_the_lessons_experiment() {
-    let mut app = app_with(fixture_set("valid"), Progress::default(), SIZE, Some("beta"));
-    let Effect::StartRun { args, .. } = app.update(ch('r')) else { panic!("starts a run") };
+    let mut app = app_with(
+        fixture_set("valid"),
+        Progress::default(),
+        SIZE,
+        Some("beta"),
+    );
+    let Effect::StartRun { args, .. } = app.update(ch('r')) else {
+        panic!("starts a run")
+    };
     assert_eq!(args[1], "amdahl");
     assert!(matches!(app.screen, Screen::Experiment { .. }));
     // A lesson without an experiment says so.
     let mut app = valid_app(SIZE);
     app.update(key(KeyCode::Enter));
     assert_eq!(app.update(ch('r')), Effect::Redraw);
-    assert!(app.status.as_ref().is_some_and(|s| s.text.contains("no experiment")));
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("no experiment"))
+    );
 }

@@ -184,31 +184,58 @@ fn presets_and_predictions_are_checked() {
             "{base}\n[[checks]]\nid = \"p\"\nkind = \"numeric\"\nquestion = \"q\"\nanswer = 1.3\ntolerance = 0.1\nmeasure = {measure}\nexplanation = \"e\"\n+++\n"
         )
     };
-    assert!(problems(&check(r#"{ experiment = "imbalance", quantity = "speedup", workers = 2, variant = "static" }"#)).is_empty());
+    assert!(
+        problems(&check(
+            r#"{ experiment = "imbalance", quantity = "speedup", workers = 2, variant = "static" }"#
+        ))
+        .is_empty()
+    );
     assert_eq!(
-        problems(&check(r#"{ experiment = "imbalance", quantity = "speedup", workers = 2, variant = "statik" }"#)),
+        problems(&check(
+            r#"{ experiment = "imbalance", quantity = "speedup", workers = 2, variant = "statik" }"#
+        )),
         ["x.md:16:84: unknown variant `statik` (known: static, dynamic)"]
     );
     assert_eq!(
-        problems(&check(r#"{ experiment = "imbalance", quantity = "speed", workers = 2 }"#)),
-        ["x.md:16:50: unknown quantity `speed` (known: speedup, efficiency, time, serial_fraction, karp_flatt)"]
+        problems(&check(
+            r#"{ experiment = "imbalance", quantity = "speed", workers = 2 }"#
+        )),
+        [
+            "x.md:16:50: unknown quantity `speed` (known: speedup, efficiency, time, serial_fraction, karp_flatt)"
+        ]
     );
     assert_eq!(
-        problems(&check(r#"{ experiment = "mc-pi", quantity = "speedup", workers = 2 }"#)),
-        ["x.md:16:26: `measure` names experiment `mc-pi`, which is not in this lesson's `experiments`"]
+        problems(&check(
+            r#"{ experiment = "mc-pi", quantity = "speedup", workers = 2 }"#
+        )),
+        [
+            "x.md:16:26: `measure` names experiment `mc-pi`, which is not in this lesson's `experiments`"
+        ]
     );
     assert_eq!(
-        problems(&check(r#"{ experiment = "imbalance", quantity = "speedup" }"#)),
+        problems(&check(
+            r#"{ experiment = "imbalance", quantity = "speedup" }"#
+        )),
         ["x.md:16:50: `measure` of `speedup` needs `workers`"]
     );
 
     let preset = |body: &str| format!("{base}\n[presets.imbalance]\n{body}\n+++\n");
-    assert!(problems(&preset("workers = [1, 2]\nreps = 3\nparams = { tasks = 64 }")).is_empty());
+    assert!(
+        problems(&preset(
+            "workers = [1, 2]\nreps = 3\nparams = { tasks = 64 }"
+        ))
+        .is_empty()
+    );
     assert_eq!(
         problems(&preset("params = { tasks = 0 }")),
-        ["x.md:11:20: parameter `tasks`: `0` is not allowed; expected a whole number from 1 to 1000000"]
+        [
+            "x.md:11:20: parameter `tasks`: `0` is not allowed; expected a whole number from 1 to 1000000"
+        ]
     );
-    assert_eq!(problems(&preset("workers = [0]")), ["x.md:11:11: `workers` must list worker counts from 1 to 1024"]);
+    assert_eq!(
+        problems(&preset("workers = [0]")),
+        ["x.md:11:11: `workers` must list worker counts from 1 to 1024"]
+    );
     assert_eq!(problems(&preset("speed = 3")).len(), 1);
     let other = format!("{base}\n[presets.amdahl]\nreps = 2\n+++\n");
     assert_eq!(

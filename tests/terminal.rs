@@ -228,7 +228,10 @@ fn sigterm_restores_the_terminal_keeps_progress_and_resumes() {
 
 /// Pids of the children of `pid`.
 fn children(pid: &str) -> Vec<String> {
-    let out = Command::new("pgrep").args(["-P", pid]).output().expect("pgrep runs");
+    let out = Command::new("pgrep")
+        .args(["-P", pid])
+        .output()
+        .expect("pgrep runs");
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .map(str::to_owned)
@@ -261,7 +264,10 @@ fn runs_start_cancel_and_quitting_mid_run_leaves_nothing_behind() {
     t.wait_for("cancelled");
     let start = Instant::now();
     while alive(&first) {
-        assert!(start.elapsed() < Duration::from_secs(5), "the cancelled run is still there");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the cancelled run is still there"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(children(&tutor).is_empty());
@@ -274,7 +280,10 @@ fn runs_start_cancel_and_quitting_mid_run_leaves_nothing_behind() {
     t.keys(&["q"]);
     assert_eq!(t.wait_for_file("exit-1").trim(), "0");
     assert!(!alive(&second[0]), "quitting killed the run");
-    assert_eq!(t.wait_for_file("stty-before-1"), t.wait_for_file("stty-after-1"));
+    assert_eq!(
+        t.wait_for_file("stty-before-1"),
+        t.wait_for_file("stty-after-1")
+    );
 
     // Both runs are in the store, each ended as cancelled.
     let results = t.state_dir().join("results");

@@ -412,7 +412,8 @@ fn validate_measure(
         (w, _) => w.as_ref().map(|w| *w.get_ref() as usize),
     };
     if let Some(v) = &raw.variant {
-        let names = experiment::find(raw.experiment.get_ref()).map_or(&[][..], |e| e.variant_names());
+        let names =
+            experiment::find(raw.experiment.get_ref()).map_or(&[][..], |e| e.variant_names());
         if !names.contains(&v.get_ref().as_str()) {
             let known = if names.is_empty() {
                 format!("`{}` has no variants", raw.experiment.get_ref())
