@@ -27,7 +27,7 @@ pub(super) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame) {
             window(
                 frame,
                 t,
-                64,
+                74,
                 area.height,
                 &format!(" Keys: {title} "),
                 lines,
