@@ -35,6 +35,7 @@ fn run(experiment: &str, mode: Option<&str>, cpus: usize, started_at: &str) -> R
             slurm_job_id: None,
             version: "0.1.0".into(),
             git_commit: None,
+            busy_before: None,
         },
         started_at: started_at.into(),
     })

@@ -671,6 +671,7 @@ mod tests {
                 slurm_job_id: None,
                 version: "0.1.0".into(),
                 git_commit: None,
+                busy_before: None,
             },
             started_at: started.into(),
         })

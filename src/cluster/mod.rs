@@ -38,8 +38,46 @@ impl SystemInfo {
             slurm_job_id: self.slurm_job.clone(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             git_commit: (!commit.is_empty()).then(|| commit.to_owned()),
+            busy_before: None,
         }
     }
+}
+
+/// How busy the CPUs this process may use were during `window`, from 0 (idle) to 1 (every
+/// one of them fully used by someone else). Reads `/proc/stat` before and after, counting
+/// only the CPUs in the affinity mask, so other jobs on other cores of a shared node do not
+/// count. `None` where `/proc/stat` cannot be read.
+pub fn busy_fraction(window: std::time::Duration) -> Option<f64> {
+    let mask = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)).ok();
+    let ours = |cpu: usize| mask.as_ref().is_none_or(|m| m.is_set(cpu).unwrap_or(false));
+    let read = || -> Option<(u64, u64)> {
+        let text = std::fs::read_to_string("/proc/stat").ok()?;
+        let (mut busy, mut total) = (0u64, 0u64);
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("cpu") else {
+                continue;
+            };
+            let mut fields = rest.split_whitespace();
+            let Some(Ok(cpu)) = fields.next().map(str::parse::<usize>) else {
+                continue; // the aggregate "cpu" line
+            };
+            if !ours(cpu) {
+                continue;
+            }
+            let v: Vec<u64> = fields.filter_map(|f| f.parse().ok()).collect();
+            // user nice system idle iowait irq softirq steal …
+            let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+            let all: u64 = v.iter().take(8).sum();
+            busy += all.saturating_sub(idle);
+            total += all;
+        }
+        Some((busy, total))
+    };
+    let (b0, t0) = read()?;
+    std::thread::sleep(window);
+    let (b1, t1) = read()?;
+    let dt = t1.saturating_sub(t0);
+    (dt > 0).then(|| (b1.saturating_sub(b0)) as f64 / dt as f64)
 }
 
 /// The CPU model from `/proc/cpuinfo` (`model name`, or `Model` on some ARM systems).
@@ -75,5 +113,16 @@ mod tests {
         let info = SystemInfo::detect();
         assert!(info.cpus >= 1);
         assert!(!info.host.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod busy_tests {
+    use super::*;
+
+    #[test]
+    fn busy_fraction_is_a_fraction() {
+        let b = busy_fraction(std::time::Duration::from_millis(50)).expect("/proc/stat on Linux");
+        assert!((0.0..=1.0).contains(&b), "{b}");
     }
 }

@@ -81,6 +81,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         None => Box::new(io::stdout().lock()),
     };
 
+    // How busy our CPUs are before we start: other programs on them skew every timing.
+    let mut env = system.environment();
+    env.busy_before = crate::cluster::busy_fraction(std::time::Duration::from_millis(250));
     let now = chrono::Local::now();
     let run = RunRecord {
         run_id: new_run_id(&now),
@@ -90,7 +93,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         workers: workers.clone(),
         reps: args.reps as usize,
         warmup: args.warmup as usize,
-        env: system.environment(),
+        env,
         started_at: now.to_rfc3339(),
     };
     let weak = info.weak_scaling(&params);
@@ -195,8 +198,11 @@ impl Report {
                     .as_deref()
                     .map(|j| format!(", SLURM job {j}"))
                     .unwrap_or_default();
+                let busy = busy_warning(run.env.busy_before, run.env.cpus_available)
+                    .map(|w| format!("⚠ {w}\n"))
+                    .unwrap_or_default();
                 format!(
-                    "{} on {} · {} ({}, {} CPUs available{job})\n{}\n{} repetitions per point after {} warm-up; times are medians\n\n{:>7}{}  {:>10}  {:>21}  {:>8}  {:>10}  {:>10}\n",
+                    "{} on {} · {} ({}, {} CPUs available{job})\n{}\n{} repetitions per point after {} warm-up; times are medians\n{busy}\n{:>7}{}  {:>10}  {:>21}  {:>8}  {:>10}  {:>10}\n",
                     run.experiment,
                     run.backend,
                     run.env.host,
@@ -333,6 +339,18 @@ impl Report {
     }
 }
 
+/// A warning when the CPUs were busy before the run (more than a quarter used by others).
+pub fn busy_warning(busy: Option<f64>, cpus: usize) -> Option<String> {
+    let b = busy?;
+    (b > 0.25).then(|| {
+        format!(
+            "the {cpus} CPU(s) this run may use were {:.0} % busy with other programs just before it started: \
+             they compete with the run, so times are longer and speedups lower than the hardware allows",
+            b * 100.0
+        )
+    })
+}
+
 /// Seconds with a unit that keeps 3–4 significant digits.
 pub fn seconds(s: f64) -> String {
     if s >= 1.0 {
@@ -395,6 +413,14 @@ mod tests {
         assert_eq!(default_workers(2), [1, 2]);
         assert_eq!(default_workers(6), [1, 2, 4, 6]);
         assert_eq!(default_workers(8), [1, 2, 4, 8]);
+    }
+
+    #[test]
+    fn busy_warning_only_above_a_quarter() {
+        assert!(busy_warning(Some(0.1), 2).is_none());
+        assert!(busy_warning(None, 2).is_none());
+        let w = busy_warning(Some(0.98), 2).expect("warns");
+        assert!(w.contains("98 % busy"), "{w}");
     }
 
     #[test]

@@ -248,6 +248,7 @@ pub(crate) mod tests {
                 slurm_job_id: None,
                 version: "0".into(),
                 git_commit: None,
+                busy_before: None,
             },
             started_at: "2026-11-22T00:00:00Z".into(),
         }

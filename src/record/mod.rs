@@ -67,6 +67,11 @@ pub struct Environment {
     pub version: String,
     /// Git commit the binary was built from, when known.
     pub git_commit: Option<String>,
+    /// How busy this process's CPUs were just before the run (0 idle .. 1 fully used by
+    /// other programs), measured over a short window. High values mean other programs
+    /// competed with the run and speedups are lower than the hardware allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_before: Option<f64>,
 }
 
 /// One timed (or warm-up) repetition.
@@ -248,6 +253,7 @@ pub(crate) mod tests {
             slurm_job_id: None,
             version: "0.1.0".into(),
             git_commit: Some("abc1234".into()),
+            busy_before: Some(0.02),
         };
         vec![
             Record::Run(RunRecord {

@@ -69,6 +69,7 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
         slurm_job_id: None,
         version: "0.1.0".into(),
         git_commit: None,
+        busy_before: None,
     };
     let mut v = vec![Record::Run(RunRecord {
         run_id: "20261122-070000-1".into(),

@@ -210,6 +210,11 @@ fn run_lines(view: &ExperimentView, t: &Theme) -> Vec<Line<'static>> {
             }
         }
     }
+    if let Some(Record::Run(r)) = run.records.first()
+        && let Some(w) = crate::commands::run::busy_warning(r.env.busy_before, r.env.cpus_available)
+    {
+        out.push(Line::styled(format!(" ⚠ {w}"), t.warn()));
+    }
     for r in &run.records {
         if let Record::Fit(f) = r {
             let law = match f.model {
