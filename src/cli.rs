@@ -41,6 +41,37 @@ pub enum Command {
     Experiments,
     /// Measure hpc-tutor's own kernels: throughput and parallel efficiency.
     Bench(BenchArgs),
+    /// One MPI rank of a run (started by mpirun or srun for `run --backend mpi`).
+    #[command(hide = true)]
+    MpiWorker(MpiWorkerArgs),
+}
+
+/// Arguments of `hpc-tutor mpi-worker` (internal).
+#[derive(Debug, clap::Args)]
+pub struct MpiWorkerArgs {
+    /// The experiment.
+    pub experiment: String,
+    /// Runs to do.
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
+    /// Variant, for experiments that compare variants.
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Folder of the per-rank state files.
+    #[arg(long)]
+    pub side_channel: Option<PathBuf>,
+    /// Experiment parameters.
+    #[arg(long = "param")]
+    pub params: Vec<String>,
+}
+
+/// Which program starts MPI ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LauncherArg {
+    /// `mpirun -np N`.
+    Mpirun,
+    /// `srun --mpi=pmix -n N` (inside a SLURM allocation).
+    Srun,
 }
 
 /// How to print results.
@@ -60,11 +91,21 @@ pub struct RunArgs {
     /// The experiment (see `hpc-tutor experiments`).
     pub experiment: String,
 
-    /// Where the workers run.
-    #[arg(long, default_value = "threads", value_parser = ["threads"])]
+    /// Where the workers run: threads of one process, or MPI ranks.
+    #[arg(long, default_value = "threads", value_parser = ["threads", "mpi"])]
     pub backend: String,
 
-    /// Worker counts to measure, e.g. 1,2,4 [default: 1, 2, 4, … up to the CPUs available].
+    /// Which program starts MPI ranks [default: srun inside a SLURM allocation, else mpirun].
+    #[arg(long, value_enum)]
+    pub launcher: Option<LauncherArg>,
+
+    /// Seconds to wait for any progress of MPI ranks before declaring them stuck
+    /// [default: per experiment; 10 for exchange].
+    #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
+    pub deadline: Option<f64>,
+
+    /// Worker counts (threads, or MPI ranks) to measure, e.g. 1,2,4 [default: 1, 2, 4, … up
+    /// to the CPUs available].
     #[arg(long, value_name = "N,N,…", value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: Vec<u16>,
 
@@ -109,4 +150,13 @@ pub enum LessonsAction {
         /// Folder of lesson files [default: the `--lessons` folder, else the built-in lessons].
         dir: Option<PathBuf>,
     },
+}
+
+fn parse_deadline(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.1..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "`{text}` is not allowed; expected seconds from 0.1 to 86400"
+        )),
+    }
 }

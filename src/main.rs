@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => commands::run::run(&args),
         Some(Command::Experiments) => commands::run::list_experiments(),
         Some(Command::Bench(args)) => commands::bench::bench(&args),
+        Some(Command::MpiWorker(args)) => return commands::run::mpi_worker(&args),
     };
     match result {
         Ok(code) => code,

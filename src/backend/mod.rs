@@ -1,3 +1,6 @@
-//! How kernels run: on a pool of threads (and, in later versions, on MPI ranks).
+//! How kernels run: on a pool of threads, or on MPI ranks started by a launcher.
 
+pub mod launch;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod threads;

@@ -6,15 +6,40 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use crate::backend::launch::{LaunchSpec, Launcher, MpiExecutor};
 use crate::backend::threads::Threads;
-use crate::cli::{Format, RunArgs};
+use crate::cli::{Format, LauncherArg, MpiWorkerArgs, RunArgs};
 use crate::cluster::SystemInfo;
 use crate::experiment::{self, ExperimentInfo, ParamKind, Params};
+use crate::measure::protocol::Executor;
 use crate::measure::protocol::{Plan, run_plan};
 use crate::record::{Model, Record, RunRecord, Status};
 
 /// Exit status for bad input.
 const BAD_INPUT: u8 = 2;
+/// The most MPI ranks `run` starts on its own (a cluster allocation can run more with srun
+/// from a job script).
+const MAX_RANKS: usize = 256;
+
+/// `hpc-tutor mpi-worker`: one rank of an MPI run.
+pub fn mpi_worker(args: &MpiWorkerArgs) -> ExitCode {
+    #[cfg(feature = "mpi")]
+    {
+        crate::backend::mpi::worker(&crate::backend::mpi::WorkerArgs {
+            experiment: args.experiment.clone(),
+            params: args.params.clone(),
+            variant: args.variant.clone(),
+            runs: args.runs,
+            side_channel: args.side_channel.clone(),
+        })
+    }
+    #[cfg(not(feature = "mpi"))]
+    {
+        let _ = args;
+        eprintln!("hpc-tutor mpi-worker: this hpc-tutor was built without the `mpi` feature");
+        ExitCode::from(BAD_INPUT)
+    }
+}
 
 /// The default sweep: 1, 2, 4, … below `cpus`, then `cpus` itself.
 pub fn default_workers(cpus: usize) -> Vec<usize> {
@@ -60,11 +85,34 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let system = SystemInfo::detect();
-    let workers: Vec<usize> = if args.workers.is_empty() {
+    let mpi = args.backend == "mpi";
+    let mut workers: Vec<usize> = if args.workers.is_empty() {
         default_workers(system.cpus)
     } else {
         args.workers.iter().map(|&w| usize::from(w)).collect()
     };
+    if info.name == "exchange" {
+        if args.workers.is_empty() {
+            workers = vec![2];
+        } else if workers != [2] {
+            return bad_input(
+                "exchange runs on exactly 2 ranks: leave out --workers or give --workers 2",
+            );
+        }
+    }
+    if mpi {
+        if let Some(&w) = workers.iter().find(|&&w| w > MAX_RANKS) {
+            return bad_input(format_args!(
+                "--workers: {w} MPI ranks is too many here; allowed 1 to {MAX_RANKS}"
+            ));
+        }
+        if !cfg!(feature = "mpi") {
+            return bad_input(
+                "this hpc-tutor was built without MPI support: rebuild with `cargo build --release --features mpi` \
+                 (needs an MPI implementation and libclang; Debian: apt-get install openmpi-bin libopenmpi-dev libclang-dev)",
+            );
+        }
+    }
     let format = args
         .format
         .unwrap_or(if args.out.is_none() && io::stdout().is_terminal() {
@@ -99,8 +147,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let weak = info.weak_scaling(&params);
     let mut variants = Vec::new();
     for v in info.variants(&params) {
-        let Some(k) = info.kernel(&params, v.as_deref()) else {
-            anyhow::bail!("experiment `{}` has no kernel for {v:?}", info.name);
+        let k: Box<dyn crate::kernel::Kernel> = match info.kernel(&params, v.as_deref()) {
+            Some(k) => k,
+            // MPI ranks build their kernel themselves.
+            None if mpi => Box::new(crate::kernel::Remote),
+            None => anyhow::bail!("experiment `{}` has no kernel for {v:?}", info.name),
         };
         variants.push((v, k));
     }
@@ -109,6 +160,36 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         variants,
         weak,
         cpus: system.cpus,
+    };
+    let mut executor: Box<dyn Executor> = if mpi {
+        let launcher = match args.launcher {
+            Some(LauncherArg::Mpirun) => Launcher::Mpirun,
+            Some(LauncherArg::Srun) => Launcher::Srun,
+            None => Launcher::default_here(),
+        };
+        let exec = MpiExecutor::new(
+            LaunchSpec {
+                launcher,
+                experiment: info.name.to_owned(),
+                params: params
+                    .to_strings()
+                    .into_iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect(),
+                variant: None,
+                cpus: system.cpus,
+                deadline: std::time::Duration::from_secs_f64(
+                    args.deadline.unwrap_or(info.default_deadline()),
+                ),
+            },
+            (args.reps + args.warmup) as usize,
+        );
+        if let Err(e) = exec.preflight() {
+            return bad_input(e);
+        }
+        Box::new(exec)
+    } else {
+        Box::new(Threads::new())
     };
 
     // The first Ctrl-C or SIGTERM asks the sweep to stop after the current repetition and
@@ -144,7 +225,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(())
     };
-    let status = run_plan(plan, &mut Threads::new(), &mut sink, &cancel, |p| {
+    let status = run_plan(plan, executor.as_mut(), &mut sink, &cancel, |p| {
         if let Some(b) = &bar {
             b.set_length(p.total as u64);
             b.set_position(p.done as u64);

@@ -135,7 +135,29 @@ const IMBALANCE: &[ParamSpec] = &[
     },
 ];
 
+const EXCHANGE: &[ParamSpec] = &[
+    ParamSpec {
+        name: "order",
+        kind: ParamKind::Choice {
+            options: &["send-first", "parity", "sendrecv", "nonblocking"],
+            default: "send-first",
+        },
+        help: "send-first: both send, then receive (deadlocks for large messages); parity: even ranks send first; sendrecv; nonblocking: isend/irecv then wait",
+    },
+    ParamSpec {
+        name: "size",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 67_108_864,
+            default: 1_048_576,
+        },
+        help: "bytes each rank sends",
+    },
+];
+
 const THREADS: &[&str] = &["threads"];
+const THREADS_MPI: &[&str] = &["threads", "mpi"];
+const MPI_ONLY: &[&str] = &["mpi"];
 
 /// Every experiment, in the order the documentation lists them.
 pub const EXPERIMENTS: &[ExperimentInfo] = &[
@@ -143,19 +165,19 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         name: "mc-pi",
         summary: "Monte Carlo estimate of pi; strong or weak scaling",
         params: MC_PI,
-        backends: THREADS,
+        backends: THREADS_MPI,
     },
     ExperimentInfo {
         name: "integral",
         summary: "Trapezoid rule of x^2 split over workers",
         params: INTEGRAL,
-        backends: THREADS,
+        backends: THREADS_MPI,
     },
     ExperimentInfo {
         name: "amdahl",
         summary: "Real work with a tunable serial fraction",
         params: AMDAHL,
-        backends: THREADS,
+        backends: THREADS_MPI,
     },
     ExperimentInfo {
         name: "imbalance",
@@ -178,8 +200,8 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
     ExperimentInfo {
         name: "exchange",
         summary: "Two MPI ranks swap buffers; send/recv ordering",
-        params: &[],
-        backends: &[],
+        params: EXCHANGE,
+        backends: MPI_ONLY,
     },
     ExperimentInfo {
         name: "pingpong",
@@ -243,6 +265,14 @@ impl ExperimentInfo {
     /// Whether the run is weak scaling (work grows with the workers): Gustafson applies.
     pub fn weak_scaling(&self, params: &Params) -> bool {
         self.name == "mc-pi" && params.choice("mode") == Some("weak")
+    }
+
+    /// How long a launcher waits for any report of the ranks before it declares them stuck.
+    pub fn default_deadline(&self) -> f64 {
+        match self.name {
+            "exchange" => 10.0,
+            _ => 120.0,
+        }
     }
 
     /// Builds the kernel for `params` and `variant`.
@@ -316,7 +346,10 @@ mod tests {
 
     #[test]
     fn every_runnable_experiment_builds_from_its_defaults() {
-        for e in EXPERIMENTS.iter().filter(|e| e.runnable()) {
+        for e in EXPERIMENTS
+            .iter()
+            .filter(|e| e.backends.contains(&"threads"))
+        {
             let p = Params::parse(e, &[]).expect("defaults are valid");
             for v in e.variants(&p) {
                 assert!(e.kernel(&p, v.as_deref()).is_some(), "{}", e.name);

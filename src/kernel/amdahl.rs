@@ -20,6 +20,10 @@ impl Amdahl {
 }
 
 impl Kernel for Amdahl {
+    fn has_serial_phase(&self) -> bool {
+        self.serial_units() > 0
+    }
+
     fn serial(&self) -> f64 {
         (busy_work(self.serial_units(), 0x5eed) & 0xffff) as f64
     }

@@ -31,6 +31,11 @@ pub trait Kernel: Send + Sync {
         0.0
     }
 
+    /// Whether [`Kernel::serial`] does any work (the other workers then wait for it).
+    fn has_serial_phase(&self) -> bool {
+        false
+    }
+
     /// How many tasks the parallel phase has for `workers` workers. `workers` tasks means
     /// one contiguous share per worker (static scheduling); more tasks let idle workers
     /// steal work (dynamic scheduling).
@@ -43,6 +48,22 @@ pub trait Kernel: Send + Sync {
 
     /// Combines the serial result and the tasks' results into the outputs.
     fn finish(&self, serial: f64, partials: &[Partial], workers: usize) -> Outputs;
+}
+
+/// Stands for a kernel that runs elsewhere: MPI ranks build their own kernel from the
+/// experiment's parameters, so the launching process holds this placeholder. Running it
+/// locally does nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Remote;
+
+impl Kernel for Remote {
+    fn task(&self, _index: usize, _tasks: usize, _workers: usize) -> Partial {
+        Partial::default()
+    }
+
+    fn finish(&self, _serial: f64, _partials: &[Partial], _workers: usize) -> Outputs {
+        Outputs::new()
+    }
 }
 
 /// The half-open range of items `0..total` that share `index` of `parts` gets: contiguous,

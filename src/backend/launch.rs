@@ -1,0 +1,521 @@
+//! Launching MPI worker ranks: `mpirun -np N` outside SLURM, `srun --mpi=pmix -n N` inside an
+//! allocation (or as `--launcher` says), each run in its own process group with a deadline.
+//!
+//! The TUI and `hpc-tutor run` never call MPI themselves: the ranks are `hpc-tutor mpi-worker`
+//! processes started by the launcher. Rank 0 reports on its standard output with one JSON
+//! [`WorkerLine`] per line; every rank reports the blocking call it is in through a small
+//! file in a side-channel folder, which the launcher reads when a deadline passes.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+
+use crate::kernel::{Kernel, Outputs};
+use crate::measure::protocol::Executor;
+
+/// What rank 0 of a worker prints, one JSON object per line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "w", rename_all = "snake_case")]
+pub enum WorkerLine {
+    /// MPI is initialized on every rank.
+    Ready {
+        /// Ranks in `MPI_COMM_WORLD`.
+        ranks: usize,
+        /// The MPI library's version string.
+        library: String,
+    },
+    /// One run of the kernel: the maximum over ranks of barrier-to-barrier time.
+    Run {
+        /// Seconds, measured with `MPI_Wtime`.
+        seconds: f64,
+        /// The kernel's outputs, combined on rank 0.
+        outputs: Outputs,
+    },
+    /// Something failed on a rank.
+    Error {
+        /// What.
+        message: String,
+    },
+}
+
+/// Which program starts the ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Launcher {
+    /// OpenMPI's or MPICH's `mpirun`.
+    Mpirun,
+    /// SLURM's `srun --mpi=pmix`.
+    Srun,
+}
+
+impl Launcher {
+    /// `srun` inside a SLURM allocation, `mpirun` elsewhere.
+    pub fn default_here() -> Self {
+        if std::env::var_os("SLURM_JOB_ID").is_some() {
+            Launcher::Srun
+        } else {
+            Launcher::Mpirun
+        }
+    }
+
+    /// The name as on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Launcher::Mpirun => "mpirun",
+            Launcher::Srun => "srun",
+        }
+    }
+}
+
+/// Why ranks could not be launched or did not report.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LaunchError {
+    /// The launcher program is not installed or not on `PATH`.
+    #[error(
+        "`{0}` was not found on PATH: install an MPI implementation (Debian: apt-get install openmpi-bin libopenmpi-dev) or `module load` one on a cluster"
+    )]
+    NotFound(String),
+    /// `srun` outside a SLURM allocation.
+    #[error(
+        "--launcher srun needs a SLURM allocation (no SLURM_JOB_ID here): use salloc/sbatch, or --launcher mpirun"
+    )]
+    NoAllocation,
+    /// The launcher ended without starting the ranks, or a rank failed.
+    #[error("{launcher} failed: {message}")]
+    Failed {
+        /// Which launcher.
+        launcher: String,
+        /// What it said (the last lines of its error output).
+        message: String,
+    },
+    /// No report within the deadline.
+    #[error("no progress within the deadline of {0:.1} s")]
+    Deadline(f64),
+}
+
+/// Everything needed to start the workers of one point.
+#[derive(Debug, Clone)]
+pub struct LaunchSpec {
+    /// Which launcher.
+    pub launcher: Launcher,
+    /// The experiment the worker runs.
+    pub experiment: String,
+    /// Its parameters as `KEY=VALUE`.
+    pub params: Vec<String>,
+    /// Variant, for experiments that compare variants.
+    pub variant: Option<String>,
+    /// CPUs available here: more ranks than this needs `--oversubscribe` with mpirun.
+    pub cpus: usize,
+    /// How long to wait for any report before declaring the ranks stuck.
+    pub deadline: Duration,
+}
+
+/// Whether `program` can be found on `PATH`.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+}
+
+/// The command line that starts `ranks` workers doing `runs` runs.
+pub fn command_line(
+    spec: &LaunchSpec,
+    ranks: usize,
+    runs: usize,
+    side: &Path,
+    exe: &Path,
+) -> Vec<String> {
+    let mut cmd: Vec<String> = match spec.launcher {
+        Launcher::Mpirun => {
+            let mut c = vec!["mpirun".to_owned(), "-np".to_owned(), ranks.to_string()];
+            if ranks > spec.cpus {
+                c.push("--oversubscribe".to_owned());
+            }
+            if nix::unistd::geteuid().is_root() {
+                c.push("--allow-run-as-root".to_owned());
+            }
+            c
+        }
+        Launcher::Srun => vec![
+            "srun".to_owned(),
+            "--mpi=pmix".to_owned(),
+            "-n".to_owned(),
+            ranks.to_string(),
+        ],
+    };
+    cmd.push(exe.display().to_string());
+    cmd.extend([
+        "mpi-worker".to_owned(),
+        spec.experiment.clone(),
+        "--runs".to_owned(),
+        runs.to_string(),
+        "--side-channel".to_owned(),
+        side.display().to_string(),
+    ]);
+    if let Some(v) = &spec.variant {
+        cmd.extend(["--variant".to_owned(), v.clone()]);
+    }
+    for p in &spec.params {
+        cmd.extend(["--param".to_owned(), p.clone()]);
+    }
+    cmd
+}
+
+/// Ranks started by a launcher, reporting line by line.
+pub struct Ranks {
+    child: Child,
+    pgid: Pid,
+    lines: Receiver<String>,
+    stderr: Arc<Mutex<Vec<String>>>,
+    launcher: String,
+    /// The side-channel folder (removed on drop).
+    pub side: tempfile::TempDir,
+    /// When the launcher was started.
+    pub started: Instant,
+}
+
+impl Ranks {
+    /// Starts `ranks` workers for `runs` runs.
+    pub fn start(spec: &LaunchSpec, ranks: usize, runs: usize) -> Result<Self, LaunchError> {
+        let launcher = spec.launcher.name().to_owned();
+        if !on_path(&launcher) {
+            return Err(LaunchError::NotFound(launcher));
+        }
+        if spec.launcher == Launcher::Srun && std::env::var_os("SLURM_JOB_ID").is_none() {
+            return Err(LaunchError::NoAllocation);
+        }
+        let exe = std::env::current_exe().map_err(|e| LaunchError::Failed {
+            launcher: launcher.clone(),
+            message: format!("cannot find the hpc-tutor binary: {e}"),
+        })?;
+        let side = tempfile::Builder::new()
+            .prefix("hpc-tutor-ranks-")
+            .tempdir()
+            .map_err(|e| LaunchError::Failed {
+                launcher: launcher.clone(),
+                message: format!("cannot create a side-channel folder: {e}"),
+            })?;
+        let argv = command_line(spec, ranks, runs, side.path(), &exe);
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // Our own process group, so that cancel and the watchdog can kill the launcher, its
+        // daemons and every rank at once.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let started = Instant::now();
+        let mut child = cmd.spawn().map_err(|e| LaunchError::Failed {
+            launcher: launcher.clone(),
+            message: e.to_string(),
+        })?;
+        // A pid fits in i32 on Linux.
+        let pgid = Pid::from_raw(child.id() as i32);
+        let (tx, rx) = mpsc::channel();
+        if let Some(out) = child.stdout.take() {
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        if let Some(err) = child.stderr.take() {
+            let tail = Arc::clone(&stderr);
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    if let Ok(mut t) = tail.lock() {
+                        t.push(line);
+                        let n = t.len();
+                        if n > 30 {
+                            t.drain(..n - 30);
+                        }
+                    }
+                }
+            });
+        }
+        Ok(Self {
+            child,
+            pgid,
+            lines: rx,
+            stderr,
+            launcher,
+            side,
+            started,
+        })
+    }
+
+    /// The next report of rank 0, waiting at most `deadline`.
+    pub fn next(&mut self, deadline: Duration) -> Result<WorkerLine, LaunchError> {
+        loop {
+            match self.lines.recv_timeout(deadline) {
+                Ok(line) => match serde_json::from_str::<WorkerLine>(&line) {
+                    Ok(WorkerLine::Error { message }) => {
+                        return Err(LaunchError::Failed {
+                            launcher: self.launcher.clone(),
+                            message,
+                        });
+                    }
+                    Ok(l) => return Ok(l),
+                    // Anything else on stdout (a library's banner) is not ours: skip it.
+                    Err(_) => continue,
+                },
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(LaunchError::Deadline(deadline.as_secs_f64()));
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let status = self.child.wait().ok();
+                    // Give the stderr reader a moment to collect the launcher's last words.
+                    std::thread::sleep(Duration::from_millis(50));
+                    let tail = self.stderr_tail();
+                    return Err(LaunchError::Failed {
+                        launcher: self.launcher.clone(),
+                        message: format!(
+                            "the ranks ended without reporting (exit status {}){}",
+                            status
+                                .and_then(|s| s.code())
+                                .map_or("none".to_owned(), |c| c.to_string()),
+                            if tail.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {}", tail.join(" | "))
+                            }
+                        ),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The last lines the launcher and the ranks wrote to standard error.
+    pub fn stderr_tail(&self) -> Vec<String> {
+        self.stderr
+            .lock()
+            .map(|t| t.iter().filter(|l| !l.trim().is_empty()).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// What each rank last reported through the side channel, by rank.
+    pub fn rank_states(&self) -> Vec<(usize, String)> {
+        read_side_channel(self.side.path())
+    }
+
+    /// Kills the launcher, its daemons and every rank (the whole process group), and waits
+    /// for the launcher.
+    pub fn kill(&mut self) {
+        let _ = killpg(self.pgid, Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+
+    /// Waits for the launcher to end after the last report.
+    pub fn finish(&mut self, deadline: Duration) -> Result<(), LaunchError> {
+        let until = Instant::now() + deadline;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(s)) if s.success() => return Ok(()),
+                Ok(Some(s)) => {
+                    return Err(LaunchError::Failed {
+                        launcher: self.launcher.clone(),
+                        message: format!(
+                            "exit status {:?}: {}",
+                            s.code(),
+                            self.stderr_tail().join(" | ")
+                        ),
+                    });
+                }
+                Ok(None) if Instant::now() < until => std::thread::sleep(Duration::from_millis(10)),
+                _ => {
+                    self.kill();
+                    return Err(LaunchError::Deadline(deadline.as_secs_f64()));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Ranks {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.kill();
+        }
+    }
+}
+
+/// The last state each rank wrote into `dir` (files `rank-N`).
+pub fn read_side_channel(dir: &Path) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let rank = name.strip_prefix("rank-")?.parse().ok()?;
+                    let state = std::fs::read_to_string(e.path()).ok()?;
+                    Some((rank, state.trim().to_owned()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// The file rank `rank` reports its state in.
+pub fn side_channel_file(dir: &Path, rank: usize) -> PathBuf {
+    dir.join(format!("rank-{rank}"))
+}
+
+/// The thread-pool [`Executor`]'s counterpart for MPI: one launch per point, the runs of the
+/// point inside it; launch and MPI start-up are the point's set-up time, never kernel time.
+pub struct MpiExecutor {
+    spec: LaunchSpec,
+    /// Runs per point (warm-ups and repetitions).
+    runs: usize,
+    ranks: Option<Ranks>,
+    left: usize,
+}
+
+impl MpiExecutor {
+    /// An executor doing `runs` runs per point.
+    pub fn new(spec: LaunchSpec, runs: usize) -> Self {
+        Self {
+            spec,
+            runs,
+            ranks: None,
+            left: 0,
+        }
+    }
+
+    /// Checks that the launcher can be used at all, before a sweep starts.
+    pub fn preflight(&self) -> Result<(), LaunchError> {
+        let name = self.spec.launcher.name();
+        if !on_path(name) {
+            return Err(LaunchError::NotFound(name.to_owned()));
+        }
+        if self.spec.launcher == Launcher::Srun && std::env::var_os("SLURM_JOB_ID").is_none() {
+            return Err(LaunchError::NoAllocation);
+        }
+        Ok(())
+    }
+}
+
+impl Executor for MpiExecutor {
+    fn setup(&mut self, workers: usize) -> Result<f64, String> {
+        if let Some(mut old) = self.ranks.take() {
+            old.kill();
+        }
+        let mut ranks = Ranks::start(&self.spec, workers, self.runs).map_err(|e| e.to_string())?;
+        match ranks.next(self.spec.deadline).map_err(|e| e.to_string())? {
+            WorkerLine::Ready { ranks: n, .. } if n == workers => {}
+            WorkerLine::Ready { ranks: n, .. } => {
+                return Err(format!(
+                    "asked for {workers} ranks, the launcher started {n}"
+                ));
+            }
+            other => return Err(format!("unexpected first report {other:?}")),
+        }
+        let setup = ranks.started.elapsed().as_secs_f64();
+        self.ranks = Some(ranks);
+        self.left = self.runs;
+        Ok(setup)
+    }
+
+    fn run(&mut self, _kernel: &dyn Kernel, _workers: usize) -> Result<(f64, Outputs), String> {
+        let Some(ranks) = self.ranks.as_mut() else {
+            return Err("no ranks started".to_owned());
+        };
+        let line = ranks.next(self.spec.deadline).map_err(|e| e.to_string());
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                ranks.kill();
+                self.ranks = None;
+                return Err(e);
+            }
+        };
+        self.left = self.left.saturating_sub(1);
+        let result = match line {
+            WorkerLine::Run { seconds, outputs } => Ok((seconds, outputs)),
+            other => Err(format!("unexpected report {other:?}")),
+        };
+        if self.left == 0
+            && let Some(mut r) = self.ranks.take()
+        {
+            r.finish(self.spec.deadline).map_err(|e| e.to_string())?;
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(launcher: Launcher) -> LaunchSpec {
+        LaunchSpec {
+            launcher,
+            experiment: "mc-pi".into(),
+            params: vec!["samples=1000".into()],
+            variant: None,
+            cpus: 2,
+            deadline: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn mpirun_command_lines_oversubscribe_only_beyond_the_cpus() {
+        let exe = Path::new("/bin/hpc-tutor");
+        let side = Path::new("/tmp/s");
+        let two = command_line(&spec(Launcher::Mpirun), 2, 6, side, exe);
+        assert_eq!(&two[..3], ["mpirun", "-np", "2"]);
+        assert!(!two.contains(&"--oversubscribe".to_owned()));
+        assert!(two.ends_with(&["--param".to_owned(), "samples=1000".to_owned()]));
+        let four = command_line(&spec(Launcher::Mpirun), 4, 6, side, exe);
+        assert!(four.contains(&"--oversubscribe".to_owned()));
+        let srun = command_line(&spec(Launcher::Srun), 4, 6, side, exe);
+        assert_eq!(&srun[..4], ["srun", "--mpi=pmix", "-n", "4"]);
+    }
+
+    #[test]
+    fn worker_lines_round_trip() {
+        let l = WorkerLine::Run {
+            seconds: 0.5,
+            outputs: Outputs::from([("estimate".to_owned(), 3.0)]),
+        };
+        let text = serde_json::to_string(&l).expect("json");
+        assert!(text.starts_with("{\"w\":\"run\""), "{text}");
+        assert_eq!(serde_json::from_str::<WorkerLine>(&text).expect("back"), l);
+    }
+
+    #[test]
+    fn side_channel_is_read_by_rank() {
+        let d = tempfile::tempdir().expect("tempdir");
+        std::fs::write(side_channel_file(d.path(), 1), "send to rank 0\n").expect("write");
+        std::fs::write(side_channel_file(d.path(), 0), "send to rank 1").expect("write");
+        assert_eq!(
+            read_side_channel(d.path()),
+            [
+                (0, "send to rank 1".to_owned()),
+                (1, "send to rank 0".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn srun_outside_an_allocation_is_refused() {
+        if std::env::var_os("SLURM_JOB_ID").is_some() || !on_path("srun") {
+            return; // only meaningful outside an allocation with srun installed
+        }
+        let e = Ranks::start(&spec(Launcher::Srun), 2, 1)
+            .err()
+            .expect("refused");
+        assert_eq!(e, LaunchError::NoAllocation);
+    }
+}
