@@ -6,6 +6,9 @@ use super::{CmpOp, Condition, Goal, Instr, Operand, Puzzle, ThreadId};
 
 /// Everything that changes while a puzzle runs. Plain data: cloning it is how history and
 /// the exhaustive search keep earlier states, and equal states are merged by the search.
+///
+/// A state belongs to the puzzle it was made from ([`State::initial`]); every method takes
+/// that puzzle again, and passing another one is a logic error that may panic.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct State {
     /// Per thread, in [`Puzzle::threads`] order.

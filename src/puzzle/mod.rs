@@ -30,6 +30,9 @@ use std::ops::Range;
 pub type ThreadId = usize;
 
 /// A puzzle, compiled and checked: every name resolved to an index, every jump to a step.
+///
+/// Build puzzles with [`parse_puzzle`] (or [`puzzle_from_toml`]): the engine relies on the
+/// indexes inside being in range, which the parser guarantees.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Puzzle {
     /// Unique within its lesson; progress is stored under it.
