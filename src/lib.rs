@@ -13,5 +13,6 @@ pub mod kernel;
 pub mod lesson;
 pub mod measure;
 pub mod progress;
+pub mod puzzle;
 pub mod record;
 pub mod tui;

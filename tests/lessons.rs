@@ -86,7 +86,7 @@ fn every_invalid_fixture_gets_one_precise_diagnostic() {
         "D/missing-id.md:2:1: missing key `id`",
         "D/truncated.md:1:1: front matter is not closed: no `+++` line after the one opening it (is the file cut short?)",
         "D/unknown-experiment.md:8:26: unknown experiment `warp-drive` (known: mc-pi, integral, amdahl, imbalance, race, locks, exchange, pingpong, collectives, hybrid)",
-        "D/unknown-key.md:8:1: unknown key `difficulty`, expected one of `id`, `title`, `track`, `order`, `summary`, `objectives`, `experiments`, `hints`, `notes`, `checks`, `presets`",
+        "D/unknown-key.md:8:1: unknown key `difficulty`, expected one of `id`, `title`, `track`, `order`, `summary`, `objectives`, `experiments`, `hints`, `notes`, `checks`, `presets`, `puzzles`",
         "D/wrong-type.md:5:9: invalid type: string \"one\", expected a whole number ≥ 0 (key `order`)",
     ];
     assert_eq!(got, expected);
@@ -241,5 +241,65 @@ fn presets_and_predictions_are_checked() {
     assert_eq!(
         problems(&other),
         ["x.md:10:1: preset for `amdahl`, which is not in this lesson's `experiments`"]
+    );
+}
+
+#[test]
+fn every_invalid_puzzle_fixture_gets_one_precise_diagnostic() {
+    let set = fixture_set("invalid-puzzles");
+    assert!(set.lessons.is_empty(), "every file has a broken puzzle");
+    let dir = fixtures("invalid-puzzles").display().to_string();
+    let got: Vec<String> = set
+        .diagnostics()
+        .iter()
+        .map(|d| d.to_string().replace(&dir, "D"))
+        .collect();
+    let expected = [
+        "D/bad-operand.md:21:12: `counter` is a shared variable, but `add` needs a register here (load the variable into a register first); write `add REGISTER, REGISTER-or-NUMBER`",
+        "D/breakable-finish.md:12:8: a `finish` puzzle must not break, but this schedule breaks it: T1 T1 T2 T1 T2 T2",
+        "D/duplicate-id.md:34:6: duplicate puzzle id `race` in this lesson",
+        "D/missing-goal.md:9:1: missing key `goal`",
+        "D/one-thread.md:17:1: a puzzle needs 2 or 3 threads (`[[puzzles.threads]]` tables), not 1",
+        "D/unknown-goal.md:12:8: unknown goal `crash` (known: assert_fails, deadlock, both_in_critical, finish)",
+        "D/unknown-instruction.md:20:5: unknown instruction `lod` (known: load, store, set, add, sub, jump_if, jump, lock, unlock, wait, signal, broadcast, down, up, barrier, assert, critical_begin, critical_end, enter, leave, nop); to show readable code, write it on its own line and its steps indented below it",
+        "D/unknown-label.md:20:17: unknown label `tpo` (labels in this thread: top)",
+        "D/unknown-lock.md:21:8: unknown lock `n` (locks: m); write `unlock MUTEX`",
+        "D/unknown-variable.md:28:13: unknown shared variable `countr` (shared variables: counter); write `load REGISTER, VARIABLE`",
+        "D/unreachable-goal.md:12:8: no interleaving reaches the goal `deadlock` (all 22 reachable states checked)",
+    ];
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn shipped_lessons_carry_their_puzzles() {
+    let set = LessonSet::load(&LessonSource::BuiltIn).expect("built-in lessons");
+    let ids = |lesson: &str| -> Vec<String> {
+        set.find(lesson)
+            .map(|l| l.puzzles.iter().map(|p| p.id.clone()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        ids("race-conditions"),
+        ["lost-update", "overdraw", "mutex-counter"]
+    );
+    assert_eq!(
+        ids("lock-deadlock"),
+        [
+            "homemade-lock",
+            "lock-order",
+            "consumer-holds-lock",
+            "lost-wakeup"
+        ]
+    );
+}
+
+#[test]
+fn puzzle_positions_hold_in_crlf_files() {
+    let text = std::fs::read_to_string(fixtures("invalid-puzzles").join("unknown-label.md"))
+        .expect("fixture")
+        .replace('\n', "\r\n");
+    assert_eq!(
+        problems(&text),
+        ["x.md:20:17: unknown label `tpo` (labels in this thread: top)"]
     );
 }

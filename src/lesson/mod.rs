@@ -36,6 +36,8 @@ pub struct Lesson {
     pub checks: Vec<Check>,
     /// Starting settings for the lesson's experiments, by experiment name.
     pub presets: std::collections::BTreeMap<String, Preset>,
+    /// Interleaving puzzles: the learner schedules the threads (see [`crate::puzzle`]).
+    pub puzzles: Vec<crate::puzzle::Puzzle>,
     /// The Markdown text after the front matter.
     pub body: String,
     /// Where the lesson came from, as shown in messages.

@@ -9,6 +9,7 @@ use toml::Spanned;
 use super::diag::{Diagnostic, LineIndex};
 use super::{Check, CheckKind, Lesson, Measure, Preset, Quantity};
 use crate::experiment;
+use crate::puzzle;
 
 /// The front matter as written, with the places of the values that later checks point at.
 #[derive(Deserialize)]
@@ -30,6 +31,8 @@ struct RawFront {
     checks: Vec<Spanned<RawCheck>>,
     #[serde(default)]
     presets: BTreeMap<String, Spanned<RawPreset>>,
+    #[serde(default)]
+    puzzles: Vec<Spanned<puzzle::RawPuzzle>>,
 }
 
 /// Starting settings for an experiment, as written.
@@ -127,7 +130,7 @@ pub fn parse_lesson(path: &str, text: &str) -> Result<ParsedLesson, BrokenLesson
     };
 
     let shift = |r: Range<usize>| r.start + front_start..r.end + front_start;
-    let lesson = validate(path, raw, body, &shift, &mut problems);
+    let lesson = validate(path, raw, front, body, &shift, &mut problems);
     match lesson {
         Some((lesson, id_span)) if problems.list.is_empty() => Ok(ParsedLesson {
             lesson,
@@ -192,6 +195,7 @@ impl Problems<'_> {
 fn validate(
     path: &str,
     raw: RawFront,
+    front: &str,
     body: &str,
     shift: &dyn Fn(Range<usize>) -> Range<usize>,
     p: &mut Problems<'_>,
@@ -262,6 +266,11 @@ fn validate(
         }
     }
 
+    let (puzzles, puzzle_errors) = puzzle::parse_puzzles(raw.puzzles, front);
+    for e in puzzle_errors {
+        p.at(shift(e.span), e.message);
+    }
+
     let id_span = raw.id.span();
     let lesson = Lesson {
         id: raw.id.into_inner(),
@@ -279,6 +288,7 @@ fn validate(
         notes: raw.notes.filter(|n| !n.trim().is_empty()),
         checks,
         presets,
+        puzzles,
         body: body.to_owned(),
         path: path.to_owned(),
     };

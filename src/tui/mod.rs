@@ -7,6 +7,7 @@
 pub mod app;
 pub mod experiment;
 pub mod markdown;
+pub mod puzzle;
 pub mod runs;
 pub mod theme;
 pub mod view;

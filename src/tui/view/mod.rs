@@ -6,6 +6,7 @@ pub mod chart;
 mod experiment;
 pub mod layout;
 mod overlay;
+pub mod puzzle;
 mod reader;
 
 use ratatui::Frame;
