@@ -238,7 +238,10 @@ fn bad_input_is_one_clear_line_and_exit_2() {
             "greater than a = 3",
         ),
         (&["run", "race"], "cannot run in this version"),
-        (&["run", "mc-pi", "--backend", "cuda"], "invalid value 'cuda'"),
+        (
+            &["run", "mc-pi", "--backend", "cuda"],
+            "invalid value 'cuda'",
+        ),
     ];
     for (args, message) in cases {
         let out = cmd().args(*args).assert().code(2).get_output().clone();

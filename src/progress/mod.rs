@@ -35,6 +35,8 @@ pub struct LessonProgress {
     pub scroll_of: usize,
     /// The latest answer to each check, by check id.
     pub answers: BTreeMap<String, Answer>,
+    /// Ids of the puzzles solved.
+    pub puzzles_solved: std::collections::BTreeSet<String>,
 }
 
 /// The current format version.

@@ -111,6 +111,13 @@ pub enum Screen {
     Catalogue,
     /// One lesson's text, with its panel of checks and experiments.
     Reader(Reader),
+    /// An interleaving puzzle opened from a lesson: the learner schedules the threads.
+    Puzzle {
+        /// The stepper.
+        view: Box<super::puzzle::PuzzleView>,
+        /// The reader to go back to.
+        back: Box<Reader>,
+    },
     /// An experiment opened from a lesson: form, run and charts.
     Experiment {
         /// The experiment's name (key into [`App::experiments`]).
@@ -382,7 +389,66 @@ impl App {
             Screen::Catalogue => self.on_catalogue_key(key),
             Screen::Reader(_) => self.on_reader_key(key),
             Screen::Experiment { .. } => self.on_experiment_key(key),
+            Screen::Puzzle { .. } => self.on_puzzle_key(key),
         }
+    }
+
+    // ----- puzzles ---------------------------------------------------------------------
+
+    /// Opens puzzle `index` of the lesson in the reader.
+    fn open_puzzle(&mut self, index: usize) -> Effect {
+        let Screen::Reader(r) = &self.screen else {
+            return Effect::None;
+        };
+        let Some(puzzle) = self
+            .lessons
+            .lessons
+            .get(r.lesson)
+            .and_then(|l| l.puzzles.get(index))
+            .cloned()
+        else {
+            return Effect::None;
+        };
+        let back = Box::new(r.clone());
+        self.screen = Screen::Puzzle {
+            view: Box::new(super::puzzle::PuzzleView::new(puzzle)),
+            back,
+        };
+        Effect::Redraw
+    }
+
+    fn on_puzzle_key(&mut self, key: KeyEvent) -> Effect {
+        use super::puzzle::Action as P;
+        let Screen::Puzzle { view, .. } = &mut self.screen else {
+            return Effect::None;
+        };
+        match view.on_key(key) {
+            P::None => Effect::None,
+            P::Redraw => Effect::Redraw,
+            P::Solved(id) => {
+                if let Some(lp) = self.open_lesson_progress_mut() {
+                    lp.puzzles_solved.insert(id);
+                }
+                Effect::Save
+            }
+            P::Back => {
+                if let Screen::Puzzle { back, .. } =
+                    std::mem::replace(&mut self.screen, Screen::Catalogue)
+                {
+                    self.screen = Screen::Reader(*back);
+                    self.rewrap();
+                }
+                Effect::Redraw
+            }
+        }
+    }
+
+    /// Whether the learner has solved puzzle `id` of `lesson`.
+    pub fn puzzle_solved(&self, lesson: &Lesson, id: &str) -> bool {
+        self.progress
+            .lessons
+            .get(&lesson.id)
+            .is_some_and(|p| p.puzzles_solved.contains(id))
     }
 
     /// Attaches the results store (runs are kept there; predictions compare with its runs).
@@ -747,7 +813,9 @@ impl App {
     fn lesson_in_reader(&self) -> Option<&Lesson> {
         match &self.screen {
             Screen::Reader(r) => self.lessons.lessons.get(r.lesson),
-            Screen::Experiment { back, .. } => self.lessons.lessons.get(back.lesson),
+            Screen::Experiment { back, .. } | Screen::Puzzle { back, .. } => {
+                self.lessons.lessons.get(back.lesson)
+            }
             Screen::Catalogue => None,
         }
     }
@@ -767,7 +835,7 @@ impl App {
     pub fn sync_progress(&mut self) {
         let reader = match &self.screen {
             Screen::Reader(r) => Some(r),
-            Screen::Experiment { back, .. } => Some(back.as_ref()),
+            Screen::Experiment { back, .. } | Screen::Puzzle { back, .. } => Some(back.as_ref()),
             Screen::Catalogue => None,
         };
         if let Some(r) = reader {
@@ -803,10 +871,13 @@ impl App {
         let focus = r.focus;
         let page = self.viewport_height().saturating_sub(1).max(1) as isize;
         let check_count = self.lesson_in_reader().map_or(0, |l| l.checks.len());
+        let puzzle_count = self.lesson_in_reader().map_or(0, |l| l.puzzles.len());
         let experiments: Vec<String> = self
             .lesson_in_reader()
             .map(|l| l.experiments.clone())
             .unwrap_or_default();
+        // The panel lists the checks, then the puzzles, then the experiments.
+        let first_experiment = check_count + puzzle_count;
         match key.code {
             KeyCode::Char('r') => {
                 // Run the lesson's experiment straight away, with the form as it stands.
@@ -827,8 +898,8 @@ impl App {
                 let Screen::Reader(r) = &self.screen else {
                     return Effect::None;
                 };
-                let pick = if r.focus == Focus::Panel && r.selected_check >= check_count {
-                    experiments.get(r.selected_check - check_count)
+                let pick = if r.focus == Focus::Panel && r.selected_check >= first_experiment {
+                    experiments.get(r.selected_check - first_experiment)
                 } else {
                     experiments.first()
                 };
@@ -850,9 +921,30 @@ impl App {
                 self.screen = Screen::Catalogue;
                 Effect::Save
             }
+            KeyCode::Char('p') => {
+                if puzzle_count == 0 {
+                    self.set_status("this lesson has no puzzles", false);
+                    return Effect::Redraw;
+                }
+                let Screen::Reader(r) = &self.screen else {
+                    return Effect::None;
+                };
+                let selected = r.selected_check;
+                let index = if r.focus == Focus::Panel
+                    && (check_count..first_experiment).contains(&selected)
+                {
+                    selected - check_count
+                } else {
+                    // The first puzzle not solved yet, else the first.
+                    self.lesson_in_reader()
+                        .and_then(|l| l.puzzles.iter().position(|p| !self.puzzle_solved(l, &p.id)))
+                        .unwrap_or(0)
+                };
+                self.open_puzzle(index)
+            }
             KeyCode::Tab | KeyCode::BackTab => {
-                if check_count + experiments.len() == 0 {
-                    self.set_status("this lesson has no checks or experiments", false);
+                if check_count + puzzle_count + experiments.len() == 0 {
+                    self.set_status("this lesson has no checks, puzzles or experiments", false);
                     return Effect::Redraw;
                 }
                 if let Screen::Reader(r) = &mut self.screen {
@@ -893,7 +985,9 @@ impl App {
                 let i = r.selected_check;
                 if i < check_count {
                     self.open_check(i)
-                } else if let Some(name) = experiments.get(i - check_count).cloned() {
+                } else if i < first_experiment {
+                    self.open_puzzle(i - check_count)
+                } else if let Some(name) = experiments.get(i - first_experiment).cloned() {
                     self.open_experiment(&name)
                 } else {
                     Effect::None
@@ -910,9 +1004,9 @@ impl App {
     }
 
     fn move_check(&mut self, delta: isize) -> Effect {
-        let count = self
-            .lesson_in_reader()
-            .map_or(0, |l| l.checks.len() + l.experiments.len());
+        let count = self.lesson_in_reader().map_or(0, |l| {
+            l.checks.len() + l.puzzles.len() + l.experiments.len()
+        });
         let Screen::Reader(r) = &mut self.screen else {
             return Effect::None;
         };
@@ -1168,7 +1262,11 @@ impl App {
         let all_right = lesson
             .checks
             .iter()
-            .all(|c| p.answers.get(&c.id).is_some_and(|a| c.is_correct(a)));
+            .all(|c| p.answers.get(&c.id).is_some_and(|a| c.is_correct(a)))
+            && lesson
+                .puzzles
+                .iter()
+                .all(|z| p.puzzles_solved.contains(&z.id));
         if all_right {
             LessonState::Complete
         } else {

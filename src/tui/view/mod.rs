@@ -31,6 +31,10 @@ pub fn draw(app: &App, frame: &mut Frame) {
                 experiment::draw(app, v, frame);
             }
         }
+        Screen::Puzzle { view, .. } => {
+            let (main, _) = layout::main_and_status(area);
+            puzzle::draw(view, &app.theme, main, frame.buffer_mut());
+        }
     }
     draw_status(app, frame);
     if let Some(o) = &app.overlay {

@@ -336,6 +336,7 @@ pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static
             };
             keys.extend([
                 ("x", "open the lesson's experiment (or the selected one)"),
+                ("p", "play the lesson's next puzzle (or the selected one)"),
                 ("r", "run the lesson's experiment now"),
                 ("h", "show a hint (again: the next one)"),
                 ("n", "instructor notes"),
@@ -343,6 +344,11 @@ pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static
             ]);
             keys.extend(common);
             ("reader", keys)
+        }
+        Screen::Puzzle { .. } => {
+            let mut keys: Vec<(&'static str, &'static str)> = crate::tui::puzzle::KEYS.to_vec();
+            keys.extend(common);
+            ("puzzle", keys)
         }
         Screen::Experiment { name, .. } => {
             let editing = app

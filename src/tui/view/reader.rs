@@ -70,6 +70,33 @@ pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
         }
     }
     lines.push(Line::raw(""));
+    if !lesson.puzzles.is_empty() {
+        lines.push(Line::styled("Puzzles", t.heading(3)));
+        for (j, z) in lesson.puzzles.iter().enumerate() {
+            let solved = app.puzzle_solved(lesson, &z.id);
+            let (m, style) = if solved {
+                ("✓", t.good())
+            } else {
+                ("·", t.dim())
+            };
+            let label = truncate(&z.title, width.saturating_sub(4));
+            if r.focus == Focus::Panel && r.selected_check == lesson.checks.len() + j {
+                let text = format!(" {m} {label}");
+                let pad = width.saturating_sub(text.chars().count());
+                lines.push(Line::styled(
+                    format!("{text}{}", " ".repeat(pad)),
+                    t.selected(),
+                ));
+            } else {
+                lines.push(Line::from(vec![
+                    Span::raw(" "),
+                    Span::styled(m, style),
+                    Span::raw(format!(" {label}")),
+                ]));
+            }
+        }
+        lines.push(Line::raw(""));
+    }
     if !lesson.experiments.is_empty() {
         lines.push(Line::styled("Experiments", t.heading(3)));
         for (j, name) in lesson.experiments.iter().enumerate() {
@@ -79,7 +106,9 @@ pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
             } else {
                 format!("   {name} (later version)")
             };
-            if r.focus == Focus::Panel && r.selected_check == lesson.checks.len() + j {
+            if r.focus == Focus::Panel
+                && r.selected_check == lesson.checks.len() + lesson.puzzles.len() + j
+            {
                 let pad = width.saturating_sub(label.chars().count());
                 lines.push(Line::styled(
                     format!("{label}{}", " ".repeat(pad)),
@@ -103,7 +132,7 @@ pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
             Span::styled(what, t.dim()),
         ])
     };
-    if !lesson.checks.is_empty() || !lesson.experiments.is_empty() {
+    if !lesson.checks.is_empty() || !lesson.puzzles.is_empty() || !lesson.experiments.is_empty() {
         lines.push(key(
             "Tab",
             if r.focus == Focus::Panel {
