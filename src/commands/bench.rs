@@ -10,28 +10,32 @@ use std::time::Instant;
 use crate::backend::threads::Threads;
 use crate::cli::BenchArgs;
 use crate::cluster::SystemInfo;
-use crate::kernel::Kernel;
 use crate::kernel::amdahl::Amdahl;
 use crate::kernel::integral::Integral;
 use crate::kernel::mc_pi::{McPi, Mode};
+use crate::kernel::{Kernel, Outputs};
 use crate::measure::protocol::Executor;
 use crate::measure::stats::median;
 
 /// Times `kernel` on `workers` threads: repetitions until `seconds` have passed (at least 3).
+/// Returns the median time and the outputs of the last repetition.
 fn time_it(
     exec: &mut Threads,
     kernel: &dyn Kernel,
     workers: usize,
     seconds: f64,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<(f64, Outputs)> {
     exec.setup(workers).map_err(anyhow::Error::msg)?;
-    exec.run(kernel, workers).map_err(anyhow::Error::msg)?; // warm-up
+    exec.run(kernel, workers)?; // warm-up
     let start = Instant::now();
     let mut times = Vec::new();
+    let mut outputs = Outputs::new();
     while times.len() < 3 || start.elapsed().as_secs_f64() < seconds {
-        times.push(exec.run(kernel, workers).map_err(anyhow::Error::msg)?.0);
+        let (t, out) = exec.run(kernel, workers)?;
+        times.push(t);
+        outputs = out;
     }
-    Ok(median(&times))
+    Ok((median(&times), outputs))
 }
 
 /// Runs the benchmarks and prints the figures.
@@ -57,14 +61,14 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         mode: Mode::Strong,
         seed: 42,
     };
-    let t1 = time_it(&mut exec, &mc, 1, args.seconds)?;
+    let (t1, _) = time_it(&mut exec, &mc, 1, args.seconds)?;
     println!(
         "mc-pi      1 thread : {:>8.1} M samples/s  (median of runs of {samples} samples; target ≥ 500)",
         samples as f64 / t1 / 1e6
     );
     let n = sys.cpus;
     if n > 1 {
-        let tn = time_it(&mut exec, &mc, n, args.seconds)?;
+        let (tn, _) = time_it(&mut exec, &mc, n, args.seconds)?;
         let s = t1 / tn;
         println!(
             "mc-pi      {n} threads: speedup {s:.2}, efficiency {:.3}  (default size; target ≥ 0.90 at 2)",
@@ -77,7 +81,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         b: 100.0,
         n: 100_000_000,
     };
-    let t = time_it(&mut exec, &integral, 1, args.seconds)?;
+    let (t, _) = time_it(&mut exec, &integral, 1, args.seconds)?;
     println!(
         "integral   1 thread : {:>8.1} M intervals/s  ({} intervals in {:.3} s)",
         integral.n as f64 / t / 1e6,
@@ -89,10 +93,11 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         serial: 0.0,
         work: 200_000_000,
     };
-    let t = time_it(&mut exec, &amdahl, 1, args.seconds)?;
+    let (t, _) = time_it(&mut exec, &amdahl, 1, args.seconds)?;
     println!(
         "work unit  1 thread : {:>8.2} ns per unit   (amdahl and imbalance kernels)",
         t / amdahl.work as f64 * 1e9
     );
+
     Ok(ExitCode::SUCCESS)
 }

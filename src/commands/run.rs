@@ -273,6 +273,25 @@ impl Report {
                     f.serial_fraction, f.rmse, f.points
                 )
             }
+            Record::Diagnosis(d) => {
+                let mut s = format!("\ndeadlock: {}\n", d.message);
+                for w in &d.waits {
+                    let action = w
+                        .last_action
+                        .as_deref()
+                        .map(|a| format!("; last action: {a}"))
+                        .unwrap_or_default();
+                    s.push_str(&format!("  {}{action}\n", w.describe()));
+                }
+                if let Some(first) = d.cycle.first() {
+                    s.push_str(&format!("  cycle: {} → {first}\n", d.cycle.join(" → ")));
+                }
+                s.push_str(&format!(
+                    "  no progress for {:.1} s: every worker gave up what it held and returned\n",
+                    d.stalled_s
+                ));
+                s
+            }
             Record::End(e) => match e.status {
                 Status::Ok => format!("\ndone in {:.1} s\n", e.elapsed_s),
                 other => format!(
