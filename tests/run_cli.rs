@@ -10,10 +10,15 @@ fn cmd() -> Command {
 }
 
 fn records(args: &[&str]) -> Vec<Record> {
+    records_with_code(args, 0)
+}
+
+/// The records of a run that must exit with `code`.
+fn records_with_code(args: &[&str], code: i32) -> Vec<Record> {
     let out = cmd()
         .args(args)
         .assert()
-        .success()
+        .code(code)
         .get_output()
         .stdout
         .clone();
@@ -237,8 +242,16 @@ fn bad_input_is_one_clear_line_and_exit_2() {
             &["run", "integral", "--param", "a=3", "--param", "b=1"],
             "greater than a = 3",
         ),
-        (&["run", "race"], "cannot run in this version"),
+        (&["run", "exchange"], "cannot run in this version"),
         (&["run", "mc-pi", "--backend", "mpi"], "invalid value 'mpi'"),
+        (
+            &["run", "race", "--param", "variant=lucky"],
+            "expected one of all, unsynchronized, atomic, mutex, reduction, false-sharing, padded",
+        ),
+        (
+            &["run", "race", "--param", "increments=10"],
+            "parameter `increments`",
+        ),
     ];
     for (args, message) in cases {
         let out = cmd().args(*args).assert().code(2).get_output().clone();
@@ -254,4 +267,101 @@ fn experiments_lists_parameters_with_ranges() {
         predicate::str::contains("samples")
             .and(predicate::str::contains("from 1000 to 100000000000")),
     );
+}
+
+fn points(recs: &[Record]) -> Vec<&hpc_tutor::record::PointRecord> {
+    recs.iter()
+        .filter_map(|r| {
+            if let Record::Point(p) = r {
+                Some(p)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn race_synchronized_variants_lose_nothing() {
+    let recs = records(&[
+        "run",
+        "race",
+        "--workers",
+        "1,2",
+        "--reps",
+        "2",
+        "--warmup",
+        "0",
+        "--param",
+        "increments=20000",
+        "--format",
+        "json",
+    ]);
+    let points = points(&recs);
+    let variants: Vec<&str> = points.iter().filter_map(|p| p.variant.as_deref()).collect();
+    assert_eq!(
+        variants,
+        [
+            "unsynchronized",
+            "unsynchronized",
+            "atomic",
+            "atomic",
+            "mutex",
+            "mutex",
+            "reduction",
+            "reduction",
+            "false-sharing",
+            "false-sharing",
+            "padded",
+            "padded"
+        ]
+    );
+    for p in points {
+        let out = &p.outputs;
+        let expected = 20_000.0 * p.workers as f64;
+        assert_eq!(out["expected_count"], expected, "{p:?}");
+        assert!(out["final_count"] <= expected, "{p:?}");
+        assert_eq!(out["lost_updates"], expected - out["final_count"], "{p:?}");
+        // Lost updates of the unsynchronized variant depend on timing: the bench shows
+        // them; here only the synchronized ones are checked, and they must be exact.
+        if p.variant.as_deref() != Some("unsynchronized") {
+            assert_eq!(out["lost_updates"], 0.0, "{p:?}");
+            assert_eq!(out["final_count"], expected, "{p:?}");
+        }
+        let ns = out["ns_per_increment"];
+        assert!(ns > 0.0 && ns.is_finite(), "{p:?}");
+        assert!(
+            (ns - p.median_s / expected * 1e9).abs() < 1e-6 * ns,
+            "{p:?}"
+        );
+    }
+    assert!(matches!(recs.last(), Some(Record::End(e)) if e.status == Status::Ok));
+}
+
+#[test]
+fn race_table_shows_lost_updates_first() {
+    cmd()
+        .args([
+            "run",
+            "race",
+            "--workers",
+            "2",
+            "--reps",
+            "1",
+            "--param",
+            "increments=10000",
+            "--param",
+            "variant=false-sharing",
+            "--format",
+            "table",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("workers        variant")
+                .and(predicate::str::contains(
+                    "false-sharing",
+                ))
+                .and(predicate::str::is_match(r"  lost_updates=0  ns_per_increment=[0-9.e-]+  expected_count=20000  final_count=20000").expect("regex")),
+        );
 }

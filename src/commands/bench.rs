@@ -1,7 +1,8 @@
 //! `hpc-tutor bench`: how fast are our own kernels on this machine?
 //!
-//! Reports single-thread throughput of each kernel and the parallel efficiency of `mc-pi`
-//! at its default size on all available CPUs. Targets (from the project's issues) are
+//! Reports single-thread throughput of each kernel, the parallel efficiency of `mc-pi`
+//! at its default size on all available CPUs, and, for `race` at 2 threads, the time per
+//! increment of every variant and the updates the unsynchronized one lost. Targets (from the project's issues) are
 //! printed next to the measurements; they are benchmarks, not tests.
 
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ use crate::cluster::SystemInfo;
 use crate::kernel::amdahl::Amdahl;
 use crate::kernel::integral::Integral;
 use crate::kernel::mc_pi::{McPi, Mode};
+use crate::kernel::race::{self, Race};
 use crate::kernel::{Kernel, Outputs};
 use crate::measure::protocol::Executor;
 use crate::measure::stats::median;
@@ -99,5 +101,28 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         t / amdahl.work as f64 * 1e9
     );
 
+    // The race at 2 threads (even on one CPU: then the threads take turns on it).
+    let increments = 2_000_000;
+    let workers = 2;
+    println!("race       {workers} threads, {increments} increments each:");
+    for variant in race::Variant::ALL {
+        let k = Race::new(increments, variant);
+        let (t, out) = time_it(&mut exec, &k, workers, args.seconds)?;
+        let lost = out.get("lost_updates").copied().unwrap_or(0.0);
+        let note = if variant.synchronized() {
+            format!("lost {lost:.0} (must be 0)")
+        } else {
+            format!(
+                "lost {lost:.0} of {} ({:.1} %) in the last run",
+                increments * workers as u64,
+                100.0 * lost / (increments * workers as u64) as f64
+            )
+        };
+        println!(
+            "  {:<14} {:>8.2} ns per increment   {note}",
+            variant.name(),
+            t / (increments * workers as u64) as f64 * 1e9
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,6 +12,7 @@ use crate::kernel::amdahl::Amdahl;
 use crate::kernel::imbalance::{Imbalance, Schedule};
 use crate::kernel::integral::Integral;
 use crate::kernel::mc_pi::{McPi, Mode};
+use crate::kernel::race::{self, Race};
 
 /// One experiment.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -135,6 +136,34 @@ const IMBALANCE: &[ParamSpec] = &[
     },
 ];
 
+const RACE: &[ParamSpec] = &[
+    ParamSpec {
+        name: "increments",
+        kind: ParamKind::Int {
+            min: 1_000,
+            max: 10_000_000_000,
+            default: 2_000_000,
+        },
+        help: "increments of the counter by each worker",
+    },
+    ParamSpec {
+        name: "variant",
+        kind: ParamKind::Choice {
+            options: &[
+                "all",
+                "unsynchronized",
+                "atomic",
+                "mutex",
+                "reduction",
+                "false-sharing",
+                "padded",
+            ],
+            default: "all",
+        },
+        help: "how workers update the count; all: compare every way",
+    },
+];
+
 const THREADS: &[&str] = &["threads"];
 
 /// Every experiment, in the order the documentation lists them.
@@ -166,8 +195,8 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
     ExperimentInfo {
         name: "race",
         summary: "Lost updates and the cost of synchronization",
-        params: &[],
-        backends: &[],
+        params: RACE,
+        backends: THREADS,
     },
     ExperimentInfo {
         name: "locks",
@@ -221,12 +250,27 @@ impl ExperimentInfo {
         !self.backends.is_empty()
     }
 
+    /// The parameter whose value picks the variants, e.g. `schedule`; its name heads the
+    /// variant column of tables.
+    pub fn variant_param(&self) -> Option<&'static str> {
+        match self.name {
+            "imbalance" => Some("schedule"),
+            "race" => Some("variant"),
+            _ => None,
+        }
+    }
+
     /// The variants one run compares (e.g. static and dynamic scheduling); `[None]` for
     /// experiments without variants.
     pub fn variants(&self, params: &Params) -> Vec<Option<String>> {
-        match (self.name, params.choice("schedule")) {
+        let chosen = self.variant_param().and_then(|p| params.choice(p));
+        match (self.name, chosen) {
             ("imbalance", Some("both")) => vec![Some("static".into()), Some("dynamic".into())],
-            ("imbalance", Some(s)) => vec![Some(s.to_owned())],
+            ("race", Some("all")) => race::Variant::ALL
+                .iter()
+                .map(|v| Some(v.name().to_owned()))
+                .collect(),
+            (_, Some(s)) => vec![Some(s.to_owned())],
             _ => vec![None],
         }
     }
@@ -268,6 +312,10 @@ impl ExperimentInfo {
                     Schedule::Static
                 },
             }),
+            "race" => Box::new(Race::new(
+                int("increments")?,
+                race::Variant::from_name(variant?)?,
+            )),
             _ => return None,
         })
     }
@@ -303,6 +351,26 @@ mod tests {
             );
         }
         assert_eq!(find("nope"), None);
+    }
+
+    #[test]
+    fn race_compares_every_variant_or_one() {
+        let race = find("race").expect("registered");
+        let all = Params::parse(race, &[]).expect("defaults");
+        let names: Vec<_> = race.variants(&all).into_iter().flatten().collect();
+        assert_eq!(
+            names,
+            [
+                "unsynchronized",
+                "atomic",
+                "mutex",
+                "reduction",
+                "false-sharing",
+                "padded"
+            ]
+        );
+        let one = Params::parse(race, &["variant=padded".into()]).expect("valid");
+        assert_eq!(race.variants(&one), [Some("padded".to_owned())]);
     }
 
     #[test]

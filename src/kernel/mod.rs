@@ -9,6 +9,7 @@ pub mod amdahl;
 pub mod imbalance;
 pub mod integral;
 pub mod mc_pi;
+pub mod race;
 pub mod rng;
 
 use std::collections::BTreeMap;
