@@ -60,10 +60,21 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let system = SystemInfo::detect();
-    let workers: Vec<usize> = if args.workers.is_empty() {
-        default_workers(system.cpus)
-    } else {
-        args.workers.iter().map(|&w| usize::from(w)).collect()
+    let workers: Vec<usize> = match (info.fixed_workers(), args.workers.is_empty()) {
+        (Some(n), true) => vec![n],
+        (None, true) => default_workers(system.cpus),
+        (fixed, false) => {
+            let given: Vec<usize> = args.workers.iter().map(|&w| usize::from(w)).collect();
+            if let Some(n) = fixed
+                && given.iter().any(|&w| w != n)
+            {
+                return bad_input(format_args!(
+                    "experiment `{}` always runs on exactly {n} threads; give --workers {n} or leave it out",
+                    info.name
+                ));
+            }
+            given
+        }
     };
     let format = args
         .format
@@ -189,6 +200,7 @@ impl Report {
                 .flatten(),
             lead_outputs: match info.name {
                 "race" => &["lost_updates", "ns_per_increment"],
+                "locks" => &["backoffs"],
                 _ => &[],
             },
             output_keys: Vec::new(),
@@ -433,7 +445,7 @@ pub fn list_experiments() -> anyhow::Result<ExitCode> {
             };
             writeln!(
                 out,
-                "    {:<9} {:<6} default {:<11} {}; {}",
+                "    {:<10} {:<6} default {:<11} {}; {}",
                 p.name,
                 kind,
                 p.default_text(),
@@ -499,6 +511,26 @@ mod tests {
         assert!(
             text.starts_with("workers,variant,reps,median_s,min_s,max_s,ci95_low_s,ci95_high_s,speedup,efficiency,karp_flatt,oversubscribed,outliers,setup_s,lost_updates,ns_per_increment,expected_count,final_count\n"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_deadlock_reads_as_sentences() {
+        let locks = experiment::find("locks").expect("registered");
+        let params = Params::parse(locks, &[]).expect("defaults");
+        let mut report = Report::new(Format::Table, locks, &params);
+        let d = crate::record::tests::sample_run()
+            .into_iter()
+            .find(|r| matches!(r, Record::Diagnosis(_)))
+            .expect("a diagnosis");
+        let text = report.table(&d);
+        assert_eq!(
+            text,
+            "\ndeadlock: thread 0 holds A and waits for B (held by thread 1); thread 1 holds B and waits for A (held by thread 0) — a cycle\n\
+             \x20 thread 0 holds A and waits for B (held by thread 1); last action: lock B\n\
+             \x20 thread 1 holds B and waits for A (held by thread 0); last action: lock A\n\
+             \x20 cycle: thread 0 → thread 1 → thread 0\n\
+             \x20 no progress for 3.0 s: every worker gave up what it held and returned\n"
         );
     }
 

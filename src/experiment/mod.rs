@@ -5,12 +5,15 @@
 
 mod params;
 
+use std::time::Duration;
+
 pub use params::{ParamError, ParamKind, ParamSpec, ParamValue, Params};
 
 use crate::kernel::Kernel;
 use crate::kernel::amdahl::Amdahl;
 use crate::kernel::imbalance::{Imbalance, Schedule};
 use crate::kernel::integral::Integral;
+use crate::kernel::locks::{self, Locks};
 use crate::kernel::mc_pi::{McPi, Mode};
 use crate::kernel::race::{self, Race};
 
@@ -164,6 +167,44 @@ const RACE: &[ParamSpec] = &[
     },
 ];
 
+const LOCKS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "order",
+        kind: ParamKind::Choice {
+            options: &["opposite", "same", "backoff"],
+            default: "opposite",
+        },
+        help: "opposite: A then B vs B then A; same: both A then B; backoff: try, release, retry",
+    },
+    ParamSpec {
+        name: "hold_ms",
+        kind: ParamKind::Int {
+            min: 0,
+            max: 10_000,
+            default: 20,
+        },
+        help: "milliseconds each thread holds its first lock before taking the second",
+    },
+    ParamSpec {
+        name: "rounds",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 100_000,
+            default: 10,
+        },
+        help: "times each thread takes both locks",
+    },
+    ParamSpec {
+        name: "deadline",
+        kind: ParamKind::Float {
+            min: 0.1,
+            max: 600.0,
+            default: 3.0,
+        },
+        help: "seconds of no progress after which the threads give up: a deadlock",
+    },
+];
+
 const THREADS: &[&str] = &["threads"];
 
 /// Every experiment, in the order the documentation lists them.
@@ -201,8 +242,8 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
     ExperimentInfo {
         name: "locks",
         summary: "Two threads, two mutexes: lock-order deadlock",
-        params: &[],
-        backends: &[],
+        params: LOCKS,
+        backends: THREADS,
     },
     ExperimentInfo {
         name: "exchange",
@@ -275,6 +316,12 @@ impl ExperimentInfo {
         }
     }
 
+    /// The only worker count the experiment runs with, if it has one: `locks` is always two
+    /// threads and two locks.
+    pub fn fixed_workers(&self) -> Option<usize> {
+        (self.name == "locks").then_some(2)
+    }
+
     /// Whether the run is weak scaling (work grows with the workers): Gustafson applies.
     pub fn weak_scaling(&self, params: &Params) -> bool {
         self.name == "mc-pi" && params.choice("mode") == Some("weak")
@@ -315,6 +362,12 @@ impl ExperimentInfo {
             "race" => Box::new(Race::new(
                 int("increments")?,
                 race::Variant::from_name(variant?)?,
+            )),
+            "locks" => Box::new(Locks::new(
+                locks::Order::from_name(params.choice("order")?)?,
+                Duration::from_millis(int("hold_ms")?),
+                int("rounds")?,
+                Duration::from_secs_f64(float("deadline")?),
             )),
             _ => return None,
         })
@@ -371,6 +424,13 @@ mod tests {
         );
         let one = Params::parse(race, &["variant=padded".into()]).expect("valid");
         assert_eq!(race.variants(&one), [Some("padded".to_owned())]);
+        assert_eq!(race.fixed_workers(), None);
+        let locks = find("locks").expect("registered");
+        assert_eq!(locks.fixed_workers(), Some(2));
+        assert_eq!(
+            locks.variants(&Params::parse(locks, &[]).expect("ok")),
+            [None]
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod amdahl;
 pub mod imbalance;
 pub mod integral;
+pub mod locks;
 pub mod mc_pi;
 pub mod race;
 pub mod rng;

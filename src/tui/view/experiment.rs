@@ -202,6 +202,14 @@ fn run_lines(view: &ExperimentView, t: &Theme) -> Vec<Line<'static>> {
                 t.warn(),
             ));
         }
+        RunState::Ended(Status::Deadlock) => {
+            out.push(Line::styled(" ✗ deadlock: the workers gave up", t.bad()));
+            for r in &run.records {
+                if let Record::Diagnosis(d) = r {
+                    out.push(Line::styled(format!("   {}", d.message), t.text()));
+                }
+            }
+        }
         RunState::Ended(s) => out.push(Line::styled(format!(" ended: {s:?}"), t.warn())),
         RunState::Failed(msg) => {
             out.push(Line::styled(format!(" ✗ failed: {msg}"), t.bad()));
