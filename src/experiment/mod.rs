@@ -145,7 +145,7 @@ const RACE: &[ParamSpec] = &[
         kind: ParamKind::Int {
             min: 1_000,
             max: 10_000_000_000,
-            default: 2_000_000,
+            default: race::DEFAULT_INCREMENTS,
         },
         help: "increments of the counter by each worker",
     },

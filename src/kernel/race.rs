@@ -76,6 +76,10 @@ impl Variant {
     }
 }
 
+/// Increments per worker when not given: about 2–50 ms of counting per run, long enough for
+/// the threads to overlap even on a busy machine.
+pub const DEFAULT_INCREMENTS: u64 = 5_000_000;
+
 /// Counters per cache line in the false-sharing layout.
 pub const PER_LINE: usize = 8;
 
@@ -122,25 +126,23 @@ impl Race {
         }
     }
 
-    /// Waits until `workers` workers have called it since `prepare`. Spins briefly (the
-    /// others are usually a few microseconds away), then yields the CPU, so that workers
-    /// taking turns on fewer CPUs still get there. Gives up after a second, so that a
+    /// Waits until `workers` workers have called it since `prepare`. Spins for up to a
+    /// millisecond (the others are usually microseconds away, and a thread that gives up its
+    /// CPU may not get it back before the others are done), then yields the CPU, so that
+    /// workers taking turns on fewer CPUs still get there. Gives up after a second, so that a
     /// backend running the tasks one after the other is slow, never stuck.
     fn start_line(&self, workers: usize) {
         self.arrived.fetch_add(1, AcqRel);
-        let mut spins = 0u32;
-        let mut since: Option<Instant> = None;
+        let start = Instant::now();
         while self.arrived.load(Acquire) < workers {
-            if spins < 10_000 {
-                spins += 1;
+            let waited = start.elapsed();
+            if waited < Duration::from_millis(1) {
                 std::hint::spin_loop();
-                continue;
-            }
-            let t = *since.get_or_insert_with(Instant::now);
-            if t.elapsed() > Duration::from_secs(1) {
+            } else if waited < Duration::from_secs(1) {
+                std::thread::yield_now();
+            } else {
                 return;
             }
-            std::thread::yield_now();
         }
     }
 
@@ -203,7 +205,11 @@ impl Kernel for Race {
                 for _ in 0..n {
                     // Two steps: another thread's store between them is overwritten.
                     let v = c.load(Relaxed);
-                    c.store(v + 1, Relaxed);
+                    // black_box keeps the steps apart: the compiler would otherwise fuse
+                    // them into one x86 `inc` on memory, which still loses updates between
+                    // cores but cannot be interrupted halfway, so threads taking turns on
+                    // one CPU would lose none.
+                    c.store(black_box(v) + 1, Relaxed);
                 }
             }
             Variant::Atomic => {
