@@ -125,4 +125,26 @@ mod tests {
         let seq: Vec<Partial> = (0..3).map(|i| k.task(i, 3, 3)).collect();
         assert_eq!(k.finish(0.0, &seq, 3)["estimate"], out["estimate"]);
     }
+
+    #[test]
+    fn one_task_per_worker_runs_on_every_thread_at_once() {
+        use crate::kernel::locks::{Locks, Order};
+        use std::time::Duration;
+        // Opposite lock orders deadlock only when both tasks run at the same time on two
+        // threads; one after the other on one thread, they would both complete.
+        let k = Locks::new(
+            Order::Opposite,
+            Duration::from_millis(20),
+            2,
+            Duration::from_millis(200),
+        );
+        let mut t = Threads::new();
+        t.setup(2).expect("pool");
+        let Err(RunError::Deadlock(d)) = t.run(&k, 2) else {
+            panic!("a deadlock")
+        };
+        assert_eq!(d.cycle, ["thread 0", "thread 1"]);
+        // The pool is still usable, and `prepare` reset the kernel: it deadlocks again.
+        assert!(matches!(t.run(&k, 2), Err(RunError::Deadlock(_))));
+    }
 }
