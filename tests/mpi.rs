@@ -144,7 +144,7 @@ fn bad_mpi_input_is_one_clear_line_and_exit_2() {
     let cases: &[(&[&str], &str)] = &[
         (
             &["run", "exchange", "--backend", "mpi", "--workers", "3"],
-            "exactly 2 ranks",
+            "always runs on exactly 2 ranks",
         ),
         (
             &["run", "exchange", "--backend", "threads"],
@@ -196,4 +196,72 @@ fn bad_mpi_input_is_one_clear_line_and_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("`mpirun` was not found on PATH"));
+}
+
+#[test]
+fn a_send_first_deadlock_is_caught_diagnosed_and_cleaned_up() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let started = std::time::Instant::now();
+    let out = cmd()
+        .args([
+            "run",
+            "exchange",
+            "--backend",
+            "mpi",
+            "--param",
+            "order=send-first",
+            "--param",
+            "size=1048576",
+            "--deadline",
+            "2",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        started.elapsed().as_secs_f64() < 15.0,
+        "ended soon after its deadline"
+    );
+    let recs = records(&out);
+    let d = recs
+        .iter()
+        .find_map(|r| {
+            if let Record::Diagnosis(d) = r {
+                Some(d)
+            } else {
+                None
+            }
+        })
+        .expect("a diagnosis");
+    assert_eq!(d.cycle.len(), 2, "{d:?}");
+    assert!(d.cycle.contains(&"rank 0".to_owned()) && d.cycle.contains(&"rank 1".to_owned()));
+    let rank0 = d.waits.iter().find(|w| w.who == "rank 0").expect("rank 0");
+    assert_eq!(
+        rank0.waits_for.as_deref(),
+        Some("send to rank 1, 1048576 B, tag 0")
+    );
+    assert!(matches!(recs.last(), Some(Record::End(e)) if e.status == Status::Deadlock));
+    assert_nothing_left();
+
+    // A small message fits the library's eager buffer: the same order completes.
+    cmd()
+        .args([
+            "run",
+            "exchange",
+            "--backend",
+            "mpi",
+            "--reps",
+            "1",
+            "--param",
+            "order=send-first",
+            "--param",
+            "size=64",
+        ])
+        .assert()
+        .code(0);
+    assert_nothing_left();
 }

@@ -10,10 +10,15 @@ fn cmd() -> Command {
 }
 
 fn records(args: &[&str]) -> Vec<Record> {
+    records_with_code(args, 0)
+}
+
+/// The records of a run that must exit with `code`.
+fn records_with_code(args: &[&str], code: i32) -> Vec<Record> {
     let out = cmd()
         .args(args)
         .assert()
-        .success()
+        .code(code)
         .get_output()
         .stdout
         .clone();
@@ -237,10 +242,30 @@ fn bad_input_is_one_clear_line_and_exit_2() {
             &["run", "integral", "--param", "a=3", "--param", "b=1"],
             "greater than a = 3",
         ),
-        (&["run", "race"], "cannot run in this version"),
         (
             &["run", "mc-pi", "--backend", "cuda"],
             "invalid value 'cuda'",
+        ),
+        (
+            &["run", "locks", "--workers", "3"],
+            "experiment `locks` always runs on exactly 2 threads; give --workers 2 or leave it out",
+        ),
+        (&["run", "locks", "--workers", "1,2"], "exactly 2 threads"),
+        (
+            &["run", "locks", "--param", "order=backwards"],
+            "expected one of opposite, same, backoff",
+        ),
+        (
+            &["run", "locks", "--param", "deadline=0.01"],
+            "expected a number from 0.1 to 600",
+        ),
+        (
+            &["run", "race", "--param", "variant=lucky"],
+            "expected one of all, unsynchronized, atomic, mutex, reduction, false-sharing, padded",
+        ),
+        (
+            &["run", "race", "--param", "increments=10"],
+            "parameter `increments`",
         ),
     ];
     for (args, message) in cases {
@@ -257,4 +282,201 @@ fn experiments_lists_parameters_with_ranges() {
         predicate::str::contains("samples")
             .and(predicate::str::contains("from 1000 to 100000000000")),
     );
+}
+
+fn points(recs: &[Record]) -> Vec<&hpc_tutor::record::PointRecord> {
+    recs.iter()
+        .filter_map(|r| {
+            if let Record::Point(p) = r {
+                Some(p)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn race_synchronized_variants_lose_nothing() {
+    let recs = records(&[
+        "run",
+        "race",
+        "--workers",
+        "1,2",
+        "--reps",
+        "2",
+        "--warmup",
+        "0",
+        "--param",
+        "increments=20000",
+        "--format",
+        "json",
+    ]);
+    let points = points(&recs);
+    let variants: Vec<&str> = points.iter().filter_map(|p| p.variant.as_deref()).collect();
+    assert_eq!(
+        variants,
+        [
+            "unsynchronized",
+            "unsynchronized",
+            "atomic",
+            "atomic",
+            "mutex",
+            "mutex",
+            "reduction",
+            "reduction",
+            "false-sharing",
+            "false-sharing",
+            "padded",
+            "padded"
+        ]
+    );
+    for p in points {
+        let out = &p.outputs;
+        let expected = 20_000.0 * p.workers as f64;
+        assert_eq!(out["expected_count"], expected, "{p:?}");
+        assert!(out["final_count"] <= expected, "{p:?}");
+        assert_eq!(out["lost_updates"], expected - out["final_count"], "{p:?}");
+        // Lost updates of the unsynchronized variant depend on timing: the bench shows
+        // them; here only the synchronized ones are checked, and they must be exact.
+        if p.variant.as_deref() != Some("unsynchronized") {
+            assert_eq!(out["lost_updates"], 0.0, "{p:?}");
+            assert_eq!(out["final_count"], expected, "{p:?}");
+        }
+        let ns = out["ns_per_increment"];
+        assert!(ns > 0.0 && ns.is_finite(), "{p:?}");
+        assert!(
+            (ns - p.median_s / expected * 1e9).abs() < 1e-6 * ns,
+            "{p:?}"
+        );
+    }
+    assert!(matches!(recs.last(), Some(Record::End(e)) if e.status == Status::Ok));
+}
+
+#[test]
+fn race_table_shows_lost_updates_first() {
+    cmd()
+        .args([
+            "run",
+            "race",
+            "--workers",
+            "2",
+            "--reps",
+            "1",
+            "--param",
+            "increments=10000",
+            "--param",
+            "variant=false-sharing",
+            "--format",
+            "table",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("workers        variant")
+                .and(predicate::str::contains(
+                    "false-sharing",
+                ))
+                .and(predicate::str::is_match(r"  lost_updates=0  ns_per_increment=[0-9.e-]+  expected_count=20000  final_count=20000").expect("regex")),
+        );
+}
+
+/// Arguments of a small `locks` run; `order` decides between a deadlock and completion.
+fn locks_args(order: &str, format: &str) -> Vec<String> {
+    [
+        "run",
+        "locks",
+        "--reps",
+        "2",
+        "--param",
+        &format!("order={order}"),
+        "--param",
+        "hold_ms=20",
+        "--param",
+        "rounds=3",
+        "--param",
+        // Short where a deadlock is expected; never reached where none is.
+        if order == "opposite" {
+            "deadline=0.3"
+        } else {
+            "deadline=5"
+        },
+        "--format",
+        format,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+#[test]
+fn locks_in_opposite_order_deadlock_with_a_diagnosis_and_exit_3() {
+    let args = locks_args("opposite", "json");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let start = std::time::Instant::now();
+    let recs = records_with_code(&args, 3);
+    let elapsed = start.elapsed().as_secs_f64();
+    // 20 ms until both hold a lock, 0.3 s deadline, then a prompt, clean exit.
+    assert!(elapsed < 0.3 + 1.5, "took {elapsed} s");
+    let Some(Record::Run(run)) = recs.first() else {
+        panic!("starts with the run record")
+    };
+    assert_eq!(run.workers, [2], "locks defaults to exactly 2 threads");
+    let Some(Record::Diagnosis(d)) = recs.iter().find(|r| matches!(r, Record::Diagnosis(_))) else {
+        panic!("a diagnosis: {recs:?}")
+    };
+    assert_eq!(d.workers, 2);
+    assert_eq!(d.cycle, ["thread 0", "thread 1"]);
+    assert!(d.stalled_s >= 0.3, "{}", d.stalled_s);
+    assert_eq!(d.waits.len(), 2);
+    assert_eq!(d.waits[0].holds, ["A"]);
+    assert_eq!(d.waits[0].waits_for.as_deref(), Some("B"));
+    assert_eq!(d.waits[0].held_by.as_deref(), Some("thread 1"));
+    assert_eq!(d.waits[1].holds, ["B"]);
+    assert_eq!(d.waits[1].waits_for.as_deref(), Some("A"));
+    assert_eq!(d.waits[1].held_by.as_deref(), Some("thread 0"));
+    let Some(Record::End(end)) = recs.last() else {
+        panic!("ends with the end record")
+    };
+    assert_eq!(end.status, Status::Deadlock);
+    assert!(!recs.iter().any(|r| matches!(r, Record::Point(_))));
+
+    let args = locks_args("opposite", "table");
+    cmd()
+        .args(&args)
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains(
+            "deadlock: thread 0 holds A and waits for B (held by thread 1); \
+             thread 1 holds B and waits for A (held by thread 0) — a cycle",
+        ))
+        .stdout(predicate::str::contains(
+            "cycle: thread 0 → thread 1 → thread 0",
+        ))
+        .stdout(predicate::str::contains("run ended: deadlock after"));
+}
+
+#[test]
+fn locks_in_the_same_order_or_with_back_off_complete() {
+    for order in ["same", "backoff"] {
+        let mut args = locks_args(order, "json");
+        args.extend(["--workers".to_owned(), "2".to_owned()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let recs = records(&args);
+        let points = points(&recs);
+        assert_eq!(points.len(), 1, "{order}");
+        let p = points[0];
+        assert_eq!(p.workers, 2);
+        assert_eq!(p.outputs["rounds_done"], 6.0, "{order}: {p:?}");
+        assert!(p.outputs.contains_key("backoffs"), "{order}");
+        if order == "same" {
+            assert_eq!(p.outputs["backoffs"], 0.0);
+            // Three rounds each, one thread at a time, each holding A for 20 ms.
+            assert!(p.median_s >= 6.0 * 0.020, "{}", p.median_s);
+        }
+        assert!(!recs.iter().any(|r| matches!(r, Record::Diagnosis(_))));
+        assert!(
+            matches!(recs.last(), Some(Record::End(e)) if e.status == Status::Ok),
+            "{order}"
+        );
+    }
 }

@@ -18,7 +18,8 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::{Kernel, Outputs};
-use crate::measure::protocol::Executor;
+use crate::measure::protocol::{Executor, RunError};
+use crate::record::{DiagnosisRecord, WaitRecord};
 
 /// What rank 0 of a worker prints, one JSON object per line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -307,10 +308,31 @@ impl Ranks {
         read_side_channel(self.side.path())
     }
 
-    /// Kills the launcher, its daemons and every rank (the whole process group), and waits
-    /// for the launcher.
+    /// Stops the launcher, its daemons and every rank, and waits for the launcher.
+    ///
+    /// OpenMPI puts each rank in a process group of its own, so killing the launcher's
+    /// group is not enough: first SIGTERM, which `mpirun` forwards to the ranks it started;
+    /// then SIGKILL for everything still alive among the launcher's descendants, found
+    /// through `/proc` before the launcher dies (afterwards they would be orphans).
     pub fn kill(&mut self) {
+        let root = self.pgid.as_raw();
+        let family = descendants(root);
+        let _ = killpg(self.pgid, Signal::SIGTERM);
+        let until = Instant::now() + Duration::from_millis(1500);
+        while Instant::now() < until
+            && family
+                .iter()
+                .chain(std::iter::once(&root))
+                .any(|&p| alive(p))
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = killpg(self.pgid, Signal::SIGKILL);
+        for &p in &family {
+            if alive(p) {
+                let _ = nix::sys::signal::kill(Pid::from_raw(p), Signal::SIGKILL);
+            }
+        }
         let _ = self.child.wait();
     }
 
@@ -346,6 +368,47 @@ impl Drop for Ranks {
             self.kill();
         }
     }
+}
+
+/// Every process below `root` in the process tree (children, their children, …), from
+/// `/proc`.
+pub fn descendants(root: i32) -> Vec<i32> {
+    let mut parent_of: Vec<(i32, i32)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for e in entries.filter_map(Result::ok) {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            // The field after the command name (which may hold spaces) is the state, then
+            // the parent pid.
+            if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                && let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..])
+                && let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok())
+            {
+                parent_of.push((pid, ppid));
+            }
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let p = found[i];
+        found.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// Whether process `pid` exists and is not a zombie.
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rfind(')')
+                .map(|i| s[i + 1..].trim_start().starts_with('Z'))
+        })
+        .is_some_and(|zombie| !zombie)
 }
 
 /// The last state each rank wrote into `dir` (files `rank-N`).
@@ -427,31 +490,74 @@ impl Executor for MpiExecutor {
         Ok(setup)
     }
 
-    fn run(&mut self, _kernel: &dyn Kernel, _workers: usize) -> Result<(f64, Outputs), String> {
+    fn run(&mut self, _kernel: &dyn Kernel, workers: usize) -> Result<(f64, Outputs), RunError> {
         let Some(ranks) = self.ranks.as_mut() else {
-            return Err("no ranks started".to_owned());
+            return Err(RunError::Failed("no ranks started".to_owned()));
         };
-        let line = ranks.next(self.spec.deadline).map_err(|e| e.to_string());
-        let line = match line {
+        let line = match ranks.next(self.spec.deadline) {
             Ok(l) => l,
+            Err(LaunchError::Deadline(secs)) => {
+                // Read where every rank is stuck before killing them all.
+                let states = ranks.rank_states();
+                ranks.kill();
+                self.ranks = None;
+                let diagnosis = diagnose(workers, secs, &states);
+                return Err(if diagnosis.cycle.is_empty() {
+                    RunError::Failed(format!(
+                        "no progress within the deadline of {secs:.1} s ({}); all ranks were stopped",
+                        diagnosis.message
+                    ))
+                } else {
+                    RunError::Deadlock(Box::new(diagnosis))
+                });
+            }
             Err(e) => {
                 ranks.kill();
                 self.ranks = None;
-                return Err(e);
+                return Err(RunError::Failed(e.to_string()));
             }
         };
         self.left = self.left.saturating_sub(1);
         let result = match line {
             WorkerLine::Run { seconds, outputs } => Ok((seconds, outputs)),
-            other => Err(format!("unexpected report {other:?}")),
+            other => Err(RunError::Failed(format!("unexpected report {other:?}"))),
         };
         if self.left == 0
             && let Some(mut r) = self.ranks.take()
         {
-            r.finish(self.spec.deadline).map_err(|e| e.to_string())?;
+            r.finish(self.spec.deadline)
+                .map_err(|e| RunError::Failed(e.to_string()))?;
         }
         result
     }
+}
+
+/// Who waits for whom, from the ranks' side-channel states: a rank blocked in a call that
+/// names a peer (`send to rank 1, …`, `recv from rank 0, …`) waits for that peer.
+pub fn diagnose(workers: usize, stalled_s: f64, states: &[(usize, String)]) -> DiagnosisRecord {
+    let waits = states
+        .iter()
+        .filter(|(_, s)| s != "done")
+        .map(|(rank, state)| {
+            let peer = state
+                .split("rank ")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .filter(|d| !d.is_empty())
+                .map(|d| format!("rank {d}"));
+            let blocking = ["send", "recv", "isend", "sendrecv", "barrier", "reduce"]
+                .iter()
+                .any(|w| state.starts_with(w));
+            WaitRecord {
+                who: format!("rank {rank}"),
+                holds: Vec::new(),
+                waits_for: blocking.then(|| state.clone()),
+                held_by: if blocking { peer } else { None },
+                last_action: Some(state.clone()),
+            }
+        })
+        .collect();
+    DiagnosisRecord::new(workers, stalled_s, waits)
 }
 
 #[cfg(test)]
@@ -492,6 +598,32 @@ mod tests {
         let text = serde_json::to_string(&l).expect("json");
         assert!(text.starts_with("{\"w\":\"run\""), "{text}");
         assert_eq!(serde_json::from_str::<WorkerLine>(&text).expect("back"), l);
+    }
+
+    #[test]
+    fn two_ranks_sending_to_each_other_are_a_cycle() {
+        let d = diagnose(
+            2,
+            10.0,
+            &[
+                (0, "send to rank 1, 1048576 B, tag 0".to_owned()),
+                (1, "send to rank 0, 1048576 B, tag 0".to_owned()),
+            ],
+        );
+        assert_eq!(d.cycle, ["rank 0", "rank 1"]);
+        assert_eq!(d.waits[0].held_by.as_deref(), Some("rank 1"));
+        assert!(
+            d.message
+                .contains("rank 0 waits for send to rank 1, 1048576 B, tag 0"),
+            "{}",
+            d.message
+        );
+        let none = diagnose(
+            2,
+            10.0,
+            &[(0, "computing".to_owned()), (1, "done".to_owned())],
+        );
+        assert!(none.cycle.is_empty());
     }
 
     #[test]

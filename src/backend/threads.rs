@@ -4,13 +4,16 @@
 //! phase and the parallel phase together, from the first instruction of the kernel to the
 //! last task's end, and measures how busy each thread was, so load imbalance is a
 //! measurement too.
+//!
+//! A kernel with one task per worker runs exactly one task on each thread, all at once
+//! (rayon's broadcast); a kernel with more tasks than workers lets idle threads steal them.
 
 use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::kernel::{Kernel, Outputs, Partial};
-use crate::measure::protocol::Executor;
+use crate::measure::protocol::{Executor, RunError};
 
 /// Runs kernels on a rayon pool rebuilt for each worker count.
 #[derive(Default)]
@@ -42,30 +45,44 @@ impl Executor for Threads {
         Ok(seconds)
     }
 
-    fn run(&mut self, kernel: &dyn Kernel, workers: usize) -> Result<(f64, Outputs), String> {
+    fn run(&mut self, kernel: &dyn Kernel, workers: usize) -> Result<(f64, Outputs), RunError> {
         let Some((n, pool)) = &self.pool else {
-            return Err("no thread pool set up".to_owned());
+            return Err(RunError::Failed("no thread pool set up".to_owned()));
         };
         if *n != workers {
-            return Err(format!("pool has {n} threads, asked for {workers}"));
+            return Err(RunError::Failed(format!(
+                "pool has {n} threads, asked for {workers}"
+            )));
         }
         let tasks = kernel.tasks(workers).max(1);
+        kernel.prepare(workers);
+        let timed = |i: usize| {
+            let t = Instant::now();
+            let p = kernel.task(i, tasks, workers);
+            let thread = rayon::current_thread_index().unwrap_or(0);
+            (p, thread, t.elapsed().as_secs_f64())
+        };
         let start = Instant::now();
         let (serial, results): (f64, Vec<(Partial, usize, f64)>) = pool.install(|| {
             let serial = kernel.serial();
-            let results = (0..tasks)
-                .into_par_iter()
-                .with_max_len(1)
-                .map(|i| {
-                    let t = Instant::now();
-                    let p = kernel.task(i, tasks, workers);
-                    let thread = rayon::current_thread_index().unwrap_or(0);
-                    (p, thread, t.elapsed().as_secs_f64())
-                })
-                .collect();
+            let results = if tasks == workers {
+                // One task per thread: broadcast runs task i on thread i, every task at once
+                // on its own thread. Work stealing could hand two tasks to one thread, one
+                // after the other, which would hide a race or a deadlock.
+                rayon::broadcast(|ctx| timed(ctx.index()))
+            } else {
+                (0..tasks)
+                    .into_par_iter()
+                    .with_max_len(1)
+                    .map(timed)
+                    .collect()
+            };
             (serial, results)
         });
         let seconds = start.elapsed().as_secs_f64();
+        if let Some(d) = kernel.diagnosis() {
+            return Err(RunError::Deadlock(Box::new(d)));
+        }
 
         let partials: Vec<Partial> = results.iter().map(|r| r.0).collect();
         let mut outputs = kernel.finish(serial, &partials, workers);
@@ -107,5 +124,27 @@ mod tests {
         // The same seed and worker count give the same estimate as a sequential run.
         let seq: Vec<Partial> = (0..3).map(|i| k.task(i, 3, 3)).collect();
         assert_eq!(k.finish(0.0, &seq, 3)["estimate"], out["estimate"]);
+    }
+
+    #[test]
+    fn one_task_per_worker_runs_on_every_thread_at_once() {
+        use crate::kernel::locks::{Locks, Order};
+        use std::time::Duration;
+        // Opposite lock orders deadlock only when both tasks run at the same time on two
+        // threads; one after the other on one thread, they would both complete.
+        let k = Locks::new(
+            Order::Opposite,
+            Duration::from_millis(20),
+            2,
+            Duration::from_millis(200),
+        );
+        let mut t = Threads::new();
+        t.setup(2).expect("pool");
+        let Err(RunError::Deadlock(d)) = t.run(&k, 2) else {
+            panic!("a deadlock")
+        };
+        assert_eq!(d.cycle, ["thread 0", "thread 1"]);
+        // The pool is still usable, and `prepare` reset the kernel: it deadlocks again.
+        assert!(matches!(t.run(&k, 2), Err(RunError::Deadlock(_))));
     }
 }

@@ -1,8 +1,10 @@
 //! `hpc-tutor bench`: how fast are our own kernels on this machine?
 //!
-//! Reports single-thread throughput of each kernel and the parallel efficiency of `mc-pi`
-//! at its default size on all available CPUs. Targets (from the project's issues) are
-//! printed next to the measurements; they are benchmarks, not tests.
+//! Reports single-thread throughput of each kernel, the parallel efficiency of `mc-pi`
+//! at its default size on all available CPUs, and, for `race` at 2 threads, the time per
+//! increment of every variant and the updates the unsynchronized one lost. Targets (from
+//! the project's issues) are printed next to the measurements; they are benchmarks, not
+//! tests. Lost updates are a timing property too: they belong here, not in the tests.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -10,27 +12,43 @@ use std::time::Instant;
 use crate::backend::threads::Threads;
 use crate::cli::BenchArgs;
 use crate::cluster::SystemInfo;
-use crate::kernel::Kernel;
 use crate::kernel::amdahl::Amdahl;
 use crate::kernel::integral::Integral;
 use crate::kernel::mc_pi::{McPi, Mode};
+use crate::kernel::race::{self, Race};
+use crate::kernel::{Kernel, Outputs};
 use crate::measure::protocol::Executor;
 use crate::measure::stats::median;
 
-/// Times `kernel` on `workers` threads: repetitions until `seconds` have passed (at least 3).
+/// Runs `kernel` on `workers` threads: one warm-up, then repetitions until `seconds` have
+/// passed (at least 3). Returns each repetition's time and outputs.
+fn runs(
+    exec: &mut Threads,
+    kernel: &dyn Kernel,
+    workers: usize,
+    seconds: f64,
+) -> anyhow::Result<Vec<(f64, Outputs)>> {
+    exec.setup(workers).map_err(anyhow::Error::msg)?;
+    exec.run(kernel, workers)?; // warm-up
+    let start = Instant::now();
+    let mut out = Vec::new();
+    while out.len() < 3 || start.elapsed().as_secs_f64() < seconds {
+        out.push(exec.run(kernel, workers)?);
+    }
+    Ok(out)
+}
+
+/// The median time of [`runs`].
 fn time_it(
     exec: &mut Threads,
     kernel: &dyn Kernel,
     workers: usize,
     seconds: f64,
 ) -> anyhow::Result<f64> {
-    exec.setup(workers).map_err(anyhow::Error::msg)?;
-    exec.run(kernel, workers).map_err(anyhow::Error::msg)?; // warm-up
-    let start = Instant::now();
-    let mut times = Vec::new();
-    while times.len() < 3 || start.elapsed().as_secs_f64() < seconds {
-        times.push(exec.run(kernel, workers).map_err(anyhow::Error::msg)?.0);
-    }
+    let times: Vec<f64> = runs(exec, kernel, workers, seconds)?
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
     Ok(median(&times))
 }
 
@@ -94,5 +112,37 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         "work unit  1 thread : {:>8.2} ns per unit   (amdahl and imbalance kernels)",
         t / amdahl.work as f64 * 1e9
     );
+
+    // The race at 2 threads (even on one CPU: then the threads take turns on it).
+    let increments = race::DEFAULT_INCREMENTS;
+    let workers = 2;
+    let total = increments * workers as u64;
+    println!("race       {workers} threads, {increments} increments each:");
+    for variant in race::Variant::ALL {
+        let k = Race::new(increments, variant);
+        let reps = runs(&mut exec, &k, workers, args.seconds)?;
+        let times: Vec<f64> = reps.iter().map(|r| r.0).collect();
+        let lost: Vec<f64> = reps
+            .iter()
+            .map(|r| r.1.get("lost_updates").copied().unwrap_or(0.0))
+            .collect();
+        let losing = lost.iter().filter(|l| **l > 0.0).count();
+        let most = lost.iter().copied().fold(0.0, f64::max);
+        let note = match (variant.synchronized(), losing) {
+            (true, 0) => format!("lost none in {} runs", reps.len()),
+            (true, _) => format!("LOST UPDATES in {losing} of {} runs: a bug", reps.len()),
+            (false, _) => format!(
+                "lost updates in {losing} of {} runs, median {:.0}, at most {most:.0} ({:.1} %)",
+                reps.len(),
+                median(&lost),
+                100.0 * most / total as f64
+            ),
+        };
+        println!(
+            "  {:<14} {:>8.2} ns per increment   {note}",
+            variant.name(),
+            median(&times) / total as f64 * 1e9
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -86,20 +86,23 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     let system = SystemInfo::detect();
     let mpi = args.backend == "mpi";
-    let mut workers: Vec<usize> = if args.workers.is_empty() {
-        default_workers(system.cpus)
-    } else {
-        args.workers.iter().map(|&w| usize::from(w)).collect()
-    };
-    if info.name == "exchange" {
-        if args.workers.is_empty() {
-            workers = vec![2];
-        } else if workers != [2] {
-            return bad_input(
-                "exchange runs on exactly 2 ranks: leave out --workers or give --workers 2",
-            );
+    let workers: Vec<usize> = match (info.fixed_workers(), args.workers.is_empty()) {
+        (Some(n), true) => vec![n],
+        (None, true) => default_workers(system.cpus),
+        (fixed, false) => {
+            let given: Vec<usize> = args.workers.iter().map(|&w| usize::from(w)).collect();
+            if let Some(n) = fixed
+                && given.iter().any(|&w| w != n)
+            {
+                let unit = if mpi { "ranks" } else { "threads" };
+                return bad_input(format_args!(
+                    "experiment `{}` always runs on exactly {n} {unit}; give --workers {n} or leave it out",
+                    info.name
+                ));
+            }
+            given
         }
-    }
+    };
     if mpi {
         if let Some(&w) = workers.iter().find(|&&w| w > MAX_RANKS) {
             return bad_input(format_args!(
@@ -243,21 +246,63 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
 /// Turns records into the chosen output format.
 struct Report {
     format: Format,
-    has_variants: bool,
+    /// The variant column: its heading and width; `None` without variants.
+    variant_column: Option<(&'static str, usize)>,
     configured_serial: Option<f64>,
+    /// Outputs shown first, in this order, because they are what the experiment is about.
+    lead_outputs: &'static [&'static str],
     output_keys: Vec<String>,
 }
 
 impl Report {
     fn new(format: Format, info: &ExperimentInfo, params: &Params) -> Self {
+        let variants = info.variants(params);
+        let variant_column = variants.iter().any(Option::is_some).then(|| {
+            let heading = info.variant_param().unwrap_or("variant");
+            let width = variants
+                .iter()
+                .flatten()
+                .map(|v| v.chars().count())
+                .chain([heading.len()])
+                .max()
+                .unwrap_or(0);
+            (heading, width)
+        });
         Self {
             format,
-            has_variants: info.variants(params).iter().any(Option::is_some),
+            variant_column,
             configured_serial: (info.name == "amdahl")
                 .then(|| params.float("serial"))
                 .flatten(),
+            lead_outputs: match info.name {
+                "race" => &["lost_updates", "ns_per_increment"],
+                "locks" => &["backoffs"],
+                _ => &[],
+            },
             output_keys: Vec::new(),
         }
+    }
+
+    /// The variant column of one row: `value` right-aligned, with its two leading spaces.
+    fn variant_cell(&self, value: &str) -> String {
+        self.variant_column
+            .map(|(_, w)| format!("  {value:>w$}"))
+            .unwrap_or_default()
+    }
+
+    /// Output names, the experiment's lead outputs first, then the rest alphabetically.
+    fn ordered<'k>(&self, keys: impl Iterator<Item = &'k String>) -> Vec<&'k String> {
+        let mut keys: Vec<&String> = keys.collect();
+        keys.sort_by_key(|k| {
+            (
+                self.lead_outputs
+                    .iter()
+                    .position(|l| l == k)
+                    .unwrap_or(usize::MAX),
+                k.as_str().to_owned(),
+            )
+        });
+        keys
     }
 
     fn render(&mut self, r: &Record) -> String {
@@ -293,11 +338,7 @@ impl Report {
                     run.reps,
                     run.warmup,
                     "workers",
-                    if self.has_variants {
-                        format!("  {:>8}", "schedule")
-                    } else {
-                        String::new()
-                    },
+                    self.variant_cell(self.variant_column.map_or("", |(h, _)| h)),
                     "time",
                     "95% CI of median",
                     "speedup",
@@ -315,23 +356,19 @@ impl Report {
                 if p.outliers > 0 {
                     notes.push(format!("{} outlier(s)", p.outliers));
                 }
-                for (k, v) in &p.outputs {
+                for k in self.ordered(p.outputs.keys()) {
                     if matches!(
                         k.as_str(),
                         "checksum" | "work_units" | "serial_configured" | "samples"
                     ) {
                         continue;
                     }
-                    notes.push(format!("{k}={}", short(*v)));
+                    notes.push(format!("{k}={}", short(p.outputs[k])));
                 }
                 format!(
                     "{:>7}{}  {:>10}  {:>21}  {:>8}  {:>10}  {:>10}  {}\n",
                     p.workers,
-                    if self.has_variants {
-                        format!("  {:>8}", p.variant.as_deref().unwrap_or(""))
-                    } else {
-                        String::new()
-                    },
+                    self.variant_cell(p.variant.as_deref().unwrap_or("")),
                     seconds(p.median_s),
                     format!("[{}, {}]", seconds(p.ci95_s[0]), seconds(p.ci95_s[1])),
                     opt(p.speedup, 2),
@@ -360,6 +397,30 @@ impl Report {
                     f.serial_fraction, f.rmse, f.points
                 )
             }
+            Record::Diagnosis(d) => {
+                let mut s = format!("\ndeadlock: {}\n", d.message);
+                for w in &d.waits {
+                    let action = w
+                        .last_action
+                        .as_deref()
+                        .map(|a| format!("; last action: {a}"))
+                        .unwrap_or_default();
+                    s.push_str(&format!("  {}{action}\n", w.describe()));
+                }
+                if let Some(first) = d.cycle.first() {
+                    s.push_str(&format!("  cycle: {} → {first}\n", d.cycle.join(" → ")));
+                }
+                let ended = if d.waits.iter().any(|w| w.who.starts_with("rank")) {
+                    "the launcher, its daemons and every rank were stopped"
+                } else {
+                    "every worker gave up what it held and returned"
+                };
+                s.push_str(&format!(
+                    "  no progress for {:.1} s: {ended}\n",
+                    d.stalled_s
+                ));
+                s
+            }
             Record::End(e) => match e.status {
                 Status::Ok => format!("\ndone in {:.1} s\n", e.elapsed_s),
                 other => format!(
@@ -382,7 +443,11 @@ impl Report {
             Record::Point(p) => {
                 let mut s = String::new();
                 if self.output_keys.is_empty() {
-                    self.output_keys = p.outputs.keys().cloned().collect();
+                    self.output_keys = self
+                        .ordered(p.outputs.keys())
+                        .into_iter()
+                        .cloned()
+                        .collect();
                     s.push_str("workers,variant,reps,median_s,min_s,max_s,ci95_low_s,ci95_high_s,speedup,efficiency,karp_flatt,oversubscribed,outliers,setup_s");
                     for k in &self.output_keys {
                         s.push(',');
@@ -443,8 +508,12 @@ pub fn seconds(s: f64) -> String {
     }
 }
 
+/// A number in few characters: whole numbers (counts) in full, others with 5 significant
+/// decimals or in scientific notation.
 fn short(v: f64) -> String {
-    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
         format!("{v:.3e}")
     } else {
         format!("{v:.5}")
@@ -472,7 +541,7 @@ pub fn list_experiments() -> anyhow::Result<ExitCode> {
             };
             writeln!(
                 out,
-                "    {:<9} {:<6} default {:<11} {}; {}",
+                "    {:<10} {:<6} default {:<11} {}; {}",
                 p.name,
                 kind,
                 p.default_text(),
@@ -502,6 +571,71 @@ mod tests {
         assert!(busy_warning(None, 2).is_none());
         let w = busy_warning(Some(0.98), 2).expect("warns");
         assert!(w.contains("98 % busy"), "{w}");
+    }
+
+    #[test]
+    fn short_numbers_keep_counts_whole() {
+        assert_eq!(short(4_000_000.0), "4000000");
+        assert_eq!(short(0.0), "0");
+        assert_eq!(short(3.25), "3.25");
+        assert_eq!(short(1.234_567e7 + 0.5), "1.235e7");
+        assert_eq!(short(0.000_12), "1.200e-4");
+    }
+
+    #[test]
+    fn race_tables_lead_with_lost_updates_and_a_wide_variant_column() {
+        let race = experiment::find("race").expect("registered");
+        let params = Params::parse(race, &[]).expect("defaults");
+        let mut report = Report::new(Format::Table, race, &params);
+        let mut records = crate::record::tests::sample_run();
+        let Record::Point(p) = &mut records[2] else {
+            panic!("a point")
+        };
+        p.variant = Some("unsynchronized".into());
+        p.outputs = [
+            ("expected_count", 4e6),
+            ("final_count", 2_345_678.0),
+            ("lost_updates", 1_654_322.0),
+            ("ns_per_increment", 4.5),
+        ]
+        .map(|(k, v)| (k.to_owned(), v))
+        .into();
+        let header = report.table(&records[0]);
+        assert!(header.contains("workers         variant"), "{header}");
+        let row = report.table(&records[2]);
+        assert!(
+            row.contains(
+                "unsynchronized   260.00 ms  [250.00 ms, 300.00 ms]      1.92        0.96       0.040  \
+                 lost_updates=1654322  ns_per_increment=4.5  expected_count=4000000  final_count=2345678"
+            ),
+            "{row}"
+        );
+        let mut csv = Report::new(Format::Csv, race, &params);
+        let text = csv.csv(&records[2]);
+        assert!(
+            text.starts_with("workers,variant,reps,median_s,min_s,max_s,ci95_low_s,ci95_high_s,speedup,efficiency,karp_flatt,oversubscribed,outliers,setup_s,lost_updates,ns_per_increment,expected_count,final_count\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_deadlock_reads_as_sentences() {
+        let locks = experiment::find("locks").expect("registered");
+        let params = Params::parse(locks, &[]).expect("defaults");
+        let mut report = Report::new(Format::Table, locks, &params);
+        let d = crate::record::tests::sample_run()
+            .into_iter()
+            .find(|r| matches!(r, Record::Diagnosis(_)))
+            .expect("a diagnosis");
+        let text = report.table(&d);
+        assert_eq!(
+            text,
+            "\ndeadlock: thread 0 holds A and waits for B (held by thread 1); thread 1 holds B and waits for A (held by thread 0) — a cycle\n\
+             \x20 thread 0 holds A and waits for B (held by thread 1); last action: lock B\n\
+             \x20 thread 1 holds B and waits for A (held by thread 0); last action: lock A\n\
+             \x20 cycle: thread 0 → thread 1 → thread 0\n\
+             \x20 no progress for 3.0 s: every worker gave up what it held and returned\n"
+        );
     }
 
     #[test]

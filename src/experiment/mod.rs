@@ -5,13 +5,17 @@
 
 mod params;
 
+use std::time::Duration;
+
 pub use params::{ParamError, ParamKind, ParamSpec, ParamValue, Params};
 
 use crate::kernel::Kernel;
 use crate::kernel::amdahl::Amdahl;
 use crate::kernel::imbalance::{Imbalance, Schedule};
 use crate::kernel::integral::Integral;
+use crate::kernel::locks::{self, Locks};
 use crate::kernel::mc_pi::{McPi, Mode};
+use crate::kernel::race::{self, Race};
 
 /// One experiment.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -155,6 +159,72 @@ const EXCHANGE: &[ParamSpec] = &[
     },
 ];
 
+const RACE: &[ParamSpec] = &[
+    ParamSpec {
+        name: "increments",
+        kind: ParamKind::Int {
+            min: 1_000,
+            max: 10_000_000_000,
+            default: race::DEFAULT_INCREMENTS,
+        },
+        help: "increments of the counter by each worker",
+    },
+    ParamSpec {
+        name: "variant",
+        kind: ParamKind::Choice {
+            options: &[
+                "all",
+                "unsynchronized",
+                "atomic",
+                "mutex",
+                "reduction",
+                "false-sharing",
+                "padded",
+            ],
+            default: "all",
+        },
+        help: "how workers update the count; all: compare every way",
+    },
+];
+
+const LOCKS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "order",
+        kind: ParamKind::Choice {
+            options: &["opposite", "same", "backoff"],
+            default: "opposite",
+        },
+        help: "opposite: A then B vs B then A; same: both A then B; backoff: try, release, retry",
+    },
+    ParamSpec {
+        name: "hold_ms",
+        kind: ParamKind::Int {
+            min: 0,
+            max: 10_000,
+            default: 20,
+        },
+        help: "milliseconds each thread holds its first lock before taking the second",
+    },
+    ParamSpec {
+        name: "rounds",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 100_000,
+            default: 10,
+        },
+        help: "times each thread takes both locks",
+    },
+    ParamSpec {
+        name: "deadline",
+        kind: ParamKind::Float {
+            min: 0.1,
+            max: 600.0,
+            default: 3.0,
+        },
+        help: "seconds of no progress after which the threads give up: a deadlock",
+    },
+];
+
 const THREADS: &[&str] = &["threads"];
 const THREADS_MPI: &[&str] = &["threads", "mpi"];
 const MPI_ONLY: &[&str] = &["mpi"];
@@ -188,14 +258,14 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
     ExperimentInfo {
         name: "race",
         summary: "Lost updates and the cost of synchronization",
-        params: &[],
-        backends: &[],
+        params: RACE,
+        backends: THREADS,
     },
     ExperimentInfo {
         name: "locks",
         summary: "Two threads, two mutexes: lock-order deadlock",
-        params: &[],
-        backends: &[],
+        params: LOCKS,
+        backends: THREADS,
     },
     ExperimentInfo {
         name: "exchange",
@@ -243,12 +313,27 @@ impl ExperimentInfo {
         !self.backends.is_empty()
     }
 
+    /// The parameter whose value picks the variants, e.g. `schedule`; its name heads the
+    /// variant column of tables.
+    pub fn variant_param(&self) -> Option<&'static str> {
+        match self.name {
+            "imbalance" => Some("schedule"),
+            "race" => Some("variant"),
+            _ => None,
+        }
+    }
+
     /// The variants one run compares (e.g. static and dynamic scheduling); `[None]` for
     /// experiments without variants.
     pub fn variants(&self, params: &Params) -> Vec<Option<String>> {
-        match (self.name, params.choice("schedule")) {
+        let chosen = self.variant_param().and_then(|p| params.choice(p));
+        match (self.name, chosen) {
             ("imbalance", Some("both")) => vec![Some("static".into()), Some("dynamic".into())],
-            ("imbalance", Some(s)) => vec![Some(s.to_owned())],
+            ("race", Some("all")) => race::Variant::ALL
+                .iter()
+                .map(|v| Some(v.name().to_owned()))
+                .collect(),
+            (_, Some(s)) => vec![Some(s.to_owned())],
             _ => vec![None],
         }
     }
@@ -258,8 +343,22 @@ impl ExperimentInfo {
     pub fn variant_names(&self) -> &'static [&'static str] {
         match self.name {
             "imbalance" => &["static", "dynamic"],
+            "race" => &[
+                "unsynchronized",
+                "atomic",
+                "mutex",
+                "reduction",
+                "false-sharing",
+                "padded",
+            ],
             _ => &[],
         }
+    }
+
+    /// The only worker count the experiment runs with, if it has one: `locks` is always two
+    /// threads and two locks.
+    pub fn fixed_workers(&self) -> Option<usize> {
+        matches!(self.name, "locks" | "exchange").then_some(2)
     }
 
     /// Whether the run is weak scaling (work grows with the workers): Gustafson applies.
@@ -307,6 +406,16 @@ impl ExperimentInfo {
                     Schedule::Static
                 },
             }),
+            "race" => Box::new(Race::new(
+                int("increments")?,
+                race::Variant::from_name(variant?)?,
+            )),
+            "locks" => Box::new(Locks::new(
+                locks::Order::from_name(params.choice("order")?)?,
+                Duration::from_millis(int("hold_ms")?),
+                int("rounds")?,
+                Duration::from_secs_f64(float("deadline")?),
+            )),
             _ => return None,
         })
     }
@@ -342,6 +451,33 @@ mod tests {
             );
         }
         assert_eq!(find("nope"), None);
+    }
+
+    #[test]
+    fn race_compares_every_variant_or_one() {
+        let race = find("race").expect("registered");
+        let all = Params::parse(race, &[]).expect("defaults");
+        let names: Vec<_> = race.variants(&all).into_iter().flatten().collect();
+        assert_eq!(
+            names,
+            [
+                "unsynchronized",
+                "atomic",
+                "mutex",
+                "reduction",
+                "false-sharing",
+                "padded"
+            ]
+        );
+        let one = Params::parse(race, &["variant=padded".into()]).expect("valid");
+        assert_eq!(race.variants(&one), [Some("padded".to_owned())]);
+        assert_eq!(race.fixed_workers(), None);
+        let locks = find("locks").expect("registered");
+        assert_eq!(locks.fixed_workers(), Some(2));
+        assert_eq!(
+            locks.variants(&Params::parse(locks, &[]).expect("ok")),
+            [None]
+        );
     }
 
     #[test]

@@ -1,13 +1,21 @@
 //! The compute: pure functions of (parameters, task index, task count). No I/O, no timing,
 //! no threads — the backend decides where tasks run and measures them.
+//!
+//! Two kernels are about threads themselves and so keep shared state between their tasks:
+//! `race` (a shared counter) and `locks` (two mutexes and a watchdog). They reset it in
+//! [`Kernel::prepare`] and report a stall through [`Kernel::diagnosis`].
 
 pub mod amdahl;
 pub mod imbalance;
 pub mod integral;
+pub mod locks;
 pub mod mc_pi;
+pub mod race;
 pub mod rng;
 
 use std::collections::BTreeMap;
+
+use crate::record::DiagnosisRecord;
 
 /// What one task hands back. Tasks are combined in task order.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -48,6 +56,25 @@ pub trait Kernel: Send + Sync {
 
     /// Combines the serial result and the tasks' results into the outputs.
     fn finish(&self, serial: f64, partials: &[Partial], workers: usize) -> Outputs;
+
+    /// Resets state shared by the tasks (e.g. a shared counter back to 0) for a run on
+    /// `workers` workers. Backends call it before every run, outside the timed section.
+    /// Kernels whose tasks share nothing keep the default, which does nothing.
+    fn prepare(&self, _workers: usize) {}
+
+    /// After a run: why its tasks gave up, when they stopped making progress (a deadlock),
+    /// as the wait-for state. `None` (the default) means the run completed.
+    fn diagnosis(&self) -> Option<DiagnosisRecord> {
+        None
+    }
+
+    /// A time per item to report: its output name and the items a run on `workers` workers
+    /// processes, e.g. `("ns_per_increment", 4_000_000)`. The timing protocol adds
+    /// `name = median kernel time / items · 1e9` to each point's outputs. `None` (the
+    /// default) adds nothing.
+    fn ns_per_item(&self, _workers: usize) -> Option<(&'static str, u64)> {
+        None
+    }
 }
 
 /// Stands for a kernel that runs elsewhere: MPI ranks build their own kernel from the

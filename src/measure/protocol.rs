@@ -13,15 +13,28 @@ use super::fit::{fit_amdahl, fit_gustafson, karp_flatt};
 use super::stats::summarize;
 use crate::kernel::{Kernel, Outputs};
 use crate::record::{
-    EndRecord, FitRecord, Model, PointRecord, Record, RunRecord, SampleRecord, Status,
+    DiagnosisRecord, EndRecord, FitRecord, Model, PointRecord, Record, RunRecord, SampleRecord,
+    Status,
 };
+
+/// Why one run of a kernel did not complete.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunError {
+    /// The workers could not run it (no pool, wrong worker count, a worker died…).
+    #[error("{0}")]
+    Failed(String),
+    /// The workers stopped making progress and gave up; the diagnosis says who waited for
+    /// whom. The sweep ends with status `deadlock`.
+    #[error("deadlock: {}", .0.message)]
+    Deadlock(Box<DiagnosisRecord>),
+}
 
 /// Runs a kernel on a given number of workers.
 pub trait Executor {
     /// Gets `workers` workers ready (e.g. builds a thread pool). Returns the seconds it took.
     fn setup(&mut self, workers: usize) -> Result<f64, String>;
     /// Runs the kernel once on the workers set up last; returns kernel seconds and outputs.
-    fn run(&mut self, kernel: &dyn Kernel, workers: usize) -> Result<(f64, Outputs), String>;
+    fn run(&mut self, kernel: &dyn Kernel, workers: usize) -> Result<(f64, Outputs), RunError>;
 }
 
 /// A sweep to run.
@@ -95,8 +108,23 @@ pub fn run_plan(
                 }
                 let (seconds, out) = match exec.run(kernel.as_ref(), n) {
                     Ok(r) => r,
-                    Err(e) => {
+                    Err(RunError::Failed(e)) => {
                         return end(sink, Status::Failed, Some(format!("{n} workers: {e}")));
+                    }
+                    Err(RunError::Deadlock(mut d)) => {
+                        d.workers = n;
+                        d.variant = variant.clone();
+                        let message = match d.cycle.as_slice() {
+                            [] => format!("{n} workers: no progress for {:.1} s", d.stalled_s),
+                            [.., last] if d.cycle.len() > 1 => format!(
+                                "{n} workers: deadlock, {} and {last} wait for each other",
+                                d.cycle[..d.cycle.len() - 1].join(", ")
+                            ),
+                            one => format!("{n} workers: deadlock, {} waits for itself", one[0]),
+                        };
+                        // Best effort like the end record: the run ends as a deadlock either way.
+                        let _ = sink(&Record::Diagnosis(*d));
+                        return end(sink, Status::Deadlock, Some(message));
                     }
                 };
                 let is_warmup = i < warmup;
@@ -122,6 +150,11 @@ pub fn run_plan(
                 on_progress(Progress { done, total });
             }
             let s = summarize(&times);
+            if let Some((name, items)) = kernel.ns_per_item(n)
+                && items > 0
+            {
+                outputs.insert(name.to_owned(), s.median / items as f64 * 1e9);
+            }
             if n == 1 {
                 base = Some(s.median);
             }
@@ -211,10 +244,10 @@ pub(crate) mod tests {
         fn setup(&mut self, _workers: usize) -> Result<f64, String> {
             Ok(0.001)
         }
-        fn run(&mut self, _k: &dyn Kernel, n: usize) -> Result<(f64, Outputs), String> {
+        fn run(&mut self, _k: &dyn Kernel, n: usize) -> Result<(f64, Outputs), RunError> {
             self.calls += 1;
             if self.fail_at == Some(self.calls) {
-                return Err("boom".into());
+                return Err(RunError::Failed("boom".into()));
             }
             let jitter = [1.0, 1.01, 0.99, 1.02, 0.98][self.calls % 5];
             let t = self.t1 * (self.serial + (1.0 - self.serial) / n as f64) * jitter;
@@ -368,7 +401,7 @@ pub(crate) mod tests {
             fn setup(&mut self, _: usize) -> Result<f64, String> {
                 Ok(0.0)
             }
-            fn run(&mut self, _: &dyn Kernel, n: usize) -> Result<(f64, Outputs), String> {
+            fn run(&mut self, _: &dyn Kernel, n: usize) -> Result<(f64, Outputs), RunError> {
                 // Work grows with N; time grows a little: 1 + 0.1 (N − 1).
                 Ok((1.0 + 0.1 * (n as f64 - 1.0), Outputs::new()))
             }
@@ -401,5 +434,87 @@ pub(crate) mod tests {
             .expect("fit");
         assert_eq!(fit.model, Model::Gustafson);
         assert!((fit.serial_fraction - (2.0 - 2.0 / 1.1)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_deadlock_writes_the_diagnosis_then_ends_with_status_deadlock() {
+        use crate::record::WaitRecord;
+        struct Stuck;
+        impl Executor for Stuck {
+            fn setup(&mut self, _: usize) -> Result<f64, String> {
+                Ok(0.0)
+            }
+            fn run(&mut self, _: &dyn Kernel, _: usize) -> Result<(f64, Outputs), RunError> {
+                let w = |who: &str, other: &str, holds: &str, wants: &str| WaitRecord {
+                    who: who.into(),
+                    holds: vec![holds.into()],
+                    waits_for: Some(wants.into()),
+                    held_by: Some(other.into()),
+                    last_action: None,
+                };
+                Err(RunError::Deadlock(Box::new(DiagnosisRecord::new(
+                    0,
+                    3.0,
+                    vec![w("t0", "t1", "A", "B"), w("t1", "t0", "B", "A")],
+                ))))
+            }
+        }
+        let plan = Plan {
+            run: run_record(vec![2], 3, 1),
+            variants: vec![(Some("opposite".into()), Box::new(Nothing))],
+            weak: false,
+            cpus: 2,
+        };
+        let (status, recs) = collect(plan, &mut Stuck, &AtomicBool::new(false));
+        assert_eq!(status, Status::Deadlock);
+        assert_eq!(recs.len(), 3, "run, diagnosis, end: {recs:?}");
+        let Record::Diagnosis(d) = &recs[1] else {
+            panic!("a diagnosis")
+        };
+        assert_eq!((d.workers, d.variant.as_deref()), (2, Some("opposite")));
+        assert_eq!(d.cycle, ["t0", "t1"]);
+        let Record::End(e) = &recs[2] else {
+            panic!("ends")
+        };
+        assert_eq!(e.status, Status::Deadlock);
+        assert_eq!(
+            e.message.as_deref(),
+            Some("2 workers: deadlock, t0 and t1 wait for each other")
+        );
+    }
+
+    #[test]
+    fn a_time_per_item_comes_from_the_median() {
+        struct Items;
+        impl Kernel for Items {
+            fn task(&self, _: usize, _: usize, _: usize) -> Partial {
+                Partial::default()
+            }
+            fn finish(&self, _: f64, _: &[Partial], _: usize) -> Outputs {
+                Outputs::new()
+            }
+            fn ns_per_item(&self, workers: usize) -> Option<(&'static str, u64)> {
+                Some(("ns_per_thing", 1_000_000 * workers as u64))
+            }
+        }
+        let plan = Plan {
+            run: run_record(vec![1, 2], 5, 0),
+            variants: vec![(None, Box::new(Items))],
+            weak: false,
+            cpus: 2,
+        };
+        let mut fake = Fake {
+            t1: 1.0,
+            serial: 0.0,
+            calls: 0,
+            fail_at: None,
+        };
+        let (_, recs) = collect(plan, &mut fake, &AtomicBool::new(false));
+        for r in &recs {
+            if let Record::Point(p) = r {
+                let want = p.median_s / (1e6 * p.workers as f64) * 1e9;
+                assert!((p.outputs["ns_per_thing"] - want).abs() < 1e-9, "{p:?}");
+            }
+        }
     }
 }

@@ -25,6 +25,9 @@ pub enum Record {
     Point(PointRecord),
     /// A model fitted to the points: Amdahl (strong scaling) or Gustafson (weak scaling).
     Fit(FitRecord),
+    /// Why the workers stopped making progress: who holds what and waits for whom. Written
+    /// just before an `end` record with status `deadlock`.
+    Diagnosis(DiagnosisRecord),
     /// The last line: how the run ended.
     End(EndRecord),
 }
@@ -195,6 +198,130 @@ pub struct EndRecord {
     pub message: Option<String>,
 }
 
+/// The wait-for state of workers that stopped making progress, and the cycle in it.
+///
+/// General enough for threads and locks (`who` = `thread 0`, `waits_for` = `B`) as well as
+/// for MPI ranks (`who` = `rank 0`, `waits_for` = `recv from rank 1, 1048576 B, tag 0`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiagnosisRecord {
+    /// Worker count of the run that got stuck.
+    pub workers: usize,
+    /// Variant of the experiment, for experiments that compare variants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// How long no worker had made progress when the watchdog gave up, in seconds.
+    pub stalled_s: f64,
+    /// One entry per worker that had not finished.
+    pub waits: Vec<WaitRecord>,
+    /// The workers of a cycle in the wait-for graph, in order (each waits for the next, the
+    /// last for the first); empty when there is no cycle.
+    #[serde(default)]
+    pub cycle: Vec<String>,
+    /// The whole state in one sentence, for people.
+    pub message: String,
+}
+
+/// What one worker holds and waits for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaitRecord {
+    /// The worker, e.g. `thread 0` or `rank 1`.
+    pub who: String,
+    /// Resources it holds, e.g. `["A"]`.
+    #[serde(default)]
+    pub holds: Vec<String>,
+    /// What it is blocked on, e.g. `B`, or `recv from rank 1, 1048576 B, tag 0`; absent when
+    /// it is not blocked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waits_for: Option<String>,
+    /// The worker that must act before this one can go on (the holder of the lock it wants,
+    /// the rank that must send); absent when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<String>,
+    /// The last thing it did or tried, e.g. `lock B`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_action: Option<String>,
+}
+
+impl WaitRecord {
+    /// `thread 0 holds A and waits for B (held by thread 1)`.
+    pub fn describe(&self) -> String {
+        let mut s = self.who.clone();
+        if !self.holds.is_empty() {
+            s.push_str(" holds ");
+            s.push_str(&self.holds.join(", "));
+        }
+        if let Some(w) = &self.waits_for {
+            s.push_str(if self.holds.is_empty() {
+                " waits for "
+            } else {
+                " and waits for "
+            });
+            s.push_str(w);
+            if let Some(h) = &self.held_by {
+                s.push_str(&format!(" (held by {h})"));
+            }
+        } else if self.holds.is_empty() {
+            s.push_str(" holds nothing and waits for nothing");
+        }
+        s
+    }
+}
+
+impl DiagnosisRecord {
+    /// A diagnosis of `waits`: finds the cycle and writes the message.
+    pub fn new(workers: usize, stalled_s: f64, waits: Vec<WaitRecord>) -> Self {
+        let cycle = find_cycle(&waits);
+        let mut message = waits
+            .iter()
+            .map(WaitRecord::describe)
+            .collect::<Vec<_>>()
+            .join("; ");
+        message.push_str(if cycle.is_empty() {
+            " — no cycle found in who waits for whom"
+        } else {
+            " — a cycle"
+        });
+        Self {
+            workers,
+            variant: None,
+            stalled_s,
+            waits,
+            cycle,
+            message,
+        }
+    }
+}
+
+/// A cycle in the wait-for graph (an edge from `who` to `held_by`), starting from the first
+/// worker on it in the order of `waits`; empty when there is none.
+fn find_cycle(waits: &[WaitRecord]) -> Vec<String> {
+    let next = |who: &str| {
+        waits
+            .iter()
+            .find(|w| w.who == who)
+            .and_then(|w| w.held_by.as_deref())
+    };
+    for start in waits {
+        let mut path: Vec<&str> = vec![start.who.as_str()];
+        while let Some(n) = path.last().and_then(|w| next(w)) {
+            if let Some(i) = path.iter().position(|p| *p == n) {
+                let cycle = &path[i..];
+                // Rotate so the cycle starts at the worker listed first in `waits`.
+                let first = (0..cycle.len())
+                    .min_by_key(|&k| waits.iter().position(|w| w.who == cycle[k]))
+                    .unwrap_or(0);
+                return cycle[first..]
+                    .iter()
+                    .chain(&cycle[..first])
+                    .map(|s| (*s).to_owned())
+                    .collect();
+            }
+            path.push(n);
+        }
+    }
+    Vec::new()
+}
+
 /// The envelope every line has: the version next to the record's own fields.
 #[derive(Serialize, Deserialize)]
 struct Line<R> {
@@ -298,12 +425,107 @@ pub(crate) mod tests {
                 r2: Some(0.99),
                 points: 2,
             }),
+            Record::Diagnosis(two_cycle()),
             Record::End(EndRecord {
                 status: Status::Ok,
                 elapsed_s: 2.5,
                 message: None,
             }),
         ]
+    }
+
+    fn wait(who: &str, holds: &str, waits_for: &str, held_by: &str) -> WaitRecord {
+        WaitRecord {
+            who: who.into(),
+            holds: vec![holds.into()],
+            waits_for: Some(waits_for.into()),
+            held_by: Some(held_by.into()),
+            last_action: Some(format!("lock {waits_for}")),
+        }
+    }
+
+    fn two_cycle() -> DiagnosisRecord {
+        DiagnosisRecord::new(
+            2,
+            3.0,
+            vec![
+                wait("thread 0", "A", "B", "thread 1"),
+                wait("thread 1", "B", "A", "thread 0"),
+            ],
+        )
+    }
+
+    #[test]
+    fn a_diagnosis_finds_the_cycle_and_says_it_in_one_sentence() {
+        let d = two_cycle();
+        assert_eq!(d.cycle, ["thread 0", "thread 1"]);
+        assert_eq!(
+            d.message,
+            "thread 0 holds A and waits for B (held by thread 1); \
+             thread 1 holds B and waits for A (held by thread 0) — a cycle"
+        );
+        let line = Record::Diagnosis(d.clone()).to_line();
+        assert!(
+            line.starts_with(r#"{"v":1,"kind":"diagnosis","workers":2,"stalled_s":3.0,"waits":[{"who":"thread 0","holds":["A"],"waits_for":"B","held_by":"thread 1","last_action":"lock B"}"#),
+            "{line}"
+        );
+
+        // Three ranks: 2 waits for 0, which waits for 1, which waits for 2. One waiter
+        // outside the cycle; the cycle starts at the first worker listed that is on it.
+        let mpi = DiagnosisRecord::new(
+            4,
+            1.0,
+            vec![
+                WaitRecord {
+                    who: "rank 3".into(),
+                    holds: vec![],
+                    waits_for: Some("recv from rank 1, 8 B, tag 0".into()),
+                    held_by: Some("rank 1".into()),
+                    last_action: None,
+                },
+                wait("rank 1", "x", "recv from rank 2", "rank 2"),
+                wait("rank 2", "y", "recv from rank 0", "rank 0"),
+                wait("rank 0", "z", "recv from rank 1", "rank 1"),
+            ],
+        );
+        assert_eq!(mpi.cycle, ["rank 1", "rank 2", "rank 0"]);
+        assert!(mpi.message.starts_with(
+            "rank 3 waits for recv from rank 1, 8 B, tag 0 (held by rank 1); rank 1 holds x"
+        ));
+
+        // Waiting without a cycle (the holder is busy, not blocked).
+        let chain = DiagnosisRecord::new(
+            2,
+            1.0,
+            vec![
+                wait("thread 1", "B", "A", "thread 0"),
+                WaitRecord {
+                    who: "thread 0".into(),
+                    holds: vec!["A".into()],
+                    waits_for: None,
+                    held_by: None,
+                    last_action: Some("sleep holding A".into()),
+                },
+            ],
+        );
+        assert!(chain.cycle.is_empty());
+        assert!(
+            chain
+                .message
+                .ends_with("thread 0 holds A — no cycle found in who waits for whom")
+        );
+    }
+
+    #[test]
+    fn a_diagnosis_with_only_the_required_fields_reads() {
+        // Optional fields may be missing.
+        let line = r#"{"v":1,"kind":"diagnosis","workers":2,"stalled_s":1.5,"waits":[{"who":"rank 0","waits_for":"recv from rank 1"}],"message":"stuck"}"#;
+        let Record::Diagnosis(d) = Record::from_line(line).expect("reads") else {
+            panic!("a diagnosis")
+        };
+        assert_eq!(d.waits[0].who, "rank 0");
+        assert!(d.waits[0].holds.is_empty() && d.cycle.is_empty());
+        assert_eq!(d.variant, None);
     }
 
     #[test]

@@ -202,6 +202,14 @@ fn run_lines(view: &ExperimentView, t: &Theme) -> Vec<Line<'static>> {
                 t.warn(),
             ));
         }
+        RunState::Ended(Status::Deadlock) => {
+            out.push(Line::styled(" ✗ deadlock: the workers gave up", t.bad()));
+            for r in &run.records {
+                if let Record::Diagnosis(d) = r {
+                    out.push(Line::styled(format!("   {}", d.message), t.text()));
+                }
+            }
+        }
         RunState::Ended(s) => out.push(Line::styled(format!(" ended: {s:?}"), t.warn())),
         RunState::Failed(msg) => {
             out.push(Line::styled(format!(" ✗ failed: {msg}"), t.bad()));
@@ -259,11 +267,16 @@ fn point_progress(records: &[Record]) -> (usize, usize, usize, usize) {
     let Some(Record::Run(run)) = records.first() else {
         return (0, 0, 0, 0);
     };
-    let variants = if run.params.get("schedule").is_some_and(|s| s == "both") {
-        2
-    } else {
-        1
-    };
+    let pairs: Vec<String> = run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let variants = crate::experiment::find(&run.experiment)
+        .and_then(|info| {
+            Some(
+                info.variants(&crate::experiment::Params::parse(info, &pairs).ok()?)
+                    .len(),
+            )
+        })
+        .unwrap_or(1)
+        .max(1);
     let points = run.workers.len() * variants;
     let done_points = records
         .iter()
