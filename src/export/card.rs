@@ -368,9 +368,12 @@ impl<'a> Plan<'a> {
                 let model = ChartModel::from_runs(&[records]);
                 let gap = 40.0 * u;
                 let w = (inner - gap) / 2.0;
-                for (k, metric) in [Metric::Time, Metric::Speedup].into_iter().enumerate() {
+                let metrics = [Metric::Time, Metric::Speedup];
+                let areas = metrics.map(|_| Rect::new(0.0, y, w, chart_row));
+                let style = chart::aligned_style(&model, &metrics, &areas, u * 0.9, false);
+                for (k, metric) in metrics.into_iter().enumerate() {
                     let area = Rect::new(x + k as f64 * (w + gap), y, w, chart_row);
-                    chart::draw(c, area, &model, metric, u * 0.9)?;
+                    chart::draw(c, area, &model, metric, style)?;
                 }
                 y += chart_row;
             }

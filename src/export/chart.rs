@@ -155,15 +155,34 @@ struct Geometry {
     over_label: Option<(String, (f64, f64), Rect)>,
 }
 
-/// Draws the chart of `metric` for `model` into `area`, with its heading.
-pub(crate) fn draw(
-    c: &Canvas,
-    area: Rect,
-    model: &ChartModel,
-    metric: Metric,
-    u: f64,
-) -> Result<(), ExportError> {
-    let m = Metrics::new(u);
+/// How a chart is drawn, beyond its data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Style {
+    /// Layout pixels per unit (1 at the default image size).
+    pub u: f64,
+    /// The runs overlaid had different CPU counts: the shaded region then starts at the
+    /// largest (where every run is oversubscribed) and the legend names no count.
+    pub mixed_cpus: bool,
+    /// Put the legend under the plot in a band this high (at least as high as it needs),
+    /// instead of in a free corner of the plot; charts side by side use it to line up.
+    pub below: Option<f64>,
+}
+
+/// What a chart shows, laid out.
+struct Planned {
+    frame: Frame,
+    geo: Geometry,
+    legend: Legend,
+    entries: Vec<Entry>,
+    y_labels: Vec<(f64, String)>,
+    ticks: Vec<usize>,
+    m: Metrics,
+}
+
+/// Lays the chart out: the legend in a free corner of the plot, else (or when the style
+/// asks) in a band under it.
+fn plan(area: Rect, model: &ChartModel, metric: Metric, style: Style) -> Planned {
+    let m = Metrics::new(style.u);
     let y_axis = model.y_axis(metric);
     let top = if y_axis.top.is_finite() && y_axis.top > 0.0 {
         y_axis.top
@@ -177,22 +196,116 @@ pub(crate) fn draw(
         .map(|&v| (v, metric.format_tick(v, y_axis.step, top)))
         .collect();
     let ticks = model.worker_ticks();
-    let entries = legend_entries(model, metric);
+    let entries = legend_entries(model, metric, style.mixed_cpus);
 
-    // First try the legend inside the plot; if every corner would hide data, put it under.
-    let frame = layout(area, &m, &y_labels, &ticks, top, 0.0);
-    let geo = geometry(model, metric, &frame, &m);
-    let (frame, geo, legend) = match inside_legend(&entries, &frame, &geo, metric, &m) {
-        Some(rect) => (frame, geo, Legend::Inside(rect)),
-        None if entries.is_empty() => (frame, geo, Legend::None),
-        None => {
-            let below = below_legend_height(&entries, area.w, &m);
-            let frame = layout(area, &m, &y_labels, &ticks, top, below);
-            let geo = geometry(model, metric, &frame, &m);
-            (frame, geo, Legend::Below)
+    let below = |height: f64| {
+        let frame = layout(area, &m, &y_labels, &ticks, top, height);
+        let geo = geometry(model, metric, &frame, &m);
+        (frame, geo, Legend::Below)
+    };
+    let (frame, geo, legend) = if entries.is_empty() {
+        let frame = layout(area, &m, &y_labels, &ticks, top, 0.0);
+        let geo = geometry(model, metric, &frame, &m);
+        (frame, geo, Legend::None)
+    } else if let Some(h) = style.below {
+        below(h.max(below_legend_height(&entries, area.w, &m)))
+    } else {
+        let frame = layout(area, &m, &y_labels, &ticks, top, 0.0);
+        let geo = geometry(model, metric, &frame, &m);
+        match inside_legend(&entries, &frame, &geo, metric, &m) {
+            Some(rect) => (frame, geo, Legend::Inside(rect)),
+            None => below(below_legend_height(&entries, area.w, &m)),
         }
     };
+    Planned {
+        frame,
+        geo,
+        legend,
+        entries,
+        y_labels,
+        ticks,
+        m,
+    }
+}
 
+/// The height of the band under the plot the chart's legend needs if it does not fit in
+/// a corner of the plot, else `None`.
+pub(crate) fn legend_band(
+    area: Rect,
+    model: &ChartModel,
+    metric: Metric,
+    style: Style,
+) -> Option<f64> {
+    let p = plan(
+        area,
+        model,
+        metric,
+        Style {
+            below: None,
+            ..style
+        },
+    );
+    match p.legend {
+        Legend::Below => Some(below_legend_height(&p.entries, area.w, &p.m)),
+        Legend::Inside(_) | Legend::None => None,
+    }
+}
+
+/// The style for charts of `metrics` of one model drawn side by side in `areas` (or
+/// stacked): if any of them needs its legend under the plot, all get a band of the same
+/// height, so that their plots line up.
+pub(crate) fn aligned_style(
+    model: &ChartModel,
+    metrics: &[Metric],
+    areas: &[Rect],
+    u: f64,
+    mixed_cpus: bool,
+) -> Style {
+    let style = Style {
+        u,
+        mixed_cpus,
+        below: None,
+    };
+    let bands: Vec<Option<f64>> = metrics
+        .iter()
+        .zip(areas)
+        .map(|(&metric, &area)| legend_band(area, model, metric, style))
+        .collect();
+    if bands.iter().all(Option::is_none) {
+        return style;
+    }
+    let m = Metrics::new(u);
+    let band = metrics
+        .iter()
+        .zip(areas)
+        .map(|(&metric, area)| {
+            let entries = legend_entries(model, metric, mixed_cpus);
+            below_legend_height(&entries, area.w, &m)
+        })
+        .fold(0.0, f64::max);
+    Style {
+        below: Some(band),
+        ..style
+    }
+}
+
+/// Draws the chart of `metric` for `model` into `area`, with its heading.
+pub(crate) fn draw(
+    c: &Canvas,
+    area: Rect,
+    model: &ChartModel,
+    metric: Metric,
+    style: Style,
+) -> Result<(), ExportError> {
+    let Planned {
+        frame,
+        geo,
+        legend,
+        entries,
+        y_labels,
+        ticks,
+        m,
+    } = plan(area, model, metric, style);
     draw_heading(c, area, model, metric, &m)?;
     draw_background(c, &frame, &geo, &m)?;
     draw_axes(c, &frame, &y_labels, &ticks, metric, &m)?;
@@ -200,7 +313,7 @@ pub(crate) fn draw(
     draw_note(c, model, metric, &frame, &m)?;
     match legend {
         Legend::Inside(rect) => draw_legend_box(c, rect, &entries, &m)?,
-        Legend::Below => draw_legend_below(c, area, &entries, &m)?,
+        Legend::Below => draw_legend_below(c, area, style.below.unwrap_or(0.0), &entries, &m)?,
         Legend::None => {}
     }
     Ok(())
@@ -252,7 +365,7 @@ fn layout(
 }
 
 /// The legend lines: series, oversubscribed, ideal, fits.
-fn legend_entries(model: &ChartModel, metric: Metric) -> Vec<Entry> {
+fn legend_entries(model: &ChartModel, metric: Metric, mixed_cpus: bool) -> Vec<Entry> {
     let mut entries = Vec::new();
     let many = model.series.len() > 1;
     let shorts = crate::tui::view::chart::short_labels(&model.series);
@@ -281,10 +394,10 @@ fn legend_entries(model: &ChartModel, metric: Metric) -> Vec<Entry> {
         } else {
             (shape, color)
         };
-        let text = if model.cpus > 0 {
+        let text = if model.cpus > 0 && !mixed_cpus {
             format!("oversubscribed: N > {} CPUs", model.cpus)
         } else {
-            "oversubscribed: N > CPUs".to_owned()
+            "oversubscribed: N > CPUs of its run".to_owned()
         };
         entries.push(Entry {
             sample: Sample::Hollow(shape, color),
@@ -490,6 +603,11 @@ fn inside_legend(
         .chain(g.fits.iter().map(|(_, p)| p))
         .chain(g.lines.iter().map(|(_, p)| p))
         .flat_map(|line| sample_along(line, 4.0 * m.u))
+        .chain(
+            g.cpu_x
+                .iter()
+                .flat_map(|&x| sample_along(&[(x, f.plot.y), (x, f.plot.bottom())], 4.0 * m.u)),
+        )
         .collect();
     preference
         .iter()
@@ -799,7 +917,7 @@ fn draw_legend_box(
     m: &Metrics,
 ) -> Result<(), ExportError> {
     let u = m.u;
-    c.fill_rect(rect, ink(LEGEND_FILL).mix(0.94))?;
+    c.fill_rect(rect, ink(LEGEND_FILL))?;
     c.stroke_rect(rect, ink(LEGEND_EDGE), 1.0 * u)?;
     let row = row_height(m);
     for (k, e) in entries.iter().enumerate() {
@@ -842,15 +960,17 @@ fn below_legend_height(entries: &[Entry], width: f64, m: &Metrics) -> f64 {
     rows as f64 * row_height(m) + 6.0 * m.u
 }
 
-/// The legend under the plot, at the bottom of `area`.
+/// The legend under the plot, at the top of the band of height `band` (or the height it
+/// needs, if more) at the bottom of `area`.
 fn draw_legend_below(
     c: &Canvas,
     area: Rect,
+    band: f64,
     entries: &[Entry],
     m: &Metrics,
 ) -> Result<(), ExportError> {
     let u = m.u;
-    let h = below_legend_height(entries, area.w, m);
+    let h = band.max(below_legend_height(entries, area.w, m));
     let top = area.bottom() - h + 6.0 * u;
     let row = row_height(m);
     for (e, (r, x)) in entries.iter().zip(flow(entries, area.w, m)) {

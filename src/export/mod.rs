@@ -223,6 +223,14 @@ pub fn render_charts(
     let u = (w / base_w).min(h / base_h).clamp(0.5, 3.0);
     let page = Page::new(u);
     let run_records = run_records(runs);
+    let mut cpus: Vec<usize> = run_records
+        .iter()
+        .flatten()
+        .map(|r| r.env.cpus_available)
+        .collect();
+    cpus.sort_unstable();
+    cpus.dedup();
+    let mixed_cpus = cpus.len() > 1;
     let footer = footer_lines(runs, &page, w - 2.0 * page.margin);
     png::render(size.width, size.height, |c| {
         let body_top = draw_header(c, &model, &run_records, w, &page)?;
@@ -234,19 +242,31 @@ pub fn render_charts(
             body_bottom - body_top,
         );
         match charts {
-            Charts::One(metric) => chart::draw(c, body, &model, metric, u),
+            Charts::One(metric) => {
+                let style = chart::Style {
+                    u,
+                    mixed_cpus,
+                    below: None,
+                };
+                chart::draw(c, body, &model, metric, style)
+            }
             Charts::All => {
                 let gap = 36.0 * u;
-                for (i, metric) in Metric::ALL.into_iter().enumerate() {
-                    let k = i as f64;
-                    let area = if side_by_side {
-                        let pw = (body.w - 2.0 * gap) / 3.0;
-                        Rect::new(body.x + k * (pw + gap), body.y, pw, body.h)
-                    } else {
-                        let ph = (body.h - 2.0 * gap) / 3.0;
-                        Rect::new(body.x, body.y + k * (ph + gap), body.w, ph)
-                    };
-                    chart::draw(c, area, &model, metric, u)?;
+                let areas: Vec<Rect> = (0..3)
+                    .map(|i| {
+                        let k = f64::from(i);
+                        if side_by_side {
+                            let pw = (body.w - 2.0 * gap) / 3.0;
+                            Rect::new(body.x + k * (pw + gap), body.y, pw, body.h)
+                        } else {
+                            let ph = (body.h - 2.0 * gap) / 3.0;
+                            Rect::new(body.x, body.y + k * (ph + gap), body.w, ph)
+                        }
+                    })
+                    .collect();
+                let style = chart::aligned_style(&model, &Metric::ALL, &areas, u, mixed_cpus);
+                for (metric, area) in Metric::ALL.into_iter().zip(areas) {
+                    chart::draw(c, area, &model, metric, style)?;
                 }
                 Ok(())
             }
