@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => commands::run::run(&args),
         Some(Command::Experiments) => commands::run::list_experiments(),
         Some(Command::Bench(args)) => commands::bench::bench(&args),
+        Some(Command::Export(args)) => commands::export::export(&source(cli.lessons), &args),
     };
     match result {
         Ok(code) => code,
