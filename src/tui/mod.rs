@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod experiment;
+mod export;
 pub mod markdown;
 pub mod runs;
 pub mod theme;
