@@ -154,6 +154,15 @@ fn bad_input_is_one_line_and_exit_2() {
             .stdout("")
             .stderr(message);
     }
+    s.cmd()
+        .args(["export", "--run"])
+        .arg(&file)
+        .args(["--width", "600", "--height", "400"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "hpc-tutor export: 600×400 is too small for all three charts",
+        ));
     // A results file with a bad line: its place, as `path:line: message`.
     let bad = s.path("bad.jsonl");
     let first = common::amdahl_records()[0].to_line();

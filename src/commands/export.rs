@@ -46,7 +46,9 @@ impl Stop {
 impl From<ExportError> for Stop {
     fn from(e: ExportError) -> Stop {
         match e {
-            ExportError::Size { .. } | ExportError::CardTooSmall { .. } => Stop::bad(e),
+            ExportError::Size { .. }
+            | ExportError::CardTooSmall { .. }
+            | ExportError::TooSmallForAll { .. } => Stop::bad(e),
             _ => Stop::failed(e),
         }
     }

@@ -307,7 +307,7 @@ pub(crate) fn draw(
         m,
     } = plan(area, model, metric, style);
     draw_heading(c, area, model, metric, &m)?;
-    draw_background(c, &frame, &geo, &m)?;
+    draw_background(c, &frame, &geo)?;
     draw_axes(c, &frame, &y_labels, &ticks, metric, &m)?;
     draw_data(c, &frame, &geo, &m)?;
     draw_note(c, model, metric, &frame, &m)?;
@@ -503,7 +503,14 @@ fn geometry(model: &ChartModel, metric: Metric, f: &Frame, m: &Metrics) -> Geome
             let over = s.point(n).is_some_and(|p| p.oversubscribed);
             g.points.push((i, (x, f.y(v)), over));
         }
-        if single && vals.len() <= 12 {
+        // Value labels for a single series, when neighbouring points are far enough apart
+        // for them not to run into each other.
+        let widest = vals
+            .iter()
+            .map(|&(_, v, _, _)| m.value.width(&metric.format_value(v)))
+            .fold(0.0, f64::max);
+        let spacing = f.plot.w / (f.x1 - f.x0);
+        if single && spacing >= widest + 8.0 * u {
             for &(n, v, _, hi) in &vals {
                 let text = metric.format_value(v);
                 let x = f.x(n as f64);
@@ -665,13 +672,12 @@ fn draw_heading(
 }
 
 /// The plot background, the oversubscribed region and the grid.
-fn draw_background(c: &Canvas, f: &Frame, g: &Geometry, m: &Metrics) -> Result<(), ExportError> {
+fn draw_background(c: &Canvas, f: &Frame, g: &Geometry) -> Result<(), ExportError> {
     let p = f.plot;
     c.fill_rect(p, ink(0xFFFFFF))?;
     if let Some(x) = g.cpu_x {
         c.fill_rect(Rect::new(x, p.y, p.right() - x, p.h), ink(OVER_FILL))?;
     }
-    let _ = m;
     Ok(())
 }
 
@@ -780,8 +786,7 @@ fn draw_axes(
 fn draw_data(c: &Canvas, f: &Frame, g: &Geometry, m: &Metrics) -> Result<(), ExportError> {
     let u = m.u;
     let p = f.plot;
-    // Let lines reach a little past the plot so that thick lines are not cut in half at
-    // the edges; the axes are drawn over them anyway.
+    // Everything is cut to the plot: curves may run above the y axis' top.
     let clip = p;
     if let Some(x) = g.cpu_x {
         let dash = (CPU_DASH.0 * u, CPU_DASH.1 * u);

@@ -63,6 +63,16 @@ pub enum ExportError {
         /// The least height the content fits in.
         needed: u32,
     },
+    /// All three charts do not fit in an image this small.
+    #[error(
+        "{width}×{height} is too small for all three charts: they need at least 900×400 side by side or 500×900 stacked (or draw one with --chart time|speedup|efficiency)"
+    )]
+    TooSmallForAll {
+        /// The width asked for.
+        width: u32,
+        /// The height asked for.
+        height: u32,
+    },
     /// There is nothing to draw, e.g. no run yet; the text says what to do.
     #[error("{0}")]
     Nothing(String),
@@ -205,6 +215,10 @@ pub(crate) fn check_height(height: u32) -> Result<(), ExportError> {
 
 /// Draws the chart(s) of one or more runs (each slice one run's records, as
 /// [`ChartModel::from_runs`] takes them) and returns the PNG bytes.
+///
+/// All three charts go side by side when the image is at least 1.5 times as wide as
+/// high, else stacked; they need at least 900 × 400 pixels side by side and 500 × 900
+/// stacked ([`ExportError::TooSmallForAll`]).
 pub fn render_charts(
     runs: &[&[Record]],
     charts: Charts,
@@ -215,6 +229,15 @@ pub fn render_charts(
     let model = ChartModel::from_runs(runs);
     let (w, h) = (f64::from(size.width), f64::from(size.height));
     let side_by_side = w >= h * 1.5;
+    if charts == Charts::All {
+        let (min_w, min_h) = if side_by_side { (900, 400) } else { (500, 900) };
+        if size.width < min_w || size.height < min_h {
+            return Err(ExportError::TooSmallForAll {
+                width: size.width,
+                height: size.height,
+            });
+        }
+    }
     let (base_w, base_h) = match charts {
         Charts::One(_) => (1200.0, 800.0),
         Charts::All if side_by_side => (1800.0, 700.0),
@@ -231,7 +254,7 @@ pub fn render_charts(
     cpus.sort_unstable();
     cpus.dedup();
     let mixed_cpus = cpus.len() > 1;
-    let footer = footer_lines(runs, &page, w - 2.0 * page.margin);
+    let footer = footer_lines(runs, &model, &page, w - 2.0 * page.margin);
     png::render(size.width, size.height, |c| {
         let body_top = draw_header(c, &model, &run_records, w, &page)?;
         let body_bottom = draw_footer(c, &footer, w, h, &page)?;
@@ -441,9 +464,9 @@ fn describe_environment(run: &RunRecord, records: &[Record]) -> String {
 }
 
 /// The footer: one entry per run (wrapped to `width`) with its environment, and its
-/// parameters when they differ between runs (the start time tells overlaid runs apart, as
-/// in the legend).
-fn footer_lines(runs: &[&[Record]], page: &Page, width: f64) -> Vec<String> {
+/// parameters when they differ between runs; overlaid runs start with the tag the legend
+/// gives them (their start time, e.g. `07:15:`).
+fn footer_lines(runs: &[&[Record]], model: &ChartModel, page: &Page, width: f64) -> Vec<String> {
     let records = run_records(runs);
     let present: Vec<(usize, &RunRecord)> = records
         .iter()
@@ -453,9 +476,13 @@ fn footer_lines(runs: &[&[Record]], page: &Page, width: f64) -> Vec<String> {
     let same_params = present
         .windows(2)
         .all(|w| describe_params(w[0].1) == describe_params(w[1].1));
+    let tags = run_tags(runs, model);
     let mut lines = Vec::new();
     for (i, run) in &present {
         let mut text = describe_environment(run, runs[*i]);
+        if let Some(tag) = &tags[*i] {
+            text = format!("{tag}: {text}");
+        }
         if !same_params {
             text = format!("{text} · {}", describe_params(run));
         }
@@ -467,6 +494,39 @@ fn footer_lines(runs: &[&[Record]], page: &Page, width: f64) -> Vec<String> {
         );
     }
     lines
+}
+
+/// The tag the legend ends each run's series labels with (`07:15`, `run 2`, …) when
+/// several runs are overlaid; `None` for a single run or a run without points.
+///
+/// [`ChartModel::from_runs`] makes the series run by run, one per variant with points, and
+/// ends their labels with the run's tag; counting the series of each run finds them.
+fn run_tags(runs: &[&[Record]], model: &ChartModel) -> Vec<Option<String>> {
+    if runs.len() < 2 {
+        return vec![None; runs.len()];
+    }
+    let mut next = 0;
+    runs.iter()
+        .map(|records| {
+            let mut variants: Vec<Option<&str>> = Vec::new();
+            for r in records.iter() {
+                if let Record::Point(p) = r
+                    && p.workers > 0
+                    && !variants.contains(&p.variant.as_deref())
+                {
+                    variants.push(p.variant.as_deref());
+                }
+            }
+            let first = model.series.get(next);
+            next += variants.len();
+            if variants.is_empty() {
+                return None;
+            }
+            first
+                .and_then(|s| s.label.rsplit(" · ").next())
+                .map(str::to_owned)
+        })
+        .collect()
 }
 
 /// Draws the page title and the parameters line; returns where the body starts.
@@ -607,6 +667,48 @@ mod tests {
             describe_params(r),
             "samples=1000 · workers 1, 2 · 3 reps + 1 warm-up"
         );
+    }
+
+    #[test]
+    fn all_three_charts_need_room() {
+        let run = sample_run();
+        let small = Size::new(800, 500).expect("size");
+        assert!(matches!(
+            render_charts(&[&run], Charts::All, small),
+            Err(ExportError::TooSmallForAll {
+                width: 800,
+                height: 500
+            })
+        ));
+        let one = render_charts(&[&run], Charts::One(Metric::Time), small).expect("one fits");
+        assert!(one.starts_with(b"\x89PNG"));
+    }
+
+    #[test]
+    fn overlaid_runs_are_tagged_like_their_legend_entries() {
+        let a = sample_run();
+        let mut b = sample_run();
+        if let Some(Record::Run(r)) = b.first_mut() {
+            r.started_at = "2026-11-22T08:30:00+00:00".into();
+        }
+        let mut only_run = vec![a[0].clone()];
+        if let Some(Record::Run(r)) = only_run.first_mut() {
+            r.started_at = "2026-11-22T09:00:00+00:00".into();
+        }
+        let runs: [&[Record]; 3] = [&a, &b, &only_run];
+        let model = ChartModel::from_runs(&runs);
+        assert_eq!(
+            run_tags(&runs, &model),
+            [Some("07:00".to_owned()), Some("08:30".to_owned()), None]
+        );
+        assert_eq!(run_tags(&[&a], &model), [None]);
+        let page = Page::new(1.0);
+        let lines = footer_lines(&runs, &model, &page, 10_000.0);
+        assert!(
+            lines[0].starts_with("07:00: run r1 · host node01"),
+            "{lines:?}"
+        );
+        assert!(lines[1].starts_with("08:30: run r1"), "{lines:?}");
     }
 
     #[test]
