@@ -118,7 +118,8 @@ pub enum ChartArg {
     Speedup,
     /// Efficiency S(N)/N.
     Efficiency,
-    /// The three side by side, or stacked when --width is less than 1.5 × --height.
+    /// The three side by side, or stacked when --width is less than 1.5 × --height
+    /// (at least 900×400 side by side, 500×900 stacked).
     All,
 }
 
