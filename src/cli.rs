@@ -41,6 +41,26 @@ pub enum Command {
     Experiments,
     /// Measure hpc-tutor's own kernels: throughput and parallel efficiency.
     Bench(BenchArgs),
+    /// Save charts or a lesson card as a PNG image.
+    ///
+    /// `hpc-tutor export LESSON_ID` makes a card of the lesson: its key takeaways, charts
+    /// of your latest stored run of its experiment(s) and your predictions next to the
+    /// measurements. `hpc-tutor export --run RUN_ID|FILE` charts one run (repeat --run to
+    /// overlay runs): a run id from the results store, or a results file such as
+    /// `hpc-tutor run … --out FILE` writes.
+    ///
+    /// The image goes to `-o FILE` (or into `-o DIR`), else to `<lesson id>.png` or
+    /// `<run id>-<chart>.png` in the current folder. The same input always gives the same
+    /// bytes.
+    ///
+    /// Exit status: 0 written; 1 nothing to export yet (no stored run) or the file could
+    /// not be written; 2 bad input (an option value out of range, an unknown lesson or run
+    /// id, a results file that cannot be read, reported as `path:line: message`).
+    #[command(
+        override_usage = "hpc-tutor export LESSON_ID [-o FILE] [--width W] [--height H]\n       \
+        hpc-tutor export --run RUN_ID|FILE… [--chart CHART] [-o FILE] [--width W] [--height H]"
+    )]
+    Export(ExportArgs),
     /// One MPI rank of a run (started by mpirun or srun for `run --backend mpi`).
     #[command(hide = true)]
     MpiWorker(MpiWorkerArgs),
@@ -128,6 +148,56 @@ pub struct RunArgs {
     /// Write the output to FILE instead of standard output (json unless --format says otherwise).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// Which chart(s) `hpc-tutor export --run` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChartArg {
+    /// Kernel time against workers, with min–max error bars.
+    Time,
+    /// Speedup T(1)/T(N), with the ideal line and the fitted model.
+    Speedup,
+    /// Efficiency S(N)/N.
+    Efficiency,
+    /// The three side by side, or stacked when --width is less than 1.5 × --height
+    /// (at least 900×400 side by side, 500×900 stacked).
+    All,
+}
+
+/// Arguments of `hpc-tutor export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The lesson to make a card of (an id from `hpc-tutor lessons list`).
+    #[arg(
+        value_name = "LESSON_ID",
+        required_unless_present = "run",
+        conflicts_with = "run"
+    )]
+    pub lesson: Option<String>,
+
+    /// A run to chart: a run id from the results store (a unique prefix will do) or a
+    /// results file (.jsonl). Repeat to overlay runs on the same charts.
+    #[arg(long, value_name = "RUN_ID|FILE")]
+    pub run: Vec<String>,
+
+    /// Which chart(s) to draw for --run [default: all]. A lesson card always shows time
+    /// and speedup.
+    #[arg(long, value_enum)]
+    pub chart: Option<ChartArg>,
+
+    /// Where to write the PNG: a file, or an existing folder to put the default name in.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Image width in pixels, 400 to 4000 [default: 1200 for a card or one chart, 1800 for
+    /// all three].
+    #[arg(long, value_name = "W")]
+    pub width: Option<u32>,
+
+    /// Image height in pixels, 300 to 4000 [default: 800 for one chart, 700 for all three;
+    /// a card is as tall as its content].
+    #[arg(long, value_name = "H")]
+    pub height: Option<u32>,
 }
 
 /// Arguments of `hpc-tutor bench`.

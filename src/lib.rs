@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod experiment;
+pub mod export;
 pub mod kernel;
 pub mod lesson;
 pub mod measure;

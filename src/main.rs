@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Some(Command::Experiments) => commands::run::list_experiments(),
         Some(Command::Bench(args)) => commands::bench::bench(&args),
         Some(Command::MpiWorker(args)) => return commands::run::mpi_worker(&args),
+        Some(Command::Export(args)) => commands::export::export(&source(cli.lessons), &args),
     };
     match result {
         Ok(code) => code,

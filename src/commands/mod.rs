@@ -1,5 +1,6 @@
 //! The commands that run without the terminal interface.
 
 pub mod bench;
+pub mod export;
 pub mod lessons;
 pub mod run;

@@ -102,6 +102,9 @@ pub enum Effect {
     },
     /// Kill background run `id` (its whole process group). Then redraw.
     CancelRun(u64),
+    /// Save what is on screen as a PNG in the current folder (see `App::export_screen`),
+    /// say where it went in the status bar, then redraw.
+    Export,
 }
 
 /// Which screen is showing.
@@ -560,6 +563,7 @@ impl App {
                 self.running = Some((id, name));
                 Effect::StartRun { id, args }
             }
+            Action::Export => Effect::Export,
             Action::History => {
                 let runs: Vec<StoredRun> = self
                     .store
@@ -894,6 +898,7 @@ impl App {
                     other => other,
                 }
             }
+            KeyCode::Char('s') => Effect::Export,
             KeyCode::Char('x') => {
                 let Screen::Reader(r) = &self.screen else {
                     return Effect::None;

@@ -89,6 +89,8 @@ pub enum Action {
     Back,
     /// Choose an earlier run to compare with.
     History,
+    /// Save the charts as a PNG.
+    Export,
 }
 
 /// The experiment screen of one experiment.
@@ -337,6 +339,7 @@ impl ExperimentView {
                 Action::Redraw
             }
             KeyCode::Char('o') => Action::History,
+            KeyCode::Char('s') => Action::Export,
             KeyCode::Char('d') if self.compare.is_some() => {
                 self.compare = None;
                 Action::Redraw

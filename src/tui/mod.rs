@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod experiment;
+mod export;
 pub mod markdown;
 pub mod puzzle;
 pub mod runs;
@@ -139,6 +140,13 @@ fn event_loop(
             Effect::Quit(code) => return Ok(code),
             Effect::StartRun { id, args } => runs.start(id, &args),
             Effect::CancelRun(id) => runs.cancel(id),
+            Effect::Export => {
+                let dir = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
+                match app.export_screen(&dir, None) {
+                    Ok(path) => app.set_status(format!("saved {}", path.display()), false),
+                    Err(e) => app.set_status(e.to_string(), true),
+                }
+            }
         }
         terminal.draw(|f| view::draw(app, f))?;
     }

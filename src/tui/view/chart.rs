@@ -754,7 +754,7 @@ fn dashed(points: &[(f64, f64)], (on, period): (f64, f64), frame: &Frame) -> Vec
 
 /// What tells each series apart from the others: the labels without the leading
 /// ` · `-separated parts they all share (the whole label for a single series).
-fn short_labels(series: &[Series]) -> Vec<String> {
+pub(crate) fn short_labels(series: &[Series]) -> Vec<String> {
     let parts: Vec<Vec<&str>> = series
         .iter()
         .map(|s| s.label.split(" · ").collect())

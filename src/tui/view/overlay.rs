@@ -337,6 +337,7 @@ pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static
             keys.extend([
                 ("x", "open the lesson's experiment (or the selected one)"),
                 ("p", "play the lesson's next puzzle (or the selected one)"),
+                ("s", "save the lesson card as a PNG in the current folder"),
                 ("r", "run the lesson's experiment now"),
                 ("h", "show a hint (again: the next one)"),
                 ("n", "instructor notes"),
@@ -371,6 +372,7 @@ pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static
                     ("c", "cancel the run in progress"),
                     ("v", "chart: time → speedup → efficiency"),
                     ("o", "compare with an earlier run"),
+                    ("s", "save the chart as a PNG in the current folder"),
                     ("d", "drop the compared run"),
                     ("Esc", "back to the lesson (a run keeps going)"),
                 ]

@@ -1,0 +1,624 @@
+//! Lesson cards: one image per lesson with what it teaches and what the learner measured.
+//!
+//! Top to bottom: a band with the track and the title, the key takeaways (the lesson's
+//! objectives), for each of the lesson's experiments the time and speedup charts of the
+//! learner's latest run (or a note that there is none yet), the learner's predictions next
+//! to the measurements, and a footer with the environment of every run shown.
+
+use std::collections::BTreeMap;
+
+use super::canvas::{Align, Canvas, Rect};
+use super::chart::{self, MUTED, TEXT, ink};
+use super::font::{Font, wrap};
+use super::{
+    ExportError, check_height, check_width, describe_environment, describe_params, describe_start,
+    png,
+};
+use crate::chart::{ChartModel, Metric};
+use crate::lesson::{Answer, Check, Lesson, Quantity};
+use crate::record::{Record, RunRecord};
+
+/// What a lesson card shows.
+#[derive(Debug, Clone, Copy)]
+pub struct LessonCard<'a> {
+    /// The lesson.
+    pub lesson: &'a Lesson,
+    /// The learner's latest run of each of the lesson's experiments that has one, by
+    /// experiment name (records as in a results file). Experiments without an entry are
+    /// shown as not run yet; entries for other experiments are ignored.
+    pub runs: &'a BTreeMap<String, Vec<Record>>,
+    /// The learner's answers to the lesson's checks, by check id (from the progress file).
+    pub answers: Option<&'a BTreeMap<String, Answer>>,
+}
+
+/// The default width of a card.
+const DEFAULT_WIDTH: u32 = 1200;
+/// Chart row height at the default width, and the least one allowed.
+const CHART_ROW: f64 = 430.0;
+const MIN_CHART_ROW: f64 = 280.0;
+
+/// Draws a lesson card and returns the PNG bytes.
+///
+/// `width` defaults to 1200 pixels. Without `height` the card is as tall as its content;
+/// with it, the charts grow or shrink to fill it, and a height too small for the text and
+/// charts of at least 280 pixels (at width 1200, scaled with the width) is refused with
+/// [`ExportError::CardTooSmall`]. Sizes outside the ranges of [`super::Size`] are refused
+/// with [`ExportError::Size`].
+pub fn render_lesson_card(
+    card: &LessonCard,
+    width: Option<u32>,
+    height: Option<u32>,
+) -> Result<Vec<u8>, ExportError> {
+    let width = width.unwrap_or(DEFAULT_WIDTH);
+    check_width(width)?;
+    if let Some(h) = height {
+        check_height(h)?;
+    }
+    super::font::ensure_registered()?;
+    let plan = Plan::new(card, f64::from(width));
+    let u = plan.u;
+    let rows = plan
+        .experiments
+        .iter()
+        .filter(|e| e.records.is_some())
+        .count();
+    let fixed = plan.fixed_height();
+    let (height, chart_row) = match height {
+        None => {
+            let h = fixed + rows as f64 * CHART_ROW * u;
+            let h =
+                (h.ceil() as u32).clamp(*super::Size::HEIGHTS.start(), *super::Size::HEIGHTS.end());
+            let row = if rows == 0 {
+                0.0
+            } else {
+                ((f64::from(h) - fixed) / rows as f64).max(MIN_CHART_ROW * u)
+            };
+            (h, row)
+        }
+        Some(h) => {
+            let needed = fixed + rows as f64 * MIN_CHART_ROW * u;
+            if f64::from(h) < needed.ceil() {
+                return Err(ExportError::CardTooSmall {
+                    width,
+                    height: h,
+                    needed: needed.ceil() as u32,
+                });
+            }
+            let row = if rows == 0 {
+                0.0
+            } else {
+                (f64::from(h) - fixed) / rows as f64
+            };
+            (h, row)
+        }
+    };
+    png::render(width, height, |c| {
+        plan.draw(c, f64::from(height), chart_row)
+    })
+}
+
+/// One experiment's block.
+struct ExperimentBlock<'a> {
+    heading: String,
+    detail: Vec<String>,
+    records: Option<&'a [Record]>,
+}
+
+/// One prediction line.
+struct Prediction {
+    main: String,
+    question: Vec<String>,
+}
+
+/// The card laid out for a width, before the height is known.
+struct Plan<'a> {
+    u: f64,
+    width: f64,
+    margin: f64,
+    meta: String,
+    title: Vec<String>,
+    takeaways: Vec<Vec<String>>,
+    experiments: Vec<ExperimentBlock<'a>>,
+    predictions: Vec<Prediction>,
+    footer: Vec<String>,
+    fonts: Fonts,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fonts {
+    meta: Font,
+    title: Font,
+    heading: Font,
+    body: Font,
+    detail: Font,
+    prediction: Font,
+    question: Font,
+    footer: Font,
+}
+
+impl<'a> Plan<'a> {
+    fn new(card: &LessonCard<'a>, width: f64) -> Plan<'a> {
+        let u = (width / f64::from(DEFAULT_WIDTH)).clamp(0.4, 3.5);
+        let fonts = Fonts {
+            meta: Font::regular(16.0 * u),
+            title: Font::bold(36.0 * u),
+            heading: Font::bold(23.0 * u),
+            body: Font::regular(18.0 * u),
+            detail: Font::regular(15.5 * u),
+            prediction: Font::regular(19.0 * u),
+            question: Font::regular(15.0 * u),
+            footer: Font::regular(13.5 * u),
+        };
+        let margin = 44.0 * u;
+        let inner = width - 2.0 * margin;
+        let lesson = card.lesson;
+
+        let mut meta = format!("{} · lesson {}", lesson.track, lesson.order);
+        if !lesson.checks.is_empty()
+            && let Some(answers) = card.answers
+        {
+            let right = lesson
+                .checks
+                .iter()
+                .filter(|c| answers.get(&c.id).is_some_and(|a| c.is_correct(a)))
+                .count();
+            meta.push_str(&format!(
+                " · {right} of {} checks answered correctly",
+                lesson.checks.len()
+            ));
+        }
+        let title = wrap(&lesson.title, fonts.title, inner);
+        let bullet_indent = 26.0 * u;
+        let takeaways = lesson
+            .objectives
+            .iter()
+            .map(|o| wrap(o, fonts.body, inner - bullet_indent))
+            .collect();
+
+        let mut experiments = Vec::new();
+        let mut footer = Vec::new();
+        for name in &lesson.experiments {
+            let records = card.runs.get(name).map(Vec::as_slice);
+            let run = records.and_then(run_record);
+            let (heading, detail) = match (records, run) {
+                (Some(_), Some(run)) => (
+                    format!("Your latest run: {name}"),
+                    wrap(
+                        &format!(
+                            "{} · started {} on {}",
+                            describe_params(run),
+                            describe_start(run),
+                            run.env.host
+                        ),
+                        fonts.detail,
+                        inner,
+                    ),
+                ),
+                (Some(_), None) => (format!("Your latest run: {name}"), Vec::new()),
+                (None, _) => (
+                    format!("Experiment: {name}"),
+                    wrap(
+                        "Not run yet. Open the experiment from the lesson in hpc-tutor and press r; the card then shows your measurements.",
+                        fonts.detail,
+                        inner,
+                    ),
+                ),
+            };
+            if let (Some(records), Some(run)) = (records, run) {
+                footer.extend(wrap(
+                    &describe_environment(run, records),
+                    fonts.footer,
+                    inner,
+                ));
+            }
+            experiments.push(ExperimentBlock {
+                heading,
+                detail,
+                records,
+            });
+        }
+        if lesson.experiments.is_empty() {
+            footer.push("This lesson has no experiment to measure.".to_owned());
+        }
+        footer.push(format!("hpc-tutor lesson card · lesson {}", lesson.id));
+
+        let predictions = lesson
+            .checks
+            .iter()
+            .filter_map(|check| prediction(check, card))
+            .map(|(main, question)| Prediction {
+                main,
+                question: wrap(&question, fonts.question, inner)
+                    .into_iter()
+                    .take(2)
+                    .collect(),
+            })
+            .collect();
+
+        Plan {
+            u,
+            width,
+            margin,
+            meta,
+            title,
+            takeaways,
+            experiments,
+            predictions,
+            footer,
+            fonts,
+        }
+    }
+
+    fn band_height(&self) -> f64 {
+        let f = &self.fonts;
+        30.0 * self.u
+            + f.meta.size * 1.6
+            + self.title.len() as f64 * f.title.size * 1.2
+            + 22.0 * self.u
+    }
+
+    fn heading_height(&self) -> f64 {
+        self.fonts.heading.size * 1.7
+    }
+
+    fn takeaways_height(&self) -> f64 {
+        let lines: usize = self.takeaways.iter().map(Vec::len).sum();
+        self.heading_height()
+            + lines as f64 * self.fonts.body.line_height() * 1.1
+            + self.takeaways.len() as f64 * 8.0 * self.u
+    }
+
+    fn experiment_text_height(&self, e: &ExperimentBlock) -> f64 {
+        self.heading_height()
+            + e.detail.len() as f64 * self.fonts.detail.line_height()
+            + 10.0 * self.u
+    }
+
+    fn predictions_height(&self) -> f64 {
+        if self.predictions.is_empty() {
+            return 0.0;
+        }
+        let f = &self.fonts;
+        self.heading_height()
+            + self
+                .predictions
+                .iter()
+                .map(|p| {
+                    f.prediction.size * 1.5
+                        + p.question.len() as f64 * f.question.line_height()
+                        + 12.0 * self.u
+                })
+                .sum::<f64>()
+            + self.section_gap()
+    }
+
+    fn footer_height(&self) -> f64 {
+        18.0 * self.u
+            + self.footer.len() as f64 * self.fonts.footer.line_height()
+            + self.margin * 0.6
+    }
+
+    fn section_gap(&self) -> f64 {
+        26.0 * self.u
+    }
+
+    /// Everything but the chart rows.
+    fn fixed_height(&self) -> f64 {
+        self.band_height()
+            + self.section_gap()
+            + self.takeaways_height()
+            + self.section_gap()
+            + self
+                .experiments
+                .iter()
+                .map(|e| self.experiment_text_height(e) + self.section_gap())
+                .sum::<f64>()
+            + self.predictions_height()
+            + self.footer_height()
+    }
+
+    fn draw(&self, c: &Canvas, height: f64, chart_row: f64) -> Result<(), ExportError> {
+        let u = self.u;
+        let f = &self.fonts;
+        let x = self.margin;
+        let inner = self.width - 2.0 * self.margin;
+
+        // The band.
+        let band = Rect::new(0.0, 0.0, self.width, self.band_height());
+        c.fill_rect(band, ink(0x1F3A56))?;
+        let mut y = 30.0 * u + f.meta.cap_height();
+        c.text(&self.meta, (x, y), f.meta, ink(0xB7CDE3), Align::Left)?;
+        y += f.meta.size * 0.6 + f.title.size * 0.95;
+        for line in &self.title {
+            c.text(line, (x, y), f.title, ink(0xFFFFFF), Align::Left)?;
+            y += f.title.size * 1.2;
+        }
+        let mut y = band.bottom() + self.section_gap();
+
+        // Key takeaways.
+        y = self.heading(c, "Key takeaways", y)?;
+        for bullet in &self.takeaways {
+            for (k, line) in bullet.iter().enumerate() {
+                let base = y + f.body.cap_height();
+                if k == 0 {
+                    c.text("•", (x + 6.0 * u, base), f.body, ink(0x2F6FA7), Align::Left)?;
+                }
+                c.text(line, (x + 26.0 * u, base), f.body, ink(TEXT), Align::Left)?;
+                y += f.body.line_height() * 1.1;
+            }
+            y += 8.0 * u;
+        }
+        y += self.section_gap();
+
+        // Experiments.
+        for e in &self.experiments {
+            y = self.heading(c, &e.heading, y)?;
+            for line in &e.detail {
+                c.text(
+                    line,
+                    (x, y + f.detail.cap_height()),
+                    f.detail,
+                    ink(MUTED),
+                    Align::Left,
+                )?;
+                y += f.detail.line_height();
+            }
+            y += 10.0 * u;
+            if let Some(records) = e.records {
+                let model = ChartModel::from_runs(&[records]);
+                let gap = 40.0 * u;
+                let w = (inner - gap) / 2.0;
+                let metrics = [Metric::Time, Metric::Speedup];
+                let areas = metrics.map(|_| Rect::new(0.0, y, w, chart_row));
+                let style = chart::aligned_style(&model, &metrics, &areas, u * 0.9, false);
+                for (k, metric) in metrics.into_iter().enumerate() {
+                    let area = Rect::new(x + k as f64 * (w + gap), y, w, chart_row);
+                    chart::draw(c, area, &model, metric, style)?;
+                }
+                y += chart_row;
+            }
+            y += self.section_gap();
+        }
+
+        // Predictions.
+        if !self.predictions.is_empty() {
+            y = self.heading(c, "Your predictions", y)?;
+            for p in &self.predictions {
+                let base = y + f.prediction.cap_height() + 2.0 * u;
+                c.text(&p.main, (x, base), f.prediction, ink(TEXT), Align::Left)?;
+                y += f.prediction.size * 1.5;
+                for line in &p.question {
+                    c.text(
+                        line,
+                        (x, y + f.question.cap_height()),
+                        f.question,
+                        ink(MUTED),
+                        Align::Left,
+                    )?;
+                    y += f.question.line_height();
+                }
+                y += 12.0 * u;
+            }
+        }
+
+        // Footer, at the bottom.
+        let line_h = f.footer.line_height();
+        let first = height - self.margin * 0.6 - (self.footer.len() as f64 - 1.0).max(0.0) * line_h;
+        let rule = first - f.footer.size - 6.0 * u;
+        c.line(&[(x, rule), (self.width - x, rule)], ink(0xDDDDDD), 1.0 * u)?;
+        for (k, line) in self.footer.iter().enumerate() {
+            c.text(
+                line,
+                (x, first + k as f64 * line_h),
+                f.footer,
+                ink(MUTED),
+                Align::Left,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A section heading at `y`; returns the y under it.
+    fn heading(&self, c: &Canvas, text: &str, y: f64) -> Result<f64, ExportError> {
+        let f = self.fonts.heading;
+        c.text(
+            text,
+            (self.margin, y + f.cap_height()),
+            f,
+            ink(TEXT),
+            Align::Left,
+        )?;
+        Ok(y + self.heading_height())
+    }
+}
+
+/// The Run record of a run's records.
+fn run_record(records: &[Record]) -> Option<&RunRecord> {
+    records.iter().find_map(|r| match r {
+        Record::Run(run) => Some(run),
+        _ => None,
+    })
+}
+
+/// For a prediction check (one with `measure`): the line comparing the learner's answer
+/// with the measurement, e.g. `You predicted S(2) = 1.54× · measured 1.47× (4.5 % lower)`,
+/// and the question.
+fn prediction(check: &Check, card: &LessonCard) -> Option<(String, String)> {
+    let m = check.measure.as_ref()?;
+    let symbol = match m.quantity {
+        Quantity::Speedup => format!("S({})", m.workers.unwrap_or(0)),
+        Quantity::Efficiency => format!("E({})", m.workers.unwrap_or(0)),
+        Quantity::Time => format!("T({})", m.workers.unwrap_or(0)),
+        Quantity::SerialFraction => "s".to_owned(),
+        Quantity::KarpFlatt => format!("e({})", m.workers.unwrap_or(0)),
+    };
+    let symbol = match &m.variant {
+        Some(v) => format!("{symbol} [{v}]"),
+        None => symbol,
+    };
+    let predicted = match card.answers.and_then(|a| a.get(&check.id)) {
+        Some(Answer::Number(v)) if v.is_finite() => Some(*v),
+        _ => None,
+    };
+    let measured = card
+        .runs
+        .get(&m.experiment)
+        .and_then(|records| crate::tui::experiment::measured(records, m))
+        .filter(|v| v.is_finite());
+    let show = |v: f64, as_typed: bool| match m.quantity {
+        Quantity::Speedup if as_typed => format!("{v}×"),
+        Quantity::Speedup => Metric::Speedup.format_value(v),
+        Quantity::Time => Metric::Time.format_value(v),
+        Quantity::Efficiency | Quantity::SerialFraction | Quantity::KarpFlatt if as_typed => {
+            format!("{v}")
+        }
+        Quantity::Efficiency => format!("{v:.2}"),
+        Quantity::SerialFraction | Quantity::KarpFlatt => format!("{v:.3}"),
+    };
+    let main = match (predicted, measured) {
+        (Some(p), Some(v)) => {
+            let mut s = format!(
+                "You predicted {symbol} = {} · measured {}",
+                show(p, true),
+                show(v, false)
+            );
+            if p.abs() > 1e-12 {
+                let rel = (v - p) / p.abs() * 100.0;
+                if rel.abs() >= 0.05 {
+                    let dir = if rel < 0.0 { "lower" } else { "higher" };
+                    s.push_str(&format!(" ({:.1} % {dir})", rel.abs()));
+                }
+            }
+            s
+        }
+        (Some(p), None) => format!(
+            "You predicted {symbol} = {} · not measured yet",
+            show(p, true)
+        ),
+        (None, Some(v)) => format!("{symbol}: no prediction yet · measured {}", show(v, false)),
+        (None, None) => format!("{symbol}: no prediction yet · not measured yet"),
+    };
+    Some((main, check.question.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lesson::{CheckKind, Measure};
+
+    fn check(id: &str, quantity: Quantity, workers: Option<usize>) -> Check {
+        Check {
+            id: id.into(),
+            question: "What do you predict?".into(),
+            kind: CheckKind::Numeric {
+                answer: 1.54,
+                tolerance: 0.1,
+                unit: None,
+            },
+            explanation: String::new(),
+            measure: Some(Measure {
+                experiment: "amdahl".into(),
+                quantity,
+                workers,
+                variant: None,
+            }),
+        }
+    }
+
+    fn lesson(checks: Vec<Check>) -> Lesson {
+        Lesson {
+            id: "amdahl".into(),
+            title: "Amdahl".into(),
+            track: "Scaling".into(),
+            order: 1,
+            summary: String::new(),
+            objectives: vec!["Measure speedup".into()],
+            experiments: vec!["amdahl".into()],
+            hints: Vec::new(),
+            notes: None,
+            checks,
+            presets: BTreeMap::new(),
+            puzzles: Vec::new(),
+            body: String::new(),
+            path: "amdahl.md".into(),
+        }
+    }
+
+    /// A run with S(2) = 1.47 and E(2) = 0.735.
+    fn runs() -> BTreeMap<String, Vec<Record>> {
+        let mut records = crate::record::tests::sample_run();
+        if let Some(Record::Point(p)) = records.get_mut(2) {
+            p.variant = None;
+            p.speedup = Some(1.47);
+            p.efficiency = Some(0.735);
+        }
+        [("amdahl".to_owned(), records)].into()
+    }
+
+    #[test]
+    fn predictions_sit_next_to_measurements() {
+        let l = lesson(vec![
+            check("s2", Quantity::Speedup, Some(2)),
+            check("e2", Quantity::Efficiency, Some(2)),
+            check("t8", Quantity::Time, Some(8)),
+        ]);
+        let runs = runs();
+        let answers: BTreeMap<String, Answer> = [
+            ("s2".to_owned(), Answer::Number(1.54)),
+            ("t8".to_owned(), Answer::Number(0.5)),
+        ]
+        .into();
+        let card = LessonCard {
+            lesson: &l,
+            runs: &runs,
+            answers: Some(&answers),
+        };
+        let lines: Vec<String> = l
+            .checks
+            .iter()
+            .filter_map(|c| prediction(c, &card))
+            .map(|(main, _)| main)
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "You predicted S(2) = 1.54× · measured 1.47× (4.5 % lower)",
+                "E(2): no prediction yet · measured 0.73",
+                "You predicted T(8) = 0.50 s · not measured yet",
+            ]
+        );
+        // Without any run or answers.
+        let empty = BTreeMap::new();
+        let card = LessonCard {
+            lesson: &l,
+            runs: &empty,
+            answers: None,
+        };
+        let (main, question) = prediction(&l.checks[0], &card).expect("a prediction");
+        assert_eq!(main, "S(2): no prediction yet · not measured yet");
+        assert_eq!(question, "What do you predict?");
+    }
+
+    #[test]
+    fn a_card_grows_with_its_content_and_refuses_a_height_too_small() {
+        let l = lesson(vec![check("s2", Quantity::Speedup, Some(2))]);
+        let runs = runs();
+        let card = LessonCard {
+            lesson: &l,
+            runs: &runs,
+            answers: None,
+        };
+        let err = render_lesson_card(&card, Some(600), Some(300)).expect_err("too small");
+        assert!(
+            matches!(err, ExportError::CardTooSmall { width: 600, height: 300, needed } if needed > 300),
+            "{err}"
+        );
+        assert!(matches!(
+            render_lesson_card(&card, Some(100), None),
+            Err(ExportError::Size {
+                what: "--width",
+                ..
+            })
+        ));
+    }
+}
