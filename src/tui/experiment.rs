@@ -118,6 +118,7 @@ impl ExperimentView {
     pub fn new(info: &'static ExperimentInfo, preset: Option<&Preset>, cpus: usize) -> Self {
         let workers = preset
             .and_then(|p| p.workers.clone())
+            .or_else(|| info.fixed_workers().map(|n| vec![n]))
             .unwrap_or_else(|| crate::commands::run::default_workers(cpus));
         let mut fields = vec![
             Field {
@@ -146,6 +147,19 @@ impl ExperimentView {
                 error: None,
             },
         ];
+        fields.push(
+            Field {
+                name: "backend".into(),
+                value: info.backends.first().copied().unwrap_or("threads").to_owned(),
+                help: if info.backends.len() > 1 {
+                    "threads of one process, or MPI ranks (needs an MPI build)".into()
+                } else {
+                    format!("this experiment runs on {} only", info.backends.join(", "))
+                },
+                options: info.backends.to_vec(),
+                error: None,
+            }
+        );
         for p in info.params {
             let preset_value = preset.and_then(|pr| {
                 pr.params.iter().find_map(|kv| {
@@ -192,6 +206,18 @@ impl ExperimentView {
         for f in &mut self.fields {
             let v = f.value.trim().to_owned();
             match f.name.as_str() {
+                "backend" => {
+                    if self.info.backends.contains(&v.as_str()) {
+                        args.push("--backend".into());
+                        args.push(v.clone());
+                    } else {
+                        f.error = Some(format!(
+                            "`{v}` is not allowed; expected one of {}",
+                            self.info.backends.join(", ")
+                        ));
+                        ok = false;
+                    }
+                }
                 "workers" => {
                     let parsed: Result<Vec<u16>, _> =
                         v.split(',').map(|w| w.trim().parse::<u16>()).collect();

@@ -30,6 +30,17 @@ pub(super) fn draw(app: &App, view: &ExperimentView, frame: &mut Frame) {
     if let Some(c) = &view.compare {
         runs.push(&c.records);
     }
+    let diagnosis = view.run.as_ref().and_then(|r| {
+        r.records.iter().find_map(|x| match x {
+            Record::Diagnosis(d) => Some(d),
+            _ => None,
+        })
+    });
+    if let Some(d) = diagnosis {
+        let experiment = view.info.name;
+        draw_wait_for(d, experiment, t, frame, right);
+        return;
+    }
     let model = ChartModel::from_runs(&runs);
     let table_rows = points(view).len() as u16;
     let show_table = right.height >= 30 && table_rows > 0;
@@ -60,6 +71,88 @@ pub(super) fn draw(app: &App, view: &ExperimentView, frame: &mut Frame) {
     if show_table {
         draw_points(view, t, frame, table_area);
     }
+}
+
+/// The wait-for graph of a deadlocked run: who holds what and waits for whom, the cycle, and
+/// the fixes to run next.
+fn draw_wait_for(
+    d: &crate::record::DiagnosisRecord,
+    experiment: &str,
+    t: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let mut lines = vec![
+        Line::styled(
+            format!(" No progress for {:.1} s. Who waits for whom:", d.stalled_s),
+            t.bad(),
+        ),
+        Line::raw(""),
+    ];
+    let inner = usize::from(area.width.saturating_sub(4));
+    if d.waits.len() == 2 && d.cycle.len() == 2 {
+        // Two workers waiting for each other: two boxes and two arrows.
+        let (a, b) = (&d.waits[0], &d.waits[1]);
+        let holds = |w: &crate::record::WaitRecord| {
+            if w.holds.is_empty() {
+                String::new()
+            } else {
+                format!("holds {}", w.holds.join(", "))
+            }
+        };
+        let label_a = truncate(a.waits_for.as_deref().unwrap_or("?"), inner.saturating_sub(30));
+        let label_b = truncate(b.waits_for.as_deref().unwrap_or("?"), inner.saturating_sub(30));
+        let gap = label_a.chars().count().max(label_b.chars().count()).max(8) + 4;
+        let bw = a.who.len().max(b.who.len()).max(holds(a).len()).max(holds(b).len()) + 2;
+        let bx = |s: &str| format!("│{s:^bw$}│");
+        let top = format!("┌{}┐", "─".repeat(bw));
+        let bottom = format!("└{}┘", "─".repeat(bw));
+        lines.push(Line::styled(format!("   {top}{}{top}", " ".repeat(gap)), t.text()));
+        lines.push(Line::from(vec![
+            Span::styled(format!("   {}", bx(&a.who)), t.text()),
+            Span::styled(format!(" {:─<w$}▶ ", "", w = gap - 3), t.bad()),
+            Span::styled(bx(&b.who), t.text()),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("   {}", bx(&holds(a))), t.text()),
+            Span::styled(format!(" ◀{:─<w$} ", "", w = gap - 3), t.bad()),
+            Span::styled(bx(&holds(b)), t.text()),
+        ]));
+        lines.push(Line::styled(format!("   {bottom}{}{bottom}", " ".repeat(gap)), t.text()));
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(format!("   {} → {}: {label_a}", a.who, b.who), t.dim()));
+        lines.push(Line::styled(format!("   {} → {}: {label_b}", b.who, a.who), t.dim()));
+    } else {
+        for w in &d.waits {
+            lines.push(Line::styled(format!("   {}", w.describe()), t.text()));
+        }
+    }
+    lines.push(Line::raw(""));
+    if !d.cycle.is_empty() {
+        let first = d.cycle.first().cloned().unwrap_or_default();
+        lines.push(Line::styled(
+            format!(" A cycle: {} → {first}. Nobody can go on.", d.cycle.join(" → ")),
+            t.bad(),
+        ));
+    }
+    let fixes = match experiment {
+        "locks" => "Fixes to run next: order = same (both take A first: no circular wait), \
+                    or order = backoff (give back the first lock: no hold-and-wait).",
+        "exchange" => "Fixes to run next: order = parity (one rank receives first), sendrecv \
+                       (the library pairs them), or nonblocking (isend/irecv, then wait).",
+        _ => "",
+    };
+    if !fixes.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(format!(" {fixes}"), t.key()));
+    }
+    let block = Block::bordered()
+        .title(" deadlock: wait-for graph ")
+        .border_style(t.border(false));
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
+        area,
+    );
 }
 
 fn metric_tab(m: Metric, current: Metric, t: &Theme) -> Span<'static> {
