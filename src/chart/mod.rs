@@ -292,7 +292,12 @@ impl ChartModel {
             let run = run_records[i];
             if let Some(run) = run {
                 model.cpus = model.cpus.max(run.env.cpus_available);
-                if run.params.get("mode").is_some_and(|m| m == "weak") {
+                let pairs: Vec<String> =
+                    run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let weak = crate::experiment::find(&run.experiment).is_some_and(|e| {
+                    crate::experiment::Params::parse(e, &pairs).is_ok_and(|p| e.weak_scaling(&p))
+                });
+                if weak || run.params.get("mode").is_some_and(|m| m == "weak") {
                     model.weak = true;
                 }
                 let title = format!("{} · {}", run.experiment, run.backend);

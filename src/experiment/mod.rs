@@ -363,7 +363,8 @@ impl ExperimentInfo {
 
     /// Whether the run is weak scaling (work grows with the workers): Gustafson applies.
     pub fn weak_scaling(&self, params: &Params) -> bool {
-        self.name == "mc-pi" && params.choice("mode") == Some("weak")
+        // race gives every worker its own `increments`: the work grows with the workers.
+        (self.name == "mc-pi" && params.choice("mode") == Some("weak")) || self.name == "race"
     }
 
     /// How long a launcher waits for any report of the ranks before it declares them stuck.

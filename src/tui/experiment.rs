@@ -147,19 +147,22 @@ impl ExperimentView {
                 error: None,
             },
         ];
-        fields.push(
-            Field {
-                name: "backend".into(),
-                value: info.backends.first().copied().unwrap_or("threads").to_owned(),
-                help: if info.backends.len() > 1 {
-                    "threads of one process, or MPI ranks (needs an MPI build)".into()
-                } else {
-                    format!("this experiment runs on {} only", info.backends.join(", "))
-                },
-                options: info.backends.to_vec(),
-                error: None,
-            }
-        );
+        fields.push(Field {
+            name: "backend".into(),
+            value: info
+                .backends
+                .first()
+                .copied()
+                .unwrap_or("threads")
+                .to_owned(),
+            help: if info.backends.len() > 1 {
+                "threads of one process, or MPI ranks (needs an MPI build)".into()
+            } else {
+                format!("this experiment runs on {} only", info.backends.join(", "))
+            },
+            options: info.backends.to_vec(),
+            error: None,
+        });
         for p in info.params {
             let preset_value = preset.and_then(|pr| {
                 pr.params.iter().find_map(|kv| {
@@ -498,6 +501,8 @@ mod tests {
                 "3",
                 "--warmup",
                 "1",
+                "--backend",
+                "threads",
                 "--param",
                 "serial=0.3",
                 "--param",

@@ -100,14 +100,29 @@ fn draw_wait_for(
                 format!("holds {}", w.holds.join(", "))
             }
         };
-        let label_a = truncate(a.waits_for.as_deref().unwrap_or("?"), inner.saturating_sub(30));
-        let label_b = truncate(b.waits_for.as_deref().unwrap_or("?"), inner.saturating_sub(30));
+        let label_a = truncate(
+            a.waits_for.as_deref().unwrap_or("?"),
+            inner.saturating_sub(30),
+        );
+        let label_b = truncate(
+            b.waits_for.as_deref().unwrap_or("?"),
+            inner.saturating_sub(30),
+        );
         let gap = label_a.chars().count().max(label_b.chars().count()).max(8) + 4;
-        let bw = a.who.len().max(b.who.len()).max(holds(a).len()).max(holds(b).len()) + 2;
+        let bw = a
+            .who
+            .len()
+            .max(b.who.len())
+            .max(holds(a).len())
+            .max(holds(b).len())
+            + 2;
         let bx = |s: &str| format!("│{s:^bw$}│");
         let top = format!("┌{}┐", "─".repeat(bw));
         let bottom = format!("└{}┘", "─".repeat(bw));
-        lines.push(Line::styled(format!("   {top}{}{top}", " ".repeat(gap)), t.text()));
+        lines.push(Line::styled(
+            format!("   {top}{}{top}", " ".repeat(gap)),
+            t.text(),
+        ));
         lines.push(Line::from(vec![
             Span::styled(format!("   {}", bx(&a.who)), t.text()),
             Span::styled(format!(" {:─<w$}▶ ", "", w = gap - 3), t.bad()),
@@ -118,10 +133,19 @@ fn draw_wait_for(
             Span::styled(format!(" ◀{:─<w$} ", "", w = gap - 3), t.bad()),
             Span::styled(bx(&holds(b)), t.text()),
         ]));
-        lines.push(Line::styled(format!("   {bottom}{}{bottom}", " ".repeat(gap)), t.text()));
+        lines.push(Line::styled(
+            format!("   {bottom}{}{bottom}", " ".repeat(gap)),
+            t.text(),
+        ));
         lines.push(Line::raw(""));
-        lines.push(Line::styled(format!("   {} → {}: {label_a}", a.who, b.who), t.dim()));
-        lines.push(Line::styled(format!("   {} → {}: {label_b}", b.who, a.who), t.dim()));
+        lines.push(Line::styled(
+            format!("   {} → {}: {label_a}", a.who, b.who),
+            t.dim(),
+        ));
+        lines.push(Line::styled(
+            format!("   {} → {}: {label_b}", b.who, a.who),
+            t.dim(),
+        ));
     } else {
         for w in &d.waits {
             lines.push(Line::styled(format!("   {}", w.describe()), t.text()));
@@ -131,15 +155,22 @@ fn draw_wait_for(
     if !d.cycle.is_empty() {
         let first = d.cycle.first().cloned().unwrap_or_default();
         lines.push(Line::styled(
-            format!(" A cycle: {} → {first}. Nobody can go on.", d.cycle.join(" → ")),
+            format!(
+                " A cycle: {} → {first}. Nobody can go on.",
+                d.cycle.join(" → ")
+            ),
             t.bad(),
         ));
     }
     let fixes = match experiment {
-        "locks" => "Fixes to run next: order = same (both take A first: no circular wait), \
-                    or order = backoff (give back the first lock: no hold-and-wait).",
-        "exchange" => "Fixes to run next: order = parity (one rank receives first), sendrecv \
-                       (the library pairs them), or nonblocking (isend/irecv, then wait).",
+        "locks" => {
+            "Fixes to run next: order = same (both take A first: no circular wait), \
+                    or order = backoff (give back the first lock: no hold-and-wait)."
+        }
+        "exchange" => {
+            "Fixes to run next: order = parity (one rank receives first), sendrecv \
+                       (the library pairs them), or nonblocking (isend/irecv, then wait)."
+        }
         _ => "",
     };
     if !fixes.is_empty() {
@@ -150,7 +181,9 @@ fn draw_wait_for(
         .title(" deadlock: wait-for graph ")
         .border_style(t.border(false));
     frame.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
         area,
     );
 }
@@ -416,10 +449,11 @@ fn points(view: &ExperimentView) -> Vec<Row> {
                 note: p
                     .outputs
                     .iter()
+                    // Everything the kernel reports but its internal bookkeeping.
                     .filter(|(k, _)| {
-                        matches!(
+                        !matches!(
                             k.as_str(),
-                            "estimate" | "abs_error" | "value" | "load_imbalance"
+                            "checksum" | "work_units" | "serial_configured" | "samples"
                         )
                     })
                     .map(|(k, v)| format!("{k} {}", short(*v)))
