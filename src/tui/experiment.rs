@@ -187,7 +187,12 @@ impl ExperimentView {
             fields,
             selected: 0,
             editing: None,
-            metric: Metric::Speedup,
+            // With one worker count there is no speedup to show: start on the time chart.
+            metric: if info.fixed_workers().is_some() {
+                Metric::Time
+            } else {
+                Metric::Speedup
+            },
             run: None,
             compare: None,
         }

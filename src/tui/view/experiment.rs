@@ -276,7 +276,14 @@ fn draw_form(app: &App, view: &ExperimentView, frame: &mut Frame, area: Rect) {
     lines.push(Line::from(spans));
 
     let block = Block::bordered()
-        .title(format!(" {} · threads ", view.info.name))
+        .title(format!(
+            " {} · {} ",
+            view.info.name,
+            view.fields
+                .iter()
+                .find(|f| f.name == "backend")
+                .map_or("threads", |f| f.value.as_str())
+        ))
         .border_style(t.border(true));
     frame.render_widget(
         Paragraph::new(lines)
@@ -329,7 +336,7 @@ fn run_lines(view: &ExperimentView, t: &Theme) -> Vec<Line<'static>> {
             ));
         }
         RunState::Ended(Status::Deadlock) => {
-            out.push(Line::styled(" ✗ deadlock: the workers gave up", t.bad()));
+            out.push(Line::styled(" ✗ deadlock: no progress, the run was stopped", t.bad()));
             for r in &run.records {
                 if let Record::Diagnosis(d) = r {
                     out.push(Line::styled(format!("   {}", d.message), t.text()));
