@@ -15,13 +15,27 @@ use predicates::prelude::*;
 /// checks would see each other's ranks.
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// A temporary folder of this test process: the launcher makes its side-channel folder in
+/// it, and that path is on the command line of `mpirun` and of every rank, so the leftover
+/// check finds exactly our processes and not other MPI jobs on the machine.
+fn our_tmp() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("hpc-tutor-mpi-test-")
+            .tempdir()
+            .expect("tempdir")
+    })
+    .path()
+}
+
 fn cmd() -> Command {
     assert!(
         hpc_tutor::backend::launch::on_path("mpirun"),
         "mpirun is needed for the MPI tests: apt-get install openmpi-bin libopenmpi-dev (tests/run.sh installs them)"
     );
     let mut c = Command::cargo_bin("hpc-tutor").expect("binary built");
-    c.env_remove("SLURM_JOB_ID");
+    c.env_remove("SLURM_JOB_ID").env("TMPDIR", our_tmp());
     c
 }
 

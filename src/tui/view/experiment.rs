@@ -336,7 +336,10 @@ fn run_lines(view: &ExperimentView, t: &Theme) -> Vec<Line<'static>> {
             ));
         }
         RunState::Ended(Status::Deadlock) => {
-            out.push(Line::styled(" ✗ deadlock: no progress, the run was stopped", t.bad()));
+            out.push(Line::styled(
+                " ✗ deadlock: no progress, the run was stopped",
+                t.bad(),
+            ));
             for r in &run.records {
                 if let Record::Diagnosis(d) = r {
                     out.push(Line::styled(format!("   {}", d.message), t.text()));
