@@ -435,14 +435,20 @@ impl App {
                 Effect::Save
             }
             P::Back => {
-                if let Screen::Puzzle { back, .. } =
-                    std::mem::replace(&mut self.screen, Screen::Catalogue)
-                {
-                    self.screen = Screen::Reader(*back);
-                    self.rewrap();
-                }
+                self.back_to_reader();
                 Effect::Redraw
             }
+        }
+    }
+
+    /// Leaves a puzzle or experiment screen for the reader it was opened from.
+    fn back_to_reader(&mut self) {
+        match std::mem::replace(&mut self.screen, Screen::Catalogue) {
+            Screen::Puzzle { back, .. } | Screen::Experiment { back, .. } => {
+                self.screen = Screen::Reader(*back);
+                self.rewrap();
+            }
+            other => self.screen = other,
         }
     }
 
@@ -526,12 +532,7 @@ impl App {
             Action::None => Effect::None,
             Action::Redraw => Effect::Redraw,
             Action::Back => {
-                if let Screen::Experiment { back, .. } =
-                    std::mem::replace(&mut self.screen, Screen::Catalogue)
-                {
-                    self.screen = Screen::Reader(*back);
-                    self.rewrap();
-                }
+                self.back_to_reader();
                 Effect::Redraw
             }
             Action::Cancel => match &self.running {

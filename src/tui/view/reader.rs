@@ -54,20 +54,8 @@ pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
             &format!("{}. {}", i + 1, c.question),
             width.saturating_sub(4),
         );
-        if r.focus == Focus::Panel && i == r.selected_check {
-            let text = format!(" {m} {label}");
-            let pad = width.saturating_sub(text.chars().count());
-            lines.push(Line::styled(
-                format!("{text}{}", " ".repeat(pad)),
-                t.selected(),
-            ));
-        } else {
-            lines.push(Line::from(vec![
-                Span::raw(" "),
-                Span::styled(m, style),
-                Span::raw(format!(" {label}")),
-            ]));
-        }
+        let selected = r.focus == Focus::Panel && i == r.selected_check;
+        lines.push(marked_row(m, style, &label, selected, width, t));
     }
     lines.push(Line::raw(""));
     if !lesson.puzzles.is_empty() {
@@ -80,20 +68,8 @@ pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
                 ("·", t.dim())
             };
             let label = truncate(&z.title, width.saturating_sub(4));
-            if r.focus == Focus::Panel && r.selected_check == lesson.checks.len() + j {
-                let text = format!(" {m} {label}");
-                let pad = width.saturating_sub(text.chars().count());
-                lines.push(Line::styled(
-                    format!("{text}{}", " ".repeat(pad)),
-                    t.selected(),
-                ));
-            } else {
-                lines.push(Line::from(vec![
-                    Span::raw(" "),
-                    Span::styled(m, style),
-                    Span::raw(format!(" {label}")),
-                ]));
-            }
+            let selected = r.focus == Focus::Panel && r.selected_check == lesson.checks.len() + j;
+            lines.push(marked_row(m, style, &label, selected, width, t));
         }
         lines.push(Line::raw(""));
     }
@@ -168,4 +144,26 @@ pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
             .wrap(Wrap { trim: false }),
         panel_area,
     );
+}
+
+/// A panel row: a mark (✓ ✗ ·) and a label; the selected row is highlighted across the width.
+fn marked_row(
+    mark: &'static str,
+    style: ratatui::style::Style,
+    label: &str,
+    selected: bool,
+    width: usize,
+    t: &crate::tui::theme::Theme,
+) -> Line<'static> {
+    if selected {
+        let text = format!(" {mark} {label}");
+        let pad = width.saturating_sub(text.chars().count());
+        Line::styled(format!("{text}{}", " ".repeat(pad)), t.selected())
+    } else {
+        Line::from(vec![
+            Span::raw(" "),
+            Span::styled(mark, style),
+            Span::raw(format!(" {label}")),
+        ])
+    }
 }
