@@ -347,6 +347,22 @@ impl Script {
                 steps.push(s);
             }
         }
+        let takes_time = |s: &Step| {
+            matches!(
+                s.action,
+                Action::Run(_) | Action::Replay(_) | Action::Puzzle { .. }
+            ) || match s.wait {
+                Wait::Key => true,
+                Wait::For(d) => d >= Duration::from_secs(1),
+            }
+        };
+        if raw.looped && !steps.is_empty() && !steps.iter().any(takes_time) {
+            cx.error(
+                0..0,
+                "`loop = true` needs a step that takes time (a `wait` of 1 s or more, \
+                 \"key\", a puzzle, a run or a replay), or the demo would spin",
+            );
+        }
         if cx.errors.is_empty() {
             Ok(Script {
                 name: name.to_owned(),
