@@ -545,3 +545,42 @@ wait = 1
     assert_eq!(p.current, 0);
     assert!(!p.ended);
 }
+
+#[test]
+fn a_replay_left_half_way_plays_again_from_its_start() {
+    let (mut p, clock) = player(
+        r#"
+[[step]]
+replay = "amdahl-small.jsonl"
+wait = 1
+
+[[step]]
+caption = "next"
+wait = "key"
+"#,
+    );
+    p.start();
+    let shown = |p: &Player| match p.stage_of(0) {
+        Some(Stage::Run(r)) => r.records.len(),
+        _ => 0,
+    };
+    let first_sample = match p.stage() {
+        Some(Stage::Run(r)) => match &r.source {
+            Source::Replay { replay, .. } => replay.arrival(1).expect("a sample"),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    clock.advance(first_sample);
+    p.update(tick());
+    assert_eq!(shown(&p), 2);
+    p.update(key(KeyCode::Char(' ')));
+    clock.advance(Duration::from_secs(600));
+    p.update(tick());
+    assert_eq!(p.current, 1);
+    assert_eq!(shown(&p), 2, "left half-way");
+    p.update(key(KeyCode::Left));
+    assert_eq!(shown(&p), 1, "from the start again");
+    assert_eq!(p.current, 0);
+    assert!(p.deadline().is_some(), "replaying");
+}

@@ -519,7 +519,11 @@ impl Player {
         let now = self.play_now();
         self.entered = now;
         self.done = Some(now);
-        let cached = !fresh && self.stages[i].is_some();
+        // A replay left half-way plays again from its start rather than jumping to its end.
+        let cached = !fresh
+            && self.stages[i].as_ref().is_some_and(|s| {
+                !matches!(s, Stage::Run(r) if r.active() && matches!(r.source, Source::Replay { .. }))
+            });
         match action {
             Action::Hold => {}
             Action::Lesson { lesson, heading } => {
@@ -562,6 +566,12 @@ impl Player {
                     out.commands.push(Command::Export(i));
                 }
             }
+        }
+        // Coming back to the step of the run still going: wait for its end again.
+        if let Some(Stage::Run(r)) = &self.stages[i]
+            && r.active()
+        {
+            self.done = None;
         }
         out.redraw = true;
     }
