@@ -61,9 +61,49 @@ pub enum Command {
         hpc-tutor export --run RUN_ID|FILE… [--chart CHART] [-o FILE] [--width W] [--height H]"
     )]
     Export(ExportArgs),
+    /// Play a demo for a class: lessons, captions, puzzles, live runs and replays.
+    ///
+    /// Plays SCRIPT (a TOML file; see assets/demos/README.md), or the built-in demo of
+    /// race → deadlock → Amdahl → threads vs MPI. It advances on its own; the presenter's
+    /// keys: space or → next, ← previous, p pause/resume, r re-run the step, n speaker
+    /// notes, q quit. Run `hpc-tutor demo --notes` in a second terminal to follow the
+    /// speaker notes of the current step there.
+    ///
+    /// A run step replays its `replay_if_unavailable` recording when the experiment
+    /// cannot run here (e.g. MPI without mpirun), labelled as a replay.
+    ///
+    /// Exit status: 0 done; 2 the script has problems (each printed as
+    /// `path:line: message`).
+    Demo(DemoArgs),
     /// One MPI rank of a run (started by mpirun or srun for `run --backend mpi`).
     #[command(hide = true)]
     MpiWorker(MpiWorkerArgs),
+}
+
+/// Arguments of `hpc-tutor demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// The demo script (TOML) [default: the built-in demo].
+    #[arg(value_name = "SCRIPT")]
+    pub script: Option<PathBuf>,
+
+    /// Follow a demo playing in another terminal: show the current step's speaker notes.
+    #[arg(long, conflicts_with_all = ["check", "print", "script"])]
+    pub notes: bool,
+
+    /// Check the script (lessons, puzzles, schedules, experiment parameters, recordings)
+    /// and exit: 0 when it is valid, 2 with every problem as `path:line: message`.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Print the built-in demo script, a starting point for your own.
+    #[arg(long, conflicts_with_all = ["script", "check"])]
+    pub print: bool,
+
+    /// The file through which the presenter tells `--notes` where the demo is [default:
+    /// $XDG_RUNTIME_DIR/hpc-tutor/demo-notes.json, else in the state folder].
+    #[arg(long, value_name = "FILE")]
+    pub notes_file: Option<PathBuf>,
 }
 
 /// Arguments of `hpc-tutor mpi-worker` (internal).

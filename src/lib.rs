@@ -8,6 +8,7 @@ pub mod chart;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod demo;
 pub mod experiment;
 pub mod export;
 pub mod kernel;

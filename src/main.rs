@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Some(Command::Bench(args)) => commands::bench::bench(&args),
         Some(Command::MpiWorker(args)) => return commands::run::mpi_worker(&args),
         Some(Command::Export(args)) => commands::export::export(&source(cli.lessons), &args),
+        Some(Command::Demo(args)) => hpc_tutor::demo::command(&source(cli.lessons), &args),
     };
     match result {
         Ok(code) => code,

@@ -175,7 +175,7 @@ pub struct Series {
     pub points: Vec<SeriesPoint>,
     /// The model fitted to the points, once the run has written one.
     pub fit: Option<FitRecord>,
-    /// Reserved for replayed demo runs; always `None` for now.
+    /// For a replayed recording (demo mode): where it was replayed from.
     pub replayed: Option<String>,
 }
 
@@ -275,6 +275,13 @@ impl ChartModel {
     /// A later Point for the same worker count replaces an earlier one; points with 0
     /// workers are ignored.
     pub fn from_runs(runs: &[&[Record]]) -> ChartModel {
+        Self::from_runs_marked(runs, &[])
+    }
+
+    /// Like [`ChartModel::from_runs`], with the runs that are replays of a recording
+    /// marked: `replayed[i]` names where run `i` was replayed from (`None`: measured now).
+    /// Their series keep the note in [`Series::replayed`] and say `replay` in the legend.
+    pub fn from_runs_marked(runs: &[&[Record]], replayed: &[Option<String>]) -> ChartModel {
         let mut model = ChartModel::default();
         let run_records: Vec<Option<&RunRecord>> = runs
             .iter()
@@ -349,12 +356,16 @@ impl ChartModel {
                     label.push_str(" · ");
                     label.push_str(time);
                 }
+                let replay = replayed.get(i).cloned().flatten();
+                if replay.is_some() {
+                    label.push_str(" · replay");
+                }
                 model.series.push(Series {
                     label,
                     variant: s.variant,
                     points: s.points.into_values().collect(),
                     fit: s.fit,
-                    replayed: None,
+                    replayed: replay,
                 });
             }
         }

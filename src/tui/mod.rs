@@ -107,7 +107,7 @@ pub fn run(source: LessonSource, open: Option<String>) -> anyhow::Result<ExitCod
 }
 
 /// Restores the terminal when dropped.
-struct Restore;
+pub(crate) struct Restore;
 
 impl Drop for Restore {
     fn drop(&mut self) {
@@ -162,7 +162,8 @@ fn save(app: &mut App, store: Option<&ProgressStore>) {
     }
 }
 
-fn spawn_input_thread(tx: mpsc::Sender<Event>) {
+/// Reads keys and resizes on a thread of its own and sends them as events.
+pub(crate) fn spawn_input_thread(tx: mpsc::Sender<Event>) {
     std::thread::Builder::new()
         .name("input".into())
         .spawn(move || {
@@ -184,7 +185,8 @@ fn spawn_input_thread(tx: mpsc::Sender<Event>) {
         .unwrap_or_else(|e| eprintln!("hpc-tutor: cannot start the input thread: {e}"));
 }
 
-fn spawn_signal_thread(tx: mpsc::Sender<Event>) -> anyhow::Result<()> {
+/// Turns SIGINT, SIGTERM and SIGHUP into events.
+pub(crate) fn spawn_signal_thread(tx: mpsc::Sender<Event>) -> anyhow::Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
         .context("cannot install signal handlers")?;

@@ -118,6 +118,18 @@ impl Theme {
             Style::default().add_modifier(Modifier::REVERSED)
         }
     }
+    /// A demo caption: bold, high contrast, readable on a projector (reverse video
+    /// without colour).
+    pub fn caption(&self) -> Style {
+        if self.color {
+            Style::default()
+                .bg(Color::LightYellow)
+                .fg(Color::Black)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        }
+    }
     /// The `index`-th data series of a chart (its points, lines and legend entry). Four
     /// colours that cycle; without colour every series is plain text and charts tell
     /// series apart by marker shape instead.
