@@ -1,6 +1,7 @@
 //! The demo's screens drawn with ratatui's `TestBackend` in monochrome, compared with insta
 //! snapshots at 80x24 and 120x40: a caption over a lesson, and a replayed chart with its
-//! "replayed from …" label.
+//! "replayed from …" label. Lessons come from the test fixtures, so that editing a shipped
+//! lesson does not change these snapshots.
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,10 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
 fn player(text: &str, size: (u16, u16), caps: Capabilities) -> (Player, FakeClock) {
-    let lessons = LessonSet::load(&LessonSource::BuiltIn).expect("lessons");
+    let lessons = LessonSet::load(&LessonSource::Directory(
+        "tests/fixtures/lessons/valid".into(),
+    ))
+    .expect("fixture lessons");
     let script = Script::parse(
         text,
         "test.toml",
@@ -50,8 +54,8 @@ fn caption_over_a_lesson() {
 title = "Snapshot"
 
 [[step]]
-lesson = "amdahl"
-heading = "Amdahl's law"
+lesson = "alpha"
+heading = "A table"
 
 [[step]]
 caption = "With 30 % serial work, no number of workers\ngets past 1 / 0.3 = 3.3×"
@@ -103,8 +107,8 @@ fn speaker_notes_over_the_stage() {
     let (mut p, _) = player(
         r#"
 [[step]]
-lesson = "race-conditions"
-heading = "One line, three steps"
+lesson = "alpha"
+heading = "A list"
 notes = "Ask the room: what values can the counter end with?"
 "#,
         (80, 24),
