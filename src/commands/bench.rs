@@ -17,7 +17,7 @@ use crate::kernel::integral::Integral;
 use crate::kernel::mc_pi::{McPi, Mode};
 use crate::kernel::race::{self, Race};
 use crate::kernel::{Kernel, Outputs};
-use crate::measure::protocol::Executor;
+use crate::measure::protocol::{Executor, PointSpec};
 use crate::measure::stats::median;
 
 /// Runs `kernel` on `workers` threads: one warm-up, then repetitions until `seconds` have
@@ -28,7 +28,8 @@ fn runs(
     workers: usize,
     seconds: f64,
 ) -> anyhow::Result<Vec<(f64, Outputs)>> {
-    exec.setup(workers).map_err(anyhow::Error::msg)?;
+    exec.setup(&PointSpec::workers(workers))
+        .map_err(anyhow::Error::msg)?;
     exec.run(kernel, workers)?; // warm-up
     let start = Instant::now();
     let mut out = Vec::new();

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::truncate;
 use crate::chart::{ChartModel, Metric};
-use crate::commands::run::seconds;
+use crate::commands::run::{latency_bandwidth_text, seconds};
 use crate::record::{Model, Record, Status};
 use crate::tui::app::App;
 use crate::tui::experiment::{ExperimentView, RunState};
@@ -228,6 +228,13 @@ fn run_lines(view: &ExperimentView, t: &Theme) -> Vec<Line<'static>> {
             let law = match f.model {
                 Model::Amdahl => "Amdahl",
                 Model::Gustafson => "Gustafson",
+                Model::LatencyBandwidth => {
+                    out.push(Line::from(vec![
+                        Span::styled(" latency–bandwidth fit: ", t.text()),
+                        Span::styled(latency_bandwidth_text(f), t.key()),
+                    ]));
+                    continue;
+                }
             };
             let variant = f
                 .variant
