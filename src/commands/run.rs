@@ -573,8 +573,8 @@ impl Report {
         format!(
             "{:>10}  {:>10}  {:>21}  {:>12}  {}\n",
             bytes(size),
-            seconds(p.median_s),
-            format!("[{}, {}]", seconds(p.ci95_s[0]), seconds(p.ci95_s[1])),
+            latency(p.median_s),
+            format!("[{}, {}]", latency(p.ci95_s[0]), latency(p.ci95_s[1])),
             bandwidth,
             self.notes(
                 p,
@@ -703,7 +703,7 @@ fn stuck_ranks(d: &DiagnosisRecord) -> String {
 /// `α = 0.42 µs, β = 5.12 GB/s`: a latency–bandwidth fit in a few characters.
 pub fn latency_bandwidth_text(f: &FitRecord) -> String {
     match (f.latency_s, f.bandwidth_bytes_s) {
-        (Some(a), Some(b)) => format!("α = {}, β = {}", seconds(a), rate(b / 1e6)),
+        (Some(a), Some(b)) => format!("α = {}, β = {}", latency(a), rate(b / 1e6)),
         _ => "α and β unknown".to_owned(),
     }
 }
@@ -757,6 +757,16 @@ pub fn seconds(s: f64) -> String {
         format!("{:.2} ms", s * 1e3)
     } else {
         format!("{:.1} µs", s * 1e6)
+    }
+}
+
+/// A message time: like [`seconds`], with two decimals below 10 µs (`0.27 µs`), where
+/// one-way latencies of shared memory live.
+pub fn latency(s: f64) -> String {
+    if s.abs() < 1e-5 {
+        format!("{:.2} µs", s * 1e6)
+    } else {
+        seconds(s)
     }
 }
 
@@ -929,7 +939,7 @@ mod tests {
             .expect("a latency-bandwidth fit");
         assert_eq!(
             report.table(fit),
-            "\nlatency–bandwidth fit T(n) = α + n/β: α = 0.4 µs, β = 5.00 GB/s (relative rms error 5.0 %, R² 0.999, 25 sizes)\n"
+            "\nlatency–bandwidth fit T(n) = α + n/β: α = 0.40 µs, β = 5.00 GB/s (relative rms error 5.0 %, R² 0.999, 25 sizes)\n"
         );
     }
 
@@ -995,6 +1005,8 @@ mod tests {
         assert_eq!(rate(812.46), "812.5 MB/s");
         assert_eq!(rate(5123.0), "5.12 GB/s");
         assert_eq!(rate(0.25), "250.0 kB/s");
+        assert_eq!(latency(2.7e-7), "0.27 µs");
+        assert_eq!(latency(1.5e-5), "15.0 µs");
     }
 
     #[test]

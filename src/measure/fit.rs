@@ -161,7 +161,8 @@ pub fn fit_latency_bandwidth(points: &[(f64, f64)]) -> Option<LatencyBandwidth> 
         latency_s: a,
         bandwidth_bytes_s: 1.0 / b,
         rel_rmse: (rel / p.len() as f64).sqrt(),
-        r2: (sst > 1e-12 * s).then(|| 1.0 - sse / sst),
+        // With weights 1/T², both sums are of squared relative differences.
+        r2: (sst > 1e-12).then(|| 1.0 - sse / sst),
         points: p.len(),
     })
 }
@@ -232,6 +233,9 @@ mod tests {
         assert!(f.rel_rmse < 1e-9);
         assert_eq!(f.points, 25);
         assert!(close(f.r2.expect("varies"), 1.0));
+        // Times of real messages (µs and ms) still have an R².
+        let real = [(1.0, 3e-7), (4096.0, 4.6e-6), (1048576.0, 1.2e-4)];
+        assert!(fit_latency_bandwidth(&real).expect("fit").r2.is_some());
 
         // A 10 % error on the largest message barely moves α: the errors are relative.
         let mut noisy = pts.clone();
