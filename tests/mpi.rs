@@ -32,15 +32,28 @@ fn records(out: &[u8]) -> Vec<Record> {
         .collect()
 }
 
-/// No mpirun, OpenMPI daemon or worker rank is left.
+/// No mpirun or worker rank of this build's binary is left. (Only ours: other checkouts
+/// on a shared machine may be running their own MPI tests at the same time. On one node
+/// OpenMPI starts no `orted` daemon; mpirun runs the ranks itself.)
 fn assert_nothing_left() {
-    for pattern in ["mpirun", "orted", "hpc-tutor mpi-worker"] {
+    let exe = env!("CARGO_BIN_EXE_hpc-tutor");
+    let escaped: String = exe
+        .chars()
+        .flat_map(|c| {
+            let special = "\\.^$|?*+()[]{}".contains(c);
+            special.then_some('\\').into_iter().chain([c])
+        })
+        .collect();
+    for pattern in [
+        format!("^mpirun .*{escaped} mpi-worker"),
+        format!("^{escaped} mpi-worker"),
+    ] {
         let out = Std::new("pgrep")
-            .args(["-f", pattern])
+            .args(["-a", "-f", &pattern])
             .output()
             .expect("pgrep");
-        let pids = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        assert!(pids.is_empty(), "left behind ({pattern}): {pids}");
+        let left = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert!(left.is_empty(), "left behind ({pattern}): {left}");
     }
 }
 
@@ -344,16 +357,7 @@ fn run_json(args: &[&str], code: i32) -> Vec<Record> {
 fn pingpong_times_grow_with_the_size_and_fit_a_latency_and_a_bandwidth() {
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let recs = run_json(
-        &[
-            "run",
-            "pingpong",
-            "--reps",
-            "3",
-            "-p",
-            "max_size=4096",
-            "-p",
-            "iterations=200",
-        ],
+        &["run", "pingpong", "--reps", "5", "-p", "max_size=4096"],
         0,
     );
     let pts = points(&recs);
@@ -370,7 +374,7 @@ fn pingpong_times_grow_with_the_size_and_fit_a_latency_and_a_bandwidth() {
             "latency is the median one-way time"
         );
         assert!(p.outputs["bandwidth_mb_s"] > 0.0);
-        assert_eq!(p.outputs["round_trips"], 200.0);
+        assert_eq!(p.outputs["round_trips"], 1000.0);
     }
     // Times grow with the size: the three largest messages are slower than the three
     // smallest (single neighbours may swap by noise).
