@@ -159,8 +159,9 @@ pub struct RunArgs {
     #[arg(long, value_enum)]
     pub launcher: Option<LauncherArg>,
 
-    /// Seconds to wait for any progress of MPI ranks before declaring them stuck
-    /// [default: per experiment; 10 for exchange].
+    /// Seconds to wait for any progress of MPI ranks before declaring them stuck; starting
+    /// them gets at least 30 s [default: per experiment: 120; 60 collectives, 30 pingpong,
+    /// 10 exchange, 2 for exchange's sweep=on].
     #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
     pub deadline: Option<f64>,
 

@@ -67,6 +67,8 @@ fn point(
         oversubscribed: workers > cpus,
         setup_s: 0.0001,
         outputs: BTreeMap::new(),
+        ranks: None,
+        threads: None,
     })
 }
 
@@ -78,6 +80,8 @@ fn fit(model: Model, variant: Option<&str>, s: f64) -> Record {
         rmse: 0.02,
         r2: Some(0.98),
         points: 3,
+        latency_s: None,
+        bandwidth_bytes_s: None,
     })
 }
 

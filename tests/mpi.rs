@@ -8,7 +8,7 @@ use std::process::Command as Std;
 use std::sync::Mutex;
 
 use assert_cmd::Command;
-use hpc_tutor::record::{Record, Status};
+use hpc_tutor::record::{Model, PointRecord, Record, Status};
 use predicates::prelude::*;
 
 /// MPI jobs run one at a time: they would measure each other, and the leftover-process
@@ -46,15 +46,28 @@ fn records(out: &[u8]) -> Vec<Record> {
         .collect()
 }
 
-/// No mpirun, OpenMPI daemon or worker rank is left.
+/// No mpirun or worker rank of this build's binary is left. (Only ours: other checkouts
+/// on a shared machine may be running their own MPI tests at the same time. On one node
+/// OpenMPI starts no `orted` daemon; mpirun runs the ranks itself.)
 fn assert_nothing_left() {
-    for pattern in ["mpirun", "orted", "hpc-tutor mpi-worker"] {
+    let exe = env!("CARGO_BIN_EXE_hpc-tutor");
+    let escaped: String = exe
+        .chars()
+        .flat_map(|c| {
+            let special = "\\.^$|?*+()[]{}".contains(c);
+            special.then_some('\\').into_iter().chain([c])
+        })
+        .collect();
+    for pattern in [
+        format!("^mpirun .*{escaped} mpi-worker"),
+        format!("^{escaped} mpi-worker"),
+    ] {
         let out = Std::new("pgrep")
-            .args(["-f", pattern])
+            .args(["-a", "-f", &pattern])
             .output()
             .expect("pgrep");
-        let pids = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        assert!(pids.is_empty(), "left behind ({pattern}): {pids}");
+        let left = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert!(left.is_empty(), "left behind ({pattern}): {left}");
     }
 }
 
@@ -187,13 +200,66 @@ fn bad_mpi_input_is_one_clear_line_and_exit_2() {
             &["run", "mc-pi", "--backend", "mpi", "--deadline", "0"],
             "seconds from 0.1 to 86400",
         ),
+        (
+            &["run", "pingpong", "--backend", "mpi", "--workers", "3"],
+            "always runs on exactly 2 ranks",
+        ),
+        (
+            &[
+                "run",
+                "pingpong",
+                "--backend",
+                "mpi",
+                "-p",
+                "min_size=4096",
+                "-p",
+                "max_size=1024",
+            ],
+            "parameter `max_size`: `1024` is not allowed; expected a size of at least min_size = 4096 bytes",
+        ),
+        (
+            &["run", "pingpong", "--backend", "mpi", "-p", "max_size=1e9"],
+            "expected a whole number from 1 to 67108864",
+        ),
+        (
+            &[
+                "run",
+                "collectives",
+                "--backend",
+                "mpi",
+                "-p",
+                "op=alltoall",
+            ],
+            "one of all, broadcast, scatter, gather, reduce, allreduce",
+        ),
+        (
+            &["run", "collectives", "--backend", "mpi", "-p", "size=12"],
+            "a multiple of 8",
+        ),
+        (
+            &["run", "hybrid", "--backend", "mpi", "-p", "threads=0"],
+            "parameter `threads`: `0` is not allowed; expected a whole number from 1 to 256",
+        ),
+        (
+            &["run", "hybrid", "--backend", "threads"],
+            "does not run on the `threads` backend",
+        ),
     ];
     for (args, message) in cases {
-        cmd()
+        let out = cmd()
             .args(*args)
             .assert()
             .code(2)
-            .stderr(predicate::str::contains(*message));
+            .stderr(predicate::str::contains(*message))
+            .get_output()
+            .stderr
+            .clone();
+        // The message is the first line (clap adds a pointer to --help after its own).
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.lines().next().is_some_and(|l| l.contains(*message)),
+            "{text}"
+        );
     }
     // srun outside an allocation, when srun exists at all.
     if hpc_tutor::backend::launch::on_path("srun") {
@@ -277,5 +343,243 @@ fn a_send_first_deadlock_is_caught_diagnosed_and_cleaned_up() {
         ])
         .assert()
         .code(0);
+    assert_nothing_left();
+}
+
+fn points(recs: &[Record]) -> Vec<&PointRecord> {
+    recs.iter()
+        .filter_map(|r| match r {
+            Record::Point(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
+fn run_json(args: &[&str], code: i32) -> Vec<Record> {
+    let out = cmd()
+        .args(args)
+        .args(["--backend", "mpi", "--format", "json"])
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone();
+    records(&out)
+}
+
+#[test]
+fn pingpong_times_grow_with_the_size_and_fit_a_latency_and_a_bandwidth() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let recs = run_json(
+        &["run", "pingpong", "--reps", "5", "-p", "max_size=4096"],
+        0,
+    );
+    let pts = points(&recs);
+    let sizes: Vec<f64> = pts.iter().map(|p| p.outputs["size_bytes"]).collect();
+    assert_eq!(
+        sizes,
+        (0..13).map(|k| f64::from(1 << k)).collect::<Vec<_>>()
+    );
+    for p in &pts {
+        assert_eq!((p.workers, p.ranks, p.threads), (2, Some(2), Some(1)));
+        assert!(p.median_s > 0.0 && p.outputs["latency_us"] > 0.0, "{p:?}");
+        assert!(
+            (p.outputs["latency_us"] - p.median_s * 1e6).abs() < 1e-9,
+            "latency is the median one-way time"
+        );
+        assert!(p.outputs["bandwidth_mb_s"] > 0.0);
+        assert_eq!(p.outputs["round_trips"], 1000.0);
+    }
+    // Times grow with the size: the three largest messages are slower than the three
+    // smallest (single neighbours may swap by noise).
+    let t: Vec<f64> = pts.iter().map(|p| p.median_s).collect();
+    let small = t[..3].iter().copied().fold(f64::INFINITY, f64::min);
+    let large = t[10..].iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(large > small, "times by size: {t:?}");
+    let fit = recs
+        .iter()
+        .find_map(|r| match r {
+            Record::Fit(f) if f.model == Model::LatencyBandwidth => Some(f),
+            _ => None,
+        })
+        .expect("a latency-bandwidth fit");
+    let (alpha, beta) = (fit.latency_s.expect("α"), fit.bandwidth_bytes_s.expect("β"));
+    eprintln!(
+        "pingpong 1 B..4 KiB: α = {:.3} µs, β = {:.1} MB/s",
+        alpha * 1e6,
+        beta / 1e6
+    );
+    assert!(alpha > 0.0 && beta > 0.0, "{fit:?}");
+    assert_eq!(fit.points, 13);
+    assert!(matches!(recs.last(), Some(Record::End(e)) if e.status == Status::Ok));
+    assert_nothing_left();
+}
+
+#[test]
+fn collectives_time_every_operation_on_one_and_two_ranks() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let recs = run_json(
+        &[
+            "run",
+            "collectives",
+            "--workers",
+            "1,2",
+            "--reps",
+            "2",
+            "--warmup",
+            "0",
+            "-p",
+            "size=4096",
+            "-p",
+            "iterations=20",
+        ],
+        0,
+    );
+    let pts = points(&recs);
+    let seen: Vec<(String, usize)> = pts
+        .iter()
+        .map(|p| (p.variant.clone().unwrap_or_default(), p.workers))
+        .collect();
+    let want: Vec<(String, usize)> = ["broadcast", "scatter", "gather", "reduce", "allreduce"]
+        .iter()
+        .flat_map(|v| [((*v).to_owned(), 1), ((*v).to_owned(), 2)])
+        .collect();
+    assert_eq!(seen, want);
+    for p in &pts {
+        assert!(p.median_s > 0.0, "{p:?}");
+        assert_eq!(p.outputs["data_ok"], 1.0, "{:?}: wrong data", p.variant);
+        assert_eq!((p.ranks, p.threads), (Some(p.workers), Some(1)));
+        assert_eq!(p.speedup, None, "no speedup for collectives");
+    }
+    assert!(!recs.iter().any(|r| matches!(r, Record::Fit(_))));
+    assert!(matches!(recs.last(), Some(Record::End(e)) if e.status == Status::Ok));
+    assert_nothing_left();
+}
+
+#[test]
+fn hybrid_ranks_run_their_threads_and_match_the_thread_backend() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let samples = "samples=2000000";
+    let two_by_one = run_json(
+        &[
+            "run",
+            "hybrid",
+            "--workers",
+            "2",
+            "--reps",
+            "2",
+            "-p",
+            "threads=1",
+            "-p",
+            samples,
+        ],
+        0,
+    );
+    let p = points(&two_by_one)[0];
+    assert_eq!((p.workers, p.ranks, p.threads), (2, Some(2), Some(1)));
+    assert!(!p.oversubscribed && p.outputs["abs_error"] < 0.01, "{p:?}");
+
+    // One rank of two threads draws the same streams as two threads of one process.
+    let one_by_two = run_json(
+        &[
+            "run",
+            "hybrid",
+            "--workers",
+            "1",
+            "--reps",
+            "1",
+            "-p",
+            "threads=2",
+            "-p",
+            samples,
+        ],
+        0,
+    );
+    let h = points(&one_by_two)[0];
+    assert_eq!((h.ranks, h.threads), (Some(1), Some(2)));
+    let threads = cmd()
+        .args([
+            "run",
+            "mc-pi",
+            "--workers",
+            "2",
+            "--reps",
+            "1",
+            "-p",
+            samples,
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let t = records(&threads);
+    let t = points(&t)[0];
+    assert_eq!(h.outputs["estimate"], t.outputs["estimate"]);
+    assert_eq!(t.ranks, None, "thread points have no ranks");
+    assert_nothing_left();
+}
+
+#[test]
+fn the_eager_sweep_finds_the_limit_stops_every_deadlock_and_ends_ok() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let recs = run_json(
+        &[
+            "run",
+            "exchange",
+            "--reps",
+            "1",
+            "--warmup",
+            "0",
+            "--deadline",
+            "1",
+            "-p",
+            "sweep=on",
+            "-p",
+            "max_size=1048576",
+        ],
+        0,
+    );
+    let pts = points(&recs);
+    assert_eq!(pts.len(), 21, "1 B to 1 MiB");
+    let outcome: Vec<(f64, bool)> = pts
+        .iter()
+        .map(|p| (p.outputs["size_bytes"], p.outputs["completed"] == 1.0))
+        .collect();
+    assert!(outcome[0].1, "1 B fits any eager buffer: {outcome:?}");
+    assert!(
+        !outcome[20].1,
+        "1 MiB needs the receiver (rendezvous): {outcome:?}"
+    );
+    let limit = outcome
+        .iter()
+        .filter(|o| o.1)
+        .map(|o| o.0)
+        .fold(0.0, f64::max);
+    eprintln!("eager limit measured: largest send-first exchange that completed = {limit} B");
+    for p in pts.iter().filter(|p| p.outputs["completed"] == 0.0) {
+        assert_eq!(p.reps, 0, "{p:?}");
+    }
+    let diagnoses = recs
+        .iter()
+        .filter(|r| matches!(r, Record::Diagnosis(d) if d.cycle.len() == 2))
+        .count();
+    assert_eq!(
+        diagnoses,
+        outcome.iter().filter(|o| !o.1).count(),
+        "every deadlocked size is diagnosed as a cycle"
+    );
+    let Some(Record::End(e)) = recs.last() else {
+        panic!("an end record")
+    };
+    assert_eq!(e.status, Status::Ok);
+    assert!(
+        e.message
+            .as_deref()
+            .is_some_and(|m| m.starts_with(&format!("largest size that completed: {limit} B"))),
+        "{e:?}"
+    );
     assert_nothing_left();
 }

@@ -18,7 +18,7 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::{Kernel, Outputs};
-use crate::measure::protocol::{Executor, RunError};
+use crate::measure::protocol::{Executor, PointSpec, RunError};
 use crate::record::{DiagnosisRecord, WaitRecord};
 
 /// What rank 0 of a worker prints, one JSON object per line.
@@ -113,9 +113,22 @@ pub struct LaunchSpec {
     pub variant: Option<String>,
     /// CPUs available here: more ranks than this needs `--oversubscribe` with mpirun.
     pub cpus: usize,
-    /// How long to wait for any report before declaring the ranks stuck.
+    /// How long to wait for any report before declaring the ranks stuck. Start-up (until
+    /// every rank has initialized MPI) gets at least [`STARTUP_DEADLINE`].
     pub deadline: Duration,
+    /// Threads each rank runs (`hybrid`); 1 for plain MPI. Above 1, `mpirun` is told not to
+    /// bind each rank to one core (`--bind-to none`), and `srun` gives each rank that many
+    /// CPUs (`-c`).
+    pub threads_per_rank: usize,
+    /// The parameter that carries a point's message size to the ranks, for size sweeps that
+    /// launch once per size (`size` for the eager-limit sweep of `exchange`). `None` when
+    /// the ranks sweep the sizes themselves in one launch (`pingpong`).
+    pub size_param: Option<String>,
 }
+
+/// The least time ranks get to start and initialize MPI, whatever the deadline: a short
+/// deadline is for stuck communication, not for a slow start on a busy machine.
+pub const STARTUP_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Whether `program` can be found on `PATH`.
 pub fn on_path(program: &str) -> bool {
@@ -137,17 +150,27 @@ pub fn command_line(
             if ranks > spec.cpus {
                 c.push("--oversubscribe".to_owned());
             }
+            if spec.threads_per_rank > 1 {
+                // OpenMPI binds each rank to one core by default: its threads would share it.
+                c.extend(["--bind-to".to_owned(), "none".to_owned()]);
+            }
             if nix::unistd::geteuid().is_root() {
                 c.push("--allow-run-as-root".to_owned());
             }
             c
         }
-        Launcher::Srun => vec![
-            "srun".to_owned(),
-            "--mpi=pmix".to_owned(),
-            "-n".to_owned(),
-            ranks.to_string(),
-        ],
+        Launcher::Srun => {
+            let mut c = vec![
+                "srun".to_owned(),
+                "--mpi=pmix".to_owned(),
+                "-n".to_owned(),
+                ranks.to_string(),
+            ];
+            if spec.threads_per_rank > 1 {
+                c.extend(["-c".to_owned(), spec.threads_per_rank.to_string()]);
+            }
+            c
+        }
     };
     cmd.push(exe.display().to_string());
     cmd.extend([
@@ -437,21 +460,28 @@ pub fn side_channel_file(dir: &Path, rank: usize) -> PathBuf {
 
 /// The thread-pool [`Executor`]'s counterpart for MPI: one launch per point, the runs of the
 /// point inside it; launch and MPI start-up are the point's set-up time, never kernel time.
+///
+/// A launch may do the runs of several points: pingpong's ranks go through every message
+/// size in one launch. Then `runs` counts the runs of all of them, and the next point with
+/// the same ranks and variant continues on the ranks still running (set-up time 0).
 pub struct MpiExecutor {
     spec: LaunchSpec,
-    /// Runs per point (warm-ups and repetitions).
+    /// Runs per launch (warm-ups and repetitions of each point it serves).
     runs: usize,
     ranks: Option<Ranks>,
+    /// Ranks and variant of the live launch.
+    launched_for: Option<(usize, Option<String>)>,
     left: usize,
 }
 
 impl MpiExecutor {
-    /// An executor doing `runs` runs per point.
+    /// An executor doing `runs` runs per launch.
     pub fn new(spec: LaunchSpec, runs: usize) -> Self {
         Self {
             spec,
             runs,
             ranks: None,
+            launched_for: None,
             left: 0,
         }
     }
@@ -470,12 +500,27 @@ impl MpiExecutor {
 }
 
 impl Executor for MpiExecutor {
-    fn setup(&mut self, workers: usize) -> Result<f64, String> {
+    fn setup(&mut self, point: &PointSpec<'_>) -> Result<f64, String> {
+        let workers = point.workers;
+        let key = (workers, point.variant.map(str::to_owned));
+        if self.ranks.is_some() && self.left > 0 && self.launched_for.as_ref() == Some(&key) {
+            // The live launch still owes runs for this point: nothing to set up.
+            return Ok(0.0);
+        }
         if let Some(mut old) = self.ranks.take() {
             old.kill();
         }
-        let mut ranks = Ranks::start(&self.spec, workers, self.runs).map_err(|e| e.to_string())?;
-        match ranks.next(self.spec.deadline).map_err(|e| e.to_string())? {
+        let mut spec = self.spec.clone();
+        spec.variant = key.1.clone();
+        if let (Some(param), Some(size)) = (&spec.size_param, point.size) {
+            // Later pairs win: this overrides the parameter's value.
+            spec.params.push(format!("{param}={size}"));
+        }
+        let mut ranks = Ranks::start(&spec, workers, self.runs).map_err(|e| e.to_string())?;
+        match ranks
+            .next(spec.deadline.max(STARTUP_DEADLINE))
+            .map_err(|e| format!("starting the ranks: {e}"))?
+        {
             WorkerLine::Ready { ranks: n, .. } if n == workers => {}
             WorkerLine::Ready { ranks: n, .. } => {
                 return Err(format!(
@@ -486,6 +531,7 @@ impl Executor for MpiExecutor {
         }
         let setup = ranks.started.elapsed().as_secs_f64();
         self.ranks = Some(ranks);
+        self.launched_for = Some(key);
         self.left = self.runs;
         Ok(setup)
     }
@@ -572,6 +618,8 @@ mod tests {
             variant: None,
             cpus: 2,
             deadline: Duration::from_secs(5),
+            threads_per_rank: 1,
+            size_param: None,
         }
     }
 
@@ -587,6 +635,34 @@ mod tests {
         assert!(four.contains(&"--oversubscribe".to_owned()));
         let srun = command_line(&spec(Launcher::Srun), 4, 6, side, exe);
         assert_eq!(&srun[..4], ["srun", "--mpi=pmix", "-n", "4"]);
+        assert!(!two.contains(&"--bind-to".to_owned()) && !srun.contains(&"-c".to_owned()));
+    }
+
+    #[test]
+    fn ranks_with_threads_are_not_bound_to_one_core() {
+        let exe = Path::new("/bin/hpc-tutor");
+        let side = Path::new("/tmp/s");
+        let hybrid = LaunchSpec {
+            threads_per_rank: 2,
+            ..spec(Launcher::Mpirun)
+        };
+        let m = command_line(&hybrid, 2, 6, side, exe);
+        assert!(m.windows(2).any(|w| w == ["--bind-to", "none"]), "{m:?}");
+        assert!(
+            !m.contains(&"--oversubscribe".to_owned()),
+            "2 ranks fit 2 CPUs"
+        );
+        let s = command_line(
+            &LaunchSpec {
+                launcher: Launcher::Srun,
+                ..hybrid
+            },
+            2,
+            6,
+            side,
+            exe,
+        );
+        assert!(s.windows(2).any(|w| w == ["-c", "2"]), "{s:?}");
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! run's time is the maximum over ranks, reduced to rank 0, which prints one
 //! [`WorkerLine`] per run. Each rank writes the blocking call it is in to its side-channel
 //! file, so that a launcher whose deadline passes can say who waits for whom.
+//!
+//! Experiments about MPI itself have their own loops: `exchange` (send/receive orders),
+//! `pingpong` (one-way time per message size), `collectives` (one collective per launch)
+//! and `hybrid` (a rayon pool of exactly `threads` threads in every rank).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,7 +19,8 @@ use mpi::traits::*;
 
 use super::launch::{WorkerLine, side_channel_file};
 use crate::experiment::{self, Params};
-use crate::kernel::{Outputs, Partial};
+use crate::kernel::mc_pi::{McPi, Mode};
+use crate::kernel::{Kernel, Outputs, Partial, pingpong as messages};
 
 /// Arguments of `hpc-tutor mpi-worker`.
 #[derive(Debug, Clone)]
@@ -33,21 +38,31 @@ pub struct WorkerArgs {
 }
 
 /// Reports the state of one rank through its side-channel file.
+///
+/// States are written inside timed sections (the exchange's send and receive), so a write
+/// is one `pwrite` at offset 0 into a file kept open, padded with spaces to the longest
+/// state written so far (the reader trims them): a microsecond, where creating and
+/// truncating the file each time cost tens of microseconds on a disk-backed /tmp.
 struct Side {
-    file: Option<PathBuf>,
+    file: Option<std::fs::File>,
+    longest: std::cell::Cell<usize>,
 }
 
 impl Side {
     fn new(dir: Option<&Path>, rank: usize) -> Self {
         Self {
-            file: dir.map(|d| side_channel_file(d, rank)),
+            file: dir.and_then(|d| std::fs::File::create(side_channel_file(d, rank)).ok()),
+            longest: std::cell::Cell::new(0),
         }
     }
 
     /// Writes `state` (best effort: the side channel is for diagnosis only).
     fn set(&self, state: &str) {
+        use std::os::unix::fs::FileExt;
         if let Some(f) = &self.file {
-            let _ = std::fs::write(f, state);
+            let width = self.longest.get().max(state.len());
+            self.longest.set(width);
+            let _ = f.write_all_at(format!("{state:<width$}").as_bytes(), 0);
         }
     }
 }
@@ -92,8 +107,15 @@ pub fn worker(args: &WorkerArgs) -> ExitCode {
         });
     }
 
-    if info.name == "exchange" {
-        return exchange(&world, rank, size, &params, args.runs, &side);
+    match info.name {
+        "exchange" => return exchange(&world, rank, size, &params, args.runs, &side),
+        "pingpong" => return pingpong(&world, rank, size, &params, args.runs, &side),
+        "collectives" => {
+            let op = args.variant.as_deref().unwrap_or("broadcast");
+            return collectives(&world, rank, size, &params, op, args.runs, &side);
+        }
+        "hybrid" => return hybrid(&world, rank, size, &params, args.runs, &side),
+        _ => {}
     }
 
     let Some(kernel) = info.kernel(&params, args.variant.as_deref()) else {
@@ -228,6 +250,298 @@ fn exchange(
         } else {
             root.reduce_into(&elapsed, SystemOperation::max());
         }
+    }
+    side.set("done");
+    ExitCode::SUCCESS
+}
+
+/// Rank 0 prints an error for everyone; every rank ends with a failure.
+fn refuse(rank: usize, message: String) -> ExitCode {
+    if rank == 0 {
+        print(&WorkerLine::Error { message });
+    }
+    ExitCode::FAILURE
+}
+
+/// Reduces `seconds` to its maximum over ranks on rank 0, which prints it with the outputs
+/// `outputs` makes (called on rank 0 only).
+fn report(
+    world: &mpi::topology::SimpleCommunicator,
+    rank: usize,
+    seconds: f64,
+    outputs: impl FnOnce() -> Outputs,
+) {
+    let root = world.process_at_rank(0);
+    if rank == 0 {
+        let mut max_t = 0.0f64;
+        root.reduce_into_root(&seconds, &mut max_t, SystemOperation::max());
+        print(&WorkerLine::Run {
+            seconds: max_t,
+            outputs: outputs(),
+        });
+    } else {
+        root.reduce_into(&seconds, SystemOperation::max());
+    }
+}
+
+/// Two ranks bounce messages of each size; each run's time is one message's one-way time,
+/// half a round trip averaged over the run's round trips. The runs go through the sizes in
+/// order, `runs / sizes` runs per size.
+fn pingpong(
+    world: &mpi::topology::SimpleCommunicator,
+    rank: usize,
+    ranks: usize,
+    params: &Params,
+    runs: usize,
+    side: &Side,
+) -> ExitCode {
+    if ranks != 2 {
+        return refuse(rank, format!("pingpong needs exactly 2 ranks, not {ranks}"));
+    }
+    let int = |k: &str| params.int(k).unwrap_or(1);
+    let sizes = messages::sizes(int("min_size"), int("max_size"));
+    if sizes.is_empty() || !runs.is_multiple_of(sizes.len()) {
+        return refuse(
+            rank,
+            format!(
+                "pingpong: {runs} runs do not split evenly over {} sizes",
+                sizes.len()
+            ),
+        );
+    }
+    let per_size = runs / sizes.len();
+    let iterations = int("iterations");
+    let other = 1 - rank;
+    // Ranks are 0 or 1 here; sizes are at most 64 MiB by the parameters' ranges.
+    let peer = world.process_at_rank(other as i32);
+    let largest = sizes.last().copied().unwrap_or(1) as usize;
+    let out = vec![rank as u8; largest];
+    let mut inb = vec![0u8; largest];
+    for &n in &sizes {
+        let bytes = n as usize;
+        let trips = messages::round_trips(n, iterations);
+        for _ in 0..per_size {
+            side.set("barrier before the round trips");
+            world.barrier();
+            side.set(&format!(
+                "pingpong with rank {other}, {bytes} B, {trips} round trips"
+            ));
+            let t0 = mpi::time();
+            for _ in 0..trips {
+                if rank == 0 {
+                    peer.send(&out[..bytes]);
+                    peer.receive_into(&mut inb[..bytes]);
+                } else {
+                    peer.receive_into(&mut inb[..bytes]);
+                    peer.send(&out[..bytes]);
+                }
+            }
+            // Round trips are at most 10^6: exact in f64.
+            let one_way = (mpi::time() - t0) / (2 * trips) as f64;
+            side.set("reduce to rank 0");
+            report(world, rank, one_way, || {
+                Outputs::from([
+                    ("size_bytes".to_owned(), n as f64),
+                    ("round_trips".to_owned(), trips as f64),
+                ])
+            });
+        }
+    }
+    side.set("done");
+    ExitCode::SUCCESS
+}
+
+/// One collective operation, timed per call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Collective {
+    Broadcast,
+    Scatter,
+    Gather,
+    Reduce,
+    Allreduce,
+}
+
+impl Collective {
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "broadcast" => Self::Broadcast,
+            "scatter" => Self::Scatter,
+            "gather" => Self::Gather,
+            "reduce" => Self::Reduce,
+            "allreduce" => Self::Allreduce,
+            _ => return None,
+        })
+    }
+}
+
+/// Every rank calls the collective `op` on `size` bytes of 8-byte numbers per rank,
+/// `iterations` times between two barriers; the run's time is the slowest rank's
+/// barrier-to-barrier time divided by the calls. After the timed calls, each rank checks
+/// what it received (`data_ok` is 1 when every rank got the right numbers).
+fn collectives(
+    world: &mpi::topology::SimpleCommunicator,
+    rank: usize,
+    ranks: usize,
+    params: &Params,
+    op: &str,
+    runs: usize,
+    side: &Side,
+) -> ExitCode {
+    let Some(op) = Collective::from_name(op) else {
+        return refuse(rank, format!("unknown collective `{op}`"));
+    };
+    // At most 16 MiB by the parameter's range: 2 Mi numbers.
+    let size = params.int("size").unwrap_or(8);
+    let count = (size / 8).max(1) as usize;
+    let calls = params.int("iterations").unwrap_or(1);
+    let root = world.process_at_rank(0);
+    let me = rank as f64;
+    // Rank r's own numbers are r + 1; scatter's block for rank r holds r + 1 too.
+    let mine = vec![me + 1.0; count];
+    let mut recv = vec![0.0f64; count];
+    let on_root = |n: usize| if rank == 0 { n } else { 0 };
+    let mut all = vec![0.0f64; on_root(count * ranks)];
+    if rank == 0 && op == Collective::Scatter {
+        for (r, block) in all.chunks_mut(count).enumerate() {
+            block.fill(r as f64 + 1.0);
+        }
+    }
+    let mut bcast = if rank == 0 {
+        vec![42.0f64; count]
+    } else {
+        vec![0.0f64; count]
+    };
+    let sum = (ranks * (ranks + 1) / 2) as f64;
+    for _ in 0..runs {
+        side.set("barrier before the collective");
+        world.barrier();
+        side.set(&format!(
+            "{} collective, {size} B per rank, {calls} calls",
+            format!("{op:?}").to_lowercase()
+        ));
+        let t0 = mpi::time();
+        for _ in 0..calls {
+            match op {
+                Collective::Broadcast => root.broadcast_into(&mut bcast[..]),
+                Collective::Scatter if rank == 0 => root.scatter_into_root(&all[..], &mut recv[..]),
+                Collective::Scatter => root.scatter_into(&mut recv[..]),
+                Collective::Gather if rank == 0 => root.gather_into_root(&mine[..], &mut all[..]),
+                Collective::Gather => root.gather_into(&mine[..]),
+                Collective::Reduce if rank == 0 => {
+                    root.reduce_into_root(&mine[..], &mut recv[..], SystemOperation::sum());
+                }
+                Collective::Reduce => root.reduce_into(&mine[..], SystemOperation::sum()),
+                Collective::Allreduce => {
+                    world.all_reduce_into(&mine[..], &mut recv[..], SystemOperation::sum());
+                }
+            }
+        }
+        side.set("barrier after the collective");
+        world.barrier();
+        // Calls are at most 10^5: exact in f64.
+        let per_call = (mpi::time() - t0) / calls as f64;
+        let ok = match op {
+            Collective::Broadcast => bcast.iter().all(|&v| v == 42.0),
+            Collective::Scatter => recv.iter().all(|&v| v == me + 1.0),
+            Collective::Gather => all
+                .chunks(count)
+                .enumerate()
+                .all(|(r, b)| b.iter().all(|&v| v == r as f64 + 1.0)),
+            Collective::Reduce if rank == 0 => recv.iter().all(|&v| v == sum),
+            Collective::Reduce => true,
+            Collective::Allreduce => recv.iter().all(|&v| v == sum),
+        };
+        side.set("reduce to rank 0");
+        let ok = u64::from(ok);
+        let mut all_ok = 0u64;
+        if rank == 0 {
+            root.reduce_into_root(&ok, &mut all_ok, SystemOperation::min());
+        } else {
+            root.reduce_into(&ok, SystemOperation::min());
+        }
+        report(world, rank, per_call, || {
+            Outputs::from([
+                ("size_bytes".to_owned(), size as f64),
+                ("calls".to_owned(), calls as f64),
+                ("data_ok".to_owned(), all_ok as f64),
+            ])
+        });
+        if op == Collective::Broadcast && rank != 0 {
+            // The next run checks a fresh copy.
+            bcast.fill(0.0);
+        }
+        recv.fill(0.0);
+    }
+    side.set("done");
+    ExitCode::SUCCESS
+}
+
+/// MPI ranks × threads: every rank runs its share of mc-pi on a rayon pool of exactly
+/// `threads` threads (built before the first run, outside the timing). Task
+/// `rank · threads + thread` of `ranks · threads` runs on each thread, so the estimate is
+/// the one the thread backend gives on `ranks · threads` threads.
+fn hybrid(
+    world: &mpi::topology::SimpleCommunicator,
+    rank: usize,
+    ranks: usize,
+    params: &Params,
+    runs: usize,
+    side: &Side,
+) -> ExitCode {
+    // At most 256 by the parameter's range.
+    let threads = params.int("threads").unwrap_or(1) as usize;
+    let kernel = McPi {
+        samples: params.int("samples").unwrap_or(1_000),
+        mode: Mode::Strong,
+        seed: params.int("seed").unwrap_or(0),
+    };
+    side.set(&format!("starting {threads} threads"));
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(move |i| format!("rank-{rank}-thread-{i}"))
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            return refuse(
+                rank,
+                format!("rank {rank}: cannot start {threads} threads: {e}"),
+            );
+        }
+    };
+    // Every thread runs once before the timing, so that its start is not kernel time.
+    pool.broadcast(|_| ());
+    let tasks = ranks * threads;
+    let root = world.process_at_rank(0);
+    for _ in 0..runs {
+        side.set("barrier before the kernel");
+        world.barrier();
+        let t0 = mpi::time();
+        side.set(&format!("computing on {threads} threads"));
+        let parts: Vec<Partial> =
+            pool.broadcast(|ctx| kernel.task(rank * threads + ctx.index(), tasks, tasks));
+        side.set("barrier after the kernel");
+        world.barrier();
+        let elapsed = mpi::time() - t0;
+        side.set("reduce to rank 0");
+        let count: u64 = parts.iter().map(|p| p.count).sum();
+        let units: u64 = parts.iter().map(|p| p.units).sum();
+        let (mut c, mut u) = (0u64, 0u64);
+        if rank == 0 {
+            root.reduce_into_root(&count, &mut c, SystemOperation::sum());
+            root.reduce_into_root(&units, &mut u, SystemOperation::sum());
+        } else {
+            root.reduce_into(&count, SystemOperation::sum());
+            root.reduce_into(&units, SystemOperation::sum());
+        }
+        report(world, rank, elapsed, || {
+            let combined = [Partial {
+                count: c,
+                sum: 0.0,
+                units: u,
+            }];
+            kernel.finish(0.0, &combined, tasks)
+        });
     }
     side.set("done");
     ExitCode::SUCCESS

@@ -13,7 +13,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::kernel::{Kernel, Outputs, Partial};
-use crate::measure::protocol::{Executor, RunError};
+use crate::measure::protocol::{Executor, PointSpec, RunError};
 
 /// Runs kernels on a rayon pool rebuilt for each worker count.
 #[derive(Default)]
@@ -29,7 +29,8 @@ impl Threads {
 }
 
 impl Executor for Threads {
-    fn setup(&mut self, workers: usize) -> Result<f64, String> {
+    fn setup(&mut self, point: &PointSpec<'_>) -> Result<f64, String> {
+        let workers = point.workers;
         // Drop the old pool first: its threads end before the new ones start.
         self.pool = None;
         let start = Instant::now();
@@ -110,7 +111,7 @@ mod tests {
     #[test]
     fn runs_on_exactly_the_requested_threads() {
         let mut t = Threads::new();
-        t.setup(3).expect("pool");
+        t.setup(&PointSpec::workers(3)).expect("pool");
         let k = McPi {
             samples: 300_000,
             mode: Mode::Strong,
@@ -139,7 +140,7 @@ mod tests {
             Duration::from_millis(200),
         );
         let mut t = Threads::new();
-        t.setup(2).expect("pool");
+        t.setup(&PointSpec::workers(2)).expect("pool");
         let Err(RunError::Deadlock(d)) = t.run(&k, 2) else {
             panic!("a deadlock")
         };

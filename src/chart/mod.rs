@@ -226,11 +226,13 @@ pub struct YAxis {
     pub ticks: Vec<f64>,
 }
 
-/// The legend text of a fit: `Amdahl fit s=0.07` or `Gustafson fit s=0.25`.
+/// The legend text of a fit: `Amdahl fit s=0.07` or `Gustafson fit s=0.25` (and
+/// `latency–bandwidth fit` for the message-cost model, which is not charted).
 pub fn fit_label(fit: &FitRecord) -> String {
     let law = match fit.model {
         Model::Amdahl => "Amdahl",
         Model::Gustafson => "Gustafson",
+        Model::LatencyBandwidth => return "latency–bandwidth fit".to_owned(),
     };
     format!("{law} fit s{}", format_fraction(fit.serial_fraction))
 }
@@ -250,12 +252,14 @@ fn format_fraction(s: f64) -> String {
     }
 }
 
-/// The speedup a fitted law predicts for `n` workers.
+/// The speedup a fitted law predicts for `n` workers; NaN for a model that is not a
+/// scaling law.
 pub fn model_speedup(model: Model, serial_fraction: f64, n: f64) -> f64 {
     let s = serial_fraction;
     match model {
         Model::Amdahl => 1.0 / (s + (1.0 - s) / n),
         Model::Gustafson => n - s * (n - 1.0),
+        Model::LatencyBandwidth => f64::NAN,
     }
 }
 
@@ -341,7 +345,8 @@ impl ChartModel {
                         };
                         found[idx].points.insert(p.workers, point);
                     }
-                    Record::Fit(f) => {
+                    // Only scaling laws are curves over workers.
+                    Record::Fit(f) if f.model.is_scaling_law() => {
                         if let Some(s) = found.iter_mut().find(|s| s.variant == f.variant) {
                             s.fit = Some(f.clone());
                         }
@@ -488,7 +493,7 @@ impl ChartModel {
                     Metric::Time => {
                         let t1 = t1.unwrap_or(f64::NAN);
                         match fit.model {
-                            Model::Amdahl => t1 / s,
+                            Model::Amdahl | Model::LatencyBandwidth => t1 / s,
                             Model::Gustafson => n * t1 / s,
                         }
                     }
@@ -721,6 +726,8 @@ mod tests {
             oversubscribed,
             setup_s: 0.0,
             outputs: BTreeMap::new(),
+            ranks: None,
+            threads: None,
         })
     }
 
@@ -732,6 +739,8 @@ mod tests {
             rmse: 0.01,
             r2: Some(0.99),
             points: 3,
+            latency_s: None,
+            bandwidth_bytes_s: None,
         })
     }
 
@@ -989,6 +998,8 @@ mod tests {
             rmse: 0.0,
             r2: None,
             points: 3,
+            latency_s: None,
+            bandwidth_bytes_s: None,
         });
         assert!(close(m.model_curve(&g, Metric::Speedup)[63].1, 3.25));
         assert!(close(m.model_curve(&g, Metric::Time)[63].1, 4.0 / 3.25));
@@ -1003,6 +1014,8 @@ mod tests {
             rmse: 0.0,
             r2: None,
             points: 3,
+            latency_s: None,
+            bandwidth_bytes_s: None,
         });
         assert!(m.model_curve(&g, Metric::Speedup).is_empty());
     }
@@ -1089,8 +1102,14 @@ mod tests {
             rmse: 0.0,
             r2: None,
             points: 3,
+            latency_s: None,
+            bandwidth_bytes_s: None,
         };
         assert_eq!(fit_label(&f(Model::Amdahl, 0.07)), "Amdahl fit s=0.07");
+        assert_eq!(
+            fit_label(&f(Model::LatencyBandwidth, 0.0)),
+            "latency–bandwidth fit"
+        );
         assert_eq!(
             fit_label(&f(Model::Gustafson, 0.25)),
             "Gustafson fit s=0.25"

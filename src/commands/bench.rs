@@ -5,6 +5,11 @@
 //! increment of every variant and the updates the unsynchronized one lost. Targets (from
 //! the project's issues) are printed next to the measurements; they are benchmarks, not
 //! tests. Lost updates are a timing property too: they belong here, not in the tests.
+//!
+//! Built with the `mpi` feature and with `mpirun` on `PATH` (or `srun` inside an
+//! allocation), it also runs mc-pi on 1 and 2 MPI ranks: parallel efficiency from kernel
+//! times, throughput per rank against a thread's, and the time of 10^8 samples on 2 ranks
+//! next to the course's mpi4py version.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -17,7 +22,7 @@ use crate::kernel::integral::Integral;
 use crate::kernel::mc_pi::{McPi, Mode};
 use crate::kernel::race::{self, Race};
 use crate::kernel::{Kernel, Outputs};
-use crate::measure::protocol::Executor;
+use crate::measure::protocol::{Executor, PointSpec};
 use crate::measure::stats::median;
 
 /// Runs `kernel` on `workers` threads: one warm-up, then repetitions until `seconds` have
@@ -28,7 +33,8 @@ fn runs(
     workers: usize,
     seconds: f64,
 ) -> anyhow::Result<Vec<(f64, Outputs)>> {
-    exec.setup(workers).map_err(anyhow::Error::msg)?;
+    exec.setup(&PointSpec::workers(workers))
+        .map_err(anyhow::Error::msg)?;
     exec.run(kernel, workers)?; // warm-up
     let start = Instant::now();
     let mut out = Vec::new();
@@ -113,6 +119,9 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         t / amdahl.work as f64 * 1e9
     );
 
+    #[cfg(feature = "mpi")]
+    mpi_bench(&sys, samples, t1)?;
+
     // The race at 2 threads (even on one CPU: then the threads take turns on it).
     let increments = race::DEFAULT_INCREMENTS;
     let workers = 2;
@@ -145,4 +154,84 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The mpi4py version of the course takes about this long for 10^8 samples on 2 ranks.
+#[cfg(feature = "mpi")]
+const MPI4PY_1E8_ON_2_RANKS_S: f64 = 1.3;
+
+/// Median kernel time of mc-pi on `ranks` MPI ranks: one launch, one warm-up, then `reps`
+/// timed runs.
+#[cfg(feature = "mpi")]
+fn mpi_time(
+    launcher: crate::backend::launch::Launcher,
+    cpus: usize,
+    samples: u64,
+    ranks: usize,
+    reps: usize,
+) -> anyhow::Result<f64> {
+    use crate::backend::launch::{LaunchSpec, MpiExecutor};
+    let spec = LaunchSpec {
+        launcher,
+        experiment: "mc-pi".to_owned(),
+        params: vec![format!("samples={samples}")],
+        variant: None,
+        cpus,
+        deadline: std::time::Duration::from_secs(120),
+        threads_per_rank: 1,
+        size_param: None,
+    };
+    let mut exec = MpiExecutor::new(spec, reps + 1);
+    exec.setup(&PointSpec::workers(ranks))
+        .map_err(anyhow::Error::msg)?;
+    let mut times = Vec::with_capacity(reps);
+    for i in 0..=reps {
+        let (t, _) = exec.run(&crate::kernel::Remote, ranks)?;
+        if i > 0 {
+            times.push(t);
+        }
+    }
+    Ok(median(&times))
+}
+
+/// mc-pi on 1 and 2 MPI ranks, when a launcher is at hand. `t1_thread` is the time of
+/// `samples` samples on one thread.
+#[cfg(feature = "mpi")]
+fn mpi_bench(sys: &SystemInfo, samples: u64, t1_thread: f64) -> anyhow::Result<()> {
+    use crate::backend::launch::{Launcher, on_path};
+    let launcher = Launcher::default_here();
+    if !on_path(launcher.name()) {
+        println!(
+            "mc-pi      MPI: skipped, `{}` is not on PATH",
+            launcher.name()
+        );
+        return Ok(());
+    }
+    let t1 = mpi_time(launcher, sys.cpus, samples, 1, 5)?;
+    let per_rank = samples as f64 / t1 / 1e6;
+    let per_thread = samples as f64 / t1_thread / 1e6;
+    println!(
+        "mc-pi      1 rank   : {per_rank:>8.1} M samples/s  ({:.2} × a thread's {per_thread:.1}; {} launched)",
+        per_rank / per_thread,
+        launcher.name()
+    );
+    let t2 = mpi_time(launcher, sys.cpus, samples, 2, 5)?;
+    let speedup = t1 / t2;
+    let oversubscribed = if sys.cpus < 2 {
+        "; OVERSUBSCRIBED: 2 ranks on 1 CPU"
+    } else {
+        ""
+    };
+    println!(
+        "mc-pi      2 ranks  : speedup {speedup:.2}, efficiency {:.3}  (kernel times, default size{oversubscribed})",
+        speedup / 2.0
+    );
+    let small = 100_000_000;
+    let t = mpi_time(launcher, sys.cpus, small, 2, 9)?;
+    println!(
+        "mc-pi      2 ranks  : {small} samples in {:.4} s  (course's mpi4py ≈ {MPI4PY_1E8_ON_2_RANKS_S} s: {:.0}× faster; target ≥ 10×)",
+        t,
+        MPI4PY_1E8_ON_2_RANKS_S / t
+    );
+    Ok(())
 }

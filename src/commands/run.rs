@@ -12,8 +12,8 @@ use crate::cli::{Format, LauncherArg, MpiWorkerArgs, RunArgs};
 use crate::cluster::SystemInfo;
 use crate::experiment::{self, ExperimentInfo, ParamKind, Params};
 use crate::measure::protocol::Executor;
-use crate::measure::protocol::{Plan, run_plan};
-use crate::record::{Model, Record, RunRecord, Status};
+use crate::measure::protocol::{OnDeadlock, Plan, run_plan};
+use crate::record::{DiagnosisRecord, FitRecord, Model, PointRecord, Record, RunRecord, Status};
 
 /// Exit status for bad input.
 const BAD_INPUT: u8 = 2;
@@ -86,9 +86,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     let system = SystemInfo::detect();
     let mpi = args.backend == "mpi";
+    let threads_per_rank = info.threads_per_rank(&params);
     let workers: Vec<usize> = match (info.fixed_workers(), args.workers.is_empty()) {
         (Some(n), true) => vec![n],
-        (None, true) => default_workers(system.cpus),
+        // Hybrid: as many ranks as leave every thread a CPU.
+        (None, true) => default_workers((system.cpus / threads_per_rank).max(1)),
         (fixed, false) => {
             let given: Vec<usize> = args.workers.iter().map(|&w| usize::from(w)).collect();
             if let Some(n) = fixed
@@ -147,22 +149,40 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         env,
         started_at: now.to_rfc3339(),
     };
-    let weak = info.weak_scaling(&params);
     let mut variants = Vec::new();
     for v in info.variants(&params) {
         let k: Box<dyn crate::kernel::Kernel> = match info.kernel(&params, v.as_deref()) {
             Some(k) => k,
+            // Pingpong's ranks report one-way times: latency and bandwidth follow.
+            None if mpi && info.name == "pingpong" => Box::new(crate::kernel::pingpong::OneWay),
             // MPI ranks build their kernel themselves.
             None if mpi => Box::new(crate::kernel::Remote),
             None => anyhow::bail!("experiment `{}` has no kernel for {v:?}", info.name),
         };
         variants.push((v, k));
     }
+    let sizes = info.sizes(&params);
+    let size_param = info.size_param().filter(|_| !sizes.is_empty());
+    // Runs of one launch: the ranks go through every size themselves unless each size is
+    // its own launch.
+    let runs_per_launch = (args.reps + args.warmup) as usize
+        * if size_param.is_none() {
+            sizes.len().max(1)
+        } else {
+            1
+        };
     let plan = Plan {
         run,
         variants,
-        weak,
+        model: info.model(&params),
         cpus: system.cpus,
+        sizes,
+        on_deadlock: if info.probes_deadlocks(&params) {
+            OnDeadlock::RecordPoint
+        } else {
+            OnDeadlock::EndRun
+        },
+        threads_per_rank: mpi.then_some(threads_per_rank),
     };
     let mut executor: Box<dyn Executor> = if mpi {
         let launcher = match args.launcher {
@@ -182,10 +202,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
                 variant: None,
                 cpus: system.cpus,
                 deadline: std::time::Duration::from_secs_f64(
-                    args.deadline.unwrap_or(info.default_deadline()),
+                    args.deadline.unwrap_or(info.default_deadline(&params)),
                 ),
+                threads_per_rank,
+                size_param: size_param.map(str::to_owned),
             },
-            (args.reps + args.warmup) as usize,
+            runs_per_launch,
         );
         if let Err(e) = exec.preflight() {
             return bad_input(e);
@@ -243,15 +265,37 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(status.exit_code()))
 }
 
+/// How the table of a run is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// One row per worker count (and variant): time, speedup, efficiency, Karp–Flatt.
+    Scaling,
+    /// One row per message size: one-way latency and bandwidth (pingpong).
+    Messages,
+    /// One row per message size: completed, or deadlocked (the eager-limit sweep).
+    Probe,
+}
+
 /// Turns records into the chosen output format.
 struct Report {
     format: Format,
+    layout: Layout,
     /// The variant column: its heading and width; `None` without variants.
     variant_column: Option<(&'static str, usize)>,
+    /// The first column of scaling tables: its heading and width (`workers`, `ranks`, or
+    /// `ranks × threads` for hybrid runs).
+    first_column: (&'static str, usize),
     configured_serial: Option<f64>,
     /// Outputs shown first, in this order, because they are what the experiment is about.
     lead_outputs: &'static [&'static str],
     output_keys: Vec<String>,
+    /// CSV: whether the columns `ranks` and `threads` are written (MPI runs).
+    csv_ranks: bool,
+    /// The diagnosis of the deadlock the next probe row reports.
+    diagnosis: Option<DiagnosisRecord>,
+    /// Probe: the largest size that completed and the smallest that deadlocked.
+    completed: Option<u64>,
+    deadlocked: Option<u64>,
 }
 
 impl Report {
@@ -268,18 +312,33 @@ impl Report {
                 .unwrap_or(0);
             (heading, width)
         });
+        let layout = if info.probes_deadlocks(params) {
+            Layout::Probe
+        } else if info.name == "pingpong" {
+            Layout::Messages
+        } else {
+            Layout::Scaling
+        };
         Self {
             format,
+            layout,
             variant_column,
+            first_column: ("workers", 7),
             configured_serial: (info.name == "amdahl")
                 .then(|| params.float("serial"))
                 .flatten(),
             lead_outputs: match info.name {
                 "race" => &["lost_updates", "ns_per_increment"],
                 "locks" => &["backoffs"],
+                "pingpong" => &["round_trips"],
+                "collectives" => &["data_ok", "calls"],
                 _ => &[],
             },
             output_keys: Vec::new(),
+            csv_ranks: false,
+            diagnosis: None,
+            completed: None,
+            deadlocked: None,
         }
     }
 
@@ -313,6 +372,30 @@ impl Report {
         }
     }
 
+    /// The notes at the end of a row: oversubscribed, outliers, and the outputs, except
+    /// those in `skip` and those every experiment leaves out of tables.
+    fn notes(&self, p: &PointRecord, skip: &[&str]) -> String {
+        let mut notes = Vec::new();
+        if p.oversubscribed {
+            notes.push("oversubscribed".to_owned());
+        }
+        if p.outliers > 0 {
+            notes.push(format!("{} outlier(s)", p.outliers));
+        }
+        for k in self.ordered(p.outputs.keys()) {
+            if skip.contains(&k.as_str())
+                || matches!(
+                    k.as_str(),
+                    "checksum" | "work_units" | "serial_configured" | "samples"
+                )
+            {
+                continue;
+            }
+            notes.push(format!("{k}={}", short(p.outputs[k])));
+        }
+        notes.join("  ")
+    }
+
     fn table(&mut self, r: &Record) -> String {
         match r {
             Record::Run(run) => {
@@ -327,75 +410,102 @@ impl Report {
                 let busy = busy_warning(run.env.busy_before, run.env.cpus_available)
                     .map(|w| format!("⚠ {w}\n"))
                     .unwrap_or_default();
-                format!(
-                    "{} on {} · {} ({}, {} CPUs available{job})\n{}\n{} repetitions per point after {} warm-up; times are medians\n{busy}\n{:>7}{}  {:>10}  {:>21}  {:>8}  {:>10}  {:>10}\n",
+                let head = format!(
+                    "{} on {} · {} ({}, {} CPUs available{job})\n{}\n",
                     run.experiment,
                     run.backend,
                     run.env.host,
                     run.env.cpu_model,
                     run.env.cpus_available,
                     params.join(" "),
-                    run.reps,
-                    run.warmup,
-                    "workers",
-                    self.variant_cell(self.variant_column.map_or("", |(h, _)| h)),
-                    "time",
-                    "95% CI of median",
-                    "speedup",
-                    "efficiency",
-                    "Karp-Flatt",
-                )
-            }
-            Record::Point(p) => {
-                let opt =
-                    |v: Option<f64>, d: usize| v.map_or("-".to_owned(), |x| format!("{x:.d$}"));
-                let mut notes = Vec::new();
-                if p.oversubscribed {
-                    notes.push("oversubscribed".to_owned());
-                }
-                if p.outliers > 0 {
-                    notes.push(format!("{} outlier(s)", p.outliers));
-                }
-                for k in self.ordered(p.outputs.keys()) {
-                    if matches!(
-                        k.as_str(),
-                        "checksum" | "work_units" | "serial_configured" | "samples"
-                    ) {
-                        continue;
+                );
+                match self.layout {
+                    Layout::Messages => format!(
+                        "{head}{} repetitions per size after {} warm-up; latency = one-way time (half a round trip), median\n{busy}\n{:>10}  {:>10}  {:>21}  {:>12}\n",
+                        run.reps, run.warmup, "size", "latency", "95% CI of median", "bandwidth",
+                    ),
+                    Layout::Probe => format!(
+                        "{head}each size is its own launch; a size that makes no progress within the deadline is a deadlock, and its ranks are stopped\n{busy}\n{:>10}  {:<9}  {:>10}\n",
+                        "size", "result", "time",
+                    ),
+                    Layout::Scaling => {
+                        if run.backend == "mpi" {
+                            self.first_column = if run.experiment == "hybrid" {
+                                ("ranks × threads", 15)
+                            } else {
+                                ("ranks", 7)
+                            };
+                        }
+                        let (first, w) = self.first_column;
+                        format!(
+                            "{head}{} repetitions per point after {} warm-up; times are medians\n{busy}\n{first:>w$}{}  {:>10}  {:>21}  {:>8}  {:>10}  {:>10}\n",
+                            run.reps,
+                            run.warmup,
+                            self.variant_cell(self.variant_column.map_or("", |(h, _)| h)),
+                            "time",
+                            "95% CI of median",
+                            "speedup",
+                            "efficiency",
+                            "Karp-Flatt",
+                        )
                     }
-                    notes.push(format!("{k}={}", short(p.outputs[k])));
                 }
-                format!(
-                    "{:>7}{}  {:>10}  {:>21}  {:>8}  {:>10}  {:>10}  {}\n",
-                    p.workers,
-                    self.variant_cell(p.variant.as_deref().unwrap_or("")),
-                    seconds(p.median_s),
-                    format!("[{}, {}]", seconds(p.ci95_s[0]), seconds(p.ci95_s[1])),
-                    opt(p.speedup, 2),
-                    opt(p.efficiency, 2),
-                    opt(p.karp_flatt, 3),
-                    notes.join("  "),
-                )
             }
+            Record::Point(p) => match self.layout {
+                Layout::Messages => self.message_row(p),
+                Layout::Probe => self.probe_row(p),
+                Layout::Scaling => {
+                    let opt =
+                        |v: Option<f64>, d: usize| v.map_or("-".to_owned(), |x| format!("{x:.d$}"));
+                    let (_, w) = self.first_column;
+                    let first = match (p.ranks, p.threads) {
+                        (Some(r), Some(t)) if w > 7 => format!("{r} × {t}"),
+                        _ => p.workers.to_string(),
+                    };
+                    format!(
+                        "{first:>w$}{}  {:>10}  {:>21}  {:>8}  {:>10}  {:>10}  {}\n",
+                        self.variant_cell(p.variant.as_deref().unwrap_or("")),
+                        seconds(p.median_s),
+                        format!("[{}, {}]", seconds(p.ci95_s[0]), seconds(p.ci95_s[1])),
+                        opt(p.speedup, 2),
+                        opt(p.efficiency, 2),
+                        opt(p.karp_flatt, 3),
+                        self.notes(p, &[]),
+                    )
+                }
+            },
             Record::Fit(f) => {
-                let law = match f.model {
-                    Model::Amdahl => "Amdahl fit",
-                    Model::Gustafson => "Gustafson fit",
-                };
                 let variant = f
                     .variant
                     .as_deref()
                     .map(|v| format!(" ({v})"))
                     .unwrap_or_default();
+                let r2 = f.r2.map(|r| format!(", R² {r:.3}")).unwrap_or_default();
+                let law = match f.model {
+                    Model::Amdahl => "Amdahl fit",
+                    Model::Gustafson => "Gustafson fit",
+                    Model::LatencyBandwidth => {
+                        return format!(
+                            "\nlatency–bandwidth fit T(n) = α + n/β{variant}: {} (relative rms error {:.1} %{r2}, {} sizes)\n",
+                            latency_bandwidth_text(f),
+                            f.rmse * 100.0,
+                            f.points
+                        );
+                    }
+                };
                 let configured = self
                     .configured_serial
                     .map(|s| format!("; configured serial = {s}"))
                     .unwrap_or_default();
-                let r2 = f.r2.map(|r| format!(", R² {r:.3}")).unwrap_or_default();
                 format!(
                     "\n{law}{variant}: serial fraction s = {:.3}{configured} (rms error {:.3}{r2}, {} point(s))\n",
                     f.serial_fraction, f.rmse, f.points
                 )
+            }
+            Record::Diagnosis(d) if self.layout == Layout::Probe => {
+                // Reported on the row of the size that deadlocked, which comes next.
+                self.diagnosis = Some(d.clone());
+                String::new()
             }
             Record::Diagnosis(d) => {
                 let mut s = format!("\ndeadlock: {}\n", d.message);
@@ -422,6 +532,21 @@ impl Report {
                 s
             }
             Record::End(e) => match e.status {
+                Status::Ok if self.layout == Layout::Probe => {
+                    let limit = match (self.completed, self.deadlocked) {
+                        (Some(ok), Some(stuck)) if ok < stuck => format!(
+                            "eager limit: {} is the largest message that completed; from {} on, each send waited for the other rank's receive, which never came",
+                            bytes(ok as f64),
+                            bytes(stuck as f64)
+                        ),
+                        (Some(ok), None) => format!(
+                            "every size completed, up to {}: this order never waited for a receive here",
+                            bytes(ok as f64)
+                        ),
+                        _ => e.message.clone().unwrap_or_default(),
+                    };
+                    format!("\n{limit}\ndone in {:.1} s\n", e.elapsed_s)
+                }
                 Status::Ok => format!("\ndone in {:.1} s\n", e.elapsed_s),
                 other => format!(
                     "\nrun ended: {:?} after {:.1} s{}\n",
@@ -438,6 +563,58 @@ impl Report {
         }
     }
 
+    /// A pingpong row: size, latency with its interval, bandwidth.
+    fn message_row(&self, p: &PointRecord) -> String {
+        let size = p.outputs.get("size_bytes").copied().unwrap_or(f64::NAN);
+        let bandwidth = p
+            .outputs
+            .get("bandwidth_mb_s")
+            .map_or("-".to_owned(), |&b| rate(b));
+        format!(
+            "{:>10}  {:>10}  {:>21}  {:>12}  {}\n",
+            bytes(size),
+            latency(p.median_s),
+            format!("[{}, {}]", latency(p.ci95_s[0]), latency(p.ci95_s[1])),
+            bandwidth,
+            self.notes(
+                p,
+                &["size_bytes", "latency_us", "bandwidth_mb_s", "completed"]
+            ),
+        )
+    }
+
+    /// An eager-limit sweep row: the size, and whether it completed.
+    fn probe_row(&mut self, p: &PointRecord) -> String {
+        let size = p.outputs.get("size_bytes").copied().unwrap_or(f64::NAN);
+        let ok = p.outputs.get("completed").is_some_and(|&c| c > 0.0);
+        // Sizes are whole numbers of bytes.
+        let whole = size as u64;
+        if ok {
+            self.completed = Some(self.completed.map_or(whole, |c| c.max(whole)));
+            format!(
+                "{:>10}  {:<9}  {:>10}  {}\n",
+                bytes(size),
+                "completed",
+                seconds(p.median_s),
+                self.notes(p, &["size_bytes", "completed"]),
+            )
+        } else {
+            self.deadlocked = Some(self.deadlocked.map_or(whole, |c| c.min(whole)));
+            let why = self
+                .diagnosis
+                .take()
+                .map(|d| stuck_ranks(&d))
+                .unwrap_or_else(|| "no progress".to_owned());
+            format!(
+                "{:>10}  {:<9}  {:>10}  {why}; stopped after {:.1} s\n",
+                bytes(size),
+                "DEADLOCK",
+                "-",
+                p.median_s,
+            )
+        }
+    }
+
     fn csv(&mut self, r: &Record) -> String {
         match r {
             Record::Point(p) => {
@@ -448,7 +625,11 @@ impl Report {
                         .into_iter()
                         .cloned()
                         .collect();
+                    self.csv_ranks = p.ranks.is_some();
                     s.push_str("workers,variant,reps,median_s,min_s,max_s,ci95_low_s,ci95_high_s,speedup,efficiency,karp_flatt,oversubscribed,outliers,setup_s");
+                    if self.csv_ranks {
+                        s.push_str(",ranks,threads");
+                    }
                     for k in &self.output_keys {
                         s.push(',');
                         s.push_str(k);
@@ -473,6 +654,10 @@ impl Report {
                     p.outliers,
                     p.setup_s
                 ));
+                if self.csv_ranks {
+                    let n = |v: Option<usize>| v.map_or(String::new(), |x| x.to_string());
+                    s.push_str(&format!(",{},{}", n(p.ranks), n(p.threads)));
+                }
                 for k in &self.output_keys {
                     s.push(',');
                     s.push_str(&p.outputs.get(k).map_or(String::new(), |v| v.to_string()));
@@ -482,6 +667,73 @@ impl Report {
             }
             _ => String::new(),
         }
+    }
+}
+
+/// `rank 0 and rank 1 wait for each other, both in send`: who is stuck, from a diagnosis.
+fn stuck_ranks(d: &DiagnosisRecord) -> String {
+    // The call of each waiter: the words before ` to rank`, ` from rank`, ` with rank`.
+    let mut calls: Vec<&str> = d
+        .waits
+        .iter()
+        .filter_map(|w| w.waits_for.as_deref())
+        .map(|c| c.split(" rank ").next().unwrap_or(c))
+        .map(|c| {
+            c.trim_end_matches(" to")
+                .trim_end_matches(" from")
+                .trim_end_matches(" with")
+        })
+        .collect();
+    calls.sort_unstable();
+    calls.dedup();
+    let how = match (calls.as_slice(), d.waits.len()) {
+        ([], _) => String::new(),
+        ([one], 2) => format!(", both in {one}"),
+        ([one], _) => format!(", all in {one}"),
+        (many, _) => format!(", in {}", many.join(" and ")),
+    };
+    match d.cycle.as_slice() {
+        [] => format!("no progress, no cycle found{how}"),
+        [one] => format!("{one} waits for itself{how}"),
+        [a, b] => format!("{a} and {b} wait for each other{how}"),
+        many => format!("{} wait in a cycle{how}", many.join(", ")),
+    }
+}
+
+/// `α = 0.42 µs, β = 5.12 GB/s`: a latency–bandwidth fit in a few characters.
+pub fn latency_bandwidth_text(f: &FitRecord) -> String {
+    match (f.latency_s, f.bandwidth_bytes_s) {
+        (Some(a), Some(b)) => format!("α = {}, β = {}", latency(a), rate(b / 1e6)),
+        _ => "α and β unknown".to_owned(),
+    }
+}
+
+/// Bytes as people say them: `512 B`, `4 KiB`, `16 MiB` (`1536 B` when not whole KiB).
+pub fn bytes(n: f64) -> String {
+    if !n.is_finite() || n < 0.0 {
+        return "?".to_owned();
+    }
+    const KIB: f64 = 1024.0;
+    const MIB: f64 = 1024.0 * 1024.0;
+    if n >= MIB && n % MIB == 0.0 {
+        format!("{} MiB", n / MIB)
+    } else if n >= KIB && n % KIB == 0.0 {
+        format!("{} KiB", n / KIB)
+    } else {
+        format!("{n} B")
+    }
+}
+
+/// A rate in MB/s (10^6 bytes per second) with a readable unit: `812.5 MB/s`, `5.12 GB/s`.
+pub fn rate(mb_s: f64) -> String {
+    if !mb_s.is_finite() {
+        "-".to_owned()
+    } else if mb_s >= 1000.0 {
+        format!("{:.2} GB/s", mb_s / 1000.0)
+    } else if mb_s >= 1.0 {
+        format!("{mb_s:.1} MB/s")
+    } else {
+        format!("{:.1} kB/s", mb_s * 1000.0)
     }
 }
 
@@ -505,6 +757,16 @@ pub fn seconds(s: f64) -> String {
         format!("{:.2} ms", s * 1e3)
     } else {
         format!("{:.1} µs", s * 1e6)
+    }
+}
+
+/// A message time: like [`seconds`], with two decimals below 10 µs (`0.27 µs`), where
+/// one-way latencies of shared memory live.
+pub fn latency(s: f64) -> String {
+    if s.abs() < 1e-5 {
+        format!("{:.2} µs", s * 1e6)
+    } else {
+        seconds(s)
     }
 }
 
@@ -636,6 +898,115 @@ mod tests {
              \x20 cycle: thread 0 → thread 1 → thread 0\n\
              \x20 no progress for 3.0 s: every worker gave up what it held and returned\n"
         );
+    }
+
+    #[test]
+    fn pingpong_tables_have_a_row_per_size_and_the_fit() {
+        let info = experiment::find("pingpong").expect("registered");
+        let params = Params::parse(info, &[]).expect("defaults");
+        let mut report = Report::new(Format::Table, info, &params);
+        let mut records = crate::record::tests::sample_run();
+        let Record::Run(run) = &mut records[0] else {
+            panic!("a run")
+        };
+        run.experiment = "pingpong".into();
+        run.backend = "mpi".into();
+        let header = report.table(&records[0]);
+        assert!(
+            header.ends_with("      size     latency       95% CI of median     bandwidth\n"),
+            "{header}"
+        );
+        let Record::Point(p) = &mut records[2] else {
+            panic!("a point")
+        };
+        p.median_s = 2e-4;
+        p.ci95_s = [1.9e-4, 2.1e-4];
+        p.outputs = [
+            ("size_bytes", 1_048_576.0),
+            ("round_trips", 62.0),
+            ("latency_us", 200.0),
+            ("bandwidth_mb_s", 5242.88),
+        ]
+        .map(|(k, v)| (k.to_owned(), v))
+        .into();
+        assert_eq!(
+            report.table(&records[2]),
+            "     1 MiB    200.0 µs   [190.0 µs, 210.0 µs]     5.24 GB/s  round_trips=62\n"
+        );
+        let fit = records
+            .iter()
+            .find(|r| matches!(r, Record::Fit(f) if f.model == Model::LatencyBandwidth))
+            .expect("a latency-bandwidth fit");
+        assert_eq!(
+            report.table(fit),
+            "\nlatency–bandwidth fit T(n) = α + n/β: α = 0.40 µs, β = 5.00 GB/s (relative rms error 5.0 %, R² 0.999, 25 sizes)\n"
+        );
+    }
+
+    #[test]
+    fn eager_sweep_tables_say_which_sizes_deadlocked() {
+        let info = experiment::find("exchange").expect("registered");
+        let params = Params::parse(info, &["sweep=on".into()]).expect("valid");
+        let mut report = Report::new(Format::Table, info, &params);
+        let records = crate::record::tests::sample_run();
+        let Record::Point(base) = &records[2] else {
+            panic!("a point")
+        };
+        let row = |report: &mut Report, size: f64, completed: f64, median: f64| {
+            let mut p = base.clone();
+            p.median_s = median;
+            p.outputs = [("size_bytes", size), ("completed", completed)]
+                .map(|(k, v)| (k.to_owned(), v))
+                .into();
+            report.table(&Record::Point(p))
+        };
+        assert_eq!(
+            row(&mut report, 2048.0, 1.0, 1.5e-5),
+            "     2 KiB  completed     15.0 µs  \n"
+        );
+        let mut d = DiagnosisRecord::new(
+            2,
+            2.0,
+            ["rank 0", "rank 1"]
+                .iter()
+                .zip(["rank 1", "rank 0"])
+                .map(|(who, other)| crate::record::WaitRecord {
+                    who: (*who).into(),
+                    holds: vec![],
+                    waits_for: Some(format!("send to {other}, 4096 B, tag 0")),
+                    held_by: Some(other.into()),
+                    last_action: None,
+                })
+                .collect(),
+        );
+        d.variant = None;
+        assert_eq!(report.table(&Record::Diagnosis(d)), "");
+        assert_eq!(
+            row(&mut report, 4096.0, 0.0, 2.0),
+            "     4 KiB  DEADLOCK            -  rank 0 and rank 1 wait for each other, both in send; stopped after 2.0 s\n"
+        );
+        let end = Record::End(crate::record::EndRecord {
+            status: Status::Ok,
+            elapsed_s: 30.0,
+            message: Some("largest size that completed: 2048 B".into()),
+        });
+        assert_eq!(
+            report.table(&end),
+            "\neager limit: 2 KiB is the largest message that completed; from 4 KiB on, each send waited for the other rank's receive, which never came\ndone in 30.0 s\n"
+        );
+    }
+
+    #[test]
+    fn sizes_and_rates_read_like_people_say_them() {
+        assert_eq!(bytes(1.0), "1 B");
+        assert_eq!(bytes(1536.0), "1536 B");
+        assert_eq!(bytes(4096.0), "4 KiB");
+        assert_eq!(bytes(16.0 * 1024.0 * 1024.0), "16 MiB");
+        assert_eq!(rate(812.46), "812.5 MB/s");
+        assert_eq!(rate(5123.0), "5.12 GB/s");
+        assert_eq!(rate(0.25), "250.0 kB/s");
+        assert_eq!(latency(2.7e-7), "0.27 µs");
+        assert_eq!(latency(1.5e-5), "15.0 µs");
     }
 
     #[test]

@@ -123,6 +123,8 @@ mod tests {
             karp_flatt: None,
             oversubscribed: false,
             setup_s,
+            ranks: None,
+            threads: None,
             outputs: Default::default(),
         })
     }

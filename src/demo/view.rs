@@ -203,6 +203,8 @@ fn ending_lines(records: &[Record], t: &Theme) -> Vec<Line<'static>> {
         let law = match f.model {
             Model::Amdahl => "Amdahl",
             Model::Gustafson => "Gustafson",
+            // A latency–bandwidth fit has no serial fraction to show.
+            Model::LatencyBandwidth => return out,
         };
         out.push(Line::from(vec![
             Span::styled(format!(" {law} fit: "), t.text()),

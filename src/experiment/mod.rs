@@ -15,7 +15,9 @@ use crate::kernel::imbalance::{Imbalance, Schedule};
 use crate::kernel::integral::Integral;
 use crate::kernel::locks::{self, Locks};
 use crate::kernel::mc_pi::{McPi, Mode};
+use crate::kernel::pingpong;
 use crate::kernel::race::{self, Race};
+use crate::record::Model;
 
 /// One experiment.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -155,7 +157,123 @@ const EXCHANGE: &[ParamSpec] = &[
             max: 67_108_864,
             default: 1_048_576,
         },
-        help: "bytes each rank sends",
+        help: "bytes each rank sends (sweep=off)",
+    },
+    ParamSpec {
+        name: "sweep",
+        kind: ParamKind::Choice {
+            options: &["off", "on"],
+            default: "off",
+        },
+        help: "on: try sizes 1, 2, 4, … B up to max_size, each its own launch with a short deadline; each size completes or deadlocks, and the largest that completes is the library's eager limit",
+    },
+    ParamSpec {
+        name: "max_size",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 67_108_864,
+            default: 16_777_216,
+        },
+        help: "largest size of the sweep (sweep=on), bytes",
+    },
+];
+
+const PINGPONG: &[ParamSpec] = &[
+    ParamSpec {
+        name: "min_size",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 67_108_864,
+            default: 1,
+        },
+        help: "smallest message, bytes; the sizes double from it up to max_size",
+    },
+    ParamSpec {
+        name: "max_size",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 67_108_864,
+            default: 16_777_216,
+        },
+        help: "largest message, bytes",
+    },
+    ParamSpec {
+        name: "iterations",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 1_000_000,
+            default: 1_000,
+        },
+        help: "round trips per repetition for messages up to 64 KiB; larger messages make proportionally fewer (at least 1)",
+    },
+];
+
+/// The collective operations the `collectives` experiment compares, in its order.
+pub const COLLECTIVES: &[&str] = &["broadcast", "scatter", "gather", "reduce", "allreduce"];
+
+const COLLECTIVES_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "op",
+        kind: ParamKind::Choice {
+            options: &[
+                "all",
+                "broadcast",
+                "scatter",
+                "gather",
+                "reduce",
+                "allreduce",
+            ],
+            default: "all",
+        },
+        help: "which collective to time; all: compare the five",
+    },
+    ParamSpec {
+        name: "size",
+        kind: ParamKind::Int {
+            min: 8,
+            max: 16_777_216,
+            default: 1_048_576,
+        },
+        help: "bytes per rank (8-byte numbers): broadcast sends this, scatter and gather move this to and from each rank, reduce and allreduce add this many bytes of numbers",
+    },
+    ParamSpec {
+        name: "iterations",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 100_000,
+            default: 100,
+        },
+        help: "calls per repetition between the two barriers; the time reported is per call",
+    },
+];
+
+const HYBRID: &[ParamSpec] = &[
+    ParamSpec {
+        name: "threads",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 256,
+            default: 2,
+        },
+        help: "threads per rank (a rayon pool of exactly this many in each rank)",
+    },
+    ParamSpec {
+        name: "samples",
+        kind: ParamKind::Int {
+            min: 1_000,
+            max: 100_000_000_000,
+            default: 200_000_000,
+        },
+        help: "random points of the Monte Carlo pi estimate, in total over all ranks and threads",
+    },
+    ParamSpec {
+        name: "seed",
+        kind: ParamKind::Int {
+            min: 0,
+            max: u64::MAX,
+            default: 42,
+        },
+        help: "seed of the random streams (each thread of each rank gets its own stream)",
     },
 ];
 
@@ -276,20 +394,20 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
     ExperimentInfo {
         name: "pingpong",
         summary: "MPI latency and bandwidth vs message size",
-        params: &[],
-        backends: &[],
+        params: PINGPONG,
+        backends: MPI_ONLY,
     },
     ExperimentInfo {
         name: "collectives",
         summary: "Broadcast, scatter, gather, reduce, allreduce",
-        params: &[],
-        backends: &[],
+        params: COLLECTIVES_PARAMS,
+        backends: MPI_ONLY,
     },
     ExperimentInfo {
         name: "hybrid",
         summary: "MPI ranks times threads per rank",
-        params: &[],
-        backends: &[],
+        params: HYBRID,
+        backends: MPI_ONLY,
     },
 ];
 
@@ -319,6 +437,7 @@ impl ExperimentInfo {
         match self.name {
             "imbalance" => Some("schedule"),
             "race" => Some("variant"),
+            "collectives" => Some("op"),
             _ => None,
         }
     }
@@ -333,6 +452,9 @@ impl ExperimentInfo {
                 .iter()
                 .map(|v| Some(v.name().to_owned()))
                 .collect(),
+            ("collectives", Some("all")) => {
+                COLLECTIVES.iter().map(|c| Some((*c).to_owned())).collect()
+            }
             (_, Some(s)) => vec![Some(s.to_owned())],
             _ => vec![None],
         }
@@ -351,6 +473,7 @@ impl ExperimentInfo {
                 "false-sharing",
                 "padded",
             ],
+            "collectives" => COLLECTIVES,
             _ => &[],
         }
     }
@@ -358,7 +481,7 @@ impl ExperimentInfo {
     /// The only worker count the experiment runs with, if it has one: `locks` is always two
     /// threads and two locks.
     pub fn fixed_workers(&self) -> Option<usize> {
-        matches!(self.name, "locks" | "exchange").then_some(2)
+        matches!(self.name, "locks" | "exchange" | "pingpong").then_some(2)
     }
 
     /// Whether the run is weak scaling (work grows with the workers): Gustafson applies.
@@ -367,10 +490,61 @@ impl ExperimentInfo {
         (self.name == "mc-pi" && params.choice("mode") == Some("weak")) || self.name == "race"
     }
 
-    /// How long a launcher waits for any report of the ranks before it declares them stuck.
-    pub fn default_deadline(&self) -> f64 {
+    /// The law fitted to the points: Amdahl or Gustafson over workers, latency–bandwidth
+    /// over pingpong's message sizes; `None` for experiments whose points are times only
+    /// (`exchange`, and `collectives`, whose work grows with the ranks: a speedup against
+    /// one rank means nothing there).
+    pub fn model(&self, params: &Params) -> Option<Model> {
         match self.name {
+            "pingpong" => Some(Model::LatencyBandwidth),
+            "exchange" | "collectives" => None,
+            _ if self.weak_scaling(params) => Some(Model::Gustafson),
+            _ => Some(Model::Amdahl),
+        }
+    }
+
+    /// The message sizes that are points of their own, in bytes: pingpong's sizes, and the
+    /// sizes of `exchange` with `sweep=on`. Empty when only the workers are swept.
+    pub fn sizes(&self, params: &Params) -> Vec<u64> {
+        let int = |k: &str| params.int(k).unwrap_or(1);
+        match self.name {
+            "pingpong" => pingpong::sizes(int("min_size"), int("max_size")),
+            "exchange" if self.probes_deadlocks(params) => pingpong::sizes(1, int("max_size")),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The parameter that gives the ranks a point's message size when every size is its
+    /// own launch (`size`, for the eager-limit sweep); `None` when the ranks go through
+    /// the sizes themselves in one launch (`pingpong`), or there are no sizes.
+    pub fn size_param(&self) -> Option<&'static str> {
+        (self.name == "exchange").then_some("size")
+    }
+
+    /// Whether a deadlock is what the run measures (`exchange` with `sweep=on`): each
+    /// deadlocked size is recorded as a point and the sweep goes on.
+    pub fn probes_deadlocks(&self, params: &Params) -> bool {
+        self.name == "exchange" && params.choice("sweep") == Some("on")
+    }
+
+    /// Threads each MPI rank runs: `threads` for `hybrid`, 1 otherwise.
+    pub fn threads_per_rank(&self, params: &Params) -> usize {
+        match self.name {
+            // At most 256 by the parameter's range.
+            "hybrid" => params.int("threads").unwrap_or(1) as usize,
+            _ => 1,
+        }
+    }
+
+    /// How long a launcher waits for any report of the ranks before it declares them
+    /// stuck, in seconds: short where a deadlock is expected (2 s for the eager-limit
+    /// sweep, which has many launches), long where repetitions are long.
+    pub fn default_deadline(&self, params: &Params) -> f64 {
+        match self.name {
+            "exchange" if self.probes_deadlocks(params) => 2.0,
             "exchange" => 10.0,
+            "pingpong" => 30.0,
+            "collectives" => 60.0,
             _ => 120.0,
         }
     }
@@ -423,6 +597,26 @@ impl ExperimentInfo {
 
     /// Checks rules that involve more than one parameter.
     pub fn check_together(&self, params: &Params) -> Result<(), ParamError> {
+        if self.name == "pingpong"
+            && let (Some(min), Some(max)) = (params.int("min_size"), params.int("max_size"))
+            && min > max
+        {
+            return Err(ParamError::Invalid {
+                name: "max_size".into(),
+                given: max.to_string(),
+                allowed: format!("a size of at least min_size = {min} bytes"),
+            });
+        }
+        if self.name == "collectives"
+            && let Some(size) = params.int("size")
+            && !size.is_multiple_of(8)
+        {
+            return Err(ParamError::Invalid {
+                name: "size".into(),
+                given: size.to_string(),
+                allowed: "a multiple of 8 from 8 to 16777216 (whole 8-byte numbers)".into(),
+            });
+        }
         if self.name == "integral"
             && let (Some(a), Some(b)) = (params.float("a"), params.float("b"))
             && a >= b
@@ -478,6 +672,67 @@ mod tests {
         assert_eq!(
             locks.variants(&Params::parse(locks, &[]).expect("ok")),
             [None]
+        );
+    }
+
+    #[test]
+    fn the_mpi_experiments_read_their_sizes_threads_and_deadlines() {
+        let parse = |name: &str, pairs: &[&str]| {
+            let e = find(name).expect("registered");
+            let p = Params::parse(
+                e,
+                &pairs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
+            );
+            (e, p)
+        };
+        let (pp, p) = parse("pingpong", &[]);
+        let p = p.expect("defaults");
+        assert_eq!(pp.sizes(&p).len(), 25, "1 B to 16 MiB");
+        assert_eq!(pp.model(&p), Some(Model::LatencyBandwidth));
+        assert_eq!((pp.fixed_workers(), pp.size_param()), (Some(2), None));
+        let (_, bad) = parse("pingpong", &["min_size=4096", "max_size=1024"]);
+        assert!(bad.expect_err("min > max").to_string().contains("max_size"));
+
+        let (ex, p) = parse("exchange", &["sweep=on", "max_size=1024"]);
+        let p = p.expect("valid");
+        assert_eq!(ex.sizes(&p), [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+        assert!(ex.probes_deadlocks(&p));
+        assert_eq!(
+            (ex.default_deadline(&p), ex.size_param()),
+            (2.0, Some("size"))
+        );
+        let plain = Params::parse(ex, &[]).expect("defaults");
+        assert!(ex.sizes(&plain).is_empty() && !ex.probes_deadlocks(&plain));
+        assert_eq!(ex.default_deadline(&plain), 10.0);
+
+        let (co, p) = parse("collectives", &[]);
+        let names: Vec<_> = co
+            .variants(&p.expect("defaults"))
+            .into_iter()
+            .flatten()
+            .collect();
+        assert_eq!(names, COLLECTIVES);
+        let (_, one) = parse("collectives", &["op=gather"]);
+        assert_eq!(
+            co.variants(&one.expect("valid")),
+            [Some("gather".to_owned())]
+        );
+        let (_, odd) = parse("collectives", &["size=12"]);
+        assert!(
+            odd.expect_err("not whole numbers")
+                .to_string()
+                .contains("multiple of 8")
+        );
+        let (_, unknown) = parse("collectives", &["op=alltoall"]);
+        assert!(unknown.is_err());
+
+        let (hy, p) = parse("hybrid", &["threads=3"]);
+        assert_eq!(hy.threads_per_rank(&p.expect("valid")), 3);
+        let (_, zero) = parse("hybrid", &["threads=0"]);
+        assert!(
+            zero.expect_err("out of range")
+                .to_string()
+                .contains("from 1 to 256")
         );
     }
 

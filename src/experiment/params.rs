@@ -297,10 +297,5 @@ mod tests {
         let integral = find("integral").expect("registered");
         let e = Params::parse(integral, &["a=5".into(), "b=1".into()]).expect_err("a >= b");
         assert!(e.to_string().contains("greater than a = 5"), "{e}");
-        let hybrid = find("hybrid").expect("registered");
-        assert!(matches!(
-            Params::parse(hybrid, &[]),
-            Err(ParamError::NotRunnable(_))
-        ));
     }
 }

@@ -10,6 +10,7 @@ pub mod imbalance;
 pub mod integral;
 pub mod locks;
 pub mod mc_pi;
+pub mod pingpong;
 pub mod race;
 pub mod rng;
 
@@ -75,6 +76,11 @@ pub trait Kernel: Send + Sync {
     fn ns_per_item(&self, _workers: usize) -> Option<(&'static str, u64)> {
         None
     }
+
+    /// Adds outputs computed from a point's median kernel time to the point's outputs
+    /// (which hold the last repetition's outputs), e.g. pingpong's latency and bandwidth.
+    /// The default adds nothing.
+    fn point_outputs(&self, _median_s: f64, _outputs: &mut Outputs) {}
 }
 
 /// Stands for a kernel that runs elsewhere: MPI ranks build their own kernel from the

@@ -7,6 +7,10 @@
 //!   s = Σ (N − 1)(N − S) / Σ (N − 1)².
 //! - Karp–Flatt: e(N) = (1/S − 1/N) / (1 − 1/N), the serial fraction that would explain the
 //!   speedup measured at N alone.
+//! - Latency–bandwidth (the cost of one message of n bytes): T(n) = α + n/β. A straight
+//!   line T = a + b·n fitted by weighted least squares with weights 1/T², i.e. minimizing
+//!   the relative errors: message times span six orders of magnitude, and plain least
+//!   squares would let the largest messages decide α. Then α = a and β = 1/b.
 
 /// A fitted serial fraction and how well the model then matches the measured speedups.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,6 +103,70 @@ pub fn fit_gustafson(points: &[(usize, f64)]) -> Option<Fit> {
     })
 }
 
+/// The message-cost model T(n) = α + n/β fitted to measured times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencyBandwidth {
+    /// α, seconds.
+    pub latency_s: f64,
+    /// β, bytes per second.
+    pub bandwidth_bytes_s: f64,
+    /// Root-mean-square of the relative differences (T − model) / T.
+    pub rel_rmse: f64,
+    /// Weighted coefficient of determination; `None` when the times do not vary.
+    pub r2: Option<f64>,
+    /// Points used.
+    pub points: usize,
+}
+
+/// Fits T(n) = α + n/β to `(bytes, seconds)` points with positive times. Needs at least two
+/// distinct sizes, and times that grow with the size (β > 0); `None` otherwise.
+pub fn fit_latency_bandwidth(points: &[(f64, f64)]) -> Option<LatencyBandwidth> {
+    let p: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(n, t)| n.is_finite() && *n >= 0.0 && t.is_finite() && *t > 0.0)
+        .collect();
+    if p.len() < 2 {
+        return None;
+    }
+    let (mut s, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for &(n, t) in &p {
+        let w = 1.0 / (t * t);
+        s += w;
+        sx += w * n;
+        sy += w * t;
+        sxx += w * n * n;
+        sxy += w * n * t;
+    }
+    let det = s * sxx - sx * sx;
+    // Equal sizes only: no slope to find. Relative to the scale of the sizes.
+    if det <= 1e-12 * s * sxx {
+        return None;
+    }
+    let b = (s * sxy - sx * sy) / det;
+    let a = (sy - b * sx) / s;
+    if !(b.is_finite() && b > 0.0 && a.is_finite()) {
+        return None;
+    }
+    let mean = sy / s;
+    let (mut sse, mut sst, mut rel) = (0.0, 0.0, 0.0);
+    for &(n, t) in &p {
+        let w = 1.0 / (t * t);
+        let r = t - (a + b * n);
+        sse += w * r * r;
+        sst += w * (t - mean).powi(2);
+        rel += (r / t).powi(2);
+    }
+    Some(LatencyBandwidth {
+        latency_s: a,
+        bandwidth_bytes_s: 1.0 / b,
+        rel_rmse: (rel / p.len() as f64).sqrt(),
+        // With weights 1/T², both sums are of squared relative differences.
+        r2: (sst > 1e-12).then(|| 1.0 - sse / sst),
+        points: p.len(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +214,47 @@ mod tests {
         // S(2) = 1.6 → (0.625 − 0.5) / 0.5 = 0.25.
         assert!(close(karp_flatt(1.6, 2).expect("n > 1"), 0.25));
         assert_eq!(karp_flatt(1.0, 1), None);
+    }
+
+    #[test]
+    fn latency_bandwidth_recovers_alpha_and_beta() {
+        // α = 1 µs, β = 1e9 B/s: T(0) = 1 µs, T(1000) = 2 µs, T(1e6) = 1001 µs.
+        let alpha = 1e-6;
+        let beta = 1e9;
+        let pts: Vec<(f64, f64)> = (0..25)
+            .map(|k| {
+                let n = (1u64 << k) as f64;
+                (n, alpha + n / beta)
+            })
+            .collect();
+        let f = fit_latency_bandwidth(&pts).expect("fit");
+        assert!((f.latency_s - alpha).abs() < 1e-12, "{f:?}");
+        assert!((f.bandwidth_bytes_s - beta).abs() / beta < 1e-9, "{f:?}");
+        assert!(f.rel_rmse < 1e-9);
+        assert_eq!(f.points, 25);
+        assert!(close(f.r2.expect("varies"), 1.0));
+        // Times of real messages (µs and ms) still have an R².
+        let real = [(1.0, 3e-7), (4096.0, 4.6e-6), (1048576.0, 1.2e-4)];
+        assert!(fit_latency_bandwidth(&real).expect("fit").r2.is_some());
+
+        // A 10 % error on the largest message barely moves α: the errors are relative.
+        let mut noisy = pts.clone();
+        noisy[24].1 *= 1.1;
+        let g = fit_latency_bandwidth(&noisy).expect("fit");
+        assert!((g.latency_s - alpha).abs() < 0.05 * alpha, "{g:?}");
+
+        // By hand, two points: (0, 1) and (10, 2) → a = 1, b = 0.1 → β = 10.
+        let h = fit_latency_bandwidth(&[(0.0, 1.0), (10.0, 2.0)]).expect("fit");
+        assert!(close(h.latency_s, 1.0) && close(h.bandwidth_bytes_s, 10.0));
+
+        assert!(fit_latency_bandwidth(&[(8.0, 1.0)]).is_none(), "one point");
+        assert!(
+            fit_latency_bandwidth(&[(8.0, 1.0), (8.0, 2.0)]).is_none(),
+            "one size"
+        );
+        assert!(
+            fit_latency_bandwidth(&[(1.0, 2.0), (100.0, 1.0)]).is_none(),
+            "times that fall with the size have no bandwidth"
+        );
     }
 }

@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::fit::{fit_amdahl, fit_gustafson, karp_flatt};
+use super::fit::{Fit, fit_amdahl, fit_gustafson, fit_latency_bandwidth, karp_flatt};
 use super::stats::summarize;
 use crate::kernel::{Kernel, Outputs};
 use crate::record::{
@@ -29,12 +29,47 @@ pub enum RunError {
     Deadlock(Box<DiagnosisRecord>),
 }
 
+/// One point of a sweep, as the executor sets it up: a worker count, and for some
+/// experiments a variant and a message size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PointSpec<'a> {
+    /// Worker count (threads, or MPI ranks).
+    pub workers: usize,
+    /// The variant, for experiments that compare variants.
+    pub variant: Option<&'a str>,
+    /// Message size in bytes, for sweeps over message sizes.
+    pub size: Option<u64>,
+}
+
+impl PointSpec<'_> {
+    /// A point with `workers` workers only: no variant, no message size.
+    pub fn workers(workers: usize) -> Self {
+        Self {
+            workers,
+            variant: None,
+            size: None,
+        }
+    }
+}
+
 /// Runs a kernel on a given number of workers.
 pub trait Executor {
-    /// Gets `workers` workers ready (e.g. builds a thread pool). Returns the seconds it took.
-    fn setup(&mut self, workers: usize) -> Result<f64, String>;
+    /// Gets the workers of `point` ready (e.g. builds a thread pool, launches MPI ranks).
+    /// Returns the seconds it took.
+    fn setup(&mut self, point: &PointSpec<'_>) -> Result<f64, String>;
     /// Runs the kernel once on the workers set up last; returns kernel seconds and outputs.
     fn run(&mut self, kernel: &dyn Kernel, workers: usize) -> Result<(f64, Outputs), RunError>;
+}
+
+/// What a detected deadlock means for the sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnDeadlock {
+    /// The run ends with status `deadlock` (a deadlock is a bug being shown).
+    #[default]
+    EndRun,
+    /// The deadlock is the measurement (the eager-limit sweep of `exchange`): the point is
+    /// recorded as not completed and the sweep goes on.
+    RecordPoint,
 }
 
 /// A sweep to run.
@@ -43,10 +78,21 @@ pub struct Plan<'a> {
     pub run: RunRecord,
     /// Variants to compare, each with its kernel; `None` for experiments without variants.
     pub variants: Vec<(Option<String>, Box<dyn Kernel + 'a>)>,
-    /// Weak scaling (Gustafson) rather than strong (Amdahl).
-    pub weak: bool,
-    /// CPUs available: more workers than this is oversubscribed.
+    /// The law fitted to each variant's points: Amdahl (strong scaling) or Gustafson (weak
+    /// scaling, which also makes speedups scaled) over worker counts, latency–bandwidth over
+    /// message sizes; `None` fits nothing. Points have a speedup, efficiency and Karp–Flatt
+    /// metric only under a scaling law (Amdahl or Gustafson).
+    pub model: Option<Model>,
+    /// CPUs available: more workers (ranks × threads) than this is oversubscribed.
     pub cpus: usize,
+    /// Message sizes in bytes, each its own point for every worker count; empty when only
+    /// the workers are swept.
+    pub sizes: Vec<u64>,
+    /// Whether a deadlock ends the run or is recorded as a point.
+    pub on_deadlock: OnDeadlock,
+    /// Threads per MPI rank, for runs on MPI ranks (1 for plain MPI): points then record
+    /// `ranks` and `threads`. `None` for the thread backend.
+    pub threads_per_rank: Option<usize>,
 }
 
 /// Where records go. An error stops the run (e.g. the reader of our output went away).
@@ -61,6 +107,36 @@ pub struct Progress {
     pub total: usize,
 }
 
+/// `2 workers` or `2 workers, 4096 B`, to start messages about a point.
+fn point_name(n: usize, size: Option<u64>) -> String {
+    match size {
+        Some(b) => format!("{n} workers, {b} B"),
+        None => format!("{n} workers"),
+    }
+}
+
+/// What a deadlock probe found, for the end record: the largest size that completed and
+/// the smallest that deadlocked.
+fn probe_summary(completed: &[u64], deadlocked: &[u64]) -> String {
+    let largest = completed.iter().max();
+    let smallest = deadlocked.iter().min();
+    match (largest, smallest) {
+        (Some(ok), Some(stuck)) if ok < stuck => format!(
+            "largest size that completed: {ok} B; {stuck} B and larger deadlocked ({} of {} sizes)",
+            deadlocked.len(),
+            completed.len() + deadlocked.len()
+        ),
+        (Some(ok), Some(stuck)) => format!(
+            "largest size that completed: {ok} B; smallest that deadlocked: {stuck} B (not a clean threshold: {} of {} sizes deadlocked)",
+            deadlocked.len(),
+            completed.len() + deadlocked.len()
+        ),
+        (Some(ok), None) => format!("every size completed, up to {ok} B"),
+        (None, Some(stuck)) => format!("every size deadlocked, from {stuck} B"),
+        (None, None) => "no size measured".to_owned(),
+    }
+}
+
 /// Runs the plan, sending every record to `sink`. Checks `cancel` between repetitions.
 /// Returns how the run ended (also sent as the last record).
 pub fn run_plan(
@@ -73,8 +149,17 @@ pub fn run_plan(
     let start = Instant::now();
     let workers = plan.run.workers.clone();
     let (reps, warmup) = (plan.run.reps, plan.run.warmup);
-    let total = plan.variants.len() * workers.len() * (reps + warmup);
+    let weak = plan.model == Some(Model::Gustafson);
+    let sizes: Vec<Option<u64>> = if plan.sizes.is_empty() {
+        vec![None]
+    } else {
+        plan.sizes.iter().map(|&s| Some(s)).collect()
+    };
+    let threads = plan.threads_per_rank;
+    let total = plan.variants.len() * workers.len() * sizes.len() * (reps + warmup);
     let mut done = 0;
+    // Deadlock probes: the sizes that completed and those that deadlocked.
+    let (mut completed, mut deadlocked): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
     let end = |sink: &mut Sink<'_>, status: Status, message: Option<String>| {
         // The end record is best effort: if the sink is gone, nobody can read it anyway.
         let _ = sink(&Record::End(EndRecord {
@@ -84,128 +169,200 @@ pub fn run_plan(
         }));
         status
     };
+    let write_failed = |e: std::io::Error| Some(format!("cannot write results: {e}"));
     if let Err(e) = sink(&Record::Run(plan.run.clone())) {
-        return end(
-            sink,
-            Status::Failed,
-            Some(format!("cannot write results: {e}")),
-        );
+        return end(sink, Status::Failed, write_failed(e));
     }
 
     for (variant, kernel) in &plan.variants {
         let mut speedups: Vec<(usize, f64)> = Vec::new();
-        let mut base: Option<f64> = None;
+        let mut messages: Vec<(f64, f64)> = Vec::new();
+        // The 1-worker time of each size, the base of the speedups.
+        let mut base: Vec<(Option<u64>, f64)> = Vec::new();
         for &n in &workers {
-            let setup_s = match exec.setup(n) {
-                Ok(s) => s,
-                Err(e) => return end(sink, Status::Failed, Some(format!("{n} workers: {e}"))),
-            };
-            let mut times = Vec::with_capacity(reps);
-            let mut outputs = Outputs::new();
-            for i in 0..warmup + reps {
-                if cancel.load(Ordering::Relaxed) {
-                    return end(sink, Status::Cancelled, Some("cancelled".to_owned()));
-                }
-                let (seconds, out) = match exec.run(kernel.as_ref(), n) {
-                    Ok(r) => r,
-                    Err(RunError::Failed(e)) => {
-                        return end(sink, Status::Failed, Some(format!("{n} workers: {e}")));
-                    }
-                    Err(RunError::Deadlock(mut d)) => {
-                        d.workers = n;
-                        d.variant = variant.clone();
-                        let message = match d.cycle.as_slice() {
-                            [] => format!("{n} workers: no progress for {:.1} s", d.stalled_s),
-                            [.., last] if d.cycle.len() > 1 => format!(
-                                "{n} workers: deadlock, {} and {last} wait for each other",
-                                d.cycle[..d.cycle.len() - 1].join(", ")
-                            ),
-                            one => format!("{n} workers: deadlock, {} waits for itself", one[0]),
-                        };
-                        // Best effort like the end record: the run ends as a deadlock either way.
-                        let _ = sink(&Record::Diagnosis(*d));
-                        return end(sink, Status::Deadlock, Some(message));
+            for &size in &sizes {
+                let spec = PointSpec {
+                    workers: n,
+                    variant: variant.as_deref(),
+                    size,
+                };
+                let setup_s = match exec.setup(&spec) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        return end(
+                            sink,
+                            Status::Failed,
+                            Some(format!("{}: {e}", point_name(n, size))),
+                        );
                     }
                 };
-                let is_warmup = i < warmup;
-                let sample = Record::Sample(SampleRecord {
-                    workers: n,
-                    variant: variant.clone(),
-                    rep: if is_warmup { i } else { i - warmup },
-                    warmup: is_warmup,
-                    seconds,
-                });
-                if let Err(e) = sink(&sample) {
-                    return end(
-                        sink,
-                        Status::Failed,
-                        Some(format!("cannot write results: {e}")),
-                    );
+                let oversubscribed = n * threads.unwrap_or(1) > plan.cpus;
+                let mut times = Vec::with_capacity(reps);
+                let mut outputs = Outputs::new();
+                let mut stuck: Option<f64> = None;
+                for i in 0..warmup + reps {
+                    if cancel.load(Ordering::Relaxed) {
+                        return end(sink, Status::Cancelled, Some("cancelled".to_owned()));
+                    }
+                    let (seconds, out) = match exec.run(kernel.as_ref(), n) {
+                        Ok(r) => r,
+                        Err(RunError::Failed(e)) => {
+                            return end(
+                                sink,
+                                Status::Failed,
+                                Some(format!("{}: {e}", point_name(n, size))),
+                            );
+                        }
+                        Err(RunError::Deadlock(mut d)) => {
+                            d.workers = n;
+                            d.variant = variant.clone();
+                            let who = point_name(n, size);
+                            let message = match d.cycle.as_slice() {
+                                [] => format!("{who}: no progress for {:.1} s", d.stalled_s),
+                                [.., last] if d.cycle.len() > 1 => format!(
+                                    "{who}: deadlock, {} and {last} wait for each other",
+                                    d.cycle[..d.cycle.len() - 1].join(", ")
+                                ),
+                                one => format!("{who}: deadlock, {} waits for itself", one[0]),
+                            };
+                            let stalled = d.stalled_s;
+                            if plan.on_deadlock == OnDeadlock::EndRun {
+                                // Best effort like the end record: the run ends as a
+                                // deadlock either way.
+                                let _ = sink(&Record::Diagnosis(*d));
+                                return end(sink, Status::Deadlock, Some(message));
+                            }
+                            if let Err(e) = sink(&Record::Diagnosis(*d)) {
+                                return end(sink, Status::Failed, write_failed(e));
+                            }
+                            // The rest of this point's runs will not happen.
+                            done += warmup + reps - i;
+                            on_progress(Progress { done, total });
+                            stuck = Some(stalled);
+                            break;
+                        }
+                    };
+                    let is_warmup = i < warmup;
+                    let sample = Record::Sample(SampleRecord {
+                        workers: n,
+                        variant: variant.clone(),
+                        rep: if is_warmup { i } else { i - warmup },
+                        warmup: is_warmup,
+                        seconds,
+                    });
+                    if let Err(e) = sink(&sample) {
+                        return end(sink, Status::Failed, write_failed(e));
+                    }
+                    if !is_warmup {
+                        times.push(seconds);
+                        outputs = out;
+                    }
+                    done += 1;
+                    on_progress(Progress { done, total });
                 }
-                if !is_warmup {
-                    times.push(seconds);
-                    outputs = out;
-                }
-                done += 1;
-                on_progress(Progress { done, total });
-            }
-            let s = summarize(&times);
-            if let Some((name, items)) = kernel.ns_per_item(n)
-                && items > 0
-            {
-                outputs.insert(name.to_owned(), s.median / items as f64 * 1e9);
-            }
-            if n == 1 {
-                base = Some(s.median);
-            }
-            let speedup = base.map(|t1| {
-                if plan.weak {
-                    n as f64 * t1 / s.median
+                let point = if let Some(stalled) = stuck {
+                    if let Some(b) = size {
+                        deadlocked.push(b);
+                        outputs.insert("size_bytes".to_owned(), b as f64);
+                    }
+                    outputs.insert("completed".to_owned(), 0.0);
+                    // No timed repetition completed: the times are how long the workers
+                    // went without progress before they were stopped.
+                    PointRecord {
+                        workers: n,
+                        variant: variant.clone(),
+                        reps: 0,
+                        median_s: stalled,
+                        min_s: stalled,
+                        max_s: stalled,
+                        ci95_s: [stalled, stalled],
+                        outliers: 0,
+                        speedup: None,
+                        efficiency: None,
+                        karp_flatt: None,
+                        oversubscribed,
+                        setup_s,
+                        outputs,
+                        ranks: threads.map(|_| n),
+                        threads,
+                    }
                 } else {
-                    t1 / s.median
+                    let s = summarize(&times);
+                    if let Some((name, items)) = kernel.ns_per_item(n)
+                        && items > 0
+                    {
+                        outputs.insert(name.to_owned(), s.median / items as f64 * 1e9);
+                    }
+                    kernel.point_outputs(s.median, &mut outputs);
+                    if plan.on_deadlock == OnDeadlock::RecordPoint {
+                        if let Some(b) = size {
+                            completed.push(b);
+                        }
+                        outputs.insert("completed".to_owned(), 1.0);
+                    }
+                    if let Some(b) = size {
+                        messages.push((b as f64, s.median));
+                    }
+                    if n == 1 && plan.model.is_some_and(Model::is_scaling_law) {
+                        base.push((size, s.median));
+                    }
+                    let speedup = base.iter().find(|(b, _)| *b == size).map(|&(_, t1)| {
+                        if weak {
+                            n as f64 * t1 / s.median
+                        } else {
+                            t1 / s.median
+                        }
+                    });
+                    // Oversubscribed points measure CPUs being shared, not the program's
+                    // serial part: they are shown, but the model is fitted to the others.
+                    if let Some(sp) = speedup
+                        && !oversubscribed
+                    {
+                        speedups.push((n, sp));
+                    }
+                    PointRecord {
+                        workers: n,
+                        variant: variant.clone(),
+                        reps: s.n,
+                        median_s: s.median,
+                        min_s: s.min,
+                        max_s: s.max,
+                        ci95_s: s.ci95,
+                        outliers: s.outlier.iter().filter(|o| **o).count(),
+                        speedup,
+                        efficiency: speedup.map(|sp| sp / n as f64),
+                        karp_flatt: if weak {
+                            None
+                        } else {
+                            speedup.and_then(|sp| karp_flatt(sp, n))
+                        },
+                        oversubscribed,
+                        setup_s,
+                        outputs,
+                        ranks: threads.map(|_| n),
+                        threads,
+                    }
+                };
+                if let Err(e) = sink(&Record::Point(point)) {
+                    return end(sink, Status::Failed, write_failed(e));
                 }
-            });
-            // Oversubscribed points measure CPUs being shared, not the program's serial
-            // part: they are shown, but the model is fitted to the others.
-            if let Some(sp) = speedup
-                && n <= plan.cpus
-            {
-                speedups.push((n, sp));
-            }
-            let point = Record::Point(PointRecord {
-                workers: n,
-                variant: variant.clone(),
-                reps: s.n,
-                median_s: s.median,
-                min_s: s.min,
-                max_s: s.max,
-                ci95_s: s.ci95,
-                outliers: s.outlier.iter().filter(|o| **o).count(),
-                speedup,
-                efficiency: speedup.map(|sp| sp / n as f64),
-                karp_flatt: if plan.weak {
-                    None
-                } else {
-                    speedup.and_then(|sp| karp_flatt(sp, n))
-                },
-                oversubscribed: n > plan.cpus,
-                setup_s,
-                outputs,
-            });
-            if let Err(e) = sink(&point) {
-                return end(
-                    sink,
-                    Status::Failed,
-                    Some(format!("cannot write results: {e}")),
-                );
             }
         }
-        let (model, fit) = if plan.weak {
-            (Model::Gustafson, fit_gustafson(&speedups))
-        } else {
-            (Model::Amdahl, fit_amdahl(&speedups))
+        let fit = match plan.model {
+            Some(model @ Model::Amdahl) => fit_amdahl(&speedups).map(|f| (model, f, None)),
+            Some(model @ Model::Gustafson) => fit_gustafson(&speedups).map(|f| (model, f, None)),
+            Some(model @ Model::LatencyBandwidth) => fit_latency_bandwidth(&messages).map(|f| {
+                let as_fit = Fit {
+                    serial_fraction: 0.0,
+                    rmse: f.rel_rmse,
+                    r2: f.r2,
+                    points: f.points,
+                };
+                (model, as_fit, Some((f.latency_s, f.bandwidth_bytes_s)))
+            }),
+            None => None,
         };
-        if let Some(f) = fit {
+        if let Some((model, f, message_cost)) = fit {
             let r = Record::Fit(FitRecord {
                 model,
                 variant: variant.clone(),
@@ -213,17 +370,17 @@ pub fn run_plan(
                 rmse: f.rmse,
                 r2: f.r2,
                 points: f.points,
+                latency_s: message_cost.map(|m| m.0),
+                bandwidth_bytes_s: message_cost.map(|m| m.1),
             });
             if let Err(e) = sink(&r) {
-                return end(
-                    sink,
-                    Status::Failed,
-                    Some(format!("cannot write results: {e}")),
-                );
+                return end(sink, Status::Failed, write_failed(e));
             }
         }
     }
-    end(sink, Status::Ok, None)
+    let summary = (plan.on_deadlock == OnDeadlock::RecordPoint && !plan.sizes.is_empty())
+        .then(|| probe_summary(&completed, &deadlocked));
+    end(sink, Status::Ok, summary)
 }
 
 #[cfg(test)]
@@ -241,7 +398,7 @@ pub(crate) mod tests {
     }
 
     impl Executor for Fake {
-        fn setup(&mut self, _workers: usize) -> Result<f64, String> {
+        fn setup(&mut self, _point: &PointSpec<'_>) -> Result<f64, String> {
             Ok(0.001)
         }
         fn run(&mut self, _k: &dyn Kernel, n: usize) -> Result<(f64, Outputs), RunError> {
@@ -311,7 +468,10 @@ pub(crate) mod tests {
         let plan = Plan {
             run: run_record(vec![1, 2, 4], 5, 1),
             variants: vec![(None, Box::new(Nothing))],
-            weak: false,
+            model: Some(Model::Amdahl),
+            sizes: Vec::new(),
+            on_deadlock: OnDeadlock::EndRun,
+            threads_per_rank: None,
             cpus: 2,
         };
         let mut fake = Fake {
@@ -370,7 +530,10 @@ pub(crate) mod tests {
         let mk = || Plan {
             run: run_record(vec![1, 2], 3, 0),
             variants: vec![(None, Box::new(Nothing) as Box<dyn Kernel>)],
-            weak: false,
+            model: Some(Model::Amdahl),
+            sizes: Vec::new(),
+            on_deadlock: OnDeadlock::EndRun,
+            threads_per_rank: None,
             cpus: 2,
         };
         let mut fake = Fake {
@@ -398,7 +561,7 @@ pub(crate) mod tests {
     fn weak_scaling_reports_scaled_speedup_and_fits_gustafson() {
         struct Constant;
         impl Executor for Constant {
-            fn setup(&mut self, _: usize) -> Result<f64, String> {
+            fn setup(&mut self, _: &PointSpec<'_>) -> Result<f64, String> {
                 Ok(0.0)
             }
             fn run(&mut self, _: &dyn Kernel, n: usize) -> Result<(f64, Outputs), RunError> {
@@ -409,7 +572,10 @@ pub(crate) mod tests {
         let plan = Plan {
             run: run_record(vec![1, 2], 3, 0),
             variants: vec![(None, Box::new(Nothing))],
-            weak: true,
+            model: Some(Model::Gustafson),
+            sizes: Vec::new(),
+            on_deadlock: OnDeadlock::EndRun,
+            threads_per_rank: None,
             cpus: 2,
         };
         let (_, recs) = collect(plan, &mut Constant, &AtomicBool::new(false));
@@ -441,7 +607,7 @@ pub(crate) mod tests {
         use crate::record::WaitRecord;
         struct Stuck;
         impl Executor for Stuck {
-            fn setup(&mut self, _: usize) -> Result<f64, String> {
+            fn setup(&mut self, _: &PointSpec<'_>) -> Result<f64, String> {
                 Ok(0.0)
             }
             fn run(&mut self, _: &dyn Kernel, _: usize) -> Result<(f64, Outputs), RunError> {
@@ -462,7 +628,10 @@ pub(crate) mod tests {
         let plan = Plan {
             run: run_record(vec![2], 3, 1),
             variants: vec![(Some("opposite".into()), Box::new(Nothing))],
-            weak: false,
+            model: Some(Model::Amdahl),
+            sizes: Vec::new(),
+            on_deadlock: OnDeadlock::EndRun,
+            threads_per_rank: None,
             cpus: 2,
         };
         let (status, recs) = collect(plan, &mut Stuck, &AtomicBool::new(false));
@@ -500,7 +669,10 @@ pub(crate) mod tests {
         let plan = Plan {
             run: run_record(vec![1, 2], 5, 0),
             variants: vec![(None, Box::new(Items))],
-            weak: false,
+            model: Some(Model::Amdahl),
+            sizes: Vec::new(),
+            on_deadlock: OnDeadlock::EndRun,
+            threads_per_rank: None,
             cpus: 2,
         };
         let mut fake = Fake {
@@ -516,5 +688,203 @@ pub(crate) mod tests {
                 assert!((p.outputs["ns_per_thing"] - want).abs() < 1e-9, "{p:?}");
             }
         }
+    }
+
+    /// Messages: T(n) = 1 µs + n / (1 GB/s); sizes above `stuck_from` deadlock. Records
+    /// every point it was set up for.
+    struct Wire {
+        size: Option<u64>,
+        stuck_from: u64,
+        seen: Vec<(usize, Option<String>, Option<u64>)>,
+    }
+
+    impl Executor for Wire {
+        fn setup(&mut self, p: &PointSpec<'_>) -> Result<f64, String> {
+            self.size = p.size;
+            self.seen
+                .push((p.workers, p.variant.map(str::to_owned), p.size));
+            Ok(0.5)
+        }
+        fn run(&mut self, _: &dyn Kernel, n: usize) -> Result<(f64, Outputs), RunError> {
+            let b = self.size.unwrap_or(0);
+            if b >= self.stuck_from {
+                let w = |who: &str, other: &str| crate::record::WaitRecord {
+                    who: who.into(),
+                    holds: vec![],
+                    waits_for: Some(format!("send to {other}, {b} B, tag 0")),
+                    held_by: Some(other.into()),
+                    last_action: None,
+                };
+                return Err(RunError::Deadlock(Box::new(DiagnosisRecord::new(
+                    n,
+                    2.0,
+                    vec![w("rank 0", "rank 1"), w("rank 1", "rank 0")],
+                ))));
+            }
+            Ok((
+                1e-6 + b as f64 / 1e9,
+                Outputs::from([("size_bytes".to_owned(), b as f64)]),
+            ))
+        }
+    }
+
+    #[test]
+    fn a_size_sweep_has_a_point_per_size_and_fits_latency_and_bandwidth() {
+        let plan = Plan {
+            run: run_record(vec![2], 3, 1),
+            variants: vec![(None, Box::new(crate::kernel::pingpong::OneWay))],
+            model: Some(Model::LatencyBandwidth),
+            cpus: 2,
+            sizes: vec![1, 1024, 1 << 20],
+            on_deadlock: OnDeadlock::EndRun,
+            threads_per_rank: Some(1),
+        };
+        let mut wire = Wire {
+            size: None,
+            stuck_from: u64::MAX,
+            seen: Vec::new(),
+        };
+        let (status, recs) = collect(plan, &mut wire, &AtomicBool::new(false));
+        assert_eq!(status, Status::Ok);
+        assert_eq!(
+            wire.seen,
+            [
+                (2, None, Some(1)),
+                (2, None, Some(1024)),
+                (2, None, Some(1 << 20))
+            ]
+        );
+        let points: Vec<&PointRecord> = recs
+            .iter()
+            .filter_map(|r| match r {
+                Record::Point(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(points.len(), 3);
+        for p in &points {
+            assert_eq!((p.workers, p.ranks, p.threads), (2, Some(2), Some(1)));
+            assert_eq!(p.speedup, None, "no scaling law, no speedup");
+            let b = p.outputs["size_bytes"];
+            assert!((p.outputs["latency_us"] - (1.0 + b / 1e3)).abs() < 1e-9);
+            assert!(p.outputs["bandwidth_mb_s"] > 0.0);
+        }
+        let Some(Record::Fit(f)) = recs.iter().find(|r| matches!(r, Record::Fit(_))) else {
+            panic!("a fit")
+        };
+        assert_eq!(f.model, Model::LatencyBandwidth);
+        assert!((f.latency_s.expect("α") - 1e-6).abs() < 1e-12, "{f:?}");
+        assert!((f.bandwidth_bytes_s.expect("β") / 1e9 - 1.0).abs() < 1e-9);
+        assert!(matches!(recs.last(), Some(Record::End(e)) if e.message.is_none()));
+    }
+
+    #[test]
+    fn a_deadlock_probe_records_each_deadlocked_size_and_ends_ok() {
+        let plan = Plan {
+            run: run_record(vec![2], 2, 1),
+            variants: vec![(None, Box::new(Nothing))],
+            model: None,
+            cpus: 2,
+            sizes: vec![1, 2, 4, 8],
+            on_deadlock: OnDeadlock::RecordPoint,
+            threads_per_rank: Some(1),
+        };
+        let mut wire = Wire {
+            size: None,
+            stuck_from: 4,
+            seen: Vec::new(),
+        };
+        let mut progress = Progress { done: 0, total: 0 };
+        let mut recs = Vec::new();
+        let status = run_plan(
+            plan,
+            &mut wire,
+            &mut |r: &Record| {
+                recs.push(r.clone());
+                Ok(())
+            },
+            &AtomicBool::new(false),
+            |p| progress = p,
+        );
+        assert_eq!(status, Status::Ok, "a deadlock is what a probe measures");
+        assert_eq!(wire.seen.len(), 4, "every size is tried");
+        assert_eq!((progress.done, progress.total), (12, 12));
+        let done: Vec<(f64, f64, usize)> = recs
+            .iter()
+            .filter_map(|r| match r {
+                Record::Point(p) => Some((p.outputs["size_bytes"], p.outputs["completed"], p.reps)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            done,
+            [(1.0, 1.0, 2), (2.0, 1.0, 2), (4.0, 0.0, 0), (8.0, 0.0, 0)]
+        );
+        let diagnoses = recs
+            .iter()
+            .filter(|r| matches!(r, Record::Diagnosis(d) if d.cycle.len() == 2))
+            .count();
+        assert_eq!(diagnoses, 2, "one diagnosis per deadlocked size");
+        assert!(!recs.iter().any(|r| matches!(r, Record::Fit(_))));
+        let Some(Record::End(e)) = recs.last() else {
+            panic!("ends")
+        };
+        assert_eq!(
+            e.message.as_deref(),
+            Some("largest size that completed: 2 B; 4 B and larger deadlocked (2 of 4 sizes)")
+        );
+    }
+
+    #[test]
+    fn probe_summaries_say_what_was_found() {
+        assert_eq!(
+            probe_summary(&[1, 2], &[]),
+            "every size completed, up to 2 B"
+        );
+        assert_eq!(
+            probe_summary(&[], &[1, 2]),
+            "every size deadlocked, from 1 B"
+        );
+        assert!(probe_summary(&[1, 8], &[4]).contains("not a clean threshold"));
+    }
+
+    #[test]
+    fn variants_reach_the_executor_and_ranks_times_threads_oversubscribe() {
+        let plan = Plan {
+            run: run_record(vec![1, 2], 1, 0),
+            variants: vec![
+                (Some("gather".into()), Box::new(Nothing) as Box<dyn Kernel>),
+                (Some("reduce".into()), Box::new(Nothing)),
+            ],
+            model: Some(Model::Amdahl),
+            cpus: 2,
+            sizes: Vec::new(),
+            on_deadlock: OnDeadlock::EndRun,
+            threads_per_rank: Some(2),
+        };
+        let mut wire = Wire {
+            size: None,
+            stuck_from: u64::MAX,
+            seen: Vec::new(),
+        };
+        let (_, recs) = collect(plan, &mut wire, &AtomicBool::new(false));
+        assert_eq!(
+            wire.seen,
+            [
+                (1, Some("gather".into()), None),
+                (2, Some("gather".into()), None),
+                (1, Some("reduce".into()), None),
+                (2, Some("reduce".into()), None)
+            ]
+        );
+        let over: Vec<(usize, bool)> = recs
+            .iter()
+            .filter_map(|r| match r {
+                Record::Point(p) => Some((p.workers, p.oversubscribed)),
+                _ => None,
+            })
+            .collect();
+        // 2 ranks × 2 threads on 2 CPUs.
+        assert_eq!(over, [(1, false), (2, true), (1, false), (2, true)]);
     }
 }

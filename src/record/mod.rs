@@ -125,12 +125,20 @@ pub struct PointRecord {
     pub oversubscribed: bool,
     /// Time to build the worker pool, measured outside the kernel time.
     pub setup_s: f64,
-    /// The kernel's own outputs of the last repetition (e.g. `estimate`, `abs_error`).
+    /// The kernel's own outputs of the last repetition (e.g. `estimate`, `abs_error`), and
+    /// values derived from the point's median (e.g. pingpong's `latency_us`).
     #[serde(default)]
     pub outputs: BTreeMap<String, f64>,
+    /// MPI ranks of the point (the same as `workers`); absent for the thread backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranks: Option<usize>,
+    /// Threads per MPI rank: 1 for plain MPI, the `threads` parameter for `hybrid`; absent
+    /// for the thread backend. `oversubscribed` counts ranks × threads against the CPUs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
 }
 
-/// Which scaling law a fit is for.
+/// Which law a fit is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Model {
@@ -138,6 +146,17 @@ pub enum Model {
     Amdahl,
     /// Weak scaling: S(N) = N − s · (N − 1).
     Gustafson,
+    /// The cost of one message of n bytes, T(n) = α + n / β (latency α, bandwidth β),
+    /// fitted to pingpong's one-way times. Not a scaling law: its fit record has
+    /// `latency_s` and `bandwidth_bytes_s`, and `serial_fraction` 0.
+    LatencyBandwidth,
+}
+
+impl Model {
+    /// Whether this is a scaling law of speedup against workers (Amdahl, Gustafson).
+    pub fn is_scaling_law(self) -> bool {
+        matches!(self, Model::Amdahl | Model::Gustafson)
+    }
 }
 
 /// A fitted model.
@@ -148,14 +167,22 @@ pub struct FitRecord {
     /// Variant the fit is for, for experiments that compare variants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
-    /// The fitted serial fraction s.
+    /// The fitted serial fraction s; 0 for `latency_bandwidth`, which has none.
     pub serial_fraction: f64,
-    /// Root-mean-square difference between measured and modelled speedup.
+    /// Root-mean-square difference between measured and modelled speedup; for
+    /// `latency_bandwidth`, between measured and modelled times relative to the measured
+    /// ones (0.05 = 5 %).
     pub rmse: f64,
-    /// Coefficient of determination of the modelled speedups (1 = perfect).
+    /// Coefficient of determination of the modelled values (1 = perfect).
     pub r2: Option<f64>,
     /// How many points the fit used.
     pub points: usize,
+    /// `latency_bandwidth`: the latency α, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_s: Option<f64>,
+    /// `latency_bandwidth`: the bandwidth β, bytes per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_bytes_s: Option<f64>,
 }
 
 /// How a run ended.
@@ -193,7 +220,8 @@ pub struct EndRecord {
     pub status: Status,
     /// Wall time of the whole run, set-up included.
     pub elapsed_s: f64,
-    /// Why, when it did not end `ok`.
+    /// Why, when it did not end `ok`; for a sweep that probes for deadlocks (`exchange`
+    /// with `sweep=on`), what it found, e.g. the largest message size that completed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -416,6 +444,8 @@ pub(crate) mod tests {
                 oversubscribed: false,
                 setup_s: 0.0001,
                 outputs: [("estimate".to_owned(), 3.0)].into(),
+                ranks: None,
+                threads: None,
             }),
             Record::Fit(FitRecord {
                 model: Model::Amdahl,
@@ -424,6 +454,18 @@ pub(crate) mod tests {
                 rmse: 0.01,
                 r2: Some(0.99),
                 points: 2,
+                latency_s: None,
+                bandwidth_bytes_s: None,
+            }),
+            Record::Fit(FitRecord {
+                model: Model::LatencyBandwidth,
+                variant: None,
+                serial_fraction: 0.0,
+                rmse: 0.05,
+                r2: Some(0.999),
+                points: 25,
+                latency_s: Some(4e-7),
+                bandwidth_bytes_s: Some(5e9),
             }),
             Record::Diagnosis(two_cycle()),
             Record::End(EndRecord {

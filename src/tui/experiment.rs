@@ -210,6 +210,10 @@ impl ExperimentView {
             "--format".to_owned(),
             "json".to_owned(),
         ];
+        // Experiments about MPI itself run on MPI ranks only.
+        if !self.info.backends.contains(&"threads") {
+            args.extend(["--backend".to_owned(), "mpi".to_owned()]);
+        }
         let mut params = Vec::new();
         for f in &mut self.fields {
             let v = f.value.trim().to_owned();
@@ -422,7 +426,9 @@ impl ExperimentView {
 pub fn measured(records: &[Record], m: &Measure) -> Option<f64> {
     match m.quantity {
         Quantity::SerialFraction => records.iter().rev().find_map(|r| match r {
-            Record::Fit(f) if f.variant == m.variant || m.variant.is_none() => {
+            Record::Fit(f)
+                if f.model.is_scaling_law() && (f.variant == m.variant || m.variant.is_none()) =>
+            {
                 Some(f.serial_fraction)
             }
             _ => None,

@@ -111,6 +111,8 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
             oversubscribed: n > 2,
             setup_s: 0.0001,
             outputs: Default::default(),
+            ranks: None,
+            threads: None,
         }));
     }
     v.push(Record::Fit(FitRecord {
@@ -120,6 +122,8 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
         rmse: 0.02,
         r2: Some(0.98),
         points: 2,
+        latency_s: None,
+        bandwidth_bytes_s: None,
     }));
     v.push(Record::End(EndRecord {
         status: Status::Ok,

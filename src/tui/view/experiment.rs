@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::truncate;
 use crate::chart::{ChartModel, Metric};
-use crate::commands::run::seconds;
+use crate::commands::run::{bytes, latency_bandwidth_text, rate, seconds};
 use crate::record::{Model, Record, Status};
 use crate::tui::app::App;
 use crate::tui::experiment::{ExperimentView, RunState};
@@ -364,6 +364,13 @@ fn run_lines(view: &ExperimentView, t: &Theme) -> Vec<Line<'static>> {
             let law = match f.model {
                 Model::Amdahl => "Amdahl",
                 Model::Gustafson => "Gustafson",
+                Model::LatencyBandwidth => {
+                    out.push(Line::from(vec![
+                        Span::styled(" latency–bandwidth fit: ", t.text()),
+                        Span::styled(latency_bandwidth_text(f), t.key()),
+                    ]));
+                    continue;
+                }
             };
             let variant = f
                 .variant
@@ -404,16 +411,15 @@ fn point_progress(records: &[Record]) -> (usize, usize, usize, usize) {
         return (0, 0, 0, 0);
     };
     let pairs: Vec<String> = run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let variants = crate::experiment::find(&run.experiment)
+    // Points per worker count: one per variant, times one per message size.
+    let per_workers = crate::experiment::find(&run.experiment)
         .and_then(|info| {
-            Some(
-                info.variants(&crate::experiment::Params::parse(info, &pairs).ok()?)
-                    .len(),
-            )
+            let params = crate::experiment::Params::parse(info, &pairs).ok()?;
+            Some(info.variants(&params).len().max(1) * info.sizes(&params).len().max(1))
         })
         .unwrap_or(1)
         .max(1);
-    let points = run.workers.len() * variants;
+    let points = run.workers.len() * per_workers;
     let done_points = records
         .iter()
         .filter(|r| matches!(r, Record::Point(_)))
@@ -456,23 +462,46 @@ fn points(view: &ExperimentView) -> Vec<Row> {
                 speedup: p.speedup,
                 efficiency: p.efficiency,
                 oversubscribed: p.oversubscribed,
-                note: p
-                    .outputs
-                    .iter()
-                    // Everything the kernel reports but its internal bookkeeping.
-                    .filter(|(k, _)| {
-                        !matches!(
-                            k.as_str(),
-                            "checksum" | "work_units" | "serial_configured" | "samples"
-                        )
-                    })
-                    .map(|(k, v)| format!("{k} {}", short(*v)))
-                    .collect::<Vec<_>>()
-                    .join("  "),
+                note: note(&p.outputs),
             }),
             _ => None,
         })
         .collect()
+}
+
+/// The outputs worth a glance: the message size and what happened to it first (pingpong,
+/// the eager-limit sweep), then the results of the computation.
+fn note(outputs: &std::collections::BTreeMap<String, f64>) -> String {
+    let mut parts = Vec::new();
+    if let Some(&b) = outputs.get("size_bytes") {
+        parts.push(bytes(b));
+    }
+    if outputs.get("completed") == Some(&0.0) {
+        parts.push("DEADLOCK".to_owned());
+    }
+    if let Some(&r) = outputs.get("bandwidth_mb_s") {
+        parts.push(rate(r));
+    }
+    parts.extend(
+        outputs
+            .iter()
+            // Everything else the kernel reports but its internal bookkeeping and what is
+            // shown above.
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "checksum"
+                        | "work_units"
+                        | "serial_configured"
+                        | "samples"
+                        | "size_bytes"
+                        | "completed"
+                        | "bandwidth_mb_s"
+                )
+            })
+            .map(|(k, v)| format!("{k} {}", short(*v))),
+    );
+    parts.join("  ")
 }
 
 fn short(v: f64) -> String {
