@@ -5,148 +5,11 @@
 //! Needs tmux; `tests/run.sh` installs it. Without it these tests fail with a message
 //! saying so rather than passing silently.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-    dir: tempfile::TempDir,
-}
-
-impl Tmux {
-    fn start(name: &str) -> Self {
-        let found = Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        assert!(
-            found,
-            "tmux is needed for the terminal tests: `apt-get install tmux` (tests/run.sh installs it)"
-        );
-        let dir = tempfile::tempdir().expect("tempdir");
-        let socket = format!("hpc-tutor-demo-{name}-{}", std::process::id());
-        let t = Self { socket, dir };
-        let rc = format!(
-            "export PS1='[demo-shell]' HPC_TUTOR_STATE_DIR='{0}' HPC_TUTOR_DATA_DIR='{0}' XDG_RUNTIME_DIR='{0}'; unset HPC_TUTOR_LESSONS NO_COLOR",
-            t.dir.path().join("state").display(),
-        );
-        std::fs::write(t.dir.path().join("rc"), rc).expect("rc");
-        let rc_path = t.dir.path().join("rc");
-        t.tmux(&[
-            "new-session",
-            "-d",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "-s",
-            "t",
-            "bash",
-            "--noprofile",
-            "--rcfile",
-            &rc_path.display().to_string(),
-        ]);
-        t.wait_for("[demo-shell]");
-        t
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "t"];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
-    fn run(&self, line: &str) {
-        self.keys(&["-l", line]);
-        self.keys(&["Enter"]);
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "waited 20 s for {text:?}; the screen shows:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_for_file(&self, name: &str) -> String {
-        let start = Instant::now();
-        loop {
-            if let Ok(s) = std::fs::read_to_string(self.file(name))
-                && s.ends_with('\n')
-            {
-                return s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "waited 20 s for {name}; the screen shows:\n{}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// The pid of the program running in the shell (the shell's only child).
-    fn child_pid(&self) -> String {
-        let shell = self.tmux(&["list-panes", "-t", "t", "-F", "#{pane_pid}"]);
-        children(shell.trim()).join(" ")
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
-
-fn children(pid: &str) -> Vec<String> {
-    let out = Command::new("pgrep")
-        .args(["-P", pid])
-        .output()
-        .expect("pgrep runs");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
-}
-
-fn alive(pid: &str) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
-}
+use common::tmux::{Tmux, alive, children};
 
 #[test]
 fn the_demo_plays_answers_the_presenter_and_quits_cleanly() {
@@ -227,11 +90,11 @@ fn the_demo_plays_answers_the_presenter_and_quits_cleanly() {
     let before = presenter.wait_for_file("stty-before");
     let after = presenter.wait_for_file("stty-after");
     assert_eq!(before, after, "terminal settings are as before");
-    let screen = presenter.wait_for("[demo-shell]");
+    let screen = presenter.wait_for("[tutor-shell]");
     assert!(!screen.contains("Fifth caption"), "{screen}");
 
     // The notes view says the demo ended, and quits with q.
     viewer.wait_for("the demo has ended");
     viewer.keys(&["q"]);
-    viewer.wait_for("[demo-shell]");
+    viewer.wait_for("[tutor-shell]");
 }
