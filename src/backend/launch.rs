@@ -250,21 +250,10 @@ impl Ranks {
                 }
             });
         }
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        if let Some(err) = child.stderr.take() {
-            let tail = Arc::clone(&stderr);
-            std::thread::spawn(move || {
-                for line in BufReader::new(err).lines().map_while(Result::ok) {
-                    if let Ok(mut t) = tail.lock() {
-                        t.push(line);
-                        let n = t.len();
-                        if n > 30 {
-                            t.drain(..n - 30);
-                        }
-                    }
-                }
-            });
-        }
+        let stderr = match child.stderr.take() {
+            Some(err) => keep_tail(err, 30, "launcher-stderr").0,
+            None => Arc::new(Mutex::new(Vec::new())),
+        };
         Ok(Self {
             child,
             pgid,
@@ -391,6 +380,32 @@ impl Drop for Ranks {
             self.kill();
         }
     }
+}
+
+/// The last lines a child writes to `pipe`, kept up to `keep` lines by a reader thread
+/// named `name`. Returns the shared lines and the thread, to join once the child has ended.
+pub fn keep_tail(
+    pipe: impl std::io::Read + Send + 'static,
+    keep: usize,
+    name: &str,
+) -> (Arc<Mutex<Vec<String>>>, Option<std::thread::JoinHandle<()>>) {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let tail = Arc::clone(&lines);
+    let thread = std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if let Ok(mut t) = tail.lock() {
+                    t.push(line);
+                    let n = t.len();
+                    if n > keep {
+                        t.drain(..n - keep);
+                    }
+                }
+            }
+        })
+        .ok();
+    (lines, thread)
 }
 
 /// Every process below `root` in the process tree (children, their children, …), from

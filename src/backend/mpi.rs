@@ -87,12 +87,7 @@ pub fn worker(args: &WorkerArgs) -> ExitCode {
     let side = Side::new(args.side_channel.as_deref(), rank);
     side.set("starting");
 
-    let fail = |message: String| {
-        if rank == 0 {
-            print(&WorkerLine::Error { message });
-        }
-        ExitCode::FAILURE
-    };
+    let fail = |message: String| refuse(rank, message);
     let Some(info) = experiment::find(&args.experiment) else {
         return fail(format!("unknown experiment `{}`", args.experiment));
     };
@@ -179,12 +174,7 @@ fn exchange(
     side: &Side,
 ) -> ExitCode {
     if ranks != 2 {
-        if rank == 0 {
-            print(&WorkerLine::Error {
-                message: format!("exchange needs exactly 2 ranks, not {ranks}"),
-            });
-        }
-        return ExitCode::FAILURE;
+        return refuse(rank, format!("exchange needs exactly 2 ranks, not {ranks}"));
     }
     // The size is at most 64 MiB by the parameter's range.
     let bytes = params.int("size").unwrap_or(1) as usize;
@@ -194,7 +184,6 @@ fn exchange(
     let peer = world.process_at_rank(other as i32);
     let out = vec![rank as u8; bytes];
     let mut inb = vec![0u8; bytes];
-    let root = world.process_at_rank(0);
     let send = |s: &Side| {
         s.set(&format!("send to rank {other}, {bytes} B, tag 0"));
         peer.send(&out[..]);
@@ -236,20 +225,12 @@ fn exchange(
         let elapsed = mpi::time() - t0;
         let ok = inb.iter().all(|&b| b as usize == other);
         side.set("reduce to rank 0");
-        if rank == 0 {
-            let mut max_t = 0.0f64;
-            root.reduce_into_root(&elapsed, &mut max_t, SystemOperation::max());
-            let outputs = Outputs::from([
+        report(world, rank, elapsed, || {
+            Outputs::from([
                 ("size_bytes".to_owned(), bytes as f64),
                 ("data_ok".to_owned(), if ok { 1.0 } else { 0.0 }),
-            ]);
-            print(&WorkerLine::Run {
-                seconds: max_t,
-                outputs,
-            });
-        } else {
-            root.reduce_into(&elapsed, SystemOperation::max());
-        }
+            ])
+        });
     }
     side.set("done");
     ExitCode::SUCCESS

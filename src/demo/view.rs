@@ -233,7 +233,11 @@ fn point_notes(records: &[Record]) -> Vec<String> {
                         if k == "lost_updates" {
                             format!("{} lost updates", *v as u64)
                         } else {
-                            format!("{} {}", k.replace('_', " "), short(*v))
+                            format!(
+                                "{} {}",
+                                k.replace('_', " "),
+                                crate::tui::view::short_number(*v)
+                            )
                         }
                     })
                     .collect();
@@ -272,14 +276,6 @@ fn most_lost(records: &[Record]) -> Option<String> {
         .map(|c| format!(" of {}", *c as u64))
         .unwrap_or_default();
     Some(format!("{who}: {} updates lost{expected}", lost as u64))
-}
-
-fn short(v: f64) -> String {
-    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
-        format!("{v:.2e}")
-    } else {
-        format!("{v:.4}")
-    }
 }
 
 fn draw_run(player: &Player, i: usize, r: &RunStage, area: Rect, buf: &mut Buffer) {

@@ -101,23 +101,8 @@ impl Runs {
         let pgid = Pid::from_raw(child.id() as i32);
         let child = Arc::new(Mutex::new(child));
         let cancelled = Arc::new(AtomicBool::new(false));
-        let stderr_tail = Arc::new(Mutex::new(Vec::<String>::new()));
-
-        let tail = Arc::clone(&stderr_tail);
-        let err_thread = std::thread::Builder::new()
-            .name(format!("run-{id}-stderr"))
-            .spawn(move || {
-                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if let Ok(mut t) = tail.lock() {
-                        t.push(line);
-                        let n = t.len();
-                        if n > 20 {
-                            t.drain(..n - 20);
-                        }
-                    }
-                }
-            })
-            .ok();
+        let (stderr_tail, err_thread) =
+            crate::backend::launch::keep_tail(stderr, 20, &format!("run-{id}-stderr"));
 
         let tx = self.tx.clone();
         let store = self.store.clone();

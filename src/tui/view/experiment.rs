@@ -499,17 +499,9 @@ fn note(outputs: &std::collections::BTreeMap<String, f64>) -> String {
                         | "bandwidth_mb_s"
                 )
             })
-            .map(|(k, v)| format!("{k} {}", short(*v))),
+            .map(|(k, v)| format!("{k} {}", crate::tui::view::short_number(*v))),
     );
     parts.join("  ")
-}
-
-fn short(v: f64) -> String {
-    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
-        format!("{v:.2e}")
-    } else {
-        format!("{v:.4}")
-    }
 }
 
 fn draw_points(view: &ExperimentView, t: &Theme, frame: &mut Frame, area: Rect) {
