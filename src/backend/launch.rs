@@ -235,6 +235,19 @@ impl Ranks {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if spec.launcher == Launcher::Srun {
+            // Inside `srun --pty` the session's CPU binding (e.g. mask_cpu:0x3) is in the
+            // environment, and srun would apply it to the ranks' step, whose CPUs differ:
+            // "CPU binding outside of job step allocation". Let srun bind the new step itself.
+            for var in [
+                "SLURM_CPU_BIND",
+                "SLURM_CPU_BIND_LIST",
+                "SLURM_CPU_BIND_TYPE",
+                "SLURM_CPU_BIND_VERBOSE",
+            ] {
+                cmd.env_remove(var);
+            }
+        }
         // Our own process group, so that cancel and the watchdog can kill the launcher, its
         // daemons and every rank at once.
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
