@@ -211,6 +211,8 @@ pub struct JobScript {
     pub notes: Vec<String>,
     /// First visible line of the script.
     pub scroll: usize,
+    /// First visible column of the script (long lines scroll sideways).
+    pub hscroll: usize,
     /// Where it was written, once it was.
     pub written: Option<PathBuf>,
 }
@@ -764,6 +766,7 @@ impl App {
             basis: spec.time.basis.clone(),
             notes: spec.notes.clone(),
             scroll: 0,
+            hscroll: 0,
             written: None,
         })));
         Effect::Redraw
@@ -792,6 +795,25 @@ impl App {
             KeyCode::PageDown | KeyCode::Char(' ') => scroll_to(&mut js, at + page),
             KeyCode::Home | KeyCode::Char('g') => scroll_to(&mut js, 0),
             KeyCode::End | KeyCode::Char('G') => scroll_to(&mut js, max as isize),
+            KeyCode::Left | KeyCode::Right | KeyCode::Char('h') | KeyCode::Char('l') => {
+                // The script is shown after one column of padding.
+                let width = usize::from(layout::job_script(self.area()).width.saturating_sub(3));
+                let widest = js
+                    .text
+                    .lines()
+                    .map(|l| l.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                let max_h = widest.saturating_sub(width);
+                let new = if matches!(key.code, KeyCode::Left | KeyCode::Char('h')) {
+                    js.hscroll.saturating_sub(8)
+                } else {
+                    (js.hscroll + 8).min(max_h)
+                };
+                let changed = new != js.hscroll;
+                js.hscroll = new;
+                changed
+            }
             KeyCode::Char('w') => {
                 match &js.written {
                     Some(p) => {

@@ -52,10 +52,7 @@ pub(super) fn draw(app: &App, view: &ExperimentView, frame: &mut Frame) {
         let [rest, panel] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(height)]).areas(right);
         let block = Block::bordered()
-            .title(Span::styled(
-                " ⚠ advice before you run: the job script and this form disagree ",
-                t.warn(),
-            ))
+            .title(Span::styled(" ⚠ advice before you run ", t.warn()))
             .border_style(t.warn());
         frame.render_widget(
             Paragraph::new(lines)
@@ -157,10 +154,22 @@ pub(super) fn draw_chart_and_points(
         metric_tab(Metric::Speedup, metric, t),
         Span::raw(" "),
         metric_tab(Metric::Efficiency, metric, t),
-        Span::styled("  v switches ", t.dim()),
     ];
+    let hint = "  v switches ";
+    let note = if note.is_empty() {
+        String::new()
+    } else {
+        format!("  {note} ")
+    };
+    let used: usize = title.iter().map(Span::width).sum::<usize>() + note.chars().count();
+    // The note matters more than the hint (the help lists v) when both do not fit.
+    if note.is_empty() || used + hint.len() + 2 <= usize::from(chart_area.width) {
+        title.push(Span::styled(hint, t.dim()));
+    } else {
+        title.push(Span::raw(" "));
+    }
     if !note.is_empty() {
-        title.push(Span::styled(format!("· {note} "), t.warn()));
+        title.push(Span::styled(note, t.warn()));
     }
     let block = Block::bordered()
         .title(Line::from(title))

@@ -304,13 +304,13 @@ fn draw_job_script(app: &App, js: &JobScript, frame: &mut Frame) {
     let mut lines = Vec::new();
     if js.measured {
         lines.push(Line::styled(
-            truncate(&format!(" --time {}", js.basis), width),
+            truncate(&format!(" ✓ --time {}", js.basis), width),
             t.good(),
         ));
     } else {
         lines.push(Line::styled(
             truncate(
-                " ⚠ --time is a GUESS (1 hour): nothing of this sweep was measured. Run it first (r), then b again.",
+                " ⚠ --time 1 h is a GUESS: not measured yet; run the sweep (r), then b again",
                 width,
             ),
             t.warn(),
@@ -319,7 +319,7 @@ fn draw_job_script(app: &App, js: &JobScript, frame: &mut Frame) {
     let target = match &js.written {
         Some(p) => format!(" written to {}", p.display()),
         None => format!(
-            " w writes it as {} (numbered if it exists) in the folder the tutor started in",
+            " w writes {} in the current folder (-2, -3… if taken)",
             js.file_name
         ),
     };
@@ -333,7 +333,11 @@ fn draw_job_script(app: &App, js: &JobScript, frame: &mut Frame) {
     lines.push(Line::raw(""));
     let total = js.line_count();
     for l in js.text.lines().skip(js.scroll).take(rows) {
-        lines.push(Line::styled(truncate(&format!(" {l}"), width), t.code()));
+        let shown: String = l.chars().skip(js.hscroll).collect();
+        lines.push(Line::styled(
+            truncate(&format!(" {shown}"), width),
+            t.code(),
+        ));
     }
     for _ in total.saturating_sub(js.scroll).min(rows)..rows {
         lines.push(Line::raw(""));
@@ -343,7 +347,7 @@ fn draw_job_script(app: &App, js: &JobScript, frame: &mut Frame) {
     lines.push(Line::styled(
         truncate(
             &format!(
-                " lines {}–{shown_to} of {total} · ↑↓ PgUp PgDn scroll · w write · Esc close",
+                " lines {}–{shown_to} of {total} · ↑↓ PgUp PgDn ←→ scroll · w write · Esc close",
                 (js.scroll + 1).min(total)
             ),
             width,

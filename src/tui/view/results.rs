@@ -103,19 +103,7 @@ fn draw_list(view: &ResultsView, t: &Theme, frame: &mut Frame, area: Rect) {
         view.entries.len(),
         if view.entries.len() == 1 { "" } else { "s" }
     );
-    let block = Block::bordered()
-        .title(truncate(
-            &title,
-            usize::from(list_area.width.saturating_sub(2)),
-        ))
-        .border_style(t.border(true));
-    frame.render_widget(Paragraph::new(lines).block(block), list_area);
-
-    let mut lines = Vec::new();
-    if let Some(e) = view.current() {
-        lines.extend(details(view, e, t));
-    }
-    lines.push(Line::from(vec![
+    let keys = Line::from(vec![
         Span::styled(" Enter", t.key()),
         Span::styled(" charts  ", t.dim()),
         Span::styled("↑↓", t.key()),
@@ -123,8 +111,21 @@ fn draw_list(view: &ResultsView, t: &Theme, frame: &mut Frame, area: Rect) {
         Span::styled("Esc", t.key()),
         Span::styled(" lessons  ", t.dim()),
         Span::styled("q", t.key()),
-        Span::styled(" quit", t.dim()),
-    ]));
+        Span::styled(" quit ", t.dim()),
+    ]);
+    let block = Block::bordered()
+        .title(truncate(
+            &title,
+            usize::from(list_area.width.saturating_sub(2)),
+        ))
+        .title_bottom(keys)
+        .border_style(t.border(true));
+    frame.render_widget(Paragraph::new(lines).block(block), list_area);
+
+    let lines = view
+        .current()
+        .map(|e| details(view, e, t))
+        .unwrap_or_default();
     let block = Block::bordered()
         .title(" this sweep ")
         .border_style(t.border(false));
@@ -197,6 +198,11 @@ fn draw_sweep(view: &ResultsView, e: &ResultEntry, t: &Theme, frame: &mut Frame,
     let Some(r) = e.run() else {
         return;
     };
+    let ok_style = if e.status() == Some(crate::record::Status::Ok) {
+        t.good()
+    } else {
+        t.warn()
+    };
     let mut lines = vec![
         Line::styled(" Measured by batch jobs,", t.warn()),
         Line::styled(" not a live run:", t.warn()),
@@ -209,14 +215,28 @@ fn draw_sweep(view: &ResultsView, e: &ResultEntry, t: &Theme, frame: &mut Frame,
             t.text(),
         ),
         Line::styled(format!(" run ids {}", e.run_ids().join(", ")), t.dim()),
-        Line::styled(format!(" hosts {}", list_of(&e.hosts(), "?")), t.text()),
         Line::styled(
-            format!(" SLURM jobs {}", list_of(&e.job_ids(), "none")),
+            format!(
+                " hosts {} · SLURM jobs {}",
+                list_of(&e.hosts(), "?"),
+                list_of(&e.job_ids(), "none")
+            ),
             t.text(),
         ),
         Line::styled(format!(" started {}", when(&r.started_at)), t.text()),
-        Line::raw(""),
     ];
+    lines.extend(super::experiment::fit_lines(&e.sweep.records, t));
+    lines.push(Line::styled(
+        format!(
+            " {}{}",
+            e.status_word(),
+            e.end_message()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        ),
+        ok_style,
+    ));
+    lines.push(Line::raw(""));
     for (k, v) in &r.params {
         lines.push(Line::styled(format!(" {k} = {v}"), t.text()));
     }
@@ -233,24 +253,6 @@ fn draw_sweep(view: &ResultsView, e: &ResultEntry, t: &Theme, frame: &mut Frame,
         ),
         t.text(),
     ));
-    lines.push(Line::styled(
-        format!(
-            " {}{}",
-            e.status_word(),
-            e.end_message()
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default()
-        ),
-        if e.status() == Some(crate::record::Status::Ok) {
-            t.good()
-        } else {
-            t.warn()
-        },
-    ));
-    if let Some(w) = crate::commands::run::busy_warning(r.env.busy_before, r.env.cpus_available) {
-        lines.push(Line::styled(format!(" ⚠ {w}"), t.warn()));
-    }
-    lines.extend(super::experiment::fit_lines(&e.sweep.records, t));
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![
         Span::styled(" v", t.key()),
@@ -260,6 +262,10 @@ fn draw_sweep(view: &ResultsView, e: &ResultEntry, t: &Theme, frame: &mut Frame,
         Span::styled("Esc", t.key()),
         Span::styled(" list", t.dim()),
     ]));
+    if let Some(w) = crate::commands::run::busy_warning(r.env.busy_before, r.env.cpus_available) {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(format!(" ⚠ {w}"), t.warn()));
+    }
     let block = Block::bordered()
         .title(format!(" results · {} · {} ", r.experiment, r.backend))
         .border_style(t.border(true));
@@ -278,7 +284,7 @@ fn draw_sweep(view: &ResultsView, e: &ResultEntry, t: &Theme, frame: &mut Frame,
     super::experiment::draw_chart_and_points(
         &model,
         view.metric,
-        "measured by batch jobs",
+        "from batch jobs",
         &rows,
         t,
         frame,
