@@ -49,10 +49,17 @@ fn a_missing_results_folder_is_bad_input_before_the_terminal_is_touched() {
     let missing = t.file("no-such-folder");
     t.launch_tutor_with(
         "b",
-        &format!("--results '{}' 2> {}", missing.display(), t.file("err").display()),
+        &format!(
+            "--results '{}' 2> {}",
+            missing.display(),
+            t.file("err").display()
+        ),
     );
     assert_eq!(t.wait_for_file("exit-b").trim(), "2");
     let err = t.wait_for_file("err");
     assert!(err.contains("is not a folder"), "{err}");
-    assert_eq!(t.wait_for_file("stty-before-b"), t.wait_for_file("stty-after-b"));
+    assert_eq!(
+        t.wait_for_file("stty-before-b"),
+        t.wait_for_file("stty-after-b")
+    );
 }
