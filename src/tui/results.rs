@@ -223,3 +223,63 @@ impl ResultsView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::merge;
+
+    fn fixture() -> Vec<(PathBuf, Vec<Record>)> {
+        let files = merge::files(&[PathBuf::from("tests/fixtures/results/amdahl-array")])
+            .expect("fixture folder");
+        merge::load_all(&files).expect("fixture files")
+    }
+
+    #[test]
+    fn array_tasks_merge_into_one_entry_with_their_runs() {
+        let inputs = fixture();
+        let e = entries(&inputs, merge::merge(&inputs));
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].runs.len(), 2);
+        assert_eq!(e[0].points(), 2);
+        assert_eq!(e[0].hosts(), ["vm"]);
+        assert!(e[0].job_ids().is_empty(), "measured outside SLURM");
+        assert_eq!(e[0].status_word(), "ok");
+    }
+
+    #[test]
+    fn sweeps_come_newest_first_and_keys_move_and_open() {
+        let mut inputs = fixture();
+        // A later run with other parameters: a sweep of its own.
+        let mut later = inputs[1].clone();
+        later.0 = PathBuf::from("later.jsonl");
+        if let Some(Record::Run(r)) = later.1.first_mut() {
+            r.params.insert("serial".into(), "0.2".into());
+            r.started_at = "2030-01-01T00:00:00+00:00".into();
+            r.env.slurm_job_id = Some("77".into());
+        }
+        inputs.push(later);
+        let e = entries(&inputs, merge::merge(&inputs));
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].job_ids(), ["77"]);
+        assert_eq!(e[0].runs.len(), 1);
+        let mut v = ResultsView::new(Path::new("dir"), e);
+        let k = |c| KeyEvent::from(c);
+        assert_eq!(v.on_key(k(KeyCode::Up)), Action::None);
+        assert_eq!(v.on_key(k(KeyCode::Char('j'))), Action::Redraw);
+        assert_eq!(v.selected, 1);
+        assert_eq!(v.on_key(k(KeyCode::End)), Action::None);
+        assert_eq!(v.on_key(k(KeyCode::Enter)), Action::Redraw);
+        assert!(v.open);
+        assert_eq!(v.metric, Metric::Speedup, "two worker counts: speedup");
+        assert_eq!(v.on_key(k(KeyCode::Char('s'))), Action::Export);
+        assert_eq!(v.on_key(k(KeyCode::Esc)), Action::Redraw);
+        assert!(!v.open);
+        // The later sweep has one worker count: its time is shown.
+        v.on_key(k(KeyCode::Home));
+        v.on_key(k(KeyCode::Enter));
+        assert_eq!(v.metric, Metric::Time);
+        v.on_key(k(KeyCode::Left));
+        assert_eq!(v.on_key(k(KeyCode::Left)), Action::Leave);
+    }
+}
