@@ -821,15 +821,8 @@ impl App {
                     }
                     None => match write_job_script(&self.work_dir, &js.file_name, &js.text) {
                         Ok(path) => {
-                            let name = path
-                                .file_name()
-                                .map(|n| n.to_string_lossy().into_owned())
-                                .unwrap_or_default();
                             self.set_status(
-                                format!(
-                                    "job script written to {}; submit it with: sbatch {name}",
-                                    path.display()
-                                ),
+                                format!("job script written to {}", path.display()),
                                 false,
                             );
                             js.written = Some(path);

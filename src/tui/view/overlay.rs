@@ -317,7 +317,13 @@ fn draw_job_script(app: &App, js: &JobScript, frame: &mut Frame) {
         ));
     }
     let target = match &js.written {
-        Some(p) => format!(" written to {}", p.display()),
+        Some(p) => format!(
+            " written to {} · submit it with: sbatch {}",
+            p.display(),
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ),
         None => format!(
             " w writes {} in the current folder (-2, -3… if taken)",
             js.file_name
