@@ -40,6 +40,16 @@ impl Metric {
         }
     }
 
+    /// The next metric on a chart of message sizes when `sizes` (time and bandwidth: see
+    /// [`sizes::SizeMetric`], where speedup stands for bandwidth), else [`Metric::next`].
+    pub const fn next_for(self, sizes: bool) -> Self {
+        match (sizes, self) {
+            (true, Metric::Time) => Metric::Speedup,
+            (true, _) => Metric::Time,
+            (false, m) => m.next(),
+        }
+    }
+
     /// The previous metric, the reverse of [`Metric::next`].
     pub const fn prev(self) -> Self {
         match self {

@@ -17,6 +17,15 @@ pub enum SizeMetric {
 }
 
 impl SizeMetric {
+    /// What a size chart shows for a worker-chart metric: time for time, bandwidth for
+    /// speedup and efficiency (which mean nothing over message sizes).
+    pub const fn of(metric: super::Metric) -> Self {
+        match metric {
+            super::Metric::Time => SizeMetric::Time,
+            super::Metric::Speedup | super::Metric::Efficiency => SizeMetric::Bandwidth,
+        }
+    }
+
     /// The other one.
     pub const fn next(self) -> Self {
         match self {
@@ -250,11 +259,7 @@ impl SizeChart {
 
     /// The largest size that completed and the smallest that deadlocked, over all series.
     pub fn eager_limit(&self) -> Option<(Option<u64>, u64)> {
-        let dead = self
-            .series
-            .iter()
-            .flat_map(|s| self.deadlocked(s))
-            .min()?;
+        let dead = self.series.iter().flat_map(|s| self.deadlocked(s)).min()?;
         let done = self
             .series
             .iter()
@@ -287,7 +292,10 @@ impl SizeChart {
 
     /// The smallest and largest size of any point (1 B to 2 B without points).
     pub fn x_range(&self) -> (u64, u64) {
-        let sizes = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.bytes));
+        let sizes = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.bytes));
         let lo = sizes.clone().min().unwrap_or(1).max(1);
         let hi = sizes.max().unwrap_or(2).max(lo * 2);
         (lo, hi)
@@ -320,7 +328,10 @@ impl SizeChart {
             }
             vals.extend(self.fit_curve(s, metric).into_iter().map(|(_, y)| y));
         }
-        let vals: Vec<f64> = vals.into_iter().filter(|v| v.is_finite() && *v > 0.0).collect();
+        let vals: Vec<f64> = vals
+            .into_iter()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .collect();
         let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = vals.iter().copied().fold(0.0, f64::max);
         if !lo.is_finite() || hi <= 0.0 {

@@ -26,12 +26,14 @@ mod card;
 mod chart;
 mod font;
 mod png;
+mod sizes;
 
 use std::ops::RangeInclusive;
 use std::path::Path;
 
 use self::canvas::{Align, Canvas, Rect};
 use self::font::{Font, ellipsize, wrap};
+use crate::chart::sizes::{SizeChart, SizeMetric};
 use crate::chart::{ChartModel, Metric};
 use crate::record::store::Store;
 use crate::record::{Record, RunRecord, Status};
@@ -227,6 +229,7 @@ pub fn render_charts(
     // Text is measured for the layout before drawing starts.
     font::ensure_registered()?;
     let model = ChartModel::from_runs(runs);
+    let sizes = SizeChart::applies(runs).then(|| SizeChart::from_runs(runs, &[]));
     let (w, h) = (f64::from(size.width), f64::from(size.height));
     let side_by_side = w >= h * 1.5;
     if charts == Charts::All {
@@ -264,6 +267,31 @@ pub fn render_charts(
             w - 2.0 * page.margin,
             body_bottom - body_top,
         );
+        if let Some(sizes) = &sizes {
+            // Message sizes: time and bandwidth against the size; speedup and efficiency
+            // mean nothing there, so they show bandwidth.
+            return match charts {
+                Charts::One(metric) => sizes::draw(c, body, sizes, SizeMetric::of(metric), u),
+                Charts::All => {
+                    let gap = 36.0 * u;
+                    let areas = if side_by_side {
+                        let pw = (body.w - gap) / 2.0;
+                        [
+                            Rect::new(body.x, body.y, pw, body.h),
+                            Rect::new(body.x + pw + gap, body.y, pw, body.h),
+                        ]
+                    } else {
+                        let ph = (body.h - gap) / 2.0;
+                        [
+                            Rect::new(body.x, body.y, body.w, ph),
+                            Rect::new(body.x, body.y + ph + gap, body.w, ph),
+                        ]
+                    };
+                    sizes::draw(c, areas[0], sizes, SizeMetric::Time, u)?;
+                    sizes::draw(c, areas[1], sizes, SizeMetric::Bandwidth, u)
+                }
+            };
+        }
         match charts {
             Charts::One(metric) => {
                 let style = chart::Style {

@@ -375,7 +375,11 @@ impl ExperimentView {
             },
             KeyCode::Char('c') if running => Action::Cancel,
             KeyCode::Char('v') => {
-                self.metric = self.metric.next();
+                // Message-size runs have two charts: time and bandwidth.
+                let sizes = self.run.as_ref().is_some_and(|r| {
+                    crate::chart::sizes::SizeChart::applies(&[r.records.as_slice()])
+                });
+                self.metric = self.metric.next_for(sizes);
                 Action::Redraw
             }
             KeyCode::Char('o') => Action::History,

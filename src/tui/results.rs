@@ -27,6 +27,16 @@ impl ResultEntry {
         }
     }
 
+    /// Who measured it: `batch jobs` when a SLURM job wrote any of its files, else
+    /// `earlier runs` (files from `hpc-tutor run --out` outside SLURM).
+    pub fn origin(&self) -> &'static str {
+        if self.runs.iter().any(|r| r.env.slurm_job_id.is_some()) {
+            "batch jobs"
+        } else {
+            "earlier runs"
+        }
+    }
+
     /// How many points were measured.
     pub fn points(&self) -> usize {
         self.sweep
@@ -170,7 +180,10 @@ impl ResultsView {
                     Action::Redraw
                 }
                 KeyCode::Char('v') => {
-                    self.metric = self.metric.next();
+                    let sizes = self.current().is_some_and(|e| {
+                        crate::chart::sizes::SizeChart::applies(&[e.sweep.records.as_slice()])
+                    });
+                    self.metric = self.metric.next_for(sizes);
                     Action::Redraw
                 }
                 KeyCode::Char('s') => Action::Export,

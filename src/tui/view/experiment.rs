@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::truncate;
+use crate::chart::sizes::{SizeChart, SizeMetric};
 use crate::chart::{ChartModel, Metric};
 use crate::commands::run::{bytes, latency_bandwidth_text, rate, seconds};
 use crate::record::{Model, Record, Status};
@@ -63,12 +64,22 @@ pub(super) fn draw(app: &App, view: &ExperimentView, frame: &mut Frame) {
         rest
     };
     let model = ChartModel::from_runs(&runs);
+    let sizes = SizeChart::applies(&runs).then(|| SizeChart::from_runs(&runs, &[]));
     let rows = view
         .run
         .as_ref()
         .map(|r| points(&r.records))
         .unwrap_or_default();
-    draw_chart_and_points(&model, view.metric, "", &rows, t, frame, right);
+    draw_chart_and_points(
+        &model,
+        sizes.as_ref(),
+        view.metric,
+        "",
+        &rows,
+        t,
+        frame,
+        right,
+    );
 }
 
 /// The advisor's panel for `advice`, and its height: each piece's problem and corrected
@@ -126,8 +137,10 @@ fn advice_lines(
 
 /// The chart with its metric tabs, and the measured points below it when there is room.
 /// `note` is added to the chart's title.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn draw_chart_and_points(
     model: &ChartModel,
+    sizes: Option<&SizeChart>,
     metric: Metric,
     note: &str,
     rows: &[Row],
@@ -147,14 +160,33 @@ pub(super) fn draw_chart_and_points(
     ])
     .areas(area);
 
-    let mut title = vec![
-        Span::raw(" "),
-        metric_tab(Metric::Time, metric, t),
-        Span::raw(" "),
-        metric_tab(Metric::Speedup, metric, t),
-        Span::raw(" "),
-        metric_tab(Metric::Efficiency, metric, t),
-    ];
+    let size_metric = SizeMetric::of(metric);
+    let mut title = match sizes {
+        // Message sizes: time or bandwidth against the size.
+        Some(_) => {
+            let tab = |m: SizeMetric| {
+                if m == size_metric {
+                    Span::styled(format!("[{}]", m.label()), t.key())
+                } else {
+                    Span::styled(m.label().to_owned(), t.dim())
+                }
+            };
+            vec![
+                Span::raw(" "),
+                tab(SizeMetric::Time),
+                Span::raw(" "),
+                tab(SizeMetric::Bandwidth),
+            ]
+        }
+        None => vec![
+            Span::raw(" "),
+            metric_tab(Metric::Time, metric, t),
+            Span::raw(" "),
+            metric_tab(Metric::Speedup, metric, t),
+            Span::raw(" "),
+            metric_tab(Metric::Efficiency, metric, t),
+        ],
+    };
     let hint = "  v switches ";
     let note = if note.is_empty() {
         String::new()
@@ -176,7 +208,10 @@ pub(super) fn draw_chart_and_points(
         .border_style(t.border(false));
     let inner = block.inner(chart_area);
     frame.render_widget(block, chart_area);
-    super::chart::draw(model, metric, t, inner, frame.buffer_mut());
+    match sizes {
+        Some(sizes) => super::sizes::draw(sizes, size_metric, t, inner, frame.buffer_mut()),
+        None => super::chart::draw(model, metric, t, inner, frame.buffer_mut()),
+    }
 
     if show_table {
         draw_points(rows, t, frame, table_area);

@@ -9,6 +9,7 @@ mod overlay;
 pub mod puzzle;
 mod reader;
 mod results;
+pub mod sizes;
 
 use ratatui::Frame;
 use ratatui::layout::Alignment;

@@ -98,7 +98,7 @@ fn draw_list(view: &ResultsView, t: &Theme, frame: &mut Frame, area: Rect) {
         });
     }
     let title = format!(
-        " Results measured by batch jobs · {} · {} sweep{}, newest first ",
+        " Results measured earlier · {} · {} sweep{}, newest first ",
         view.dir.display(),
         view.entries.len(),
         if view.entries.len() == 1 { "" } else { "s" }
@@ -150,7 +150,8 @@ fn details(view: &ResultsView, e: &ResultEntry, t: &Theme) -> Vec<Line<'static>>
         ]),
         Line::styled(
             format!(
-                " measured by batch jobs, not live: from {} in {}, run ids {}",
+                " measured by {}, not live: from {} in {}, run ids {}",
+                e.origin(),
                 files(e.sweep.sources.len()),
                 view.dir.display(),
                 e.run_ids().join(", ")
@@ -204,7 +205,7 @@ fn draw_sweep(view: &ResultsView, e: &ResultEntry, t: &Theme, frame: &mut Frame,
         t.warn()
     };
     let mut lines = vec![
-        Line::styled(" Measured by batch jobs,", t.warn()),
+        Line::styled(format!(" Measured by {},", e.origin()), t.warn()),
         Line::styled(" not a live run:", t.warn()),
         Line::styled(
             format!(
@@ -278,13 +279,21 @@ fn draw_sweep(view: &ResultsView, e: &ResultEntry, t: &Theme, frame: &mut Frame,
 
     let mut model = ChartModel::from_runs(&[&e.sweep.records]);
     for s in &mut model.series {
-        s.label.push_str(" · batch");
+        s.label.push_str(if e.origin() == "batch jobs" {
+            " · batch"
+        } else {
+            " · earlier"
+        });
     }
     let rows = super::experiment::points(&e.sweep.records);
+    let runs: [&[crate::record::Record]; 1] = [&e.sweep.records];
+    let sizes = crate::chart::sizes::SizeChart::applies(&runs)
+        .then(|| crate::chart::sizes::SizeChart::from_runs(&runs, &[]));
     super::experiment::draw_chart_and_points(
         &model,
+        sizes.as_ref(),
         view.metric,
-        "from batch jobs",
+        &format!("from {}", e.origin()),
         &rows,
         t,
         frame,

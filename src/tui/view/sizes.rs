@@ -53,7 +53,13 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
             None => format!("{title} · deadlocked from {}", format_bytes(dead)),
         };
     }
-    buf.set_stringn(area.x, area.y, y_title, usize::from(area.width), theme.text());
+    buf.set_stringn(
+        area.x,
+        area.y,
+        y_title,
+        usize::from(area.width),
+        theme.text(),
+    );
     let used = y_title.chars().count() + 2;
     if usize::from(area.width) > used + 8 {
         Line::styled(
@@ -62,16 +68,11 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
         )
         .alignment(Alignment::Right)
         .render(
-            Rect::new(
-                area.x + used as u16,
-                area.y,
-                area.width - used as u16,
-                1,
-            ),
+            Rect::new(area.x + used as u16, area.y, area.width - used as u16, 1),
             buf,
         );
     }
-    let footer = "message size (log2) · c: time/bandwidth";
+    let footer = "message size (log2)";
     Line::styled(truncate(footer, usize::from(area.width)), theme.text())
         .alignment(Alignment::Right)
         .render(Rect::new(area.x, area.bottom() - 1, area.width, 1), buf);
@@ -79,10 +80,13 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
     let max_ticks = usize::from(area.width / 10).clamp(2, 8);
     let ticks = chart.x_ticks(max_ticks);
     let x0 = ticks.first().map_or(0.0, |&t| (t as f64).log2());
-    let x1 = ticks.last().map_or(1.0, |&t| (t as f64).log2()).max(x0 + 1.0);
+    let x1 = ticks
+        .last()
+        .map_or(1.0, |&t| (t as f64).log2())
+        .max(x0 + 1.0);
     let (d0, d1) = chart.y_decades(metric);
     let every = if d1 - d0 > 5 { 2 } else { 1 };
-    let d1 = d0 + (d1 - d0).div_ceil(every) * every;
+    let d1 = d0 + (d1 - d0 + every - 1) / every * every;
     let y_labels: Vec<String> = (d0..=d1)
         .step_by(every as usize)
         .map(|d| metric.format(10f64.powi(d)))
@@ -126,11 +130,20 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
             ));
         }
         if !dead.is_empty() {
-            layers.push((dead, Marker::Custom(DEADLOCK), GraphType::Scatter, theme.bad()));
+            layers.push((
+                dead,
+                Marker::Custom(DEADLOCK),
+                GraphType::Scatter,
+                theme.bad(),
+            ));
             legend.push((format!("{DEADLOCK} deadlocked, stopped"), theme.bad()));
         }
     }
-    let label_width = y_labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let label_width = y_labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut datasets: Vec<Dataset<'_>> = legend
         .iter()
         .map(|(t, s)| Dataset::default().name(t.as_str()).style(*s))
@@ -234,9 +247,18 @@ mod tests {
         let chart = SizeChart::from_runs(&[&records], &[]);
         let area = Rect::new(0, 0, 90, 20);
         let mut buf = Buffer::empty(area);
-        draw(&chart, SizeMetric::Time, &Theme::monochrome(), area, &mut buf);
+        draw(
+            &chart,
+            SizeMetric::Time,
+            &Theme::monochrome(),
+            area,
+            &mut buf,
+        );
         let t = text(&buf);
-        assert!(t.contains("completed up to 4 KiB, deadlocked from 8 KiB"), "{t}");
+        assert!(
+            t.contains("completed up to 4 KiB, deadlocked from 8 KiB"),
+            "{t}"
+        );
         assert!(t.contains('✗') && t.contains('•'), "{t}");
         assert!(t.contains("1 B") && t.contains("16 KiB"), "{t}");
         assert!(t.contains("message size (log2)"), "{t}");
