@@ -19,6 +19,11 @@ pub struct Cli {
     #[arg(long, value_name = "ID")]
     pub lesson: Option<String>,
 
+    /// Open the tutor on the results files (.jsonl) in DIR, e.g. what batch jobs wrote: the
+    /// points of runs of one sweep (a job array's tasks) are merged and plotted together.
+    #[arg(long, value_name = "DIR", conflicts_with = "lesson")]
+    pub results: Option<PathBuf>,
+
     /// What to do instead of opening the tutor.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -75,6 +80,18 @@ pub enum Command {
     /// Exit status: 0 done; 2 the script has problems (each printed as
     /// `path:line: message`).
     Demo(DemoArgs),
+    /// SLURM: the allocation this runs in, and job scripts that reproduce experiments.
+    Slurm {
+        /// What to do.
+        #[command(subcommand)]
+        action: SlurmAction,
+    },
+    /// Work with results files: merge the points of batch jobs into one sweep.
+    Results {
+        /// What to do.
+        #[command(subcommand)]
+        action: ResultsAction,
+    },
     /// One MPI rank of a run (started by mpirun or srun for `run --backend mpi`).
     #[command(hide = true)]
     MpiWorker(MpiWorkerArgs),
@@ -247,6 +264,96 @@ pub struct BenchArgs {
     /// Seconds to spend on each measurement (longer is steadier).
     #[arg(long, value_name = "S", default_value_t = 2.0)]
     pub seconds: f64,
+}
+
+/// What `hpc-tutor slurm` does.
+#[derive(Debug, Subcommand)]
+pub enum SlurmAction {
+    /// Print the sbatch script that runs EXPERIMENT on a cluster as `hpc-tutor run` would.
+    ///
+    /// Tasks and CPUs per task follow the sweep (threads: one task with a CPU per thread;
+    /// MPI: a task per rank). The time limit is estimated from your latest stored run of
+    /// the same experiment and parameters, else from one repetition timed now on one
+    /// worker; `--time` sets it instead. The job writes its results as JSON Lines to
+    /// results/ next to its output, ready for `hpc-tutor --results results`.
+    ///
+    /// Exit status: 0 printed; 2 bad input.
+    Script(Box<SlurmScriptArgs>),
+    /// Show the SLURM allocation this shell is in (job, nodes, tasks, CPUs per task,
+    /// memory), the CPUs and cores this process may use, and how MPI would be launched.
+    Info,
+}
+
+/// Arguments of `hpc-tutor slurm script`.
+#[derive(Debug, clap::Args)]
+pub struct SlurmScriptArgs {
+    /// The experiment (see `hpc-tutor experiments`).
+    pub experiment: String,
+
+    /// Where the workers run: threads of one process, or MPI ranks.
+    #[arg(long, default_value = "threads", value_parser = ["threads", "mpi"])]
+    pub backend: String,
+
+    /// Worker counts (threads, or MPI ranks) to measure [default: 1, 2, 4, … up to the CPUs
+    /// available here].
+    #[arg(long, value_name = "N,N,…", value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: Vec<u16>,
+
+    /// Timed repetitions per point.
+    #[arg(long, value_name = "R", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub reps: u32,
+
+    /// Untimed warm-up runs per point.
+    #[arg(long, value_name = "W", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub warmup: u32,
+
+    /// An experiment parameter, e.g. --param samples=1e8 (repeatable).
+    #[arg(long = "param", short = 'p', value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+
+    /// Nodes to ask for (MPI ranks spread over them; threads always use one).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub nodes: u16,
+
+    /// The partition (queue) [default: the current job's, inside an allocation].
+    #[arg(long, value_name = "NAME")]
+    pub partition: Option<String>,
+
+    /// The account to charge.
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+
+    /// The time limit (MM, HH:MM:SS or D-HH:MM:SS) instead of the estimate.
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<String>,
+
+    /// Write the script to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// What `hpc-tutor results` does.
+#[derive(Debug, Subcommand)]
+pub enum ResultsAction {
+    /// Merge results files into one sweep per experiment, backend and parameters.
+    ///
+    /// Reads .jsonl files, and folders of them (e.g. what the tasks of a job array wrote,
+    /// one point each). Points of the same sweep are put together in worker order and
+    /// speedup, efficiency, Karp–Flatt and the fitted model are computed again against the
+    /// merged 1-worker point. The merged run names the runs it came from.
+    ///
+    /// Exit status: 0 written; 2 bad input (an unreadable file, as `path:line: message`,
+    /// or nothing to merge).
+    Merge {
+        /// Results files or folders of them.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Where to write the merged results: a file, or an existing folder to write one
+        /// file per sweep in (needed when the inputs hold several sweeps) [default:
+        /// standard output].
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// What `hpc-tutor lessons` does.

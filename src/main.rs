@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use hpc_tutor::cli::{Cli, Command, LessonsAction};
+use hpc_tutor::cli::{Cli, Command, LessonsAction, ResultsAction, SlurmAction};
 use hpc_tutor::commands;
 use hpc_tutor::lesson::LessonSource;
 
@@ -13,7 +13,10 @@ fn main() -> ExitCode {
         dir.map_or(LessonSource::BuiltIn, LessonSource::Directory)
     };
     let result = match cli.command {
-        None => hpc_tutor::tui::run(source(cli.lessons), cli.lesson),
+        None => match cli.results {
+            Some(dir) => hpc_tutor::tui::run_results(source(cli.lessons), &dir),
+            None => hpc_tutor::tui::run(source(cli.lessons), cli.lesson),
+        },
         Some(Command::Lessons { action }) => match action {
             LessonsAction::List => commands::lessons::list(&source(cli.lessons)),
             LessonsAction::Check { dir } => commands::lessons::check(&source(dir.or(cli.lessons))),
@@ -21,6 +24,15 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => commands::run::run(&args),
         Some(Command::Experiments) => commands::run::list_experiments(),
         Some(Command::Bench(args)) => commands::bench::bench(&args),
+        Some(Command::Slurm { action }) => match action {
+            SlurmAction::Script(args) => commands::slurm::script(&args),
+            SlurmAction::Info => commands::slurm::info(),
+        },
+        Some(Command::Results { action }) => match action {
+            ResultsAction::Merge { paths, output } => {
+                commands::slurm::merge(&paths, output.as_deref())
+            }
+        },
         Some(Command::MpiWorker(args)) => return commands::run::mpi_worker(&args),
         Some(Command::Export(args)) => commands::export::export(&source(cli.lessons), &args),
         Some(Command::Demo(args)) => hpc_tutor::demo::command(&source(cli.lessons), &args),

@@ -38,6 +38,7 @@ fn run(experiment: &str, mode: Option<&str>, cpus: usize, started_at: &str) -> R
             busy_before: None,
         },
         started_at: started_at.into(),
+        merged_from: Vec::new(),
     })
 }
 

@@ -166,8 +166,13 @@ pub fn command_line(
                 "-n".to_owned(),
                 ranks.to_string(),
             ];
-            if spec.threads_per_rank > 1 {
-                c.extend(["-c".to_owned(), spec.threads_per_rank.to_string()]);
+            // Always say how many CPUs a rank gets: inside `srun --pty -c 2` the inherited
+            // SLURM_CPUS_PER_TASK=2 would otherwise ask for 2 CPUs per rank.
+            c.extend(["-c".to_owned(), spec.threads_per_rank.max(1).to_string()]);
+            // Inside a job step (an `srun --pty` session) the step already holds the CPUs:
+            // the ranks' step must share them, or it waits for them forever.
+            if std::env::var_os("SLURM_STEP_ID").is_some() {
+                c.push("--overlap".to_owned());
             }
             c
         }
@@ -230,6 +235,19 @@ impl Ranks {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if spec.launcher == Launcher::Srun {
+            // Inside `srun --pty` the session's CPU binding (e.g. mask_cpu:0x3) is in the
+            // environment, and srun would apply it to the ranks' step, whose CPUs differ:
+            // "CPU binding outside of job step allocation". Let srun bind the new step itself.
+            for var in [
+                "SLURM_CPU_BIND",
+                "SLURM_CPU_BIND_LIST",
+                "SLURM_CPU_BIND_TYPE",
+                "SLURM_CPU_BIND_VERBOSE",
+            ] {
+                cmd.env_remove(var);
+            }
+        }
         // Our own process group, so that cancel and the watchdog can kill the launcher, its
         // daemons and every rank at once.
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
@@ -650,7 +668,8 @@ mod tests {
         assert!(four.contains(&"--oversubscribe".to_owned()));
         let srun = command_line(&spec(Launcher::Srun), 4, 6, side, exe);
         assert_eq!(&srun[..4], ["srun", "--mpi=pmix", "-n", "4"]);
-        assert!(!two.contains(&"--bind-to".to_owned()) && !srun.contains(&"-c".to_owned()));
+        assert!(!two.contains(&"--bind-to".to_owned()));
+        assert!(srun.windows(2).any(|w| w == ["-c", "1"]), "{srun:?}");
     }
 
     #[test]

@@ -695,6 +695,7 @@ mod tests {
                 busy_before: None,
             },
             started_at: started.into(),
+            merged_from: Vec::new(),
         })
     }
 

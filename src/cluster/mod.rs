@@ -1,4 +1,11 @@
-//! What machine and allocation hpc-tutor runs in: host, usable CPUs, SLURM job.
+//! What machine and allocation hpc-tutor runs in: host, usable CPUs, SLURM job, and the
+//! advisor that compares a run's request with them.
+
+pub mod advice;
+pub mod jobscript;
+pub mod slurm;
+
+pub use slurm::{Allocation, Topology};
 
 /// Facts about where the tutor runs, shown in the status bar and kept with results.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -8,8 +15,10 @@ pub struct SystemInfo {
     /// CPUs this process may use: the affinity mask and cgroup CPU quota both count, so
     /// inside `srun -c 2` this is 2 even on a 64-core node.
     pub cpus: usize,
-    /// `SLURM_JOB_ID`, when running inside a SLURM allocation.
-    pub slurm_job: Option<String>,
+    /// The SLURM job (and step) this process runs in, if any.
+    pub allocation: Option<Allocation>,
+    /// How the usable CPUs map to physical cores.
+    pub topology: Topology,
 }
 
 impl SystemInfo {
@@ -20,10 +29,19 @@ impl SystemInfo {
             // `available_parallelism` honours sched_getaffinity and cgroup v1/v2 quotas on
             // Linux; it can only fail on exotic platforms, where one CPU is the safe answer.
             cpus: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-            slurm_job: std::env::var("SLURM_JOB_ID")
-                .ok()
-                .filter(|s| !s.trim().is_empty()),
+            allocation: Allocation::from_env(),
+            topology: Topology::detect(),
         }
+    }
+
+    /// `SLURM_JOB_ID`, inside an allocation.
+    pub fn slurm_job(&self) -> Option<&str> {
+        self.allocation.as_ref().map(|a| a.job_id.as_str())
+    }
+
+    /// The advice for running `req` here (see [`advice::advise`]).
+    pub fn advise(&self, req: &advice::Request) -> Vec<advice::Advice> {
+        advice::advise(req, self.allocation.as_ref(), &self.topology, self.cpus)
     }
 }
 
@@ -35,7 +53,7 @@ impl SystemInfo {
             host: self.host.clone(),
             cpu_model: cpu_model(),
             cpus_available: self.cpus,
-            slurm_job_id: self.slurm_job.clone(),
+            slurm_job_id: self.slurm_job().map(str::to_owned),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             git_commit: (!commit.is_empty()).then(|| commit.to_owned()),
             busy_before: None,

@@ -4,3 +4,4 @@ pub mod bench;
 pub mod export;
 pub mod lessons;
 pub mod run;
+pub mod slurm;

@@ -58,6 +58,48 @@ pub fn new_run_id(now: &chrono::DateTime<chrono::Local>) -> String {
     format!("{}-{}", now.format("%Y%m%d-%H%M%S"), std::process::id())
 }
 
+/// The worker counts of a sweep: as given (checked against experiments with a fixed count
+/// and the rank cap), else 1, 2, 4, … up to the CPUs here — or, for MPI inside a SLURM
+/// allocation, up to the allocation's CPUs — divided by the threads of a hybrid rank.
+pub fn sweep_workers(
+    info: &ExperimentInfo,
+    params: &Params,
+    mpi: bool,
+    given: &[u16],
+    system: &SystemInfo,
+) -> Result<Vec<usize>, String> {
+    let threads_per_rank = info.threads_per_rank(params);
+    let workers: Vec<usize> = match (info.fixed_workers(), given.is_empty()) {
+        (Some(n), true) => vec![n],
+        (None, true) => {
+            let cpus = match &system.allocation {
+                Some(a) if mpi => a.total_cpus(),
+                _ => system.cpus,
+            };
+            default_workers((cpus / threads_per_rank).max(1))
+        }
+        (fixed, false) => {
+            let given: Vec<usize> = given.iter().map(|&w| usize::from(w)).collect();
+            if let Some(n) = fixed
+                && given.iter().any(|&w| w != n)
+            {
+                let unit = if mpi { "ranks" } else { "threads" };
+                return Err(format!(
+                    "experiment `{}` always runs on exactly {n} {unit}; give --workers {n} or leave it out",
+                    info.name
+                ));
+            }
+            given
+        }
+    };
+    if mpi && let Some(&w) = workers.iter().find(|&&w| w > MAX_RANKS) {
+        return Err(format!(
+            "--workers: {w} MPI ranks is too many here; allowed 1 to {MAX_RANKS}"
+        ));
+    }
+    Ok(workers)
+}
+
 /// Prints one clear line about bad input and returns exit status 2.
 fn bad_input(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
     eprintln!("hpc-tutor run: {message}");
@@ -87,36 +129,24 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let system = SystemInfo::detect();
     let mpi = args.backend == "mpi";
     let threads_per_rank = info.threads_per_rank(&params);
-    let workers: Vec<usize> = match (info.fixed_workers(), args.workers.is_empty()) {
-        (Some(n), true) => vec![n],
-        // Hybrid: as many ranks as leave every thread a CPU.
-        (None, true) => default_workers((system.cpus / threads_per_rank).max(1)),
-        (fixed, false) => {
-            let given: Vec<usize> = args.workers.iter().map(|&w| usize::from(w)).collect();
-            if let Some(n) = fixed
-                && given.iter().any(|&w| w != n)
-            {
-                let unit = if mpi { "ranks" } else { "threads" };
-                return bad_input(format_args!(
-                    "experiment `{}` always runs on exactly {n} {unit}; give --workers {n} or leave it out",
-                    info.name
-                ));
-            }
-            given
-        }
+    let workers = match sweep_workers(info, &params, mpi, &args.workers, &system) {
+        Ok(w) => w,
+        Err(e) => return bad_input(e),
     };
-    if mpi {
-        if let Some(&w) = workers.iter().find(|&&w| w > MAX_RANKS) {
-            return bad_input(format_args!(
-                "--workers: {w} MPI ranks is too many here; allowed 1 to {MAX_RANKS}"
-            ));
-        }
-        if !cfg!(feature = "mpi") {
-            return bad_input(
-                "this hpc-tutor was built without MPI support: rebuild with `cargo build --release --features mpi` \
-                 (needs an MPI implementation and libclang; Debian: apt-get install openmpi-bin libopenmpi-dev libclang-dev)",
-            );
-        }
+    if mpi && !cfg!(feature = "mpi") {
+        return bad_input(
+            "this hpc-tutor was built without MPI support: rebuild with `cargo build --release --features mpi` \
+             (needs an MPI implementation and libclang; Debian: apt-get install openmpi-bin libopenmpi-dev libclang-dev)",
+        );
+    }
+    // The classic job-script mistakes, each with its fix, before anything is measured.
+    for advice in system.advise(&crate::cluster::advice::Request {
+        mpi,
+        workers: workers.clone(),
+        threads_per_rank,
+        fixed_workers: info.fixed_workers().is_some(),
+    }) {
+        eprint!("{}", advice.to_text());
     }
     let format = args
         .format
@@ -148,6 +178,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         warmup: args.warmup as usize,
         env,
         started_at: now.to_rfc3339(),
+        merged_from: Vec::new(),
     };
     let mut variants = Vec::new();
     for v in info.variants(&params) {

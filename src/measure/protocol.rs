@@ -137,6 +137,64 @@ fn probe_summary(completed: &[u64], deadlocked: &[u64]) -> String {
     }
 }
 
+/// Speedup, efficiency and Karp–Flatt of a point against its 1-worker time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scaled {
+    /// T(1)/T(N), or the scaled speedup N·T(1)/T(N) for weak scaling.
+    pub speedup: f64,
+    /// speedup / N.
+    pub efficiency: f64,
+    /// The Karp–Flatt serial fraction (strong scaling, N > 1).
+    pub karp_flatt: Option<f64>,
+}
+
+impl Scaled {
+    /// The point of `n` workers taking `t` against `t1` on one worker.
+    pub fn new(t1: f64, t: f64, n: usize, weak: bool) -> Self {
+        let speedup = if weak { n as f64 * t1 / t } else { t1 / t };
+        Self {
+            speedup,
+            efficiency: speedup / n as f64,
+            karp_flatt: if weak { None } else { karp_flatt(speedup, n) },
+        }
+    }
+}
+
+/// The fit record of one variant's points: Amdahl or Gustafson over `speedups` (workers,
+/// speedup; oversubscribed points left out by the caller), latency–bandwidth over
+/// `messages` (bytes, seconds). `None` when the model needs more points than there are.
+pub fn fit_record(
+    model: Option<Model>,
+    variant: Option<String>,
+    speedups: &[(usize, f64)],
+    messages: &[(f64, f64)],
+) -> Option<FitRecord> {
+    let fit = match model {
+        Some(model @ Model::Amdahl) => fit_amdahl(speedups).map(|f| (model, f, None)),
+        Some(model @ Model::Gustafson) => fit_gustafson(speedups).map(|f| (model, f, None)),
+        Some(model @ Model::LatencyBandwidth) => fit_latency_bandwidth(messages).map(|f| {
+            let as_fit = Fit {
+                serial_fraction: 0.0,
+                rmse: f.rel_rmse,
+                r2: f.r2,
+                points: f.points,
+            };
+            (model, as_fit, Some((f.latency_s, f.bandwidth_bytes_s)))
+        }),
+        None => None,
+    };
+    fit.map(|(model, f, message_cost)| FitRecord {
+        model,
+        variant,
+        serial_fraction: f.serial_fraction,
+        rmse: f.rmse,
+        r2: f.r2,
+        points: f.points,
+        latency_s: message_cost.map(|m| m.0),
+        bandwidth_bytes_s: message_cost.map(|m| m.1),
+    })
+}
+
 /// Runs the plan, sending every record to `sink`. Checks `cancel` between repetitions.
 /// Returns how the run ended (also sent as the last record).
 pub fn run_plan(
@@ -306,13 +364,11 @@ pub fn run_plan(
                     if n == 1 && plan.model.is_some_and(Model::is_scaling_law) {
                         base.push((size, s.median));
                     }
-                    let speedup = base.iter().find(|(b, _)| *b == size).map(|&(_, t1)| {
-                        if weak {
-                            n as f64 * t1 / s.median
-                        } else {
-                            t1 / s.median
-                        }
-                    });
+                    let scaled = base
+                        .iter()
+                        .find(|(b, _)| *b == size)
+                        .map(|&(_, t1)| Scaled::new(t1, s.median, n, weak));
+                    let speedup = scaled.map(|x| x.speedup);
                     // Oversubscribed points measure CPUs being shared, not the program's
                     // serial part: they are shown, but the model is fitted to the others.
                     if let Some(sp) = speedup
@@ -330,12 +386,8 @@ pub fn run_plan(
                         ci95_s: s.ci95,
                         outliers: s.outlier.iter().filter(|o| **o).count(),
                         speedup,
-                        efficiency: speedup.map(|sp| sp / n as f64),
-                        karp_flatt: if weak {
-                            None
-                        } else {
-                            speedup.and_then(|sp| karp_flatt(sp, n))
-                        },
+                        efficiency: scaled.map(|x| x.efficiency),
+                        karp_flatt: scaled.and_then(|x| x.karp_flatt),
                         oversubscribed,
                         setup_s,
                         outputs,
@@ -348,31 +400,8 @@ pub fn run_plan(
                 }
             }
         }
-        let fit = match plan.model {
-            Some(model @ Model::Amdahl) => fit_amdahl(&speedups).map(|f| (model, f, None)),
-            Some(model @ Model::Gustafson) => fit_gustafson(&speedups).map(|f| (model, f, None)),
-            Some(model @ Model::LatencyBandwidth) => fit_latency_bandwidth(&messages).map(|f| {
-                let as_fit = Fit {
-                    serial_fraction: 0.0,
-                    rmse: f.rel_rmse,
-                    r2: f.r2,
-                    points: f.points,
-                };
-                (model, as_fit, Some((f.latency_s, f.bandwidth_bytes_s)))
-            }),
-            None => None,
-        };
-        if let Some((model, f, message_cost)) = fit {
-            let r = Record::Fit(FitRecord {
-                model,
-                variant: variant.clone(),
-                serial_fraction: f.serial_fraction,
-                rmse: f.rmse,
-                r2: f.r2,
-                points: f.points,
-                latency_s: message_cost.map(|m| m.0),
-                bandwidth_bytes_s: message_cost.map(|m| m.1),
-            });
+        if let Some(r) = fit_record(plan.model, variant.clone(), &speedups, &messages) {
+            let r = Record::Fit(r);
             if let Err(e) = sink(&r) {
                 return end(sink, Status::Failed, write_failed(e));
             }
@@ -441,6 +470,7 @@ pub(crate) mod tests {
                 busy_before: None,
             },
             started_at: "2026-11-22T00:00:00Z".into(),
+            merged_from: Vec::new(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! the TUI (which reads a child run's output line by line), the results store, batch jobs
 //! and, later, export and demo replay. `docs/results-format.md` describes it for users.
 
+pub mod merge;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -53,6 +54,10 @@ pub struct RunRecord {
     pub env: Environment,
     /// Start time, RFC 3339 with offset.
     pub started_at: String,
+    /// For a run merged from several (`hpc-tutor results merge`, e.g. the tasks of a job
+    /// array): the run ids it was made from, in start order. Empty for a measured run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
 }
 
 /// The environment a result was measured in; a result without it cannot be trusted later.
@@ -421,6 +426,7 @@ pub(crate) mod tests {
                 warmup: 1,
                 env,
                 started_at: "2026-11-22T07:00:00+00:00".into(),
+                merged_from: Vec::new(),
             }),
             Record::Sample(SampleRecord {
                 workers: 1,

@@ -28,6 +28,37 @@ use crate::lesson::{LessonSet, LessonSource};
 use crate::progress::ProgressStore;
 use theme::Theme;
 
+/// Reads the results files in `dir` for `--results` and merges them into sweeps; bad input
+/// is one message (`path:line: message`) and exit status 2.
+pub fn load_results(dir: &std::path::Path) -> Result<Vec<crate::record::merge::Sweep>, String> {
+    use crate::record::merge;
+    if !dir.is_dir() {
+        return Err(format!("--results: {} is not a folder", dir.display()));
+    }
+    let files = merge::files(&[dir.to_owned()]).map_err(|e| format!("--results: {e}"))?;
+    if files.is_empty() {
+        return Err(format!(
+            "--results: no results files (.jsonl) in {}",
+            dir.display()
+        ));
+    }
+    let inputs = merge::load_all(&files).map_err(|e| format!("--results: {e}"))?;
+    Ok(merge::merge(&inputs))
+}
+
+/// Opens the tutor on the results in `dir` (`hpc-tutor --results DIR`).
+pub fn run_results(source: LessonSource, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let sweeps = match load_results(dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("hpc-tutor: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let _ = (source, sweeps);
+    anyhow::bail!("the results screen is being built")
+}
+
 /// Opens the tutor on the lessons of `source`, at lesson `open` if given.
 pub fn run(source: LessonSource, open: Option<String>) -> anyhow::Result<ExitCode> {
     let lessons = LessonSet::load(&source)?;

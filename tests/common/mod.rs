@@ -27,7 +27,14 @@ pub fn test_system() -> SystemInfo {
     SystemInfo {
         host: "node01".into(),
         cpus: 2,
-        slurm_job: Some("4242".into()),
+        allocation: Some(hpc_tutor::cluster::Allocation {
+            job_id: "4242".into(),
+            nodes: Some(1),
+            ntasks: Some(1),
+            cpus_per_task: Some(2),
+            ..Default::default()
+        }),
+        topology: hpc_tutor::cluster::Topology { cpus: 2, cores: 2 },
     }
 }
 
@@ -87,6 +94,7 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
         warmup: 0,
         env,
         started_at: "2026-11-22T07:00:00+00:00".into(),
+        merged_from: Vec::new(),
     })];
     for (n, t, s) in [(1usize, 1.0f64, 1.0f64), (2, 0.68, 1.47), (4, 0.70, 1.43)] {
         for rep in 0..3 {

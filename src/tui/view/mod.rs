@@ -73,15 +73,16 @@ fn draw_status(app: &App, frame: &mut Frame) {
     let (_, area) = layout::main_and_status(frame.area());
     let t = &app.theme;
     let s = &app.system;
-    let mut left = format!(
-        " {} · {} CPU{}",
-        s.host,
-        s.cpus,
-        if s.cpus == 1 { "" } else { "s" }
-    );
-    if let Some(job) = &s.slurm_job {
-        left.push_str(&format!(" · SLURM job {job}"));
-    }
+    // Inside SLURM the allocation says how many CPUs there are (tasks × CPUs per task).
+    let mut left = match &s.allocation {
+        Some(a) => format!(" {} · {}", s.host, a.summary()),
+        None => format!(
+            " {} · {} CPU{}",
+            s.host,
+            s.cpus,
+            if s.cpus == 1 { "" } else { "s" }
+        ),
+    };
     left.push_str(" │ ");
     let right = " ? help  q quit ";
     let used = left.chars().count() + right.chars().count();
