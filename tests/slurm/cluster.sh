@@ -100,7 +100,11 @@ down() {
     # slurmd first, so that slurmctld does not see it vanish and mark the node down.
     stop "$d_pidfile" slurmd
     stop "$ctld_pidfile" slurmctld
-    stop "$munge_pidfile" munged
+    # munged only when `up` started it: one that ran before may serve something else.
+    if [[ -e "$state/munged-ours" ]]; then
+        stop "$munge_pidfile" munged
+        rm -f "$state/munged-ours"
+    fi
 }
 
 node_state() {
@@ -152,6 +156,7 @@ install_packages() {
 
 start_munged() {
     if pid_of "$munge_pidfile" >/dev/null; then return 0; fi
+    install -d -m 0755 "$state"
     install -d -o munge -g munge -m 0700 /etc/munge
     install -d -o munge -g munge -m 0755 /run/munge
     install -d -o munge -g munge -m 0700 /var/lib/munge /var/log/munge
@@ -164,6 +169,7 @@ start_munged() {
     chmod 0400 /etc/munge/munge.key
     runuser -u munge -- /usr/sbin/munged ||
         fail "munged did not start: $(tail -n 3 /var/log/munge/munged.log 2>/dev/null | tr '\n' ' ')"
+    touch "$state/munged-ours"
     local i
     for ((i = 0; i < 50; i++)); do
         munge -n </dev/null | unmunge >/dev/null 2>&1 && return 0
@@ -184,9 +190,6 @@ write_conf() {
     per_cpu=$((mem / cpus))
     new="$(sed -e "s|@HOST@|$host|g" -e "s|@NODE@|$node|" -e "s|@STATE@|$state|g" \
         -e "s|@LOGS@|$logs|g" -e "s|@MEM_PER_CPU@|$per_cpu|" "$here/slurm.conf.in")"
-    if [[ -e "$conf" ]] && ! grep -qF "$marker" "$conf"; then
-        cannot "$conf exists and was not written by this script (a real SLURM setup?): not touching it"
-    fi
     install -d -m 0755 /etc/slurm "$state" "$state/ctld" "$state/d" "$logs"
     if [[ -e "$conf" ]] && [[ "$(cat "$conf")" == "$new" ]]; then
         return 1 # unchanged
@@ -207,7 +210,15 @@ logs_tail() {
     return 0
 }
 
+# A slurm.conf that this script did not write belongs to a real setup: leave it alone.
+conf_is_ours() {
+    if [[ -e "$conf" ]] && ! grep -qF "$marker" "$conf"; then
+        cannot "$conf exists and was not written by this script (a real SLURM setup?): not touching it"
+    fi
+}
+
 up() {
+    conf_is_ours
     install_packages
     start_munged
     local changed=0
@@ -251,6 +262,12 @@ up() {
 
 case "$action" in
     up) up ;;
-    down) down ;;
+    down)
+        if [[ -e "$conf" ]] && ! grep -qF "$marker" "$conf"; then
+            say "$conf was not written by this script: not stopping anything"
+        else
+            down
+        fi
+        ;;
     status) status ;;
 esac
