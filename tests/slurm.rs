@@ -116,9 +116,9 @@ fn cluster_is_up() {
     let state = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success()
-            && state
-                .lines()
-                .any(|s| ["idle", "mixed", "allocated", "completing"].contains(&s.trim())),
+            && state.lines().any(
+                |s| ["idle", "mixed", "allocated", "completing", "planned"].contains(&s.trim())
+            ),
         "the SLURM cluster is not usable (sinfo: {state} {}): {NEEDS}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -643,4 +643,38 @@ fn generated_job_script_runs_under_sbatch_and_its_results_parse() {
         matches!(recs.first(), Some(Record::Run(r)) if r.backend == "mpi") && w == [1, 2]
     });
     assert!(found, "an mpi run on 1 and 2 ranks among {results:?}");
+}
+
+/// The tutor's step in `interactive.sh -n 2` lets the `srun --mpi=pmix` of its MPI runs
+/// start ranks on the job's CPUs, each bound to a core of its own.
+#[cfg(feature = "mpi")]
+#[test]
+#[ignore = "needs the one-node SLURM cluster: tests/slurm/cluster.sh up"]
+fn interactive_script_with_mpi_tasks_runs_ranks_inside_the_session() {
+    cluster_is_up();
+    let t = common::tmux::Tmux::start("slurm-mpi");
+    let name = job_name("tui-mpi");
+    let d = t.dir.path().display();
+    t.run(&format!(
+        "HPC_TUTOR='{}' bash '{}' -n 2 -t 5 -J {name} -- run mc-pi --backend mpi --workers 1,2 --reps 2 --param samples=1e6 --format json --out {d}/mpi.jsonl; echo $? > {d}/exit",
+        bin(),
+        repo().join("slurm/interactive.sh").display()
+    ));
+    assert_eq!(t.wait_for_file("exit").trim(), "0", "{}", t.screen());
+    let recs = read_records(&t.file("mpi.jsonl"));
+    let Some(Record::Run(r)) = recs.first() else {
+        panic!("a run record first")
+    };
+    assert!(r.env.slurm_job_id.is_some());
+    let pts = points(&recs);
+    assert_eq!(pts.iter().map(|p| p.workers).collect::<Vec<_>>(), [1, 2]);
+    assert!(
+        pts.iter().all(|p| !p.oversubscribed),
+        "2 ranks on the job's 2 CPUs: {pts:?}"
+    );
+    assert!(ended_ok(&recs));
+    assert_eq!(our_ranks(), "", "ranks left behind");
+    let _ = Command::new("scancel")
+        .arg(format!("--name={name}"))
+        .output();
 }

@@ -129,7 +129,7 @@ status() {
     if ((ok == 0)); then
         echo "node $host: $(node_state || true)"
         sinfo 2>&1 || ok=1
-        [[ "$(node_state)" =~ ^(idle|mixed|allocated|completing)$ ]] || ok=1
+        [[ "$(node_state)" =~ ^(idle|mixed|allocated|completing|planned)$ ]] || ok=1
     fi
     return "$ok"
 }
@@ -143,6 +143,10 @@ install_packages() {
     # srun --mpi=pmix: Debian ships Slurm's PMIx plugin in slurm-wlm-basic-plugins (a
     # dependency of slurmd), built against libpmix2, the PMIx that OpenMPI uses too.
     compgen -G '/usr/lib/*/slurm-wlm/mpi_pmix.so' >/dev/null || need+=(slurm-wlm-basic-plugins)
+    # That plugin dlopen()s pmix2/lib/libpmix.so, the unversioned name that only the -dev
+    # package ships, and the plugins package does not depend on it: without it slurmd logs
+    # "mpi/pmix_v4: can not load PMIx library" and every `srun --mpi=pmix` fails.
+    compgen -G '/usr/lib/*/pmix2/lib/libpmix.so' >/dev/null || need+=(libpmix-dev)
     ((${#need[@]})) || return 0
     if [[ "${HPC_TUTOR_NO_INSTALL:-}" == 1 ]]; then
         cannot "missing ${need[*]} and HPC_TUTOR_NO_INSTALL=1"
@@ -217,6 +221,30 @@ conf_is_ours() {
     fi
 }
 
+# Waits until the node is usable; fails after $timeout seconds.
+wait_idle() {
+    local i s=""
+    for ((i = 0; i < timeout * 2; i++)); do
+        s="$(node_state || true)"
+        case "$s" in
+            idle | mixed | allocated | completing | planned) return 0 ;;
+            down* | drain* | fail*)
+                # Left over from an earlier start: bring it back.
+                scontrol update NodeName="$host" State=RESUME >/dev/null 2>&1 || true
+                ;;
+        esac
+        sleep 0.5
+    done
+    logs_tail
+    fail "the node $host is not idle after ${timeout} s (state: ${s:-none}; see $logs)"
+}
+
+# One task through Slurm's PMIx plugin: slurmd loads libpmix when it starts, so a slurmd
+# started while libpmix was missing fails every `srun --mpi=pmix` until restarted.
+pmix_works() {
+    timeout 30 srun --mpi=pmix --ntasks=1 --time=1 --job-name=cluster-sh-check true >/dev/null 2>&1
+}
+
 up() {
     conf_is_ours
     install_packages
@@ -241,23 +269,21 @@ up() {
             fail "slurmd did not start"
         }
     fi
-    local i s=""
-    for ((i = 0; i < timeout * 2; i++)); do
-        s="$(node_state || true)"
-        case "$s" in
-            idle | mixed | allocated | completing)
-                say "node $host is $s: the cluster is up (logs in $logs)"
-                return 0
-                ;;
-            down* | drain* | fail*)
-                # Left over from an earlier start: bring it back.
-                scontrol update NodeName="$host" State=RESUME >/dev/null 2>&1 || true
-                ;;
-        esac
-        sleep 0.5
-    done
-    logs_tail
-    fail "the node $host is not idle after ${timeout} s (state: ${s:-none}; see $logs)"
+    wait_idle
+    if ! pmix_works; then
+        say "srun --mpi=pmix failed: restarting slurmd"
+        stop "$d_pidfile" slurmd
+        /usr/sbin/slurmd || {
+            logs_tail
+            fail "slurmd did not start"
+        }
+        wait_idle
+        pmix_works || {
+            logs_tail
+            fail "srun --mpi=pmix --ntasks=1 true fails (see $logs/slurmd.log)"
+        }
+    fi
+    say "node $host is $(node_state): the cluster is up, srun --mpi=pmix works (logs in $logs)"
 }
 
 case "$action" in
