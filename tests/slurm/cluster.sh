@@ -112,7 +112,7 @@ node_state() {
 }
 
 status() {
-    local ok=0 name f
+    local ok=0 name f pid
     for name in munged slurmctld slurmd; do
         case "$name" in
             munged) f="$munge_pidfile" ;;
