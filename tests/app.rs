@@ -489,3 +489,282 @@ fn every_shipped_puzzle_can_be_solved_with_keys_and_stays_solved() {
         }
     }
 }
+
+// ----- on the cluster: advisor, job scripts, results of batch jobs ---------------------
+
+/// The beta lesson's amdahl screen, with the workers field set to `workers` by keys.
+fn amdahl_screen(workers: &str) -> hpc_tutor::tui::App {
+    let mut app = app_with(
+        fixture_set("valid"),
+        Progress::default(),
+        SIZE,
+        Some("beta"),
+    );
+    app.update(ch('x'));
+    app.update(key(KeyCode::Enter));
+    for _ in 0..8 {
+        app.update(key(KeyCode::Backspace));
+    }
+    typed(&mut app, workers);
+    app.update(key(KeyCode::Enter));
+    app
+}
+
+fn job_script(app: &hpc_tutor::tui::App) -> &hpc_tutor::tui::app::JobScript {
+    match &app.overlay {
+        Some(Overlay::JobScript(js)) => js,
+        other => panic!("expected the job-script window, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_advisor_follows_the_form() {
+    use hpc_tutor::cluster::advice::Kind;
+    let mut app = amdahl_screen("1,2,8");
+    let advice = |app: &hpc_tutor::tui::App| {
+        let req = app.experiments["amdahl"]
+            .advice_request()
+            .expect("the form reads");
+        app.system.advise(&req)
+    };
+    // Job 4242 gives 1 task × 2 CPUs: 8 threads are oversubscribed.
+    let a = advice(&app);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].kind, Kind::ThreadsOversubscribed);
+    assert!(
+        a[0].sbatch
+            .contains(&"#SBATCH --cpus-per-task=8".to_owned())
+    );
+    // While typing, the advice follows what is typed: 1,2 fits, 1 leaves a CPU idle.
+    app.update(key(KeyCode::Enter));
+    for _ in 0..2 {
+        app.update(key(KeyCode::Backspace));
+    }
+    assert!(advice(&app).is_empty(), "1,2 fits the job");
+    for _ in 0..2 {
+        app.update(key(KeyCode::Backspace));
+    }
+    assert_eq!(app.experiments["amdahl"].fields[0].value, "1");
+    assert_eq!(
+        advice(&app).iter().map(|a| a.kind).collect::<Vec<_>>(),
+        [Kind::IdleCpus]
+    );
+    // Something that is not a list of workers gives no advice (the field says what is wrong).
+    typed(&mut app, ",x");
+    assert!(app.experiments["amdahl"].advice_request().is_none());
+}
+
+#[test]
+fn b_shows_the_job_script_with_a_guessed_time_until_the_sweep_is_measured() {
+    let mut app = amdahl_screen("1,2");
+    assert_eq!(app.update(ch('b')), Effect::Redraw);
+    let js = job_script(&app);
+    assert!(!js.measured);
+    assert!(js.basis.contains("GUESS"), "{}", js.basis);
+    assert_eq!(js.file_name, "amdahl-threads.sbatch");
+    for line in [
+        "#SBATCH --ntasks=1\n",
+        "#SBATCH --cpus-per-task=2\n",
+        "#SBATCH --time=01:00:00\n",
+        "# --time: 01:00:00 is a GUESS",
+        "  --workers 1,2 --reps 3 --warmup 1 \\\n",
+        "  --param serial=0.3 \\\n",
+        "  --param work=1000000 \\\n",
+        "HPC_TUTOR=\"${HPC_TUTOR:-hpc-tutor}\"",
+    ] {
+        assert!(js.text.contains(line), "missing {line:?} in\n{}", js.text);
+    }
+    // Scrolling stays within the script; Esc closes.
+    assert_eq!(app.update(key(KeyCode::Up)), Effect::None, "at the top");
+    assert_eq!(app.update(ch('j')), Effect::Redraw);
+    assert_eq!(job_script(&app).scroll, 1);
+    app.update(key(KeyCode::End));
+    let end = job_script(&app).scroll;
+    assert!(end > 1);
+    assert_eq!(
+        app.update(key(KeyCode::PageDown)),
+        Effect::None,
+        "at the end"
+    );
+    app.update(ch('g'));
+    assert_eq!(job_script(&app).scroll, 0);
+    // Long lines scroll sideways, and back.
+    assert_eq!(app.update(key(KeyCode::Left)), Effect::None);
+    assert_eq!(app.update(key(KeyCode::Right)), Effect::Redraw);
+    assert_eq!(job_script(&app).hscroll, 8);
+    app.update(key(KeyCode::Left));
+    assert_eq!(job_script(&app).hscroll, 0);
+    assert_eq!(app.update(key(KeyCode::Esc)), Effect::Redraw);
+    assert_eq!(app.overlay, None);
+    assert!(matches!(app.screen, Screen::Experiment { .. }));
+
+    // After a run of this sweep on this screen, the time comes from it.
+    let Effect::StartRun { id, .. } = app.update(ch('r')) else {
+        panic!("starts")
+    };
+    for r in common::amdahl_records() {
+        app.update(run_event(id, r));
+    }
+    app.update(ch('b'));
+    let js = job_script(&app);
+    assert!(js.measured, "{}", js.basis);
+    assert!(
+        js.basis
+            .contains("by run 20261122-070000-1 made on this screen (node01)"),
+        "{}",
+        js.basis
+    );
+    assert!(js.text.contains("#SBATCH --time=00:05:00\n"), "{}", js.text);
+    app.update(key(KeyCode::Esc));
+
+    // Other parameters than the measured run: a guess again, never the other run's time.
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Enter));
+    typed(&mut app, "5");
+    app.update(key(KeyCode::Enter));
+    app.update(ch('b'));
+    let js = job_script(&app);
+    assert!(js.text.contains("--param serial=0.35"), "{}", js.text);
+    assert!(!js.measured);
+}
+
+#[test]
+fn w_writes_the_job_script_without_replacing_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = amdahl_screen("1,2");
+    app.work_dir = dir.path().to_owned();
+    app.update(ch('b'));
+    assert_eq!(app.update(ch('w')), Effect::Redraw);
+    let first = dir.path().join("amdahl-threads.sbatch");
+    let text = std::fs::read_to_string(&first).expect("written");
+    assert_eq!(text, job_script(&app).text);
+    assert_eq!(job_script(&app).written.as_deref(), Some(first.as_path()));
+    let status = app.status.clone().expect("says where");
+    assert_eq!(
+        status.text,
+        format!("job script written to {}", first.display())
+    );
+    // Again in the same window: already written.
+    app.update(ch('w'));
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.text.starts_with("already written to")),
+        "{:?}",
+        app.status
+    );
+    // A new window writes a numbered copy, which names itself.
+    app.update(key(KeyCode::Esc));
+    app.update(ch('b'));
+    app.update(ch('w'));
+    let second = dir.path().join("amdahl-threads-2.sbatch");
+    let text2 = std::fs::read_to_string(&second).expect("numbered copy");
+    assert!(
+        text2.contains("# Submit:  sbatch amdahl-threads-2.sbatch\n"),
+        "{text2}"
+    );
+    assert_eq!(std::fs::read_to_string(&first).expect("kept"), text);
+    // A folder that cannot be written to is a warning, not a crash.
+    app.update(key(KeyCode::Esc));
+    app.work_dir = dir.path().join("missing");
+    app.update(ch('b'));
+    app.update(ch('w'));
+    assert!(
+        app.status.as_ref().is_some_and(|s| s.warning),
+        "{:?}",
+        app.status
+    );
+    assert!(job_script(&app).written.is_none());
+}
+
+#[test]
+fn a_bad_form_makes_no_job_script() {
+    let mut app = amdahl_screen("0");
+    assert_eq!(app.update(ch('b')), Effect::Redraw);
+    assert_eq!(app.overlay, None);
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.warning && s.text.contains("fix the marked fields")),
+        "{:?}",
+        app.status
+    );
+    assert!(app.experiments["amdahl"].fields[0].error.is_some());
+}
+
+fn results_app() -> hpc_tutor::tui::App {
+    let dir = std::path::Path::new("tests/fixtures/results/amdahl-array");
+    let entries = hpc_tutor::tui::load_result_entries(dir).expect("fixture results load");
+    let mut app = valid_app(SIZE);
+    app.open_results(dir, entries);
+    app
+}
+
+#[test]
+fn results_of_an_array_job_are_one_sweep_with_both_points() {
+    use hpc_tutor::chart::Metric;
+    let mut app = results_app();
+    assert_eq!(app.screen, Screen::Results);
+    let view = app.results.as_ref().expect("results");
+    assert_eq!(view.entries.len(), 1, "two array tasks, one sweep");
+    let e = &view.entries[0];
+    assert_eq!(e.points(), 2);
+    assert_eq!(e.sweep.sources.len(), 2);
+    assert_eq!(e.run_ids().len(), 2);
+    assert_eq!(e.run().map(|r| r.workers.clone()), Some(vec![1, 2]));
+    assert_eq!(e.status(), Some(hpc_tutor::record::Status::Ok));
+
+    // Enter shows the charts; v switches them; s exports; Esc goes back to the list.
+    assert_eq!(app.update(key(KeyCode::Enter)), Effect::Redraw);
+    assert!(app.results.as_ref().is_some_and(|r| r.open));
+    assert_eq!(
+        app.results.as_ref().map(|r| r.metric),
+        Some(Metric::Speedup)
+    );
+    app.update(ch('v'));
+    assert_eq!(
+        app.results.as_ref().map(|r| r.metric),
+        Some(Metric::Efficiency)
+    );
+    assert_eq!(app.update(ch('s')), Effect::Export);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let png = app.export_screen(dir.path(), None).expect("exports");
+    assert!(png.exists() && png.extension().is_some_and(|e| e == "png"));
+    app.update(ch('?'));
+    assert_eq!(app.overlay, Some(Overlay::Help));
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.update(key(KeyCode::Left)), Effect::Redraw);
+    assert!(app.results.as_ref().is_some_and(|r| !r.open));
+    // The list has one sweep: moving does nothing.
+    assert_eq!(app.update(key(KeyCode::Down)), Effect::None);
+    // Esc on the list: the lessons; R comes back.
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.screen, Screen::Catalogue);
+    assert_eq!(app.update(ch('R')), Effect::Redraw);
+    assert_eq!(app.screen, Screen::Results);
+    assert_eq!(app.update(ch('q')), Effect::Quit(0));
+}
+
+#[test]
+fn bad_results_folders_are_one_message() {
+    use hpc_tutor::tui::load_results;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("nothing-here");
+    let e = load_results(&missing).expect_err("missing");
+    assert!(e.contains("is not a folder"), "{e}");
+    let empty = load_results(dir.path()).expect_err("no files");
+    assert!(empty.contains("no results files (.jsonl)"), "{empty}");
+    let file = dir.path().join("a.jsonl");
+    // A bad line in the middle (a cut last line is a job killed while writing: skipped).
+    let fixture =
+        std::fs::read_to_string("tests/fixtures/results/amdahl-array/amdahl-threads-1.jsonl")
+            .expect("fixture");
+    let (first, rest) = fixture.split_once('\n').expect("lines");
+    std::fs::write(&file, format!("{first}\n{{\"kind\": 1}}\n{rest}")).expect("write");
+    assert!(load_results(&file).is_err(), "a file is not a folder");
+    let bad = load_results(dir.path()).expect_err("bad line");
+    assert!(bad.contains("a.jsonl:2:"), "{bad}");
+}

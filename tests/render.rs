@@ -199,3 +199,88 @@ fn prediction_compared_with_the_measurement() {
     assert!(screen.contains("You predicted 1.540"), "{screen}");
     insta::assert_snapshot!("prediction_100x30", screen);
 }
+
+/// The beta lesson's amdahl screen with the workers field typed as `workers`.
+fn amdahl_with_workers(size: (u16, u16), workers: &str) -> App {
+    let mut app = app_with(
+        fixture_set("valid"),
+        Progress::default(),
+        size,
+        Some("beta"),
+    );
+    app.update(ch('x'));
+    app.update(key(KeyCode::Enter));
+    for _ in 0..8 {
+        app.update(key(KeyCode::Backspace));
+    }
+    typed(&mut app, workers);
+    app.update(key(KeyCode::Enter));
+    app
+}
+
+#[test]
+fn advice_panel_for_an_oversubscribed_form() {
+    for (w, h) in SIZES {
+        let app = amdahl_with_workers((w, h), "1,2,8");
+        let screen = render(&app);
+        assert!(screen.contains("8 threads asked for"), "{screen}");
+        assert!(screen.contains("#SBATCH --cpus-per-task=8"), "{screen}");
+        insta::assert_snapshot!(format!("advice_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn job_script_overlay() {
+    for (w, h) in SIZES {
+        let mut app = amdahl_with_workers((w, h), "1,2");
+        app.update(ch('b'));
+        let screen = render(&app);
+        assert!(screen.contains("is a GUESS"), "{screen}");
+        insta::assert_snapshot!(format!("job_script_guess_{w}x{h}"), screen);
+    }
+    // Measured on this screen, scrolled to the end.
+    let mut app = amdahl_with_workers((120, 40), "1,2");
+    let hpc_tutor::tui::Effect::StartRun { id, .. } = app.update(ch('r')) else {
+        panic!("starts")
+    };
+    for r in common::amdahl_records() {
+        app.update(hpc_tutor::tui::Event::Run(
+            id,
+            hpc_tutor::tui::app::RunEvent::Record(Box::new(r)),
+        ));
+    }
+    app.update(ch('b'));
+    app.update(key(KeyCode::End));
+    let screen = render(&app);
+    assert!(screen.contains("✓ --time 00:05:00 = 2 × the"), "{screen}");
+    insta::assert_snapshot!("job_script_measured_120x40", screen);
+}
+
+fn results_app(size: (u16, u16)) -> App {
+    let dir = std::path::Path::new("tests/fixtures/results/amdahl-array");
+    let entries = hpc_tutor::tui::load_result_entries(dir).expect("fixture results load");
+    let mut app = valid_app(size);
+    app.open_results(dir, entries);
+    app
+}
+
+#[test]
+fn results_list_and_chart() {
+    for (w, h) in SIZES {
+        let mut app = results_app((w, h));
+        let list = render(&app);
+        assert!(list.contains("Results measured by batch jobs"), "{list}");
+        insta::assert_snapshot!(format!("results_list_{w}x{h}"), list);
+        app.update(key(KeyCode::Enter));
+        let chart = render(&app);
+        assert!(chart.contains("Measured by batch jobs"), "{chart}");
+        assert!(
+            chart.contains("from batch jobs ─"),
+            "the chart says so too: {chart}"
+        );
+        assert!(chart.contains("from 2 files in"), "{chart}");
+        insta::assert_snapshot!(format!("results_chart_{w}x{h}"), chart);
+        app.update(ch('?'));
+        insta::assert_snapshot!(format!("help_results_{w}x{h}"), render(&app));
+    }
+}

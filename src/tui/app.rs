@@ -128,6 +128,8 @@ pub enum Screen {
         /// The reader to go back to.
         back: Box<Reader>,
     },
+    /// Results of batch jobs read from a folder (`--results DIR`), in [`App::results`].
+    Results,
 }
 
 /// A row of the catalogue.
@@ -182,6 +184,8 @@ pub enum Overlay {
     Notes,
     /// The problems of a broken lesson file, by index into [`LessonSet::broken`].
     Problems(usize),
+    /// The job script that reproduces the experiment screen's form on a cluster.
+    JobScript(Box<JobScript>),
     /// Earlier runs of the open experiment, to pick one to compare with.
     History {
         /// Runs of the experiment, newest first.
@@ -189,6 +193,40 @@ pub enum Overlay {
         /// The highlighted one.
         selected: usize,
     },
+}
+
+/// The job-script window: the script, where its time limit came from, and whether it
+/// has been written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobScript {
+    /// The script's text.
+    pub text: String,
+    /// The name it is written under unless that file exists (`amdahl-threads.sbatch`).
+    pub file_name: String,
+    /// Whether the time limit comes from a measured run (else it is a guess).
+    pub measured: bool,
+    /// How the time limit was arrived at.
+    pub basis: String,
+    /// Notes on the request (e.g. fitted to the cluster's nodes).
+    pub notes: Vec<String>,
+    /// First visible line of the script.
+    pub scroll: usize,
+    /// First visible column of the script (long lines scroll sideways).
+    pub hscroll: usize,
+    /// Where it was written, once it was.
+    pub written: Option<PathBuf>,
+}
+
+impl JobScript {
+    /// Lines above the script in its window.
+    pub fn header_lines(&self) -> usize {
+        3 + self.notes.len()
+    }
+
+    /// How many lines the script has.
+    pub fn line_count(&self) -> usize {
+        self.text.lines().count()
+    }
 }
 
 /// The state of the check window.
@@ -261,6 +299,15 @@ pub struct App {
     pub store: Option<Store>,
     /// The latest run of each experiment (this session's or from the store), for predictions.
     pub latest: BTreeMap<String, Vec<Record>>,
+    /// The folder job scripts and PNGs are written to: the current folder.
+    pub work_dir: PathBuf,
+    /// The hpc-tutor a job script runs (`hpc-tutor` unless set, e.g. to this binary).
+    pub exe: String,
+    /// CPUs per node of the cluster, for fitting job scripts: `Some(n)` known, `Some(None)`
+    /// unknown, `None` ask `sinfo` when a job script is first made.
+    pub node_cpus: Option<Option<usize>>,
+    /// Results read from a folder (`--results DIR`), shown on [`Screen::Results`].
+    pub results: Option<super::results::ResultsView>,
 }
 
 /// The smallest terminal the tutor draws in.
@@ -294,6 +341,10 @@ impl App {
             next_run: 1,
             store: None,
             latest: BTreeMap::new(),
+            work_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            exe: "hpc-tutor".to_owned(),
+            node_cpus: Some(None),
+            results: None,
         };
         app.selected_row = app.first_selectable();
         let resume = open
@@ -393,6 +444,36 @@ impl App {
             Screen::Reader(_) => self.on_reader_key(key),
             Screen::Experiment { .. } => self.on_experiment_key(key),
             Screen::Puzzle { .. } => self.on_puzzle_key(key),
+            Screen::Results => self.on_results_key(key),
+        }
+    }
+
+    // ----- results of batch jobs -------------------------------------------------------
+
+    /// Shows the sweeps read from `dir` on the results screen.
+    pub fn open_results(
+        &mut self,
+        dir: &std::path::Path,
+        entries: Vec<super::results::ResultEntry>,
+    ) {
+        self.results = Some(super::results::ResultsView::new(dir, entries));
+        self.screen = Screen::Results;
+    }
+
+    fn on_results_key(&mut self, key: KeyEvent) -> Effect {
+        use super::results::Action as A;
+        let Some(view) = self.results.as_mut() else {
+            return Effect::None;
+        };
+        match view.on_key(key) {
+            A::None => Effect::None,
+            A::Redraw => Effect::Redraw,
+            A::Export => Effect::Export,
+            A::Leave => {
+                self.screen = Screen::Catalogue;
+                self.set_status("R goes back to the results", false);
+                Effect::Redraw
+            }
         }
     }
 
@@ -565,6 +646,7 @@ impl App {
                 Effect::StartRun { id, args }
             }
             Action::Export => Effect::Export,
+            Action::JobScript => self.open_job_script(&name),
             Action::History => {
                 let runs: Vec<StoredRun> = self
                     .store
@@ -584,6 +666,179 @@ impl App {
                 }
                 Effect::Redraw
             }
+        }
+    }
+
+    /// Opens the job-script window for the form of experiment `name`.
+    fn open_job_script(&mut self, name: &str) -> Effect {
+        use crate::cluster::jobscript::{self, TimeLimit};
+        let system = self.system.clone();
+        let Some(view) = self.experiments.get_mut(name) else {
+            return Effect::None;
+        };
+        let (mut spec, weak) = match view.job_spec(&system, &self.exe) {
+            Ok(s) => s,
+            Err(e) => {
+                self.set_status(e, true);
+                return Effect::Redraw;
+            }
+        };
+        let node_cpus = *self.node_cpus.get_or_insert_with(|| {
+            crate::commands::slurm::cluster_cpus_per_node(spec.partition.as_deref())
+        });
+        if let Some(cpn) = node_cpus {
+            spec.fit_to_nodes(cpn);
+        }
+        // A measured run of the same sweep: this screen's, the compared one, the store's.
+        let backend = if spec.mpi { "mpi" } else { "threads" };
+        let same = |records: &[Record]| match records.first() {
+            Some(Record::Run(r)) => {
+                r.experiment == spec.experiment && r.backend == backend && r.params == spec.params
+            }
+            _ => false,
+        };
+        let run_id = |records: &[Record]| match records.first() {
+            Some(Record::Run(r)) => (r.run_id.clone(), r.env.host.clone()),
+            _ => Default::default(),
+        };
+        let mut measured: Option<(Vec<Record>, String)> = None;
+        if let Some(run) = view
+            .run
+            .as_ref()
+            .filter(|r| !r.active() && same(&r.records))
+        {
+            let (id, host) = run_id(&run.records);
+            measured = Some((
+                run.records.clone(),
+                format!("run {id} made on this screen ({host})"),
+            ));
+        }
+        if measured.is_none()
+            && let Some(c) = view.compare.as_ref().filter(|c| same(&c.records))
+        {
+            let (id, host) = run_id(&c.records);
+            measured = Some((c.records.clone(), format!("run {id} on {host}")));
+        }
+        if measured.is_none()
+            && let Some(store) = &self.store
+        {
+            measured = store
+                .list()
+                .into_iter()
+                .filter(|r| {
+                    r.run.experiment == spec.experiment
+                        && r.run.backend == backend
+                        && r.run.params == spec.params
+                        && r.status == Some(Status::Ok)
+                })
+                .find_map(|r| {
+                    let records = crate::record::store::load(&r.path).ok()?;
+                    Some((
+                        records,
+                        format!("run {} on {}", r.run.run_id, r.run.env.host),
+                    ))
+                });
+        }
+        let estimate = measured.as_ref().and_then(|(records, from)| {
+            jobscript::estimate_seconds(records, &spec, weak).map(|e| (e, from.clone()))
+        });
+        let is_measured = estimate.is_some();
+        spec.time = match estimate {
+            Some((est, from)) => {
+                let limit = jobscript::limit_for(est);
+                TimeLimit {
+                    seconds: limit,
+                    basis: format!(
+                        "{} = 2 × the {est:.0} s this sweep takes by {from}, + 2 min",
+                        jobscript::format_time(limit)
+                    ),
+                }
+            }
+            None => TimeLimit {
+                seconds: 3600,
+                basis: "01:00:00 is a GUESS, not an estimate: this sweep has not been measured yet; run it first (r in the tutor), then make the script again".to_owned(),
+            },
+        };
+        self.overlay = Some(Overlay::JobScript(Box::new(JobScript {
+            text: spec.render(),
+            file_name: spec.file_name(),
+            measured: is_measured,
+            basis: spec.time.basis.clone(),
+            notes: spec.notes.clone(),
+            scroll: 0,
+            hscroll: 0,
+            written: None,
+        })));
+        Effect::Redraw
+    }
+
+    fn on_job_script_key(&mut self, mut js: Box<JobScript>, key: KeyEvent) -> Effect {
+        let rows = usize::from(layout::job_script_rows(self.area(), js.header_lines())).max(1);
+        let max = js.line_count().saturating_sub(rows);
+        let scroll_to = |js: &mut JobScript, to: isize| {
+            let new = to.clamp(0, max as isize) as usize;
+            let changed = new != js.scroll;
+            js.scroll = new;
+            changed
+        };
+        let at = js.scroll as isize;
+        let page = rows.saturating_sub(1).max(1) as isize;
+        let changed = match key.code {
+            KeyCode::Esc => return Effect::Redraw,
+            KeyCode::Char('q') => {
+                self.sync_progress();
+                return Effect::Quit(0);
+            }
+            KeyCode::Up | KeyCode::Char('k') => scroll_to(&mut js, at - 1),
+            KeyCode::Down | KeyCode::Char('j') => scroll_to(&mut js, at + 1),
+            KeyCode::PageUp => scroll_to(&mut js, at - page),
+            KeyCode::PageDown | KeyCode::Char(' ') => scroll_to(&mut js, at + page),
+            KeyCode::Home | KeyCode::Char('g') => scroll_to(&mut js, 0),
+            KeyCode::End | KeyCode::Char('G') => scroll_to(&mut js, max as isize),
+            KeyCode::Left | KeyCode::Right | KeyCode::Char('h') | KeyCode::Char('l') => {
+                // The script is shown after one column of padding.
+                let width = usize::from(layout::job_script(self.area()).width.saturating_sub(3));
+                let widest = js
+                    .text
+                    .lines()
+                    .map(|l| l.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                let max_h = widest.saturating_sub(width);
+                let new = if matches!(key.code, KeyCode::Left | KeyCode::Char('h')) {
+                    js.hscroll.saturating_sub(8)
+                } else {
+                    (js.hscroll + 8).min(max_h)
+                };
+                let changed = new != js.hscroll;
+                js.hscroll = new;
+                changed
+            }
+            KeyCode::Char('w') => {
+                match &js.written {
+                    Some(p) => {
+                        self.set_status(format!("already written to {}", p.display()), false)
+                    }
+                    None => match write_job_script(&self.work_dir, &js.file_name, &js.text) {
+                        Ok(path) => {
+                            self.set_status(
+                                format!("job script written to {}", path.display()),
+                                false,
+                            );
+                            js.written = Some(path);
+                        }
+                        Err(e) => self.set_status(e, true),
+                    },
+                }
+                true
+            }
+            _ => false,
+        };
+        self.overlay = Some(Overlay::JobScript(js));
+        if changed {
+            Effect::Redraw
+        } else {
+            Effect::None
         }
     }
 
@@ -674,6 +929,10 @@ impl App {
                 Effect::Redraw
             }
             KeyCode::End | KeyCode::Char('G') => self.move_selection(self.rows.len() as isize),
+            KeyCode::Char('R') if self.results.is_some() => {
+                self.screen = Screen::Results;
+                Effect::Redraw
+            }
             KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => {
                 match self.rows.get(self.selected_row) {
                     Some(Row::Lesson(i)) => {
@@ -821,7 +1080,7 @@ impl App {
             Screen::Experiment { back, .. } | Screen::Puzzle { back, .. } => {
                 self.lessons.lessons.get(back.lesson)
             }
-            Screen::Catalogue => None,
+            Screen::Catalogue | Screen::Results => None,
         }
     }
 
@@ -841,7 +1100,7 @@ impl App {
         let reader = match &self.screen {
             Screen::Reader(r) => Some(r),
             Screen::Experiment { back, .. } | Screen::Puzzle { back, .. } => Some(back.as_ref()),
-            Screen::Catalogue => None,
+            Screen::Catalogue | Screen::Results => None,
         };
         if let Some(r) = reader {
             let (scroll, of) = (r.scroll, r.lines.len());
@@ -1069,6 +1328,7 @@ impl App {
         };
         match overlay {
             Overlay::Check(dialog) => self.on_check_key(dialog, key),
+            Overlay::JobScript(js) => self.on_job_script_key(js, key),
             Overlay::History { runs, mut selected } => match key.code {
                 KeyCode::Up | KeyCode::Char('k') => {
                     selected = selected.saturating_sub(1);
@@ -1289,6 +1549,40 @@ impl App {
     pub fn current_lesson(&self) -> Option<&Lesson> {
         self.lesson_in_reader()
     }
+}
+
+/// Writes a job script into `dir` as `name`, or as `name` with `-2`, `-3`, … before its
+/// extension when that file exists (never replacing one); the script's own mentions of its
+/// file name follow. Returns the path written.
+fn write_job_script(dir: &std::path::Path, name: &str, text: &str) -> Result<PathBuf, String> {
+    use std::io::Write as _;
+    let stem = name.strip_suffix(".sbatch").unwrap_or(name);
+    for n in 1..=99 {
+        let candidate = if n == 1 {
+            name.to_owned()
+        } else {
+            format!("{stem}-{n}.sbatch")
+        };
+        let path = dir.join(&candidate);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                let body = text.replace(name, &candidate);
+                f.write_all(body.as_bytes())
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("cannot write {}: {e}", path.display())),
+        }
+    }
+    Err(format!(
+        "{name} and 98 numbered copies exist in {}: remove some first",
+        dir.display()
+    ))
 }
 
 /// The catalogue's rows: each track's heading and lessons, then files with problems.

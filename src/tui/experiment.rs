@@ -91,6 +91,8 @@ pub enum Action {
     History,
     /// Save the charts as a PNG.
     Export,
+    /// Show the job script that reproduces the form on a cluster.
+    JobScript,
 }
 
 /// The experiment screen of one experiment.
@@ -378,6 +380,7 @@ impl ExperimentView {
             }
             KeyCode::Char('o') => Action::History,
             KeyCode::Char('s') => Action::Export,
+            KeyCode::Char('b') => Action::JobScript,
             KeyCode::Char('d') if self.compare.is_some() => {
                 self.compare = None;
                 Action::Redraw
@@ -385,6 +388,136 @@ impl ExperimentView {
             KeyCode::Esc => Action::Back,
             _ => Action::None,
         }
+    }
+
+    /// The value of field `name`, trimmed.
+    fn value(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.value.trim())
+    }
+
+    /// Whether the form runs on MPI ranks.
+    pub fn mpi(&self) -> bool {
+        !self.info.backends.contains(&"threads") || self.value("backend") == Some("mpi")
+    }
+
+    /// The worker counts and parameters as the form has them now (also while a field is
+    /// being typed into); `None` while one of them cannot be read.
+    fn sweep(&self) -> Option<(Vec<u16>, Params)> {
+        let workers: Vec<u16> = self
+            .value("workers")?
+            .split(',')
+            .map(|w| {
+                w.trim()
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|w| (1..=1024).contains(w))
+            })
+            .collect::<Option<_>>()?;
+        if workers.is_empty() {
+            return None;
+        }
+        let pairs: Vec<String> = self
+            .info
+            .params
+            .iter()
+            .filter_map(|p| self.value(p.name).map(|v| format!("{}={v}", p.name)))
+            .collect();
+        let params = Params::parse(self.info, &pairs).ok()?;
+        Some((workers, params))
+    }
+
+    /// What the form asks of the machine, for the job-script advisor; `None` while a field
+    /// cannot be read.
+    pub fn advice_request(&self) -> Option<crate::cluster::advice::Request> {
+        let (workers, params) = self.sweep()?;
+        Some(crate::cluster::advice::Request {
+            mpi: self.mpi(),
+            workers: workers.into_iter().map(usize::from).collect(),
+            threads_per_rank: self.info.threads_per_rank(&params),
+            fixed_workers: self.info.fixed_workers().is_some(),
+        })
+    }
+
+    /// The job script's request for the form as it stands, with whether the experiment
+    /// scales weakly (for the time estimate). Its time limit is left for the caller (0 s);
+    /// `exe` is the hpc-tutor the job runs. Marks bad fields and says what is wrong when
+    /// the form cannot run.
+    pub fn job_spec(
+        &mut self,
+        system: &crate::cluster::SystemInfo,
+        exe: &str,
+    ) -> Result<(crate::cluster::jobscript::JobSpec, bool), String> {
+        use crate::cluster::jobscript::{JobSpec, TimeLimit, shell_word};
+        if self.validate().is_none() {
+            return Err(
+                "fix the marked fields first: the job script runs the form as it is".into(),
+            );
+        }
+        let (given, params) = self
+            .sweep()
+            .ok_or_else(|| "fix the marked fields first".to_owned())?;
+        let mpi = self.mpi();
+        let workers = crate::commands::run::sweep_workers(self.info, &params, mpi, &given, system)?;
+        let number = |name: &str| {
+            self.value(name)
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0)
+        };
+        let (reps, warmup) = (number("reps"), number("warmup"));
+        let threads_per_rank = self.info.threads_per_rank(&params);
+        let (ntasks, cpus_per_task) = JobSpec::resources(mpi, &workers, threads_per_rank);
+        let list = workers
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let backend = if mpi { "mpi" } else { "threads" };
+        let mut made_by = format!(
+            "hpc-tutor slurm script {} --backend {backend} --workers {list} --reps {reps} --warmup {warmup}",
+            self.info.name
+        );
+        let params = params.to_strings();
+        for (k, v) in &params {
+            made_by.push_str(" --param ");
+            made_by.push_str(&shell_word(&format!("{k}={v}")));
+        }
+        made_by.push_str(&format!(
+            "\n#          (the same, from the experiment screen of hpc-tutor {} on {})",
+            env!("CARGO_PKG_VERSION"),
+            system.host
+        ));
+        let spec = JobSpec {
+            experiment: self.info.name.to_owned(),
+            mpi,
+            workers,
+            reps,
+            warmup,
+            params,
+            threads_per_rank,
+            nodes: 1,
+            partition: system.allocation.as_ref().and_then(|a| a.partition.clone()),
+            account: None,
+            time: TimeLimit {
+                seconds: 0,
+                basis: String::new(),
+            },
+            exe: exe.to_owned(),
+            ntasks,
+            cpus_per_task,
+            overcommit: false,
+            notes: Vec::new(),
+            made_by,
+        };
+        let pairs: Vec<String> = spec
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let weak = Params::parse(self.info, &pairs).is_ok_and(|p| self.info.weak_scaling(&p));
+        Ok((spec, weak))
     }
 
     fn validate_quietly(&mut self) {

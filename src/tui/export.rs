@@ -18,6 +18,7 @@ impl App {
     /// * Reader: the lesson card (`charts` is ignored), `<lesson id>.png`, with the latest
     ///   run of each of the lesson's experiments (this session's, else the store's) and the
     ///   learner's answers.
+    /// * Results screen with a sweep open: its chart, named like the experiment screen's.
     /// * Catalogue: nothing to export ([`ExportError::Nothing`], with a hint).
     ///
     /// An existing file of the same name is replaced. Rendering takes a few tens of
@@ -51,6 +52,25 @@ impl App {
                     ));
                 }
                 let charts = charts.unwrap_or(Charts::One(view.metric));
+                let png = export::render_charts(&runs, charts, charts.default_size())?;
+                let path = dir.join(export::chart_file_name(&runs, charts));
+                export::write_png(&path, &png)?;
+                Ok(path)
+            }
+            Screen::Results => {
+                let Some(entry) = self
+                    .results
+                    .as_ref()
+                    .filter(|v| v.open)
+                    .and_then(|v| v.current().map(|e| (e, v.metric)))
+                else {
+                    return Err(ExportError::Nothing(
+                        "open a sweep (Enter) to export its chart".to_owned(),
+                    ));
+                };
+                let (entry, metric) = entry;
+                let runs: Vec<&[Record]> = vec![&entry.sweep.records];
+                let charts = charts.unwrap_or(Charts::One(metric));
                 let png = export::render_charts(&runs, charts, charts.default_size())?;
                 let path = dir.join(export::chart_file_name(&runs, charts));
                 export::write_png(&path, &png)?;

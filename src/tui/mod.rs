@@ -9,6 +9,7 @@ pub mod experiment;
 mod export;
 pub mod markdown;
 pub mod puzzle;
+pub mod results;
 pub mod runs;
 pub mod theme;
 pub mod view;
@@ -31,6 +32,14 @@ use theme::Theme;
 /// Reads the results files in `dir` for `--results` and merges them into sweeps; bad input
 /// is one message (`path:line: message`) and exit status 2.
 pub fn load_results(dir: &std::path::Path) -> Result<Vec<crate::record::merge::Sweep>, String> {
+    Ok(load_result_entries(dir)?
+        .into_iter()
+        .map(|e| e.sweep)
+        .collect())
+}
+
+/// Like [`load_results`], each sweep with the run records of its files, newest first.
+pub fn load_result_entries(dir: &std::path::Path) -> Result<Vec<results::ResultEntry>, String> {
     use crate::record::merge;
     if !dir.is_dir() {
         return Err(format!("--results: {} is not a folder", dir.display()));
@@ -43,24 +52,33 @@ pub fn load_results(dir: &std::path::Path) -> Result<Vec<crate::record::merge::S
         ));
     }
     let inputs = merge::load_all(&files).map_err(|e| format!("--results: {e}"))?;
-    Ok(merge::merge(&inputs))
+    let sweeps = merge::merge(&inputs);
+    Ok(results::entries(&inputs, sweeps))
 }
 
 /// Opens the tutor on the results in `dir` (`hpc-tutor --results DIR`).
 pub fn run_results(source: LessonSource, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let sweeps = match load_results(dir) {
+    let entries = match load_result_entries(dir) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("hpc-tutor: {e}");
             return Ok(ExitCode::from(2));
         }
     };
-    let _ = (source, sweeps);
-    anyhow::bail!("the results screen is being built")
+    run_with(source, None, Some((dir, entries)))
 }
 
 /// Opens the tutor on the lessons of `source`, at lesson `open` if given.
 pub fn run(source: LessonSource, open: Option<String>) -> anyhow::Result<ExitCode> {
+    run_with(source, open, None)
+}
+
+/// The tutor, opened at lesson `open` or on the results read from a folder.
+fn run_with(
+    source: LessonSource,
+    open: Option<String>,
+    results: Option<(&std::path::Path, Vec<results::ResultEntry>)>,
+) -> anyhow::Result<ExitCode> {
     let lessons = LessonSet::load(&source)?;
     if let Some(id) = &open
         && lessons.find(id).is_none()
@@ -92,10 +110,10 @@ pub fn run(source: LessonSource, open: Option<String>) -> anyhow::Result<ExitCod
 
     let (tx, rx) = mpsc::channel::<Event>();
     spawn_signal_thread(tx.clone())?;
-    let results = crate::record::store::Store::default_location();
+    let store_of_results = crate::record::store::Store::default_location();
     // Dropped on every way out of this function (also when unwinding from a panic): kills
     // a run in progress, so quitting never leaves a process behind.
-    let mut runs = runs::Runs::new(tx.clone(), results.clone());
+    let mut runs = runs::Runs::new(tx.clone(), store_of_results.clone());
 
     let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
     // From here on the terminal is restored on every path: `Restore` on return (also for
@@ -112,7 +130,18 @@ pub fn run(source: LessonSource, open: Option<String>) -> anyhow::Result<ExitCod
         (size.width, size.height),
         open.as_deref(),
     )
-    .with_store(results);
+    .with_store(store_of_results);
+    // Job scripts run this very binary; sinfo is asked about the nodes when one is made.
+    if let Some(exe) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.canonicalize().ok())
+    {
+        app.exe = exe.display().to_string();
+    }
+    app.node_cpus = None;
+    if let Some((dir, entries)) = results {
+        app.open_results(dir, entries);
+    }
     if let Some(w) = warning {
         app.set_status(w, true);
     }
@@ -172,7 +201,7 @@ fn event_loop(
             Effect::StartRun { id, args } => runs.start(id, &args),
             Effect::CancelRun(id) => runs.cancel(id),
             Effect::Export => {
-                let dir = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
+                let dir = app.work_dir.clone();
                 match app.export_screen(&dir, None) {
                     Ok(path) => app.set_status(format!("saved {}", path.display()), false),
                     Err(e) => app.set_status(e.to_string(), true),

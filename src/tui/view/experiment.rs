@@ -41,9 +41,102 @@ pub(super) fn draw(app: &App, view: &ExperimentView, frame: &mut Frame) {
         draw_wait_for(d, experiment, t, frame, right);
         return;
     }
+    let advice = view
+        .advice_request()
+        .map(|r| app.system.advise(&r))
+        .unwrap_or_default();
+    let right = if advice.is_empty() {
+        right
+    } else {
+        let (lines, height) = advice_lines(&advice, t, right);
+        let [rest, panel] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(height)]).areas(right);
+        let block = Block::bordered()
+            .title(Span::styled(" ⚠ advice before you run ", t.warn()))
+            .border_style(t.warn());
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(block)
+                .wrap(Wrap { trim: false }),
+            panel,
+        );
+        rest
+    };
     let model = ChartModel::from_runs(&runs);
-    let table_rows = points(view).len() as u16;
-    let show_table = right.height >= 30 && table_rows > 0;
+    let rows = view
+        .run
+        .as_ref()
+        .map(|r| points(&r.records))
+        .unwrap_or_default();
+    draw_chart_and_points(&model, view.metric, "", &rows, t, frame, right);
+}
+
+/// The advisor's panel for `advice`, and its height: each piece's problem and corrected
+/// `#SBATCH` lines, with why and the interactive command when there is room (at most
+/// about 45 % of `area`'s height).
+fn advice_lines(
+    advice: &[crate::cluster::advice::Advice],
+    t: &Theme,
+    area: Rect,
+) -> (Vec<Line<'static>>, u16) {
+    let inner = usize::from(area.width.saturating_sub(2)).max(1);
+    let build = |full: bool| {
+        let mut lines = Vec::new();
+        for a in advice {
+            lines.push(Line::styled(format!("⚠ {}", a.problem), t.warn()));
+            if full {
+                lines.push(Line::styled(format!("  why: {}", a.why), t.dim()));
+            }
+            if !a.sbatch.is_empty() {
+                lines.push(Line::styled("  fix, in the job script:", t.text()));
+                for l in &a.sbatch {
+                    lines.push(Line::styled(format!("    {l}"), t.key()));
+                }
+            }
+            if full && let Some(srun) = &a.srun {
+                lines.push(Line::styled(format!("  or interactively: {srun}"), t.dim()));
+            }
+        }
+        lines
+    };
+    // Word wrapping can need a row more than the character count suggests.
+    let rows = |lines: &[Line]| -> usize {
+        lines
+            .iter()
+            .map(|l| {
+                let w = l.width();
+                if w <= inner { 1 } else { w.div_ceil(inner) + 1 }
+            })
+            .sum::<usize>()
+            + 2
+    };
+    let max = usize::from(area.height) * 45 / 100;
+    let full = build(true);
+    let (lines, need) = if rows(&full) <= max {
+        let n = rows(&full);
+        (full, n)
+    } else {
+        let compact = build(false);
+        let n = rows(&compact);
+        (compact, n)
+    };
+    let height = u16::try_from(need.min(max.max(4))).unwrap_or(u16::MAX);
+    (lines, height)
+}
+
+/// The chart with its metric tabs, and the measured points below it when there is room.
+/// `note` is added to the chart's title.
+pub(super) fn draw_chart_and_points(
+    model: &ChartModel,
+    metric: Metric,
+    note: &str,
+    rows: &[Row],
+    t: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let table_rows = rows.len() as u16;
+    let show_table = area.height >= 30 && table_rows > 0;
     let [chart_area, table_area] = Layout::vertical([
         Constraint::Min(0),
         Constraint::Length(if show_table {
@@ -52,24 +145,41 @@ pub(super) fn draw(app: &App, view: &ExperimentView, frame: &mut Frame) {
             0
         }),
     ])
-    .areas(right);
+    .areas(area);
 
-    let title = Line::from(vec![
+    let mut title = vec![
         Span::raw(" "),
-        metric_tab(Metric::Time, view.metric, t),
+        metric_tab(Metric::Time, metric, t),
         Span::raw(" "),
-        metric_tab(Metric::Speedup, view.metric, t),
+        metric_tab(Metric::Speedup, metric, t),
         Span::raw(" "),
-        metric_tab(Metric::Efficiency, view.metric, t),
-        Span::styled("  v switches ", t.dim()),
-    ]);
-    let block = Block::bordered().title(title).border_style(t.border(false));
+        metric_tab(Metric::Efficiency, metric, t),
+    ];
+    let hint = "  v switches ";
+    let note = if note.is_empty() {
+        String::new()
+    } else {
+        format!("  {note} ")
+    };
+    let used: usize = title.iter().map(Span::width).sum::<usize>() + note.chars().count();
+    // The note matters more than the hint (the help lists v) when both do not fit.
+    if note.is_empty() || used + hint.len() + 2 <= usize::from(chart_area.width) {
+        title.push(Span::styled(hint, t.dim()));
+    } else {
+        title.push(Span::raw(" "));
+    }
+    if !note.is_empty() {
+        title.push(Span::styled(note, t.warn()));
+    }
+    let block = Block::bordered()
+        .title(Line::from(title))
+        .border_style(t.border(false));
     let inner = block.inner(chart_area);
     frame.render_widget(block, chart_area);
-    super::chart::draw(&model, view.metric, t, inner, frame.buffer_mut());
+    super::chart::draw(model, metric, t, inner, frame.buffer_mut());
 
     if show_table {
-        draw_points(view, t, frame, table_area);
+        draw_points(rows, t, frame, table_area);
     }
 }
 
@@ -229,28 +339,6 @@ fn draw_form(app: &App, view: &ExperimentView, frame: &mut Frame, area: Rect) {
     if let Some(f) = view.fields.get(view.selected) {
         lines.push(Line::styled(format!(" {}", f.help), t.dim()));
     }
-    let oversubscribed: Vec<String> = view
-        .fields
-        .first()
-        .map(|f| {
-            f.value
-                .split(',')
-                .filter_map(|w| w.trim().parse::<usize>().ok())
-                .filter(|&w| w > app.system.cpus)
-                .map(|w| w.to_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    if !oversubscribed.is_empty() {
-        lines.push(Line::styled(
-            format!(
-                " {} > {} CPUs: oversubscribed, workers will take turns",
-                oversubscribed.join(","),
-                app.system.cpus
-            ),
-            t.warn(),
-        ));
-    }
     lines.push(Line::raw(""));
     lines.extend(run_lines(view, t));
     lines.push(Line::raw(""));
@@ -265,6 +353,7 @@ fn draw_form(app: &App, view: &ExperimentView, frame: &mut Frame, area: Rect) {
             ("Enter", "edit"),
             ("v", "chart"),
             ("o", "compare"),
+            ("b", "job script"),
             ("Esc", "lesson"),
         ]
     };
@@ -359,7 +448,23 @@ fn run_lines(view: &ExperimentView, t: &Theme) -> Vec<Line<'static>> {
     {
         out.push(Line::styled(format!(" ⚠ {w}"), t.warn()));
     }
-    for r in &run.records {
+    out.extend(fit_lines(&run.records, t));
+    if let Some(p) = &run.stored {
+        out.push(Line::styled(format!(" kept in {}", p.display()), t.dim()));
+    }
+    if let Some(c) = &view.compare {
+        out.push(Line::styled(
+            format!(" comparing with {} (d drops it)", c.label),
+            t.dim(),
+        ));
+    }
+    out
+}
+
+/// The fitted laws among `records`, a line each.
+pub(super) fn fit_lines(records: &[Record], t: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    for r in records {
         if let Record::Fit(f) = r {
             let law = match f.model {
                 Model::Amdahl => "Amdahl",
@@ -377,7 +482,7 @@ fn run_lines(view: &ExperimentView, t: &Theme) -> Vec<Line<'static>> {
                 .as_deref()
                 .map(|v| format!(" {v}"))
                 .unwrap_or_default();
-            let configured = run.records.iter().find_map(|r| match r {
+            let configured = records.iter().find_map(|r| match r {
                 Record::Run(run) if run.experiment == "amdahl" => run.params.get("serial").cloned(),
                 _ => None,
             });
@@ -392,15 +497,6 @@ fn run_lines(view: &ExperimentView, t: &Theme) -> Vec<Line<'static>> {
                 ),
             ]));
         }
-    }
-    if let Some(p) = &run.stored {
-        out.push(Line::styled(format!(" kept in {}", p.display()), t.dim()));
-    }
-    if let Some(c) = &view.compare {
-        out.push(Line::styled(
-            format!(" comparing with {} (d drops it)", c.label),
-            t.dim(),
-        ));
     }
     out
 }
@@ -438,7 +534,8 @@ fn point_progress(records: &[Record]) -> (usize, usize, usize, usize) {
     )
 }
 
-struct Row {
+/// One line of the measured points' table.
+pub(super) struct Row {
     workers: usize,
     variant: Option<String>,
     time: f64,
@@ -448,11 +545,9 @@ struct Row {
     note: String,
 }
 
-fn points(view: &ExperimentView) -> Vec<Row> {
-    let Some(run) = &view.run else {
-        return Vec::new();
-    };
-    run.records
+/// The table rows of the points among `records`.
+pub(super) fn points(records: &[Record]) -> Vec<Row> {
+    records
         .iter()
         .filter_map(|r| match r {
             Record::Point(p) => Some(Row {
@@ -504,8 +599,7 @@ fn note(outputs: &std::collections::BTreeMap<String, f64>) -> String {
     parts.join("  ")
 }
 
-fn draw_points(view: &ExperimentView, t: &Theme, frame: &mut Frame, area: Rect) {
-    let rows = points(view);
+fn draw_points(rows: &[Row], t: &Theme, frame: &mut Frame, area: Rect) {
     let mut lines = vec![Line::styled(
         format!(
             " {:>7} {:>8} {:>11} {:>8} {:>10}  notes",

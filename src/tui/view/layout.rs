@@ -64,3 +64,24 @@ pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
         height,
     }
 }
+
+/// The job-script window: most of the main area.
+pub(crate) fn job_script(area: Rect) -> Rect {
+    let (main, _) = main_and_status(area);
+    centered(
+        main,
+        main.width.saturating_sub(4).min(100),
+        main.height.saturating_sub(2),
+    )
+}
+
+/// How many script lines the job-script window shows below `header` lines (inside the
+/// border, above the two footer lines).
+pub fn job_script_rows(area: Rect, header: usize) -> u16 {
+    let header = u16::try_from(header).unwrap_or(u16::MAX);
+    job_script(area)
+        .height
+        .saturating_sub(2)
+        .saturating_sub(header)
+        .saturating_sub(2)
+}

@@ -8,6 +8,7 @@ pub mod layout;
 mod overlay;
 pub mod puzzle;
 mod reader;
+mod results;
 
 use ratatui::Frame;
 use ratatui::layout::Alignment;
@@ -34,6 +35,11 @@ pub fn draw(app: &App, frame: &mut Frame) {
         Screen::Puzzle { view, .. } => {
             let (main, _) = layout::main_and_status(area);
             puzzle::draw(view, &app.theme, main, frame.buffer_mut());
+        }
+        Screen::Results => {
+            if let Some(v) = &app.results {
+                results::draw(v, &app.theme, frame);
+            }
         }
     }
     draw_status(app, frame);

@@ -5,8 +5,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::layout;
+use super::truncate;
 use crate::lesson::CheckKind;
-use crate::tui::app::{App, CheckDialog, Focus, Overlay, Screen};
+use crate::tui::app::{App, CheckDialog, Focus, JobScript, Overlay, Screen};
 use crate::tui::theme::Theme;
 
 pub(super) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame) {
@@ -34,6 +35,7 @@ pub(super) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame) {
             );
         }
         Overlay::Check(d) => draw_check(app, d, frame),
+        Overlay::JobScript(js) => draw_job_script(app, js, frame),
         Overlay::Hint(i) => {
             let Some(lesson) = app.current_lesson() else {
                 return;
@@ -291,6 +293,80 @@ fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
     window(frame, t, 72, max_height, &title, lines);
 }
 
+/// The job-script window: where the time limit came from (plainly a guess when nothing
+/// was measured), where `w` writes it, the script scrolled, and the keys.
+fn draw_job_script(app: &App, js: &JobScript, frame: &mut Frame) {
+    let t = &app.theme;
+    let area = frame.area();
+    let rect = layout::job_script(area);
+    let width = usize::from(rect.width.saturating_sub(2));
+    let rows = usize::from(layout::job_script_rows(area, js.header_lines()));
+    let mut lines = Vec::new();
+    if js.measured {
+        lines.push(Line::styled(
+            truncate(&format!(" ✓ --time {}", js.basis), width),
+            t.good(),
+        ));
+    } else {
+        lines.push(Line::styled(
+            truncate(
+                " ⚠ --time 1 h is a GUESS: not measured yet; run the sweep (r), then b again",
+                width,
+            ),
+            t.warn(),
+        ));
+    }
+    let target = match &js.written {
+        Some(p) => format!(
+            " written to {} · submit it with: sbatch {}",
+            p.display(),
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ),
+        None => format!(
+            " w writes {} in the current folder (-2, -3… if taken)",
+            js.file_name
+        ),
+    };
+    lines.push(Line::styled(truncate(&target, width), t.text()));
+    for n in &js.notes {
+        lines.push(Line::styled(
+            truncate(&format!(" note: {n}"), width),
+            t.warn(),
+        ));
+    }
+    lines.push(Line::raw(""));
+    let total = js.line_count();
+    for l in js.text.lines().skip(js.scroll).take(rows) {
+        let shown: String = l.chars().skip(js.hscroll).collect();
+        lines.push(Line::styled(
+            truncate(&format!(" {shown}"), width),
+            t.code(),
+        ));
+    }
+    for _ in total.saturating_sub(js.scroll).min(rows)..rows {
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::raw(""));
+    let shown_to = (js.scroll + rows).min(total);
+    lines.push(Line::styled(
+        truncate(
+            &format!(
+                " lines {}–{shown_to} of {total} · ↑↓ PgUp PgDn ←→ scroll · w write · Esc close",
+                (js.scroll + 1).min(total)
+            ),
+            width,
+        ),
+        t.dim(),
+    ));
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(" Job script for this form (sbatch) ")
+        .border_style(t.border(true));
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
 fn fmt_measure(v: f64) -> String {
     if v.abs() >= 100.0 || v == 0.0 {
         format!("{v:.1}")
@@ -316,6 +392,9 @@ pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static
                     "open the lesson (or show a broken file's problems)",
                 ),
             ];
+            if app.results.is_some() {
+                keys.push(("R", "back to the results of batch jobs"));
+            }
             keys.extend(common);
             ("catalogue", keys)
         }
@@ -374,11 +453,31 @@ pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static
                     ("o", "compare with an earlier run"),
                     ("s", "save the chart as a PNG in the current folder"),
                     ("d", "drop the compared run"),
+                    ("b", "job script (sbatch) for this form; w in it writes it"),
                     ("Esc", "back to the lesson (a run keeps going)"),
                 ]
             };
             keys.extend(common);
             ("experiment", keys)
+        }
+        Screen::Results => {
+            let open = app.results.as_ref().is_some_and(|r| r.open);
+            let mut keys = if open {
+                vec![
+                    ("v", "chart: time → speedup → efficiency"),
+                    ("s", "save the chart as a PNG in the current folder"),
+                    ("Esc ←", "back to the list"),
+                ]
+            } else {
+                vec![
+                    ("↑ ↓  k j", "choose a sweep"),
+                    ("Home End  g G", "newest / oldest"),
+                    ("Enter → l", "show the sweep's charts"),
+                    ("Esc ←", "to the lessons (R there comes back)"),
+                ]
+            };
+            keys.extend(common);
+            ("results", keys)
         }
     }
 }

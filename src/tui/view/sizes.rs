@@ -1,0 +1,244 @@
+//! The message-size chart in the terminal: time (or bandwidth) against the message size,
+//! both on log axes, for `pingpong` and the eager-limit sweep of `exchange`, drawn with
+//! ratatui's [`Chart`] from a [`SizeChart`].
+//!
+//! Measured sizes are `•` joined by a line, the latency–bandwidth fit is a dotted curve, and
+//! sizes whose launch deadlocked are `✗` along the top edge: they have no message time.
+//! The axes are log2 of the size and log10 of the value; ticks are evenly spaced in those
+//! logs, so ratatui's evenly spread axis labels sit on them.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::Line;
+use ratatui::widgets::{Axis, Chart, Clear, Dataset, GraphType, LegendPosition, Widget};
+
+use super::truncate;
+use crate::chart::sizes::{SizeChart, SizeMetric, format_bytes};
+use crate::tui::theme::Theme;
+
+/// The marker of a deadlocked size.
+const DEADLOCK: char = '✗';
+
+/// Draws `chart` for `metric` into `area`.
+pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let area = area.intersection(buf.area);
+    if area.is_empty() {
+        return;
+    }
+    Clear.render(area, buf);
+    if area.height < 6 || area.width < 24 {
+        Line::styled(
+            truncate("enlarge to see the chart", usize::from(area.width)),
+            theme.dim(),
+        )
+        .alignment(Alignment::Center)
+        .render(Rect { height: 1, ..area }, buf);
+        return;
+    }
+
+    // Title: what is plotted, and for the eager sweep what was found.
+    let y_title = match metric {
+        SizeMetric::Time => "time (log10)",
+        SizeMetric::Bandwidth => "bandwidth (log10)",
+    };
+    let mut title = chart.title.clone();
+    if let Some((done, dead)) = chart.eager_limit() {
+        title = match done {
+            Some(d) => format!(
+                "{title} · completed up to {}, deadlocked from {}",
+                format_bytes(d),
+                format_bytes(dead)
+            ),
+            None => format!("{title} · deadlocked from {}", format_bytes(dead)),
+        };
+    }
+    buf.set_stringn(area.x, area.y, y_title, usize::from(area.width), theme.text());
+    let used = y_title.chars().count() + 2;
+    if usize::from(area.width) > used + 8 {
+        Line::styled(
+            truncate(&title, usize::from(area.width) - used),
+            theme.heading(2),
+        )
+        .alignment(Alignment::Right)
+        .render(
+            Rect::new(
+                area.x + used as u16,
+                area.y,
+                area.width - used as u16,
+                1,
+            ),
+            buf,
+        );
+    }
+    let footer = "message size (log2) · c: time/bandwidth";
+    Line::styled(truncate(footer, usize::from(area.width)), theme.text())
+        .alignment(Alignment::Right)
+        .render(Rect::new(area.x, area.bottom() - 1, area.width, 1), buf);
+
+    let max_ticks = usize::from(area.width / 10).clamp(2, 8);
+    let ticks = chart.x_ticks(max_ticks);
+    let x0 = ticks.first().map_or(0.0, |&t| (t as f64).log2());
+    let x1 = ticks.last().map_or(1.0, |&t| (t as f64).log2()).max(x0 + 1.0);
+    let (d0, d1) = chart.y_decades(metric);
+    let every = if d1 - d0 > 5 { 2 } else { 1 };
+    let d1 = d0 + (d1 - d0).div_ceil(every) * every;
+    let y_labels: Vec<String> = (d0..=d1)
+        .step_by(every as usize)
+        .map(|d| metric.format(10f64.powi(d)))
+        .collect();
+    let (y0, y1) = (f64::from(d0), f64::from(d1));
+
+    let mut layers: Vec<(Vec<(f64, f64)>, Marker, GraphType, ratatui::style::Style)> = Vec::new();
+    let mut legend: Vec<(String, ratatui::style::Style)> = Vec::new();
+    let log = |(x, y): (f64, f64)| (x.log2(), y.log10());
+    for (i, s) in chart.series.iter().enumerate() {
+        let style = theme.series(i);
+        let fit: Vec<(f64, f64)> = chart.fit_curve(s, metric).into_iter().map(log).collect();
+        if !fit.is_empty() {
+            layers.push((fit, Marker::Braille, GraphType::Line, theme.dim()));
+        }
+        let pts: Vec<(f64, f64)> = chart
+            .values(s, metric)
+            .into_iter()
+            .map(|(b, v, _, _)| log((b as f64, v)))
+            .collect();
+        if pts.len() > 1 {
+            layers.push((pts.clone(), Marker::Braille, GraphType::Line, style));
+        }
+        if !pts.is_empty() {
+            layers.push((pts, Marker::Custom('•'), GraphType::Scatter, style));
+        }
+        let dead: Vec<(f64, f64)> = chart
+            .deadlocked(s)
+            .into_iter()
+            .map(|b| ((b as f64).log2(), y1))
+            .collect();
+        legend.push((format!("• {}", s.label), style));
+        if let Some((a, b)) = s.fit {
+            legend.push((
+                format!(
+                    "⠒ fit α={} β={}",
+                    SizeMetric::Time.format(a),
+                    SizeMetric::Bandwidth.format(b)
+                ),
+                theme.dim(),
+            ));
+        }
+        if !dead.is_empty() {
+            layers.push((dead, Marker::Custom(DEADLOCK), GraphType::Scatter, theme.bad()));
+            legend.push((format!("{DEADLOCK} deadlocked, stopped"), theme.bad()));
+        }
+    }
+    let label_width = y_labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let mut datasets: Vec<Dataset<'_>> = legend
+        .iter()
+        .map(|(t, s)| Dataset::default().name(t.as_str()).style(*s))
+        .collect();
+    datasets.extend(layers.iter().map(|(data, marker, graph, style)| {
+        Dataset::default()
+            .data(data)
+            .marker(*marker)
+            .graph_type(*graph)
+            .style(*style)
+    }));
+    let x_labels: Vec<String> = ticks.iter().map(|&t| format_bytes(t)).collect();
+    let y_labels: Vec<String> = y_labels
+        .into_iter()
+        .map(|l| format!("{l:>label_width$}"))
+        .collect();
+    let chart_widget = Chart::new(datasets)
+        .x_axis(
+            Axis::default()
+                .bounds([x0, x1])
+                .labels(x_labels)
+                .style(theme.rule()),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([y0, y1])
+                .labels(y_labels)
+                .style(theme.rule()),
+        )
+        .legend_position(Some(LegendPosition::TopLeft))
+        .hidden_legend_constraints((
+            ratatui::layout::Constraint::Percentage(60),
+            ratatui::layout::Constraint::Percentage(60),
+        ));
+    chart_widget.render(
+        Rect {
+            y: area.y + 1,
+            height: area.height - 2,
+            ..area
+        },
+        buf,
+    );
+    if chart.series.iter().all(|s| s.points.is_empty()) {
+        let note = "waiting for the first size…";
+        let row = area.y + area.height / 2;
+        let x = area.x + area.width.saturating_sub(note.chars().count() as u16) / 2;
+        buf.set_string(x, row, note, theme.dim());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{PointRecord, Record};
+    use std::collections::BTreeMap;
+
+    fn point(bytes: u64, median: f64, completed: bool) -> Record {
+        Record::Point(PointRecord {
+            workers: 2,
+            variant: None,
+            reps: usize::from(completed) * 3,
+            median_s: median,
+            min_s: median,
+            max_s: median,
+            ci95_s: [median, median],
+            outliers: 0,
+            speedup: None,
+            efficiency: None,
+            karp_flatt: None,
+            oversubscribed: false,
+            setup_s: 0.0,
+            outputs: BTreeMap::from([
+                ("size_bytes".to_owned(), bytes as f64),
+                ("completed".to_owned(), if completed { 1.0 } else { 0.0 }),
+            ]),
+            ranks: Some(2),
+            threads: Some(1),
+        })
+    }
+
+    fn text(buf: &Buffer) -> String {
+        let a = buf.area;
+        (a.y..a.bottom())
+            .map(|y| {
+                (a.x..a.right())
+                    .map(|x| buf[(x, y)].symbol().to_owned())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_eager_sweep_shows_where_send_first_starts_to_deadlock() {
+        let records: Vec<Record> = (0..=14)
+            .map(|e| {
+                let b = 1u64 << e;
+                point(b, 2e-6 + b as f64 * 1e-9, b <= 4096)
+            })
+            .collect();
+        let chart = SizeChart::from_runs(&[&records], &[]);
+        let area = Rect::new(0, 0, 90, 20);
+        let mut buf = Buffer::empty(area);
+        draw(&chart, SizeMetric::Time, &Theme::monochrome(), area, &mut buf);
+        let t = text(&buf);
+        assert!(t.contains("completed up to 4 KiB, deadlocked from 8 KiB"), "{t}");
+        assert!(t.contains('✗') && t.contains('•'), "{t}");
+        assert!(t.contains("1 B") && t.contains("16 KiB"), "{t}");
+        assert!(t.contains("message size (log2)"), "{t}");
+    }
+}
