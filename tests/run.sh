@@ -8,10 +8,19 @@
 #    MPI backend (rsmpi's bindings are generated with bindgen);
 # 2. checks formatting (cargo fmt) and lints (cargo clippy, warnings are errors);
 # 3. runs every test with the `mpi` feature: unit, CLI, rendering snapshots, the terminal
-#    tests in tmux, and real MPI jobs under mpirun.
+#    tests in tmux, and real MPI jobs under mpirun;
+# 4. SLURM: shellcheck on the scripts of slurm/ and tests/slurm/; then starts a real
+#    one-node SLURM cluster on this machine (tests/slurm/cluster.sh up: installs and
+#    configures slurm-wlm and munge) and runs tests/slurm.rs against it (batch scripts, job
+#    arrays with a dependent job, MPI ranks under srun --mpi=pmix, the tutor in srun --pty),
+#    then stops the cluster. When this machine cannot run a cluster at all (cluster.sh exits
+#    77: not root and no sudo, packages not installable, another SLURM setup present) the
+#    SLURM tests are reported SKIPPED in a banner and the suite goes on; any other failure
+#    of cluster.sh fails the suite.
 #
 # Set HPC_TUTOR_NO_INSTALL=1 to never call apt-get (a missing tool then fails its tests
-# with a message naming it).
+# with a message naming it). HPC_TUTOR_SKIP_SLURM=1 skips the SLURM tests (with the banner);
+# HPC_TUTOR_KEEP_SLURM=1 leaves the cluster running afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +30,7 @@ command -v pgrep >/dev/null 2>&1 || need+=(procps)
 command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
 command -v mpicc >/dev/null 2>&1 || need+=(libopenmpi-dev)
 ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need+=(libclang-dev)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 
 if ((${#need[@]})) && [[ "${HPC_TUTOR_NO_INSTALL:-}" != 1 ]]; then
     echo "tests/run.sh: installing ${need[*]}" >&2
@@ -33,6 +43,46 @@ echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy" >&2
 cargo clippy --all-targets --features mpi --locked -- -D warnings
+echo "== shellcheck slurm/ tests/slurm/" >&2
+shellcheck slurm/* tests/slurm/*.sh tests/run.sh
 echo "== cargo test" >&2
 # Snapshots must match the checked-in ones; never write new ones in CI.
 INSTA_UPDATE=no cargo test --all-targets --features mpi --locked
+
+# SLURM: a real one-node cluster on this machine, then the jobs of tests/slurm.rs.
+slurm_tests="$(grep -c '^#\[ignore = "needs the one-node SLURM cluster' tests/slurm.rs)"
+skip_slurm() {
+    echo "" >&2
+    echo "##########################################################################" >&2
+    echo "## SKIPPED: SLURM integration tests ($slurm_tests tests): $1" >&2
+    echo "##########################################################################" >&2
+    echo "" >&2
+}
+if [[ "${HPC_TUTOR_SKIP_SLURM:-}" == 1 ]]; then
+    skip_slurm "HPC_TUTOR_SKIP_SLURM=1"
+    exit 0
+fi
+echo "== SLURM cluster (tests/slurm/cluster.sh up)" >&2
+if [[ "${HPC_TUTOR_KEEP_SLURM:-}" != 1 ]]; then
+    trap 'echo "== SLURM cluster down" >&2; bash tests/slurm/cluster.sh down || true' EXIT
+fi
+up_log="$(mktemp)"
+up=0
+bash tests/slurm/cluster.sh up 2> >(tee "$up_log" >&2) || up=$?
+wait # for tee
+case "$up" in
+    0) ;;
+    77)
+        skip_slurm "$(grep 'cannot run a SLURM cluster here' "$up_log" | tail -n 1 | sed 's/^cluster.sh: //')"
+        rm -f "$up_log"
+        exit 0
+        ;;
+    *)
+        echo "tests/run.sh: tests/slurm/cluster.sh up failed (exit $up): a bug of the cluster set-up, not of this machine" >&2
+        rm -f "$up_log"
+        exit 1
+        ;;
+esac
+rm -f "$up_log"
+echo "== cargo test --test slurm (real SLURM jobs)" >&2
+cargo test --test slurm --features mpi --locked -- --ignored --test-threads=1
