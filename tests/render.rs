@@ -269,7 +269,7 @@ fn results_list_and_chart() {
     for (w, h) in SIZES {
         let mut app = results_app((w, h));
         let list = render(&app);
-        assert!(list.contains("Results measured by batch jobs"), "{list}");
+        assert!(list.contains("Results measured earlier"), "{list}");
         insta::assert_snapshot!(format!("results_list_{w}x{h}"), list);
         app.update(key(KeyCode::Enter));
         let chart = render(&app);

@@ -13,13 +13,13 @@ fn results_screen_shows_the_merged_sweep_and_q_restores_the_terminal() {
     let t = Tmux::start("results");
     let dir = std::fs::canonicalize("tests/fixtures/results/amdahl-array").expect("fixture");
     t.launch_tutor_with("r", &format!("--results '{}'", dir.display()));
-    let list = t.wait_for("Results measured by batch jobs");
+    let list = t.wait_for("Results measured earlier");
     // One sweep of amdahl on threads, workers 1 and 2, from both files.
     assert!(list.contains("amdahl"), "{list}");
     assert!(list.contains("1,2"), "{list}");
     assert!(list.contains("2 files"), "{list}");
     assert!(
-        list.contains("20261122-093835-4134") && list.contains("20261122-093841-4326"),
+        list.contains("20261122-101036-25722") && list.contains("20261122-101033-25670"),
         "both run ids: {list}"
     );
     t.keys(&["Enter"]);

@@ -141,12 +141,12 @@ impl JobSpec {
         let _ = writeln!(s, "# Submit:  sbatch {}", self.file_name());
         let _ = writeln!(
             s,
-            "# Results: $RESULTS_DIR/{}-<job id>.jsonl; RESULTS_DIR defaults to results/ in the",
+            "# Results: $RESULTS_DIR/{}-<job id>.jsonl; RESULTS_DIR defaults to results/ in the job's",
             self.stem()
         );
         let _ = writeln!(
             s,
-            "#          folder you submit from. The job's own output: hpc-tutor-<name>-<job id>.out."
+            "#          working folder, next to its output hpc-tutor-<name>-<job id>.out."
         );
         let _ = writeln!(
             s,
@@ -187,7 +187,7 @@ impl JobSpec {
         let _ = writeln!(s, "HPC_TUTOR=\"${{HPC_TUTOR:-{}}}\"", self.exe);
         let _ = writeln!(
             s,
-            "RESULTS_DIR=\"${{RESULTS_DIR:-${{SLURM_SUBMIT_DIR:-$PWD}}/results}}\""
+            "RESULTS_DIR=\"${{RESULTS_DIR:-$PWD/results}}\""
         );
         let _ = writeln!(s, "mkdir -p \"$RESULTS_DIR\"");
         let _ = writeln!(s);

@@ -160,6 +160,13 @@ fn merge_group(members: &[(&Path, &RunRecord, &[Record])]) -> Sweep {
     };
     let mut env = first.env.clone();
     env.host = hosts.join(",");
+    // Every job that measured a point (the tasks of an array have their own job ids).
+    let mut jobs: Vec<&str> = members
+        .iter()
+        .filter_map(|m| m.1.env.slurm_job_id.as_deref())
+        .collect();
+    jobs.dedup();
+    env.slurm_job_id = (!jobs.is_empty()).then(|| jobs.join(","));
     env.cpus_available = members
         .iter()
         .map(|m| m.1.env.cpus_available)
@@ -400,6 +407,7 @@ mod tests {
         assert_eq!(r.merged_from, ["12_0", "12_1", "12_2"]);
         assert_eq!(r.run_id, "12_0-merged");
         assert_eq!(r.env.host, "n1,n2");
+        assert_eq!(r.env.slurm_job_id.as_deref(), Some("12_0,12_1,12_2"));
         let p = points(&s.records);
         assert_eq!(p.iter().map(|p| p.workers).collect::<Vec<_>>(), [1, 2, 4]);
         let s2 = p[1].speedup.expect("against the merged base");
