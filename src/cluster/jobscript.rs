@@ -185,10 +185,7 @@ impl JobSpec {
         let _ = writeln!(s, "set -euo pipefail");
         let _ = writeln!(s);
         let _ = writeln!(s, "HPC_TUTOR=\"${{HPC_TUTOR:-{}}}\"", self.exe);
-        let _ = writeln!(
-            s,
-            "RESULTS_DIR=\"${{RESULTS_DIR:-$PWD/results}}\""
-        );
+        let _ = writeln!(s, "RESULTS_DIR=\"${{RESULTS_DIR:-$PWD/results}}\"");
         let _ = writeln!(s, "mkdir -p \"$RESULTS_DIR\"");
         let _ = writeln!(s);
         let _ = writeln!(

@@ -256,7 +256,11 @@ mod tests {
         assert_eq!(e[0].runs.len(), 2);
         assert_eq!(e[0].points(), 2);
         assert_eq!(e[0].hosts(), ["vm"]);
-        assert!(e[0].job_ids().is_empty(), "measured outside SLURM");
+        // A real array job of two tasks, each with its own job id.
+        let mut jobs = e[0].job_ids();
+        jobs.sort();
+        assert_eq!(jobs, ["121", "122"]);
+        assert_eq!(e[0].origin(), "batch jobs");
         assert_eq!(e[0].status_word(), "ok");
     }
 
