@@ -93,7 +93,9 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
         .collect();
     let (y0, y1) = (f64::from(d0), f64::from(d1));
 
-    let mut layers: Vec<(Vec<(f64, f64)>, Marker, GraphType, ratatui::style::Style)> = Vec::new();
+    /// Points, how they are drawn, and their style.
+    type Layer = (Vec<(f64, f64)>, Marker, GraphType, ratatui::style::Style);
+    let mut layers: Vec<Layer> = Vec::new();
     let mut legend: Vec<(String, ratatui::style::Style)> = Vec::new();
     let log = |(x, y): (f64, f64)| (x.log2(), y.log10());
     for (i, s) in chart.series.iter().enumerate() {
