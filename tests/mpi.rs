@@ -583,3 +583,55 @@ fn the_eager_sweep_finds_the_limit_stops_every_deadlock_and_ends_ok() {
     );
     assert_nothing_left();
 }
+
+/// CPU seconds used by this test process's children that have ended (and theirs), from
+/// /proc: `cutime` and `cstime`, in USER_HZ (100 on Linux).
+fn children_cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc");
+    let after = &stat[stat.rfind(')').expect("comm") + 1..];
+    // Fields 16 and 17 are the 14th and 15th after the command name.
+    after
+        .split_whitespace()
+        .skip(13)
+        .take(2)
+        .map(|v| v.parse::<f64>().expect("ticks") / 100.0)
+        .sum()
+}
+
+#[test]
+fn a_rank_waiting_in_the_timed_section_leaves_its_cpu_free() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // All the work is rank 0's serial phase: rank 1 waits at its barrier for the whole run.
+    let before = children_cpu_s();
+    let recs = run_json(
+        &[
+            "run",
+            "amdahl",
+            "--workers",
+            "2",
+            "--reps",
+            "3",
+            "--param",
+            "serial=1",
+            "--param",
+            "work=500000000",
+        ],
+        0,
+    );
+    let cpu = children_cpu_s() - before;
+    let kernel: f64 = recs
+        .iter()
+        .filter_map(|r| match r {
+            Record::Sample(s) => Some(s.seconds),
+            _ => None,
+        })
+        .sum();
+    assert!(kernel > 1.0, "four runs of about 0.5 s each: {kernel} s");
+    // Busy-polling, rank 1 would use as much CPU as rank 0: about twice the kernel time.
+    // Asleep, the run costs rank 0's work plus start-up (mpirun, MPI_Init).
+    assert!(
+        cpu < 1.4 * kernel + 0.6,
+        "{cpu:.2} s of CPU for {kernel:.2} s of kernel time on 2 ranks"
+    );
+    assert_nothing_left();
+}

@@ -3,7 +3,9 @@
 //! Every rank builds the experiment's kernel from the same parameters and runs its share
 //! (task `rank` of `size`). Timing is barrier, `MPI_Wtime`, kernel, barrier, `MPI_Wtime`; the
 //! run's time is the maximum over ranks, reduced to rank 0, which prints one
-//! [`WorkerLine`] per run. Each rank writes the blocking call it is in to its side-channel
+//! [`WorkerLine`] per run. The barriers after work (the kernel's, the serial phase's) wait
+//! without keeping their CPU busy ([`quiet_barrier`]), as an idle thread of the thread
+//! backend does. Each rank writes the blocking call it is in to its side-channel
 //! file, so that a launcher whose deadline passes can say who waits for whom.
 //!
 //! Experiments about MPI itself have their own loops: `exchange` (send/receive orders),
@@ -12,6 +14,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use mpi::collective::SystemOperation;
 use mpi::point_to_point as p2p;
@@ -65,6 +68,47 @@ impl Side {
             let _ = f.write_all_at(format!("{state:<width$}").as_bytes(), 0);
         }
     }
+}
+
+/// How long a waiting rank polls its barrier without pause before it starts to nap: ranks
+/// that arrive within this of each other leave the barrier as fast as with `MPI_Barrier`
+/// (napping from the start cost 0.15–0.25 ms per run of a 1 ms kernel on a busy 2-CPU VM).
+const BARRIER_SPIN: Duration = Duration::from_millis(1);
+/// The nap between two polls after that: the most a rank's end of the barrier comes late
+/// (plus the kernel's timer slack, about 50 µs, and the wake-up), against waits of more
+/// than a millisecond.
+const BARRIER_NAP: Duration = Duration::from_micros(50);
+
+/// Calls `done` until it says yes: without pause for [`BARRIER_SPIN`], then with a
+/// [`BARRIER_NAP`] sleep between calls, so that a long wait leaves the CPU to others.
+fn wait_until(mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        if start.elapsed() >= BARRIER_SPIN {
+            std::thread::sleep(BARRIER_NAP);
+        }
+    }
+}
+
+/// A barrier whose waiting ranks sleep: `MPI_Ibarrier`, then `MPI_Test` as [`wait_until`]
+/// polls.
+///
+/// `MPI_Barrier` busy-polls OpenMPI's progress engine: a rank that finishes its share early
+/// keeps its core 100 % busy until the last one arrives. On dedicated cores that costs
+/// nothing, but when any other program wants a CPU (the launcher, a daemon, a neighbour's
+/// job) it must then share the core of a rank that still computes — ranks are bound to
+/// their cores — and that rank, the one everybody waits for, gets slower. A thread of the
+/// thread backend that has finished sleeps and frees its core; with this barrier a rank
+/// does too.
+fn quiet_barrier(world: &mpi::topology::SimpleCommunicator) {
+    let mut pending = Some(world.immediate_barrier());
+    wait_until(|| match pending.take().map(|r| r.test()) {
+        Some(Err(still)) => {
+            pending = Some(still);
+            false
+        }
+        _ => true,
+    });
 }
 
 fn print(line: &WorkerLine) {
@@ -125,12 +169,12 @@ pub fn worker(args: &WorkerArgs) -> ExitCode {
         if kernel.has_serial_phase() {
             // The others wait for the serial phase, as in Amdahl's model.
             side.set("barrier after the serial phase");
-            world.barrier();
+            quiet_barrier(&world);
         }
         side.set("computing");
         let p = kernel.task(rank, size, size);
         side.set("barrier after the kernel");
-        world.barrier();
+        quiet_barrier(&world);
         let elapsed = mpi::time() - t0;
 
         // Combine on rank 0: the slowest rank's time, and the tasks' results.
@@ -502,7 +546,7 @@ fn hybrid(
         let parts: Vec<Partial> =
             pool.broadcast(|ctx| kernel.task(rank * threads + ctx.index(), tasks, tasks));
         side.set("barrier after the kernel");
-        world.barrier();
+        quiet_barrier(world);
         let elapsed = mpi::time() - t0;
         side.set("reduce to rank 0");
         let count: u64 = parts.iter().map(|p| p.count).sum();
@@ -526,4 +570,53 @@ fn hybrid(
     }
     side.set("done");
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// CPU seconds this thread has used (user and system), from /proc.
+    fn thread_cpu_s() -> f64 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("/proc");
+        let after = &stat[stat.rfind(')').expect("comm") + 1..];
+        // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
+        let f: Vec<f64> = after
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .map(|v| v.parse().expect("ticks"))
+            .collect();
+        // Linux reports these in USER_HZ, 100 on every architecture we build for.
+        (f[0] + f[1]) / 100.0
+    }
+
+    #[test]
+    fn a_long_wait_sleeps_instead_of_spinning() {
+        let flag = Arc::new(AtomicBool::new(false));
+        let setter = {
+            let flag = Arc::clone(&flag);
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(400));
+                flag.store(true, Ordering::Release);
+            })
+        };
+        let cpu0 = thread_cpu_s();
+        let t0 = Instant::now();
+        let mut polls = 0u64;
+        wait_until(|| {
+            polls += 1;
+            flag.load(Ordering::Acquire)
+        });
+        let waited = t0.elapsed();
+        let cpu = thread_cpu_s() - cpu0;
+        setter.join().expect("setter");
+        assert!(waited >= Duration::from_millis(400), "{waited:?}");
+        // Spinning would use about 0.4 s; napping uses a few ticks at most.
+        assert!(cpu < 0.1, "waiting 0.4 s used {cpu} s of CPU");
+        // One poll per nap (about 0.1 ms with the timer slack), not millions.
+        assert!(polls < 20_000, "{polls} polls");
+    }
 }

@@ -9,7 +9,9 @@
 //! Built with the `mpi` feature and with `mpirun` on `PATH` (or `srun` inside an
 //! allocation), it also runs mc-pi on 1 and 2 MPI ranks: parallel efficiency from kernel
 //! times, throughput per rank against a thread's, and the time of 10^8 samples on 2 ranks
-//! next to the course's mpi4py version.
+//! next to the course's mpi4py version. Ranks and threads are measured in alternating
+//! rounds, one launch per rank count and round, and reported as the median over rounds with
+//! the range: on a shared machine one launch's figure says little.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -120,7 +122,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     );
 
     #[cfg(feature = "mpi")]
-    mpi_bench(&sys, samples, t1)?;
+    mpi_bench(&sys, &mut exec, samples)?;
 
     // The race at 2 threads (even on one CPU: then the threads take turns on it).
     let increments = race::DEFAULT_INCREMENTS;
@@ -160,6 +162,41 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
 #[cfg(feature = "mpi")]
 const MPI4PY_1E8_ON_2_RANKS_S: f64 = 1.3;
 
+/// Rounds of the MPI comparison: each round measures threads and ranks one after the other,
+/// so that both see the machine in the same state; the figures are medians over rounds.
+#[cfg(feature = "mpi")]
+const MPI_ROUNDS: usize = 5;
+
+/// Timed runs of each launch (and of each thread measurement) in a round, after 1 warm-up.
+#[cfg(feature = "mpi")]
+const MPI_REPS: usize = 5;
+
+/// `median [min–max]` of `values`, with `digits` decimals.
+#[cfg(feature = "mpi")]
+fn spread(values: &[f64], digits: usize) -> String {
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{:.digits$} [{lo:.digits$}–{hi:.digits$}]", median(values))
+}
+
+/// Median time of `reps` runs of `kernel` on `workers` threads, after one warm-up.
+#[cfg(feature = "mpi")]
+fn thread_time(
+    exec: &mut Threads,
+    kernel: &dyn Kernel,
+    workers: usize,
+    reps: usize,
+) -> anyhow::Result<f64> {
+    exec.setup(&PointSpec::workers(workers))
+        .map_err(anyhow::Error::msg)?;
+    exec.run(kernel, workers)?; // warm-up
+    let mut times = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        times.push(exec.run(kernel, workers)?.0);
+    }
+    Ok(median(&times))
+}
+
 /// Median kernel time of mc-pi on `ranks` MPI ranks: one launch, one warm-up, then `reps`
 /// timed runs.
 #[cfg(feature = "mpi")]
@@ -194,10 +231,18 @@ fn mpi_time(
     Ok(median(&times))
 }
 
-/// mc-pi on 1 and 2 MPI ranks, when a launcher is at hand. `t1_thread` is the time of
-/// `samples` samples on one thread.
+/// One round of the MPI comparison: median times of mc-pi on 1 and 2 threads, then on 1
+/// and 2 ranks (one launch each).
 #[cfg(feature = "mpi")]
-fn mpi_bench(sys: &SystemInfo, samples: u64, t1_thread: f64) -> anyhow::Result<()> {
+struct Round {
+    threads: [f64; 2],
+    ranks: [f64; 2],
+}
+
+/// mc-pi on 1 and 2 MPI ranks against 1 and 2 threads, when a launcher is at hand:
+/// [`MPI_ROUNDS`] alternating rounds, every figure a median over rounds with its range.
+#[cfg(feature = "mpi")]
+fn mpi_bench(sys: &SystemInfo, exec: &mut Threads, samples: u64) -> anyhow::Result<()> {
     use crate::backend::launch::{Launcher, on_path};
     let launcher = Launcher::default_here();
     if !on_path(launcher.name()) {
@@ -207,24 +252,52 @@ fn mpi_bench(sys: &SystemInfo, samples: u64, t1_thread: f64) -> anyhow::Result<(
         );
         return Ok(());
     }
-    let t1 = mpi_time(launcher, sys.cpus, samples, 1, 5)?;
-    let per_rank = samples as f64 / t1 / 1e6;
-    let per_thread = samples as f64 / t1_thread / 1e6;
+    let mc = McPi {
+        samples,
+        mode: Mode::Strong,
+        seed: 42,
+    };
+    let mut rounds = Vec::with_capacity(MPI_ROUNDS);
+    for _ in 0..MPI_ROUNDS {
+        rounds.push(Round {
+            threads: [
+                thread_time(exec, &mc, 1, MPI_REPS)?,
+                thread_time(exec, &mc, 2, MPI_REPS)?,
+            ],
+            ranks: [
+                mpi_time(launcher, sys.cpus, samples, 1, MPI_REPS)?,
+                mpi_time(launcher, sys.cpus, samples, 2, MPI_REPS)?,
+            ],
+        });
+    }
+    let each = |f: &dyn Fn(&Round) -> f64| rounds.iter().map(f).collect::<Vec<f64>>();
     println!(
-        "mc-pi      1 rank   : {per_rank:>8.1} M samples/s  ({:.2} × a thread's {per_thread:.1}; {} launched)",
-        per_rank / per_thread,
+        "mc-pi      MPI ({}) against threads: {MPI_ROUNDS} rounds, each 1 and 2 threads, then one launch of 1 rank and one of 2; {MPI_REPS} timed runs after a warm-up per measurement; median over rounds [min–max]",
         launcher.name()
     );
-    let t2 = mpi_time(launcher, sys.cpus, samples, 2, 5)?;
-    let speedup = t1 / t2;
+    let per_rank = each(&|r| samples as f64 / r.ranks[0] / 1e6);
+    let vs_thread = each(&|r| r.threads[0] / r.ranks[0]);
+    println!(
+        "  1 rank   : {} M samples/s  ({} × a thread's in the same round)",
+        spread(&per_rank, 1),
+        spread(&vs_thread, 2)
+    );
     let oversubscribed = if sys.cpus < 2 {
         "; OVERSUBSCRIBED: 2 ranks on 1 CPU"
     } else {
         ""
     };
+    let mpi_eff = each(&|r| r.ranks[0] / r.ranks[1] / 2.0);
+    let thr_eff = each(&|r| r.threads[0] / r.threads[1] / 2.0);
     println!(
-        "mc-pi      2 ranks  : speedup {speedup:.2}, efficiency {:.3}  (kernel times, default size{oversubscribed})",
-        speedup / 2.0
+        "  2 ranks  : efficiency {}  (2 threads: {}; target ≥ 0.90 at 2, kernel times, default size{oversubscribed})",
+        spread(&mpi_eff, 3),
+        spread(&thr_eff, 3)
+    );
+    let per_core = each(&|r| r.threads[1] / r.ranks[1]);
+    println!(
+        "  2 ranks  : throughput per core {} × 2 threads' in the same round (target within 10 %)",
+        spread(&per_core, 2)
     );
     let small = 100_000_000;
     let t = mpi_time(launcher, sys.cpus, small, 2, 9)?;
