@@ -607,13 +607,18 @@ fn generated_job_script_runs_under_sbatch_and_its_results_parse() {
         "--backend",
         "mpi",
         "--workers",
-        "1,2",
+        "1,2,4",
     ])
     .args(["--reps", "2", "--param", "samples=1e6"]);
     let out = run(c, Duration::from_secs(30));
     let script = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(script.starts_with("#!"), "{script}");
+    // The node has 2 CPUs (sinfo): the job asks for the 2 tasks that fit, and the
+    // 4-rank point is overcommitted and labelled so, not refused.
+    assert!(script.contains("#SBATCH --ntasks=2\n"), "{script}");
+    assert!(script.contains("--workers 1,2,4 "), "{script}");
+    assert!(script.contains("srun --overcommit"), "{script}");
     std::fs::write(s.path().join("job.sbatch"), &script).expect("write script");
 
     let started = Instant::now();
@@ -640,9 +645,17 @@ fn generated_job_script_runs_under_sbatch_and_its_results_parse() {
         let recs = read_records(f);
         let mut w: Vec<usize> = points(&recs).iter().map(|p| p.workers).collect();
         w.sort_unstable();
-        matches!(recs.first(), Some(Record::Run(r)) if r.backend == "mpi") && w == [1, 2]
+        let four_oversubscribed = points(&recs)
+            .iter()
+            .all(|p| p.oversubscribed == (p.workers > 2));
+        matches!(recs.first(), Some(Record::Run(r)) if r.backend == "mpi")
+            && w == [1, 2, 4]
+            && four_oversubscribed
     });
-    assert!(found, "an mpi run on 1 and 2 ranks among {results:?}");
+    assert!(
+        found,
+        "an mpi run on 1, 2 and 4 ranks, only 4 oversubscribed, among {results:?}"
+    );
 }
 
 /// The tutor's step in `interactive.sh -n 2` lets the `srun --mpi=pmix` of its MPI runs

@@ -169,6 +169,13 @@ pub fn command_line(
             // Always say how many CPUs a rank gets: inside `srun --pty -c 2` the inherited
             // SLURM_CPUS_PER_TASK=2 would otherwise ask for 2 CPUs per rank.
             c.extend(["-c".to_owned(), spec.threads_per_rank.max(1).to_string()]);
+            // More ranks (× threads) than the allocation has CPUs: srun would refuse the
+            // step; overcommitted, they take turns and the point is labelled oversubscribed.
+            if crate::cluster::Allocation::from_env()
+                .is_some_and(|a| ranks * spec.threads_per_rank.max(1) > a.total_cpus())
+            {
+                c.push("--overcommit".to_owned());
+            }
             // Inside a job step (an `srun --pty` session) the step already holds the CPUs:
             // the ranks' step must share them, or it waits for them forever.
             if std::env::var_os("SLURM_STEP_ID").is_some() {

@@ -208,9 +208,12 @@ pub fn advise(
                             )
                         )
                     ),
-                    why: "each MPI rank is one SLURM task with its own CPUs: srun cannot start \
-                      more ranks than the job has CPUs for, so the larger points fail"
-                        .to_owned(),
+                    why: format!(
+                        "each MPI rank is one SLURM task with its own CPUs: the larger points \
+                         start with srun --overcommit and take turns on the CPUs, so points \
+                         above {} are oversubscribed: they measure sharing, not scaling",
+                        (a.total_cpus() / tpr).max(1)
+                    ),
                     sbatch: sbatch(&[
                         ("ntasks", max_w.to_string()),
                         ("cpus-per-task", tpr.to_string()),

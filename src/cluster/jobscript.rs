@@ -40,8 +40,6 @@ pub struct JobSpec {
     pub ntasks: usize,
     /// `--cpus-per-task`: a CPU per thread, or per thread of a rank.
     pub cpus_per_task: usize,
-    /// `--overcommit`: more ranks than the nodes have CPUs (see [`JobSpec::fit_to_nodes`]).
-    pub overcommit: bool,
     /// Comment lines on choices the learner should know about.
     pub notes: Vec<String>,
     /// The command that made the script, for its header.
@@ -71,9 +69,10 @@ impl JobSpec {
     }
 
     /// Fits the request to nodes of `cpus_per_node` CPUs (as `sinfo` reports them): a
-    /// threads sweep gets at most one node's CPUs, and ranks beyond the nodes' CPUs need
-    /// `--overcommit`. Either way the larger points run oversubscribed — the results say
-    /// so — and a note in the script explains it.
+    /// threads sweep gets at most one node's CPUs, and an MPI sweep at most as many tasks
+    /// as the nodes have CPUs for. The larger points still run — threads share the CPUs,
+    /// and `hpc-tutor run` starts the extra ranks with `srun --overcommit` — and the
+    /// results label them oversubscribed; a note in the script says so.
     pub fn fit_to_nodes(&mut self, cpus_per_node: usize) {
         let cpn = cpus_per_node.max(1);
         if !self.mpi && self.cpus_per_task > cpn {
@@ -83,15 +82,14 @@ impl JobSpec {
             self.cpus_per_task = cpn;
         }
         let total = cpn * self.nodes.max(1);
-        if self.mpi && self.ntasks * self.cpus_per_task > total {
+        let cpt = self.cpus_per_task.max(1);
+        if self.mpi && self.ntasks * cpt > total {
+            let fit = (total / cpt).max(1);
             self.notes.push(format!(
-                "{} CPU(s) on {} node(s) of {cpn}: --overcommit lets {} ranks start, and points above {} ranks run oversubscribed",
-                total,
+                "{} node(s) of {cpn} CPUs have room for {fit} rank(s): the job asks for {fit} task(s), and the points above {fit} ranks start with srun --overcommit and run oversubscribed",
                 self.nodes.max(1),
-                self.ntasks,
-                total / self.cpus_per_task.max(1)
             ));
-            self.overcommit = true;
+            self.ntasks = fit;
         }
     }
 
@@ -176,9 +174,6 @@ impl JobSpec {
         let _ = writeln!(s, "#SBATCH --nodes={}", self.nodes.max(1));
         let _ = writeln!(s, "#SBATCH --ntasks={}", self.ntasks);
         let _ = writeln!(s, "#SBATCH --cpus-per-task={}", self.cpus_per_task);
-        if self.overcommit {
-            let _ = writeln!(s, "#SBATCH --overcommit");
-        }
         let _ = writeln!(s, "#SBATCH --time={}", format_time(self.time.seconds));
         let _ = writeln!(s, "#SBATCH --output=hpc-tutor-%x-%j.out");
         let _ = writeln!(s);
@@ -361,7 +356,6 @@ mod tests {
                 basis: "given with --time".into(),
             },
             exe: "/opt/hpc-tutor/bin/hpc-tutor".into(),
-            overcommit: false,
             made_by: "hpc-tutor slurm script mc-pi".into(),
         }
     }
@@ -396,7 +390,7 @@ mod tests {
             .rposition(|l| l.starts_with("#SBATCH"))
             .expect("has directives");
         assert!(last_directive < first_command);
-        assert!(!text.contains("--overcommit"));
+        assert!(!text.contains("overcommit"));
     }
 
     #[test]
@@ -410,23 +404,27 @@ mod tests {
     }
 
     #[test]
-    fn requests_beyond_the_nodes_are_capped_or_overcommitted_and_say_so() {
+    fn requests_beyond_the_nodes_are_capped_and_say_so() {
         let mut t = spec(false, &[1, 2, 8]);
         t.fit_to_nodes(2);
-        assert_eq!((t.ntasks, t.cpus_per_task, t.overcommit), (1, 2, false));
+        assert_eq!((t.ntasks, t.cpus_per_task), (1, 2));
         assert!(t.render().contains("# Note: the nodes have 2 CPUs"));
         let mut m = spec(true, &[1, 2, 4]);
         m.fit_to_nodes(2);
-        assert_eq!((m.ntasks, m.cpus_per_task, m.overcommit), (4, 1, true));
+        assert_eq!((m.ntasks, m.cpus_per_task), (2, 1));
         let text = m.render();
-        assert!(text.contains("#SBATCH --overcommit\n"), "{text}");
+        assert!(text.contains("#SBATCH --ntasks=2\n"), "{text}");
         assert!(
-            text.contains("points above 2 ranks run oversubscribed"),
+            text.contains("  --workers 1,2,4 "),
+            "the sweep stays: {text}"
+        );
+        assert!(
+            text.contains("points above 2 ranks start with srun --overcommit"),
             "{text}"
         );
         let mut fits = spec(true, &[1, 2]);
         fits.fit_to_nodes(2);
-        assert!(!fits.overcommit && fits.notes.is_empty());
+        assert!(fits.ntasks == 2 && fits.notes.is_empty());
     }
 
     #[test]

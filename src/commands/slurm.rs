@@ -82,7 +82,6 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
         exe,
         ntasks,
         cpus_per_task,
-        overcommit: false,
         notes: Vec::new(),
         made_by: format!(
             "{made_by}\n#          (hpc-tutor {} on {}, {})",

@@ -511,7 +511,6 @@ impl ExperimentView {
             exe: exe.to_owned(),
             ntasks,
             cpus_per_task,
-            overcommit: false,
             notes: Vec::new(),
             made_by,
         };
