@@ -318,6 +318,17 @@ impl SizeChart {
         out
     }
 
+    /// The x axis for at most `max_ticks` ticks: the ticks and the log2 bounds they span.
+    pub fn x_axis(&self, max_ticks: usize) -> (Vec<u64>, f64, f64) {
+        let ticks = self.x_ticks(max_ticks);
+        let x0 = ticks.first().map_or(0.0, |&t| (t as f64).log2());
+        let x1 = ticks
+            .last()
+            .map_or(1.0, |&t| (t as f64).log2())
+            .max(x0 + 1.0);
+        (ticks, x0, x1)
+    }
+
     /// The y range as powers of ten `(low, high)` covering every value, range and fit
     /// point (and the deadlocked sizes' times for the time axis), at least one decade.
     pub fn y_decades(&self, metric: SizeMetric) -> (i32, i32) {
@@ -350,34 +361,41 @@ fn clock(started_at: &str) -> &str {
     started_at.get(11..16).unwrap_or(started_at)
 }
 
+/// A point of a size sweep, for tests here and in the views.
+#[cfg(test)]
+pub(crate) fn test_point(bytes: u64, median: f64, completed: bool) -> Record {
+    use crate::record::PointRecord;
+    use std::collections::BTreeMap;
+    Record::Point(PointRecord {
+        workers: 2,
+        variant: None,
+        reps: usize::from(completed) * 3,
+        median_s: median,
+        min_s: median * 0.9,
+        max_s: median * 1.2,
+        ci95_s: [median, median],
+        outliers: 0,
+        speedup: None,
+        efficiency: None,
+        karp_flatt: None,
+        oversubscribed: false,
+        setup_s: 0.0,
+        outputs: BTreeMap::from([
+            ("size_bytes".to_owned(), bytes as f64),
+            ("completed".to_owned(), if completed { 1.0 } else { 0.0 }),
+        ]),
+        ranks: Some(2),
+        threads: Some(1),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{FitRecord, PointRecord};
-    use std::collections::BTreeMap;
+    use crate::record::FitRecord;
 
     fn point(bytes: u64, median: f64, completed: bool) -> Record {
-        Record::Point(PointRecord {
-            workers: 2,
-            variant: None,
-            reps: usize::from(completed) * 3,
-            median_s: median,
-            min_s: median * 0.9,
-            max_s: median * 1.2,
-            ci95_s: [median, median],
-            outliers: 0,
-            speedup: None,
-            efficiency: None,
-            karp_flatt: None,
-            oversubscribed: false,
-            setup_s: 0.0,
-            outputs: BTreeMap::from([
-                ("size_bytes".to_owned(), bytes as f64),
-                ("completed".to_owned(), if completed { 1.0 } else { 0.0 }),
-            ]),
-            ranks: Some(2),
-            threads: Some(1),
-        })
+        test_point(bytes, median, completed)
     }
 
     #[test]

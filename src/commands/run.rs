@@ -100,6 +100,29 @@ pub fn sweep_workers(
     Ok(workers)
 }
 
+/// The experiment called `name` with its parameters parsed, if it runs on `backend`; else
+/// the one line that says what is wrong.
+pub fn experiment_and_params(
+    name: &str,
+    params: &[String],
+    backend: &str,
+) -> Result<(&'static ExperimentInfo, Params), String> {
+    let Some(info) = experiment::find(name) else {
+        return Err(format!(
+            "unknown experiment `{name}` (known: {})",
+            experiment::known_names()
+        ));
+    };
+    let params = Params::parse(info, params).map_err(|e| e.to_string())?;
+    if !info.backends.contains(&backend) {
+        return Err(format!(
+            "experiment `{}` does not run on the `{backend}` backend in this version",
+            info.name
+        ));
+    }
+    Ok((info, params))
+}
+
 /// Prints one clear line about bad input and returns exit status 2.
 fn bad_input(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
     eprintln!("hpc-tutor run: {message}");
@@ -109,23 +132,11 @@ fn bad_input(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 /// Runs an experiment sweep as the command line asks.
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     crate::tui::runs::die_with_parent_if_asked();
-    let Some(info) = experiment::find(&args.experiment) else {
-        return bad_input(format_args!(
-            "unknown experiment `{}` (known: {})",
-            args.experiment,
-            experiment::known_names()
-        ));
-    };
-    let params = match Params::parse(info, &args.params) {
-        Ok(p) => p,
+    let (info, params) = match experiment_and_params(&args.experiment, &args.params, &args.backend)
+    {
+        Ok(found) => found,
         Err(e) => return bad_input(e),
     };
-    if !info.backends.contains(&args.backend.as_str()) {
-        return bad_input(format_args!(
-            "experiment `{}` does not run on the `{}` backend in this version",
-            info.name, args.backend
-        ));
-    }
     let system = SystemInfo::detect();
     let mpi = args.backend == "mpi";
     let threads_per_rank = info.threads_per_rank(&params);

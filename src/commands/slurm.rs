@@ -8,7 +8,6 @@ use crate::backend::launch::{Launcher, on_path};
 use crate::cli::SlurmScriptArgs;
 use crate::cluster::SystemInfo;
 use crate::cluster::jobscript::{self, JobSpec, TimeLimit};
-use crate::experiment::{self, Params};
 use crate::record::Record;
 use crate::record::store::Store;
 
@@ -22,23 +21,11 @@ fn bad_input(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 
 /// Prints (or writes) the job script for an experiment.
 pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
-    let Some(info) = experiment::find(&args.experiment) else {
-        return bad_input(format_args!(
-            "unknown experiment `{}` (known: {})",
-            args.experiment,
-            experiment::known_names()
-        ));
-    };
-    let params = match Params::parse(info, &args.params) {
-        Ok(p) => p,
-        Err(e) => return bad_input(e),
-    };
-    if !info.backends.contains(&args.backend.as_str()) {
-        return bad_input(format_args!(
-            "experiment `{}` does not run on the `{}` backend in this version",
-            info.name, args.backend
-        ));
-    }
+    let (info, params) =
+        match super::run::experiment_and_params(&args.experiment, &args.params, &args.backend) {
+            Ok(found) => found,
+            Err(e) => return bad_input(e),
+        };
     let mpi = args.backend == "mpi";
     let system = SystemInfo::detect();
     let workers = match super::run::sweep_workers(info, &params, mpi, &args.workers, &system) {

@@ -64,12 +64,7 @@ pub(crate) fn draw(
     }
 
     // Axes: x = log2(size), y = log10(value), ticks evenly spaced in those logs.
-    let ticks = chart.x_ticks(((area.w / (90.0 * u)) as usize).clamp(2, 9));
-    let x0 = ticks.first().map_or(0.0, |&t| (t as f64).log2());
-    let x1 = ticks
-        .last()
-        .map_or(1.0, |&t| (t as f64).log2())
-        .max(x0 + 1.0);
+    let (ticks, x0, x1) = chart.x_axis(((area.w / (90.0 * u)) as usize).clamp(2, 9));
     let (d0, d1) = chart.y_decades(metric);
     let y_labels: Vec<(i32, String)> = (d0..=d1)
         .map(|d| (d, metric.format(10f64.powi(d))))

@@ -78,12 +78,7 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
         .render(Rect::new(area.x, area.bottom() - 1, area.width, 1), buf);
 
     let max_ticks = usize::from(area.width / 10).clamp(2, 8);
-    let ticks = chart.x_ticks(max_ticks);
-    let x0 = ticks.first().map_or(0.0, |&t| (t as f64).log2());
-    let x1 = ticks
-        .last()
-        .map_or(1.0, |&t| (t as f64).log2())
-        .max(x0 + 1.0);
+    let (ticks, x0, x1) = chart.x_axis(max_ticks);
     let (d0, d1) = chart.y_decades(metric);
     let every = if d1 - d0 > 5 { 2 } else { 1 };
     let d1 = d0 + (d1 - d0 + every - 1) / every * every;
@@ -199,31 +194,10 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{PointRecord, Record};
-    use std::collections::BTreeMap;
+    use crate::record::Record;
 
     fn point(bytes: u64, median: f64, completed: bool) -> Record {
-        Record::Point(PointRecord {
-            workers: 2,
-            variant: None,
-            reps: usize::from(completed) * 3,
-            median_s: median,
-            min_s: median,
-            max_s: median,
-            ci95_s: [median, median],
-            outliers: 0,
-            speedup: None,
-            efficiency: None,
-            karp_flatt: None,
-            oversubscribed: false,
-            setup_s: 0.0,
-            outputs: BTreeMap::from([
-                ("size_bytes".to_owned(), bytes as f64),
-                ("completed".to_owned(), if completed { 1.0 } else { 0.0 }),
-            ]),
-            ranks: Some(2),
-            threads: Some(1),
-        })
+        crate::chart::sizes::test_point(bytes, median, completed)
     }
 
     fn text(buf: &Buffer) -> String {
