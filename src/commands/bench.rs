@@ -10,8 +10,9 @@
 //! allocation), it also runs mc-pi on 1 and 2 MPI ranks: parallel efficiency from kernel
 //! times, throughput per rank against a thread's, and the time of 10^8 samples on 2 ranks
 //! next to the course's mpi4py version. Ranks and threads are measured in alternating
-//! rounds, one launch per rank count and round, and reported as the median over rounds with
-//! the range: on a shared machine one launch's figure says little.
+//! rounds of `hpc-tutor run mc-pi --workers 1,2` (what a learner's run measures), and
+//! reported as the median over rounds with the range: on a shared machine one run's figure
+//! says little.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -122,7 +123,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     );
 
     #[cfg(feature = "mpi")]
-    mpi_bench(&sys, &mut exec, samples)?;
+    mpi_bench(&sys)?;
 
     // The race at 2 threads (even on one CPU: then the threads take turns on it).
     let increments = race::DEFAULT_INCREMENTS;
@@ -165,11 +166,7 @@ const MPI4PY_1E8_ON_2_RANKS_S: f64 = 1.3;
 /// Rounds of the MPI comparison: each round measures threads and ranks one after the other,
 /// so that both see the machine in the same state; the figures are medians over rounds.
 #[cfg(feature = "mpi")]
-const MPI_ROUNDS: usize = 5;
-
-/// Timed runs of each launch (and of each thread measurement) in a round, after 1 warm-up.
-#[cfg(feature = "mpi")]
-const MPI_REPS: usize = 5;
+const MPI_ROUNDS: usize = 6;
 
 /// `median [min–max]` of `values`, with `digits` decimals.
 #[cfg(feature = "mpi")]
@@ -177,24 +174,6 @@ fn spread(values: &[f64], digits: usize) -> String {
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     format!("{:.digits$} [{lo:.digits$}–{hi:.digits$}]", median(values))
-}
-
-/// Median time of `reps` runs of `kernel` on `workers` threads, after one warm-up.
-#[cfg(feature = "mpi")]
-fn thread_time(
-    exec: &mut Threads,
-    kernel: &dyn Kernel,
-    workers: usize,
-    reps: usize,
-) -> anyhow::Result<f64> {
-    exec.setup(&PointSpec::workers(workers))
-        .map_err(anyhow::Error::msg)?;
-    exec.run(kernel, workers)?; // warm-up
-    let mut times = Vec::with_capacity(reps);
-    for _ in 0..reps {
-        times.push(exec.run(kernel, workers)?.0);
-    }
-    Ok(median(&times))
 }
 
 /// Median kernel time of mc-pi on `ranks` MPI ranks: one launch, one warm-up, then `reps`
@@ -231,18 +210,51 @@ fn mpi_time(
     Ok(median(&times))
 }
 
-/// One round of the MPI comparison: median times of mc-pi on 1 and 2 threads, then on 1
-/// and 2 ranks (one launch each).
+/// One round of the MPI comparison: the median kernel times of the 1- and 2-worker points
+/// of `hpc-tutor run mc-pi --workers 1,2` on threads, then on MPI ranks.
 #[cfg(feature = "mpi")]
 struct Round {
     threads: [f64; 2],
     ranks: [f64; 2],
 }
 
-/// mc-pi on 1 and 2 MPI ranks against 1 and 2 threads, when a launcher is at hand:
-/// [`MPI_ROUNDS`] alternating rounds, every figure a median over rounds with its range.
+/// The 1- and 2-worker median kernel times of `hpc-tutor run mc-pi --backend BACKEND
+/// --workers 1,2`: exactly what a learner's run measures (default size, warm-up and
+/// repetitions, each MPI point its own launch).
 #[cfg(feature = "mpi")]
-fn mpi_bench(sys: &SystemInfo, exec: &mut Threads, samples: u64) -> anyhow::Result<()> {
+fn product_run(backend: &str) -> anyhow::Result<[f64; 2]> {
+    use crate::record::Record;
+    let exe = std::env::current_exe()?;
+    let out = std::process::Command::new(exe)
+        .args([
+            "run", "mc-pi", "--backend", backend, "--workers", "1,2", "--format", "json",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut t = [f64::NAN; 2];
+    for r in text.lines().filter_map(|l| Record::from_line(l).ok()) {
+        if let Record::Point(p) = r
+            && (1..=2).contains(&p.workers)
+        {
+            t[p.workers - 1] = p.median_s;
+        }
+    }
+    if !out.status.success() || t.iter().any(|v| !v.is_finite()) {
+        let err = String::from_utf8_lossy(&out.stderr);
+        anyhow::bail!(
+            "hpc-tutor run mc-pi --backend {backend} --workers 1,2 failed: {}",
+            err.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("no message")
+        );
+    }
+    Ok(t)
+}
+
+/// mc-pi on 1 and 2 MPI ranks against 1 and 2 threads, when a launcher is at hand:
+/// [`MPI_ROUNDS`] alternating rounds of the product's own runs, every figure a median over
+/// rounds with its range.
+#[cfg(feature = "mpi")]
+fn mpi_bench(sys: &SystemInfo) -> anyhow::Result<()> {
     use crate::backend::launch::{Launcher, on_path};
     let launcher = Launcher::default_here();
     if !on_path(launcher.name()) {
@@ -252,27 +264,17 @@ fn mpi_bench(sys: &SystemInfo, exec: &mut Threads, samples: u64) -> anyhow::Resu
         );
         return Ok(());
     }
-    let mc = McPi {
-        samples,
-        mode: Mode::Strong,
-        seed: 42,
-    };
+    let samples = 200_000_000;
     let mut rounds = Vec::with_capacity(MPI_ROUNDS);
     for _ in 0..MPI_ROUNDS {
         rounds.push(Round {
-            threads: [
-                thread_time(exec, &mc, 1, MPI_REPS)?,
-                thread_time(exec, &mc, 2, MPI_REPS)?,
-            ],
-            ranks: [
-                mpi_time(launcher, sys.cpus, samples, 1, MPI_REPS)?,
-                mpi_time(launcher, sys.cpus, samples, 2, MPI_REPS)?,
-            ],
+            threads: product_run("threads")?,
+            ranks: product_run("mpi")?,
         });
     }
     let each = |f: &dyn Fn(&Round) -> f64| rounds.iter().map(f).collect::<Vec<f64>>();
     println!(
-        "mc-pi      MPI ({}) against threads: {MPI_ROUNDS} rounds, each 1 and 2 threads, then one launch of 1 rank and one of 2; {MPI_REPS} timed runs after a warm-up per measurement; median over rounds [min–max]",
+        "mc-pi      MPI ({}) against threads: {MPI_ROUNDS} rounds, each `hpc-tutor run mc-pi --workers 1,2` on threads, then on ranks (default size, 5 timed runs after a warm-up per point); median over rounds [min–max]",
         launcher.name()
     );
     let per_rank = each(&|r| samples as f64 / r.ranks[0] / 1e6);
