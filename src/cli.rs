@@ -162,9 +162,9 @@ pub enum Format {
     Csv,
 }
 
-/// Arguments of `hpc-tutor run`.
+/// What sweep to measure: the experiment, where its workers run, how many, how often.
 #[derive(Debug, clap::Args)]
-pub struct RunArgs {
+pub struct SweepArgs {
     /// The experiment (see `hpc-tutor experiments`).
     pub experiment: String,
 
@@ -172,18 +172,8 @@ pub struct RunArgs {
     #[arg(long, default_value = "threads", value_parser = ["threads", "mpi"])]
     pub backend: String,
 
-    /// Which program starts MPI ranks [default: srun inside a SLURM allocation, else mpirun].
-    #[arg(long, value_enum)]
-    pub launcher: Option<LauncherArg>,
-
-    /// Seconds to wait for any progress of MPI ranks before declaring them stuck; starting
-    /// them gets at least 30 s [default: per experiment: 120; 60 collectives, 30 pingpong,
-    /// 10 exchange, 2 for exchange's sweep=on].
-    #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
-    pub deadline: Option<f64>,
-
     /// Worker counts (threads, or MPI ranks) to measure, e.g. 1,2,4 [default: 1, 2, 4, … up
-    /// to the CPUs available].
+    /// to the CPUs available; for MPI inside a SLURM allocation, to its CPUs].
     #[arg(long, value_name = "N,N,…", value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: Vec<u16>,
 
@@ -198,6 +188,24 @@ pub struct RunArgs {
     /// An experiment parameter, e.g. --param samples=1e8 (repeatable).
     #[arg(long = "param", short = 'p', value_name = "KEY=VALUE")]
     pub params: Vec<String>,
+}
+
+/// Arguments of `hpc-tutor run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The sweep.
+    #[command(flatten)]
+    pub sweep: SweepArgs,
+
+    /// Which program starts MPI ranks [default: srun inside a SLURM allocation, else mpirun].
+    #[arg(long, value_enum)]
+    pub launcher: Option<LauncherArg>,
+
+    /// Seconds to wait for any progress of MPI ranks before declaring them stuck; starting
+    /// them gets at least 30 s [default: per experiment: 120; 60 collectives, 30 pingpong,
+    /// 10 exchange, 2 for exchange's sweep=on].
+    #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
+    pub deadline: Option<f64>,
 
     /// Output format [default: table on a terminal, else json].
     #[arg(long, value_enum)]
@@ -287,29 +295,9 @@ pub enum SlurmAction {
 /// Arguments of `hpc-tutor slurm script`.
 #[derive(Debug, clap::Args)]
 pub struct SlurmScriptArgs {
-    /// The experiment (see `hpc-tutor experiments`).
-    pub experiment: String,
-
-    /// Where the workers run: threads of one process, or MPI ranks.
-    #[arg(long, default_value = "threads", value_parser = ["threads", "mpi"])]
-    pub backend: String,
-
-    /// Worker counts (threads, or MPI ranks) to measure [default: 1, 2, 4, … up to the CPUs
-    /// available here].
-    #[arg(long, value_name = "N,N,…", value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub workers: Vec<u16>,
-
-    /// Timed repetitions per point.
-    #[arg(long, value_name = "R", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub reps: u32,
-
-    /// Untimed warm-up runs per point.
-    #[arg(long, value_name = "W", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=100))]
-    pub warmup: u32,
-
-    /// An experiment parameter, e.g. --param samples=1e8 (repeatable).
-    #[arg(long = "param", short = 'p', value_name = "KEY=VALUE")]
-    pub params: Vec<String>,
+    /// The sweep the job runs.
+    #[command(flatten)]
+    pub sweep: SweepArgs,
 
     /// Nodes to ask for (MPI ranks spread over them; threads always use one).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=4096))]

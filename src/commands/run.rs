@@ -132,15 +132,15 @@ fn bad_input(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 /// Runs an experiment sweep as the command line asks.
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     crate::tui::runs::die_with_parent_if_asked();
-    let (info, params) = match experiment_and_params(&args.experiment, &args.params, &args.backend)
+    let (info, params) = match experiment_and_params(&args.sweep.experiment, &args.sweep.params, &args.sweep.backend)
     {
         Ok(found) => found,
         Err(e) => return bad_input(e),
     };
     let system = SystemInfo::detect();
-    let mpi = args.backend == "mpi";
+    let mpi = args.sweep.backend == "mpi";
     let threads_per_rank = info.threads_per_rank(&params);
-    let workers = match sweep_workers(info, &params, mpi, &args.workers, &system) {
+    let workers = match sweep_workers(info, &params, mpi, &args.sweep.workers, &system) {
         Ok(w) => w,
         Err(e) => return bad_input(e),
     };
@@ -182,11 +182,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let run = RunRecord {
         run_id: new_run_id(&now),
         experiment: info.name.to_owned(),
-        backend: args.backend.clone(),
+        backend: args.sweep.backend.clone(),
         params: params.to_strings(),
         workers: workers.clone(),
-        reps: args.reps as usize,
-        warmup: args.warmup as usize,
+        reps: args.sweep.reps as usize,
+        warmup: args.sweep.warmup as usize,
         env,
         started_at: now.to_rfc3339(),
         merged_from: Vec::new(),
@@ -207,7 +207,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let size_param = info.size_param().filter(|_| !sizes.is_empty());
     // Runs of one launch: the ranks go through every size themselves unless each size is
     // its own launch.
-    let runs_per_launch = (args.reps + args.warmup) as usize
+    let runs_per_launch = (args.sweep.reps + args.sweep.warmup) as usize
         * if size_param.is_none() {
             sizes.len().max(1)
         } else {

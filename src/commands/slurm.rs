@@ -22,13 +22,13 @@ fn bad_input(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 /// Prints (or writes) the job script for an experiment.
 pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
     let (info, params) =
-        match super::run::experiment_and_params(&args.experiment, &args.params, &args.backend) {
+        match super::run::experiment_and_params(&args.sweep.experiment, &args.sweep.params, &args.sweep.backend) {
             Ok(found) => found,
             Err(e) => return bad_input(e),
         };
-    let mpi = args.backend == "mpi";
+    let mpi = args.sweep.backend == "mpi";
     let system = SystemInfo::detect();
-    let workers = match super::run::sweep_workers(info, &params, mpi, &args.workers, &system) {
+    let workers = match super::run::sweep_workers(info, &params, mpi, &args.sweep.workers, &system) {
         Ok(w) => w,
         Err(e) => return bad_input(e),
     };
@@ -52,8 +52,8 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
         experiment: info.name.to_owned(),
         mpi,
         workers,
-        reps: args.reps as usize,
-        warmup: args.warmup as usize,
+        reps: args.sweep.reps as usize,
+        warmup: args.sweep.warmup as usize,
         params: params.to_strings(),
         threads_per_rank,
         nodes: if mpi { usize::from(args.nodes) } else { 1 },
