@@ -227,7 +227,14 @@ fn product_run(backend: &str) -> anyhow::Result<[f64; 2]> {
     let exe = std::env::current_exe()?;
     let out = std::process::Command::new(exe)
         .args([
-            "run", "mc-pi", "--backend", backend, "--workers", "1,2", "--format", "json",
+            "run",
+            "mc-pi",
+            "--backend",
+            backend,
+            "--workers",
+            "1,2",
+            "--format",
+            "json",
         ])
         .stdin(std::process::Stdio::null())
         .output()?;
@@ -244,7 +251,9 @@ fn product_run(backend: &str) -> anyhow::Result<[f64; 2]> {
         let err = String::from_utf8_lossy(&out.stderr);
         anyhow::bail!(
             "hpc-tutor run mc-pi --backend {backend} --workers 1,2 failed: {}",
-            err.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("no message")
+            err.lines()
+                .rfind(|l| !l.trim().is_empty())
+                .unwrap_or("no message")
         );
     }
     Ok(t)

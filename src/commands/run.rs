@@ -132,8 +132,11 @@ fn bad_input(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 /// Runs an experiment sweep as the command line asks.
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     crate::tui::runs::die_with_parent_if_asked();
-    let (info, params) = match experiment_and_params(&args.sweep.experiment, &args.sweep.params, &args.sweep.backend)
-    {
+    let (info, params) = match experiment_and_params(
+        &args.sweep.experiment,
+        &args.sweep.params,
+        &args.sweep.backend,
+    ) {
         Ok(found) => found,
         Err(e) => return bad_input(e),
     };

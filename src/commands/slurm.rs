@@ -21,14 +21,18 @@ fn bad_input(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 
 /// Prints (or writes) the job script for an experiment.
 pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
-    let (info, params) =
-        match super::run::experiment_and_params(&args.sweep.experiment, &args.sweep.params, &args.sweep.backend) {
-            Ok(found) => found,
-            Err(e) => return bad_input(e),
-        };
+    let (info, params) = match super::run::experiment_and_params(
+        &args.sweep.experiment,
+        &args.sweep.params,
+        &args.sweep.backend,
+    ) {
+        Ok(found) => found,
+        Err(e) => return bad_input(e),
+    };
     let mpi = args.sweep.backend == "mpi";
     let system = SystemInfo::detect();
-    let workers = match super::run::sweep_workers(info, &params, mpi, &args.sweep.workers, &system) {
+    let workers = match super::run::sweep_workers(info, &params, mpi, &args.sweep.workers, &system)
+    {
         Ok(w) => w,
         Err(e) => return bad_input(e),
     };
