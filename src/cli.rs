@@ -214,6 +214,12 @@ pub struct RunArgs {
     /// Write the output to FILE instead of standard output (json unless --format says otherwise).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Do not keep the run in the results store ($HPC_TUTOR_DATA_DIR/results, else
+    /// ~/.local/share/hpc-tutor/results), where the tutor, `export` and `slurm script`
+    /// find earlier runs.
+    #[arg(long)]
+    pub no_store: bool,
 }
 
 /// Which chart(s) `hpc-tutor export --run` draws.

@@ -84,6 +84,7 @@ fn every_kind_of_step_is_read() {
                     "amdahl",
                     "--format",
                     "json",
+                    "--no-store",
                     "--backend",
                     "threads",
                     "--workers",

@@ -46,6 +46,10 @@ cargo clippy --all-targets --features mpi --locked -- -D warnings
 echo "== shellcheck slurm/ tests/slurm/" >&2
 shellcheck slurm/* tests/slurm/*.sh tests/run.sh
 echo "== cargo test" >&2
+# The tests' runs, progress and results go to a folder of their own, never into the
+# user's results store or progress file.
+test_home="$(mktemp -d)"
+export HPC_TUTOR_DATA_DIR="$test_home/data" HPC_TUTOR_STATE_DIR="$test_home/state"
 # Snapshots must match the checked-in ones; never write new ones in CI.
 INSTA_UPDATE=no cargo test --all-targets --features mpi --locked
 

@@ -480,3 +480,52 @@ fn locks_in_the_same_order_or_with_back_off_complete() {
         );
     }
 }
+
+#[test]
+fn runs_are_kept_in_the_results_store_unless_told_not_to() {
+    let data = tempfile::tempdir().expect("tmp");
+    let store = data.path().join("results");
+    let args = [
+        "run",
+        "amdahl",
+        "--workers",
+        "1",
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-p",
+        "work=1000",
+        "--format",
+        "json",
+    ];
+    let out = cmd()
+        .env("HPC_TUTOR_DATA_DIR", data.path())
+        .args(args)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("kept in the results store:"))
+        .get_output()
+        .stdout
+        .clone();
+    let files: Vec<_> = std::fs::read_dir(&store)
+        .expect("store made")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    // The stored file holds exactly the records printed.
+    let printed = String::from_utf8(out).expect("utf-8");
+    assert_eq!(
+        std::fs::read_to_string(&files[0]).expect("stored"),
+        printed,
+        "the store keeps what was printed"
+    );
+    cmd()
+        .env("HPC_TUTOR_DATA_DIR", data.path())
+        .args(args)
+        .arg("--no-store")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("results store").not());
+    assert_eq!(std::fs::read_dir(&store).expect("store").count(), 1);
+}

@@ -235,6 +235,7 @@ fn product_run(backend: &str) -> anyhow::Result<[f64; 2]> {
             "1,2",
             "--format",
             "json",
+            "--no-store",
         ])
         .stdin(std::process::Stdio::null())
         .output()?;

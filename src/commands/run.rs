@@ -216,6 +216,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         } else {
             1
         };
+    let run_id = run.run_id.clone();
     let plan = Plan {
         run,
         variants,
@@ -284,7 +285,28 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     });
 
     let mut report = Report::new(format, info, &params);
+    // Every run is also kept in the results store (the tutor's history, `export`, and the
+    // time estimate of `slurm script`), unless whoever started it stores it itself.
+    let mut stored = if args.no_store {
+        None
+    } else {
+        match crate::record::store::Store::default_location().map(|s| s.create(&run_id)) {
+            Some(Ok(w)) => Some(w),
+            Some(Err(e)) => {
+                eprintln!("warning: not kept in the results store: {e}");
+                None
+            }
+            None => None,
+        }
+    };
     let mut sink = |r: &Record| -> io::Result<()> {
+        if let Some(w) = &mut stored
+            && let Err(e) = w.append(r)
+        {
+            // The output still gets every record; only the copy in the store stops.
+            eprintln!("warning: the results store stopped keeping this run: {e}");
+            stored = None;
+        }
         let text = report.render(r);
         if !text.is_empty() {
             match &bar {
@@ -306,6 +328,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &args.out {
         eprintln!("results written to {}", path.display());
+    }
+    if let Some(w) = &stored {
+        eprintln!("kept in the results store: {}", w.path().display());
     }
     Ok(ExitCode::from(status.exit_code()))
 }

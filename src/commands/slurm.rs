@@ -222,6 +222,7 @@ fn time_one_repetition(spec: &JobSpec, workers: usize) -> Result<Vec<Record>, St
         "0",
         "--format",
         "json",
+        "--no-store",
     ]);
     for (k, v) in &spec.params {
         cmd.args(["--param", &format!("{k}={v}")]);

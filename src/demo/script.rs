@@ -990,6 +990,7 @@ fn check_run(
         info.name.to_owned(),
         "--format".to_owned(),
         "json".to_owned(),
+        "--no-store".to_owned(),
         "--backend".to_owned(),
         backend.clone(),
     ];
