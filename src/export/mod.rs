@@ -515,6 +515,12 @@ fn footer_lines(runs: &[&[Record]], model: &ChartModel, page: &Page, width: f64)
             text = format!("{text} · {}", describe_params(run));
         }
         lines.extend(wrap(&text, page.footer, width));
+        // A picture travels without the terminal's warnings: say it on the picture.
+        if let Some(w) =
+            crate::commands::run::busy_warning(run.env.busy_before, run.env.cpus_available)
+        {
+            lines.extend(wrap(&format!("⚠ {w}"), page.footer, width));
+        }
     }
     if present.is_empty() {
         lines.push(
@@ -737,6 +743,28 @@ mod tests {
             "{lines:?}"
         );
         assert!(lines[1].starts_with("08:30: run r1"), "{lines:?}");
+    }
+
+    #[test]
+    fn a_run_on_busy_cpus_says_so_on_the_picture() {
+        let font = font::ensure_registered();
+        assert!(font.is_ok(), "{font:?}");
+        let mut run = sample_run();
+        let runs: [&[Record]; 1] = [&run];
+        let model = ChartModel::from_runs(&runs);
+        let page = Page::new(1.0);
+        let quiet = footer_lines(&runs, &model, &page, 10_000.0);
+        assert!(!quiet.iter().any(|l| l.contains("busy")), "{quiet:?}");
+        if let Some(Record::Run(r)) = run.first_mut() {
+            r.env.busy_before = Some(0.9);
+        }
+        let runs: [&[Record]; 1] = [&run];
+        let busy = footer_lines(&runs, &model, &page, 10_000.0);
+        assert!(
+            busy.iter()
+                .any(|l| l.starts_with("⚠ ") && l.contains("90 % busy with other programs")),
+            "{busy:?}"
+        );
     }
 
     #[test]
