@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         },
         Some(Command::Results { action }) => match action {
             ResultsAction::Merge { paths, output } => {
-                commands::slurm::merge(&paths, output.as_deref())
+                commands::results::merge(&paths, output.as_deref())
             }
         },
         Some(Command::MpiWorker(args)) => return commands::run::mpi_worker(&args),

@@ -55,7 +55,74 @@ pub struct TimeLimit {
     pub basis: String,
 }
 
+impl TimeLimit {
+    /// The limit for a sweep estimated at `estimate_s` ([`limit_for`]), with how the
+    /// estimate was made, e.g. `this sweep takes by run … on node01`.
+    pub fn estimated(estimate_s: f64, how: &str) -> Self {
+        let seconds = limit_for(estimate_s);
+        TimeLimit {
+            seconds,
+            basis: format!(
+                "{} = 2 × the {estimate_s:.0} s {how}, + 2 min",
+                format_time(seconds)
+            ),
+        }
+    }
+
+    /// One hour, said to be a guess, and `why` there is no estimate.
+    pub fn guess(why: &str) -> Self {
+        TimeLimit {
+            seconds: 3600,
+            basis: format!("01:00:00 is a GUESS, not an estimate: {why}"),
+        }
+    }
+}
+
 impl JobSpec {
+    /// The job for a sweep of `experiment` with `params` (every value, defaults filled
+    /// in): one node, tasks and CPUs per task from [`JobSpec::resources`], the partition of
+    /// the current job if any, and no time limit yet (the caller sets it).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        experiment: &str,
+        mpi: bool,
+        workers: Vec<usize>,
+        (reps, warmup): (usize, usize),
+        params: BTreeMap<String, String>,
+        threads_per_rank: usize,
+        system: &super::SystemInfo,
+        exe: &str,
+        made_by: String,
+    ) -> Self {
+        let (ntasks, cpus_per_task) = Self::resources(mpi, &workers, threads_per_rank);
+        JobSpec {
+            experiment: experiment.to_owned(),
+            mpi,
+            workers,
+            reps,
+            warmup,
+            params,
+            threads_per_rank,
+            nodes: 1,
+            partition: system.allocation.as_ref().and_then(|a| a.partition.clone()),
+            account: None,
+            time: TimeLimit {
+                seconds: 0,
+                basis: String::new(),
+            },
+            exe: exe.to_owned(),
+            ntasks,
+            cpus_per_task,
+            notes: Vec::new(),
+            made_by,
+        }
+    }
+
+    /// `mpi` or `threads`.
+    pub fn backend(&self) -> &'static str {
+        if self.mpi { "mpi" } else { "threads" }
+    }
+
     /// Tasks and CPUs per task for a sweep: threads are one task with a CPU per thread of
     /// the largest point; MPI is a task per rank of the largest point, with a CPU per
     /// thread of a rank.
@@ -99,11 +166,7 @@ impl JobSpec {
     }
 
     fn stem(&self) -> String {
-        format!(
-            "{}-{}",
-            self.experiment,
-            if self.mpi { "mpi" } else { "threads" }
-        )
+        format!("{}-{}", self.experiment, self.backend())
     }
 
     /// The script's text.
@@ -187,7 +250,7 @@ impl JobSpec {
             s,
             "echo \"job $SLURM_JOB_ID on $SLURM_JOB_NODELIST: {} {}\"",
             self.experiment,
-            if self.mpi { "mpi" } else { "threads" }
+            self.backend()
         );
         let _ = writeln!(s, "\"$HPC_TUTOR\" run {} \\", self.experiment);
         if self.mpi {

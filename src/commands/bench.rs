@@ -224,37 +224,21 @@ struct Round {
 #[cfg(feature = "mpi")]
 fn product_run(backend: &str) -> anyhow::Result<[f64; 2]> {
     use crate::record::Record;
-    let exe = std::env::current_exe()?;
-    let out = std::process::Command::new(exe)
-        .args([
-            "run",
-            "mc-pi",
-            "--backend",
-            backend,
-            "--workers",
-            "1,2",
-            "--format",
-            "json",
-            "--no-store",
-        ])
-        .stdin(std::process::Stdio::null())
-        .output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    let args: Vec<String> = ["mc-pi", "--backend", backend, "--workers", "1,2"]
+        .map(str::to_owned)
+        .to_vec();
+    let records = super::run::run_child(&args).map_err(anyhow::Error::msg)?;
     let mut t = [f64::NAN; 2];
-    for r in text.lines().filter_map(|l| Record::from_line(l).ok()) {
+    for r in records {
         if let Record::Point(p) = r
             && (1..=2).contains(&p.workers)
         {
             t[p.workers - 1] = p.median_s;
         }
     }
-    if !out.status.success() || t.iter().any(|v| !v.is_finite()) {
-        let err = String::from_utf8_lossy(&out.stderr);
+    if t.iter().any(|v| !v.is_finite()) {
         anyhow::bail!(
-            "hpc-tutor run mc-pi --backend {backend} --workers 1,2 failed: {}",
-            err.lines()
-                .rfind(|l| !l.trim().is_empty())
-                .unwrap_or("no message")
+            "hpc-tutor run mc-pi --backend {backend} --workers 1,2 measured no 1- and 2-worker points"
         );
     }
     Ok(t)

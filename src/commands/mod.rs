@@ -3,5 +3,6 @@
 pub mod bench;
 pub mod export;
 pub mod lessons;
+pub mod results;
 pub mod run;
 pub mod slurm;

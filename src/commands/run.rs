@@ -123,6 +123,32 @@ pub fn experiment_and_params(
     Ok((info, params))
 }
 
+/// Runs `hpc-tutor run ARGS --format json --no-store` as a child process (the current
+/// binary) and returns the records it printed; when it fails, `hpc-tutor run exited with
+/// STATUS: ` and the last line of its error output.
+pub fn run_child(args: &[String]) -> Result<Vec<Record>, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find hpc-tutor: {e}"))?;
+    let out = std::process::Command::new(exe)
+        .arg("run")
+        .args(args)
+        .args(["--format", "json", "--no-store"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot start hpc-tutor run: {e}"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr
+            .lines()
+            .rfind(|l| !l.trim().is_empty())
+            .unwrap_or("no message");
+        return Err(format!("hpc-tutor run exited with {}: {last}", out.status));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| Record::from_line(l).ok())
+        .collect())
+}
+
 /// Prints one clear line about bad input and returns exit status 2.
 fn bad_input(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
     eprintln!("hpc-tutor run: {message}");

@@ -116,6 +116,28 @@ impl Store {
         runs
     }
 
+    /// The newest run that ended ok of `experiment` on `backend` with exactly `params`,
+    /// with its records: a measurement of the same sweep.
+    pub fn latest_of_sweep(
+        &self,
+        experiment: &str,
+        backend: &str,
+        params: &std::collections::BTreeMap<String, String>,
+    ) -> Option<(StoredRun, Vec<Record>)> {
+        self.list()
+            .into_iter()
+            .filter(|r| {
+                r.run.experiment == experiment
+                    && r.run.backend == backend
+                    && &r.run.params == params
+                    && r.status == Some(Status::Ok)
+            })
+            .find_map(|r| {
+                let records = load(&r.path).ok()?;
+                Some((r, records))
+            })
+    }
+
     /// The newest run of `experiment`, if any.
     pub fn latest(&self, experiment: &str) -> Option<StoredRun> {
         self.list()

@@ -690,7 +690,7 @@ impl App {
             spec.fit_to_nodes(cpn);
         }
         // A measured run of the same sweep: this screen's, the compared one, the store's.
-        let backend = if spec.mpi { "mpi" } else { "threads" };
+        let backend = spec.backend();
         let same = |records: &[Record]| match records.first() {
             Some(Record::Run(r)) => {
                 r.experiment == spec.experiment && r.backend == backend && r.params == spec.params
@@ -723,20 +723,12 @@ impl App {
             && let Some(store) = &self.store
         {
             measured = store
-                .list()
-                .into_iter()
-                .filter(|r| {
-                    r.run.experiment == spec.experiment
-                        && r.run.backend == backend
-                        && r.run.params == spec.params
-                        && r.status == Some(Status::Ok)
-                })
-                .find_map(|r| {
-                    let records = crate::record::store::load(&r.path).ok()?;
-                    Some((
+                .latest_of_sweep(&spec.experiment, backend, &spec.params)
+                .map(|(r, records)| {
+                    (
                         records,
                         format!("run {} on {}", r.run.run_id, r.run.env.host),
-                    ))
+                    )
                 });
         }
         let estimate = measured.as_ref().and_then(|(records, from)| {
@@ -744,20 +736,10 @@ impl App {
         });
         let is_measured = estimate.is_some();
         spec.time = match estimate {
-            Some((est, from)) => {
-                let limit = jobscript::limit_for(est);
-                TimeLimit {
-                    seconds: limit,
-                    basis: format!(
-                        "{} = 2 × the {est:.0} s this sweep takes by {from}, + 2 min",
-                        jobscript::format_time(limit)
-                    ),
-                }
-            }
-            None => TimeLimit {
-                seconds: 3600,
-                basis: "01:00:00 is a GUESS, not an estimate: this sweep has not been measured yet; run it first (r in the tutor), then make the script again".to_owned(),
-            },
+            Some((est, from)) => TimeLimit::estimated(est, &format!("this sweep takes by {from}")),
+            None => TimeLimit::guess(
+                "this sweep has not been measured yet; run it first (r in the tutor), then make the script again",
+            ),
         };
         self.overlay = Some(Overlay::JobScript(Box::new(JobScript {
             text: spec.render(),

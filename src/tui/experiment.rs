@@ -456,7 +456,7 @@ impl ExperimentView {
         system: &crate::cluster::SystemInfo,
         exe: &str,
     ) -> Result<(crate::cluster::jobscript::JobSpec, bool), String> {
-        use crate::cluster::jobscript::{JobSpec, TimeLimit, shell_word};
+        use crate::cluster::jobscript::{JobSpec, shell_word};
         if self.validate().is_none() {
             return Err(
                 "fix the marked fields first: the job script runs the form as it is".into(),
@@ -474,7 +474,6 @@ impl ExperimentView {
         };
         let (reps, warmup) = (number("reps"), number("warmup"));
         let threads_per_rank = self.info.threads_per_rank(&params);
-        let (ntasks, cpus_per_task) = JobSpec::resources(mpi, &workers, threads_per_rank);
         let list = workers
             .iter()
             .map(ToString::to_string)
@@ -495,27 +494,17 @@ impl ExperimentView {
             env!("CARGO_PKG_VERSION"),
             system.host
         ));
-        let spec = JobSpec {
-            experiment: self.info.name.to_owned(),
+        let spec = JobSpec::new(
+            self.info.name,
             mpi,
             workers,
-            reps,
-            warmup,
+            (reps, warmup),
             params,
             threads_per_rank,
-            nodes: 1,
-            partition: system.allocation.as_ref().and_then(|a| a.partition.clone()),
-            account: None,
-            time: TimeLimit {
-                seconds: 0,
-                basis: String::new(),
-            },
-            exe: exe.to_owned(),
-            ntasks,
-            cpus_per_task,
-            notes: Vec::new(),
+            system,
+            exe,
             made_by,
-        };
+        );
         let pairs: Vec<String> = spec
             .params
             .iter()

@@ -1,0 +1,88 @@
+//! `hpc-tutor results merge`: the points of batch jobs (e.g. a job array's tasks) put
+//! together into one sweep per experiment, backend and parameters.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::record::Record;
+
+/// Exit status for bad input.
+const BAD_INPUT: u8 = 2;
+
+/// `hpc-tutor results merge`.
+pub fn merge(paths: &[std::path::PathBuf], output: Option<&Path>) -> anyhow::Result<ExitCode> {
+    use crate::record::merge;
+    let fail = |m: String| {
+        eprintln!("hpc-tutor results merge: {m}");
+        Ok(ExitCode::from(BAD_INPUT))
+    };
+    let files = match merge::files(paths) {
+        Ok(f) => f,
+        Err(e) => return fail(e.to_string()),
+    };
+    if files.is_empty() {
+        return fail(format!(
+            "no results files (.jsonl) in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let inputs = match merge::load_all(&files) {
+        Ok(i) => i,
+        Err(e) => return fail(e.to_string()),
+    };
+    let sweeps = merge::merge(&inputs);
+    let to_dir = output.is_some_and(Path::is_dir);
+    if sweeps.len() > 1 && !to_dir {
+        return fail(format!(
+            "{} different sweeps (experiment, backend or parameters differ) in these files: give -o an existing folder to write one file for each",
+            sweeps.len()
+        ));
+    }
+    let mut text = String::new();
+    for s in &sweeps {
+        let mut one = String::new();
+        for r in &s.records {
+            one.push_str(&r.to_line());
+            one.push('\n');
+        }
+        if let (true, Some(dir), Some(Record::Run(r))) = (to_dir, output, s.records.first()) {
+            let path = dir.join(format!("{}.jsonl", r.run_id));
+            std::fs::write(&path, &one)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            eprintln!("merged results written to {}", path.display());
+        }
+        text.push_str(&one);
+        for note in &s.replaced {
+            eprintln!("note: measured twice, the later one kept: {note}");
+        }
+        if let Some(Record::Run(r)) = s.records.first() {
+            let points = s
+                .records
+                .iter()
+                .filter(|r| matches!(r, Record::Point(_)))
+                .count();
+            eprintln!(
+                "{} ({}): {} point(s) from {} file(s)",
+                r.experiment,
+                r.backend,
+                points,
+                s.sources.len()
+            );
+        }
+    }
+    match output {
+        Some(_) if to_dir => {}
+        Some(path) => {
+            std::fs::write(path, text)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            eprintln!("merged results written to {}", path.display());
+        }
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
