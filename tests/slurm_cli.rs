@@ -463,3 +463,24 @@ fn merge_refuses_bad_files_and_mixed_sweeps_to_one_file() {
         .success();
     assert_eq!(std::fs::read_dir(&out_dir).expect("dir").count(), 2);
 }
+
+#[test]
+fn a_slurm_controller_that_does_not_answer_costs_at_most_a_moment() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().expect("tmp");
+    let bin = data.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    // sinfo with its controller down retries for about 9 s before it gives up.
+    let sinfo = bin.join("sinfo");
+    std::fs::write(&sinfo, "#!/bin/sh\nsleep 20\n").expect("fake sinfo");
+    std::fs::set_permissions(&sinfo, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let started = std::time::Instant::now();
+    let text = stdout(
+        cmd(data.path())
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .args(["slurm", "info"]),
+    );
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(6), "took {took:?}");
+    assert!(!text.contains("nodes of up to"), "{text}");
+}

@@ -109,9 +109,15 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// How long `sinfo` may take: with the controller unreachable it retries for about 9 s,
+/// and the tutor asks it while the learner waits for the job-script window.
+const SINFO_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// The most CPUs a node of `partition` (else of the default partition) has, from `sinfo`;
-/// `None` where SLURM's client is not installed or says nothing.
+/// `None` where SLURM's client is not installed, says nothing, or does not answer within
+/// [`SINFO_TIMEOUT`].
 pub fn cluster_cpus_per_node(partition: Option<&str>) -> Option<usize> {
+    use std::io::Read;
     if !on_path("sinfo") {
         return None;
     }
@@ -120,12 +126,32 @@ pub fn cluster_cpus_per_node(partition: Option<&str>) -> Option<usize> {
     if let Some(p) = partition {
         cmd.args(["-p", p]);
     }
-    let out = cmd.stderr(Stdio::null()).output().ok()?;
-    if !out.status.success() {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = std::time::Instant::now() + SINFO_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    };
+    let mut text = String::new();
+    child.stdout.take()?.read_to_string(&mut text).ok()?;
+    if !status.success() {
         return None;
     }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
+    text.lines()
         .filter_map(|l| l.trim().trim_end_matches('+').parse::<usize>().ok())
         .max()
 }
