@@ -3,9 +3,10 @@
 #
 #   bash tests/run.sh
 #
-# 1. installs the Debian packages the tests need when they are missing (as root, or with
-#    sudo): tmux, for driving the real terminal interface; OpenMPI and libclang, for the
-#    MPI backend (rsmpi's bindings are generated with bindgen);
+# 1. installs the Debian packages the tests need when dpkg says they are missing (as root,
+#    or with sudo; assets/setup/deps.sh test): tmux, for driving the real terminal
+#    interface; OpenMPI and libclang, for the MPI backend (rsmpi's bindings are generated
+#    with bindgen); shellcheck;
 # 2. checks formatting (cargo fmt) and lints (cargo clippy, warnings are errors);
 # 3. runs every test with the `mpi` feature: unit, CLI, rendering snapshots, the terminal
 #    tests in tmux, and real MPI jobs under mpirun;
@@ -18,33 +19,45 @@
 #    SLURM tests are reported SKIPPED in a banner and the suite goes on; any other failure
 #    of cluster.sh fails the suite.
 #
+# `bash tests/run.sh --from-scratch` first purges every package the set-up may install
+# (assets/setup/deps.sh list, tests/slurm/cluster.sh packages, and what apt then
+# autoremoves), so that this machine is as bare as a fresh one; then it runs the suite.
+#
 # Set HPC_TUTOR_NO_INSTALL=1 to never call apt-get (a missing tool then fails its tests
 # with a message naming it). HPC_TUTOR_SKIP_SLURM=1 skips the SLURM tests (with the banner);
 # HPC_TUTOR_KEEP_SLURM=1 leaves the cluster running afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=()
-command -v tmux >/dev/null 2>&1 || need+=(tmux)
-command -v pgrep >/dev/null 2>&1 || need+=(procps)
-command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
-command -v mpicc >/dev/null 2>&1 || need+=(libopenmpi-dev)
-ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need+=(libclang-dev)
-command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
-
-if ((${#need[@]})) && [[ "${HPC_TUTOR_NO_INSTALL:-}" != 1 ]]; then
-    echo "tests/run.sh: installing ${need[*]}" >&2
-    if [[ $(id -u) -eq 0 ]]; then sudo=(); else sudo=(sudo); fi
-    "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+if [[ "${1:-}" == --from-scratch ]]; then
+    bash tests/slurm/cluster.sh down >/dev/null 2>&1 || true
+    mapfile -t purge < <(bash assets/setup/deps.sh list | grep -vx procps; bash tests/slurm/cluster.sh packages)
+    mapfile -t present < <(dpkg-query -W -f='${Package} ${Status}\n' "${purge[@]}" 2>/dev/null | awk '/install ok installed/ {print $1}')
+    echo "tests/run.sh --from-scratch: purging ${present[*]:-nothing}" >&2
+    if [[ $(id -u) -eq 0 ]]; then sudo=(); else sudo=(sudo -n); fi
+    if ((${#present[@]})); then
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get purge -y -qq "${present[@]}" >/dev/null
+    fi
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get autoremove --purge -y -qq >/dev/null
+elif (($#)); then
+    echo "usage: bash tests/run.sh [--from-scratch]" >&2
+    exit 2
 fi
+
+deps=0
+bash assets/setup/deps.sh test || deps=$?
+case "$deps" in
+    0) ;;
+    3) echo "tests/run.sh: going on without them: the tests that need them will fail, naming what is missing" >&2 ;;
+    *) exit "$deps" ;;
+esac
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy" >&2
 cargo clippy --all-targets --features mpi --locked -- -D warnings
-echo "== shellcheck slurm/ tests/slurm/" >&2
-shellcheck slurm/* tests/slurm/*.sh tests/run.sh
+echo "== shellcheck slurm/ tests/slurm/ assets/setup/" >&2
+shellcheck slurm/* tests/slurm/*.sh tests/run.sh assets/setup/*.sh
 echo "== cargo test" >&2
 # The tests' runs, progress and results go to a folder of their own, never into the
 # user's results store or progress file.

@@ -51,13 +51,18 @@ fail() {
 }
 
 usage() {
-    echo "usage: $0 up|down|status" >&2
+    echo "usage: $0 up|down|status|packages" >&2
     exit 2
 }
 
 (($# == 1)) || usage
 action="$1"
-case "$action" in up | down | status) ;; *) usage ;; esac
+case "$action" in up | down | status) ;; packages)
+    # The Debian packages `up` may install, one a line (tests/run.sh --from-scratch purges them).
+    printf '%s\n' munge slurmctld slurmd slurm-client slurm-wlm-basic-plugins libpmix-dev
+    exit 0
+    ;;
+*) usage ;; esac
 
 if [[ $(id -u) -ne 0 ]]; then
     if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
