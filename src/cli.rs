@@ -142,14 +142,7 @@ pub struct MpiWorkerArgs {
     pub params: Vec<String>,
 }
 
-/// Which program starts MPI ranks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LauncherArg {
-    /// `mpirun -np N`.
-    Mpirun,
-    /// `srun --mpi=pmix -n N` (inside a SLURM allocation).
-    Srun,
-}
+pub use crate::experiment::request::{Backend, LauncherChoice as LauncherArg};
 
 /// How to print results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -168,9 +161,10 @@ pub struct SweepArgs {
     /// The experiment (see `hpc-tutor experiments`).
     pub experiment: String,
 
-    /// Where the workers run: threads of one process, or MPI ranks.
-    #[arg(long, default_value = "threads", value_parser = ["threads", "mpi"])]
-    pub backend: String,
+    /// Where the workers run: threads of one process, or MPI ranks [default: threads; mpi
+    /// for the experiments that run on MPI ranks only].
+    #[arg(long, value_enum)]
+    pub backend: Option<Backend>,
 
     /// Worker counts (threads, or MPI ranks) to measure, e.g. 1,2,4 [default: 1, 2, 4, … up
     /// to the CPUs available; for MPI inside a SLURM allocation, to its CPUs].
@@ -188,6 +182,22 @@ pub struct SweepArgs {
     /// An experiment parameter, e.g. --param samples=1e8 (repeatable).
     #[arg(long = "param", short = 'p', value_name = "KEY=VALUE")]
     pub params: Vec<String>,
+}
+
+impl SweepArgs {
+    /// The run request these arguments ask for, checked once for every face.
+    pub fn request(
+        &self,
+    ) -> Result<crate::experiment::RunRequest, crate::experiment::request::RequestError> {
+        crate::experiment::RunRequest::check(
+            &self.experiment,
+            self.backend,
+            &self.workers,
+            self.reps,
+            self.warmup,
+            &self.params,
+        )
+    }
 }
 
 /// Arguments of `hpc-tutor run`.
@@ -220,6 +230,18 @@ pub struct RunArgs {
     /// find earlier runs.
     #[arg(long)]
     pub no_store: bool,
+}
+
+impl RunArgs {
+    /// The run request these arguments ask for, launcher and deadline included.
+    pub fn request(
+        &self,
+    ) -> Result<crate::experiment::RunRequest, crate::experiment::request::RequestError> {
+        let mut request = self.sweep.request()?;
+        request.launcher = self.launcher;
+        request.deadline = self.deadline;
+        Ok(request)
+    }
 }
 
 /// Which chart(s) `hpc-tutor export --run` draws.

@@ -289,10 +289,12 @@ fn experiment_screen_starts_streams_and_ends_a_run() {
     assert_eq!(view.fields[0].value, "1,2");
     assert_eq!(view.fields[1].value, "3");
 
-    let Effect::StartRun { id, args } = app.update(ch('r')) else {
+    let Effect::StartRun { id, request } = app.update(ch('r')) else {
         panic!("starts a run")
     };
-    assert_eq!(&args[..4], ["run", "amdahl", "--format", "json"]);
+    let args = request.child_args();
+    assert_eq!(&args[..2], ["run", "amdahl"]);
+    assert!(args.ends_with(&["--format", "json", "--no-store"].map(str::to_owned)));
     assert!(args.windows(2).any(|w| w == ["--param", "serial=0.3"]));
     assert_eq!(app.running.as_ref().map(|r| r.0), Some(id));
     // While it runs, r does nothing and c cancels.
@@ -414,10 +416,10 @@ fn r_in_the_reader_runs_the_lessons_experiment() {
         SIZE,
         Some("beta"),
     );
-    let Effect::StartRun { args, .. } = app.update(ch('r')) else {
+    let Effect::StartRun { request, .. } = app.update(ch('r')) else {
         panic!("starts a run")
     };
-    assert_eq!(args[1], "amdahl");
+    assert_eq!(request.experiment.name, "amdahl");
     assert!(matches!(app.screen, Screen::Experiment { .. }));
     // A lesson without an experiment says so.
     let mut app = valid_app(SIZE);

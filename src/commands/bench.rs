@@ -224,10 +224,16 @@ struct Round {
 #[cfg(feature = "mpi")]
 fn product_run(backend: &str) -> anyhow::Result<[f64; 2]> {
     use crate::record::Record;
-    let args: Vec<String> = ["mc-pi", "--backend", backend, "--workers", "1,2"]
-        .map(str::to_owned)
-        .to_vec();
-    let records = super::run::run_child(&args).map_err(anyhow::Error::msg)?;
+    let request = crate::experiment::RunRequest::check(
+        "mc-pi",
+        crate::experiment::Backend::from_name(backend),
+        &[1, 2],
+        crate::experiment::request::DEFAULT_REPS,
+        crate::experiment::request::DEFAULT_WARMUP,
+        &[],
+    )
+    .map_err(anyhow::Error::msg)?;
+    let records = super::run::run_child(&request).map_err(anyhow::Error::msg)?;
     let mut t = [f64::NAN; 2];
     for r in records {
         if let Record::Point(p) = r

@@ -10,16 +10,14 @@ use crate::backend::launch::{LaunchSpec, Launcher, MpiExecutor};
 use crate::backend::threads::Threads;
 use crate::cli::{Format, LauncherArg, MpiWorkerArgs, RunArgs};
 use crate::cluster::SystemInfo;
-use crate::experiment::{self, ExperimentInfo, ParamKind, Params};
+use crate::experiment::request::sweep_workers;
+use crate::experiment::{self, Backend, ExperimentInfo, ParamKind, Params};
 use crate::measure::protocol::Executor;
 use crate::measure::protocol::{OnDeadlock, Plan, run_plan};
 use crate::record::{DiagnosisRecord, FitRecord, Model, PointRecord, Record, RunRecord, Status};
 
 /// Exit status for bad input.
 const BAD_INPUT: u8 = 2;
-/// The most MPI ranks `run` starts on its own (a cluster allocation can run more with srun
-/// from a job script).
-const MAX_RANKS: usize = 256;
 
 /// `hpc-tutor mpi-worker`: one rank of an MPI run.
 pub fn mpi_worker(args: &MpiWorkerArgs) -> ExitCode {
@@ -41,97 +39,18 @@ pub fn mpi_worker(args: &MpiWorkerArgs) -> ExitCode {
     }
 }
 
-/// The default sweep: 1, 2, 4, … below `cpus`, then `cpus` itself.
-pub fn default_workers(cpus: usize) -> Vec<usize> {
-    let mut w = Vec::new();
-    let mut n = 1;
-    while n < cpus {
-        w.push(n);
-        n *= 2;
-    }
-    w.push(cpus.max(1));
-    w
-}
-
 /// A run id from the start time and the process id: sortable and unique per host.
 pub fn new_run_id(now: &chrono::DateTime<chrono::Local>) -> String {
     format!("{}-{}", now.format("%Y%m%d-%H%M%S"), std::process::id())
 }
 
-/// The worker counts of a sweep: as given (checked against experiments with a fixed count
-/// and the rank cap), else 1, 2, 4, … up to the CPUs here — or, for MPI inside a SLURM
-/// allocation, up to the allocation's CPUs — divided by the threads of a hybrid rank.
-pub fn sweep_workers(
-    info: &ExperimentInfo,
-    params: &Params,
-    mpi: bool,
-    given: &[u16],
-    system: &SystemInfo,
-) -> Result<Vec<usize>, String> {
-    let threads_per_rank = info.threads_per_rank(params);
-    let workers: Vec<usize> = match (info.fixed_workers(), given.is_empty()) {
-        (Some(n), true) => vec![n],
-        (None, true) => {
-            let cpus = match &system.allocation {
-                Some(a) if mpi => a.total_cpus(),
-                _ => system.cpus,
-            };
-            default_workers((cpus / threads_per_rank).max(1))
-        }
-        (fixed, false) => {
-            let given: Vec<usize> = given.iter().map(|&w| usize::from(w)).collect();
-            if let Some(n) = fixed
-                && given.iter().any(|&w| w != n)
-            {
-                let unit = if mpi { "ranks" } else { "threads" };
-                return Err(format!(
-                    "experiment `{}` always runs on exactly {n} {unit}; give --workers {n} or leave it out",
-                    info.name
-                ));
-            }
-            given
-        }
-    };
-    if mpi && let Some(&w) = workers.iter().find(|&&w| w > MAX_RANKS) {
-        return Err(format!(
-            "--workers: {w} MPI ranks is too many here; allowed 1 to {MAX_RANKS}"
-        ));
-    }
-    Ok(workers)
-}
-
-/// The experiment called `name` with its parameters parsed, if it runs on `backend`; else
-/// the one line that says what is wrong.
-pub fn experiment_and_params(
-    name: &str,
-    params: &[String],
-    backend: &str,
-) -> Result<(&'static ExperimentInfo, Params), String> {
-    let Some(info) = experiment::find(name) else {
-        return Err(format!(
-            "unknown experiment `{name}` (known: {})",
-            experiment::known_names()
-        ));
-    };
-    let params = Params::parse(info, params).map_err(|e| e.to_string())?;
-    if !info.backends.contains(&backend) {
-        return Err(format!(
-            "experiment `{}` does not run on the `{backend}` backend in this version",
-            info.name
-        ));
-    }
-    Ok((info, params))
-}
-
-/// Runs `hpc-tutor run ARGS --format json --no-store` as a child process (the current
-/// binary) and returns the records it printed; when it fails, `hpc-tutor run exited with
-/// STATUS: ` and the last line of its error output.
-pub fn run_child(args: &[String]) -> Result<Vec<Record>, String> {
+/// Runs `request` as a child `hpc-tutor run` (the current binary) and returns the records
+/// it printed; when it fails, `hpc-tutor run exited with STATUS: ` and the last line of its
+/// error output.
+pub fn run_child(request: &crate::experiment::RunRequest) -> Result<Vec<Record>, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find hpc-tutor: {e}"))?;
     let out = std::process::Command::new(exe)
-        .arg("run")
-        .args(args)
-        .args(["--format", "json", "--no-store"])
+        .args(request.child_args())
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| format!("cannot start hpc-tutor run: {e}"))?;
@@ -158,18 +77,15 @@ fn bad_input(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 /// Runs an experiment sweep as the command line asks.
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     crate::tui::runs::die_with_parent_if_asked();
-    let (info, params) = match experiment_and_params(
-        &args.sweep.experiment,
-        &args.sweep.params,
-        &args.sweep.backend,
-    ) {
-        Ok(found) => found,
+    let request = match args.request() {
+        Ok(r) => r,
         Err(e) => return bad_input(e),
     };
+    let (info, params) = (request.experiment, &request.params);
     let system = SystemInfo::detect();
-    let mpi = args.sweep.backend == "mpi";
+    let mpi = request.backend == Backend::Mpi;
     let threads_per_rank = info.threads_per_rank(&params);
-    let workers = match sweep_workers(info, &params, mpi, &args.sweep.workers, &system) {
+    let workers = match sweep_workers(info, params, mpi, &request.workers, &system) {
         Ok(w) => w,
         Err(e) => return bad_input(e),
     };
@@ -211,11 +127,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let run = RunRecord {
         run_id: new_run_id(&now),
         experiment: info.name.to_owned(),
-        backend: args.sweep.backend.clone(),
+        backend: request.backend.name().to_owned(),
         params: params.to_strings(),
         workers: workers.clone(),
-        reps: args.sweep.reps as usize,
-        warmup: args.sweep.warmup as usize,
+        reps: request.reps as usize,
+        warmup: request.warmup as usize,
         env,
         started_at: now.to_rfc3339(),
         merged_from: Vec::new(),
@@ -257,7 +173,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         threads_per_rank: mpi.then_some(threads_per_rank),
     };
     let mut executor: Box<dyn Executor> = if mpi {
-        let launcher = match args.launcher {
+        let launcher = match request.launcher {
             Some(LauncherArg::Mpirun) => Launcher::Mpirun,
             Some(LauncherArg::Srun) => Launcher::Srun,
             None => Launcher::default_here(),
@@ -274,7 +190,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
                 variant: None,
                 cpus: system.cpus,
                 deadline: std::time::Duration::from_secs_f64(
-                    args.deadline.unwrap_or(info.default_deadline(&params)),
+                    request.deadline.unwrap_or(info.default_deadline(params)),
                 ),
                 threads_per_rank,
                 size_param: size_param.map(str::to_owned),
@@ -917,6 +833,7 @@ mod tests {
 
     #[test]
     fn default_workers_follow_the_cpus() {
+        use crate::experiment::request::default_workers;
         assert_eq!(default_workers(1), [1]);
         assert_eq!(default_workers(2), [1, 2]);
         assert_eq!(default_workers(6), [1, 2, 4, 6]);

@@ -20,18 +20,20 @@ fn bad_input(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 
 /// Prints (or writes) the job script for an experiment.
 pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
-    let (info, params) = match super::run::experiment_and_params(
-        &args.sweep.experiment,
-        &args.sweep.params,
-        &args.sweep.backend,
-    ) {
-        Ok(found) => found,
+    let request = match args.sweep.request() {
+        Ok(r) => r,
         Err(e) => return bad_input(e),
     };
-    let mpi = args.sweep.backend == "mpi";
+    let (info, params) = (request.experiment, &request.params);
+    let mpi = request.backend == crate::experiment::Backend::Mpi;
     let system = SystemInfo::detect();
-    let workers = match super::run::sweep_workers(info, &params, mpi, &args.sweep.workers, &system)
-    {
+    let workers = match crate::experiment::request::sweep_workers(
+        info,
+        params,
+        mpi,
+        &request.workers,
+        &system,
+    ) {
         Ok(w) => w,
         Err(e) => return bad_input(e),
     };
@@ -53,9 +55,9 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
         info.name,
         mpi,
         workers,
-        (args.sweep.reps as usize, args.sweep.warmup as usize),
+        (request.reps as usize, request.warmup as usize),
         params.to_strings(),
-        info.threads_per_rank(&params),
+        info.threads_per_rank(params),
         &system,
         &exe,
         format!(
@@ -204,23 +206,22 @@ fn guess(why: &str) -> TimeLimit {
 
 /// Runs `hpc-tutor run` for one repetition of the `workers` point and returns its records.
 fn time_one_repetition(spec: &JobSpec, workers: usize) -> Result<Vec<Record>, String> {
-    let mut args: Vec<String> = [
-        spec.experiment.as_str(),
-        "--backend",
-        spec.backend(),
-        "--workers",
-        &workers.to_string(),
-        "--reps",
-        "1",
-        "--warmup",
-        "0",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    for (k, v) in &spec.params {
-        args.extend(["--param".to_owned(), format!("{k}={v}")]);
-    }
-    super::run::run_child(&args)
+    let pairs: Vec<String> = spec
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let workers = u16::try_from(workers).map_err(|_| format!("{workers} workers is too many"))?;
+    let request = crate::experiment::RunRequest::check(
+        &spec.experiment,
+        crate::experiment::Backend::from_name(spec.backend()),
+        &[workers],
+        1,
+        0,
+        &pairs,
+    )
+    .map_err(|e| e.to_string())?;
+    super::run::run_child(&request)
 }
 
 /// Prints what hpc-tutor knows of the allocation and the CPUs.

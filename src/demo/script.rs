@@ -985,15 +985,8 @@ fn check_run(
             format!("`backend` = \"{backend}\" is not allowed; one of threads, mpi"),
         );
     }
-    let mut args = vec![
-        "run".to_owned(),
-        info.name.to_owned(),
-        "--format".to_owned(),
-        "json".to_owned(),
-        "--no-store".to_owned(),
-        "--backend".to_owned(),
-        backend.clone(),
-    ];
+    let mut workers: Vec<u16> = Vec::new();
+    let mut counts = [3u32, 1u32];
     if let Some(w) = &raw.workers {
         let list = w.get_ref();
         if list.is_empty() {
@@ -1021,18 +1014,15 @@ fn check_run(
                 );
             }
         }
-        args.push("--workers".to_owned());
-        args.push(
-            list.iter()
-                .map(|n| n.get_ref().to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-        );
+        workers = list.iter().map(|n| *n.get_ref() as u16).collect();
     }
-    for (key, value, lo, hi, default) in [
+    for (i, (key, value, lo, hi, default)) in [
         ("reps", &raw.reps, 1, 1000, 3),
         ("warmup", &raw.warmup, 0, 100, 1),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let v = match value {
             Some(v) if !(lo..=hi).contains(v.get_ref()) => {
                 cx.error(
@@ -1047,8 +1037,7 @@ fn check_run(
             Some(v) => *v.get_ref(),
             None => default,
         };
-        args.push(format!("--{key}"));
-        args.push(v.to_string());
+        counts[i] = v as u32;
     }
     let mut pairs = Vec::new();
     if let Some(params) = &raw.params {
@@ -1081,17 +1070,28 @@ fn check_run(
             cx.error(params.span(), format!("run `{}`: {e}", info.name));
         }
     }
-    for p in pairs {
-        args.push("--param".to_owned());
-        args.push(p);
-    }
     if cx.errors.len() != before {
         return None;
     }
+    // The same request, checked the same way, as `hpc-tutor run` and the tutor's form.
+    let request = match experiment::RunRequest::check(
+        info.name,
+        experiment::Backend::from_name(&backend),
+        &workers,
+        counts[0],
+        counts[1],
+        &pairs,
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            cx.error(name.span(), format!("run `{}`: {e}", info.name));
+            return None;
+        }
+    };
     Some(RunStep {
         experiment: info.name.to_owned(),
-        backend,
-        args,
+        backend: request.backend.name().to_owned(),
+        args: request.child_args(),
         fallback,
         speed,
         metric,

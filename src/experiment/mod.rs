@@ -4,10 +4,12 @@
 //! Lessons name experiments; `lessons check` rejects names that are not here.
 
 mod params;
+pub mod request;
 
 use std::time::Duration;
 
 pub use params::{ParamError, ParamKind, ParamSpec, ParamValue, Params};
+pub use request::{Backend, RunRequest};
 
 use crate::kernel::Kernel;
 use crate::kernel::amdahl::Amdahl;

@@ -83,7 +83,7 @@ impl StopSignal {
 }
 
 /// What the event loop must do after an update.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Nothing changed: do not redraw.
     None,
@@ -93,12 +93,12 @@ pub enum Effect {
     Save,
     /// Save progress, stop any run, restore the terminal and exit with this status.
     Quit(u8),
-    /// Start background run `id`: `hpc-tutor` with these arguments. Then redraw.
+    /// Start background run `id`: a child `hpc-tutor run` of this request. Then redraw.
     StartRun {
         /// The tutor's id for the run.
         id: u64,
-        /// Arguments after the program name.
-        args: Vec<String>,
+        /// What to run.
+        request: Box<crate::experiment::RunRequest>,
     },
     /// Kill background run `id` (its whole process group). Then redraw.
     CancelRun(u64),
@@ -620,7 +620,7 @@ impl App {
                 Some((id, n)) if *n == name => Effect::CancelRun(*id),
                 _ => Effect::None,
             },
-            Action::Run(args) => {
+            Action::Run(request) => {
                 if let Some((_, other)) = &self.running {
                     self.set_status(
                         format!(
@@ -643,7 +643,7 @@ impl App {
                     stderr: Vec::new(),
                 });
                 self.running = Some((id, name));
-                Effect::StartRun { id, args }
+                Effect::StartRun { id, request }
             }
             Action::Export => Effect::Export,
             Action::JobScript => self.open_job_script(&name),

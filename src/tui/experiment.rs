@@ -7,7 +7,8 @@ use std::time::Instant;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use crate::chart::Metric;
-use crate::experiment::{ExperimentInfo, ParamKind, Params};
+use crate::experiment::request::{self, RequestError};
+use crate::experiment::{Backend, ExperimentInfo, ParamKind, Params, RunRequest};
 use crate::lesson::{Measure, Preset, Quantity};
 use crate::record::{Record, Status};
 
@@ -81,8 +82,8 @@ pub enum Action {
     None,
     /// Something changed: redraw.
     Redraw,
-    /// Start a run with these `hpc-tutor` arguments.
-    Run(Vec<String>),
+    /// Start this run.
+    Run(Box<RunRequest>),
     /// Cancel the run in progress.
     Cancel,
     /// Back to the lesson.
@@ -121,7 +122,7 @@ impl ExperimentView {
         let workers = preset
             .and_then(|p| p.workers.clone())
             .or_else(|| info.fixed_workers().map(|n| vec![n]))
-            .unwrap_or_else(|| crate::commands::run::default_workers(cpus));
+            .unwrap_or_else(|| request::default_workers(cpus));
         let mut fields = vec![
             Field {
                 name: "workers".into(),
@@ -200,111 +201,69 @@ impl ExperimentView {
         }
     }
 
-    /// Checks every field; marks the bad ones. Returns the `hpc-tutor` arguments of the run.
-    pub fn validate(&mut self) -> Option<Vec<String>> {
+    /// Checks every field; marks the bad ones. Returns the run the form asks for, checked
+    /// by the same [`RunRequest::check`] as the command line.
+    pub fn validate(&mut self) -> Option<RunRequest> {
         for f in &mut self.fields {
             f.error = None;
         }
-        let mut ok = true;
-        // The tutor keeps the records in the results store itself, as they arrive.
-        let mut args = vec![
-            "run".to_owned(),
-            self.info.name.to_owned(),
-            "--format".to_owned(),
-            "json".to_owned(),
-            "--no-store".to_owned(),
-        ];
-        // Experiments about MPI itself run on MPI ranks only.
-        if !self.info.backends.contains(&"threads") {
-            args.extend(["--backend".to_owned(), "mpi".to_owned()]);
+        fn mark(f: &mut Field, e: RequestError) {
+            let text = e.to_string();
+            let prefix = format!("--{}: ", f.name);
+            f.error = Some(text.strip_prefix(&prefix).unwrap_or(&text).to_owned());
         }
+        let (mut workers, mut reps, mut warmup, mut backend) = (Vec::new(), 0, 0, None);
         let mut params = Vec::new();
         for f in &mut self.fields {
             let v = f.value.trim().to_owned();
             match f.name.as_str() {
-                "backend" => {
-                    if self.info.backends.contains(&v.as_str()) {
-                        args.push("--backend".into());
-                        args.push(v.clone());
-                    } else {
+                "backend" => match Backend::from_name(&v) {
+                    Some(b) if self.info.backends.contains(&b.name()) => backend = Some(b),
+                    _ => {
                         f.error = Some(format!(
                             "`{v}` is not allowed; expected one of {}",
                             self.info.backends.join(", ")
                         ));
-                        ok = false;
                     }
-                }
-                "workers" => {
-                    let parsed: Result<Vec<u16>, _> =
-                        v.split(',').map(|w| w.trim().parse::<u16>()).collect();
-                    match parsed {
-                        Ok(list)
-                            if !list.is_empty() && list.iter().all(|w| (1..=1024).contains(w)) =>
-                        {
-                            args.push("--workers".into());
-                            args.push(
-                                list.iter()
-                                    .map(ToString::to_string)
-                                    .collect::<Vec<_>>()
-                                    .join(","),
-                            );
-                        }
-                        _ => {
-                            f.error = Some(format!(
-                                "`{v}` is not a list of worker counts; expected numbers from 1 to 1024 separated by commas"
-                            ));
-                            ok = false;
-                        }
-                    }
-                }
-                "reps" | "warmup" => {
-                    let (lo, hi) = if f.name == "reps" {
-                        (1, 1000)
-                    } else {
-                        (0, 100)
-                    };
-                    match v.parse::<u32>() {
-                        Ok(n) if (lo..=hi).contains(&n) => {
-                            args.push(format!("--{}", f.name));
-                            args.push(n.to_string());
-                        }
-                        _ => {
-                            f.error = Some(format!(
-                                "`{v}` is not allowed; expected a whole number from {lo} to {hi}"
-                            ));
-                            ok = false;
-                        }
-                    }
-                }
+                },
+                "workers" => match request::parse_workers(&v) {
+                    Ok(list) => workers = list,
+                    Err(e) => mark(f, e),
+                },
+                "reps" => match v.parse::<u32>() {
+                    Ok(n) if request::REPS.contains(&n) => reps = n,
+                    _ => mark(f, RequestError::Reps(v)),
+                },
+                "warmup" => match v.parse::<u32>() {
+                    Ok(n) if request::WARMUP.contains(&n) => warmup = n,
+                    _ => mark(f, RequestError::Warmup(v)),
+                },
                 name => {
                     let pair = format!("{name}={v}");
                     if let Err(e) = Params::parse(self.info, std::slice::from_ref(&pair)) {
                         f.error = Some(e.to_string());
-                        ok = false;
                     }
                     params.push(pair);
                 }
             }
         }
-        if ok && let Err(e) = Params::parse(self.info, &params) {
-            // A rule between parameters (e.g. a < b): mark the field it names.
-            let msg = e.to_string();
-            if let Some(f) = self
-                .fields
-                .iter_mut()
-                .find(|f| msg.contains(&format!("`{}`", f.name)))
-            {
-                f.error = Some(msg);
-            } else if let Some(f) = self.fields.last_mut() {
-                f.error = Some(msg);
+        if self.fields.iter().any(|f| f.error.is_some()) {
+            return None;
+        }
+        match RunRequest::check(self.info.name, backend, &workers, reps, warmup, &params) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                // A rule between parameters (e.g. a < b): mark the field it names.
+                let i = e
+                    .field()
+                    .and_then(|name| self.fields.iter().position(|f| f.name == name))
+                    .unwrap_or(self.fields.len() - 1);
+                let text = e.to_string();
+                let prefix = format!("--{}: ", self.fields[i].name);
+                self.fields[i].error = Some(text.strip_prefix(&prefix).unwrap_or(&text).to_owned());
+                None
             }
-            ok = false;
         }
-        for p in params {
-            args.push("--param".into());
-            args.push(p);
-        }
-        ok.then_some(args)
     }
 
     /// Handles a key.
@@ -372,7 +331,7 @@ impl ExperimentView {
                 Action::Redraw
             }
             KeyCode::Char('r') if !running => match self.validate() {
-                Some(args) => Action::Run(args),
+                Some(request) => Action::Run(Box::new(request)),
                 None => Action::Redraw,
             },
             KeyCode::Char('c') if running => Action::Cancel,
@@ -466,7 +425,7 @@ impl ExperimentView {
             .sweep()
             .ok_or_else(|| "fix the marked fields first".to_owned())?;
         let mpi = self.mpi();
-        let workers = crate::commands::run::sweep_workers(self.info, &params, mpi, &given, system)?;
+        let workers = request::sweep_workers(self.info, &params, mpi, &given, system)?;
         let number = |name: &str| {
             self.value(name)
                 .and_then(|v| v.parse::<usize>().ok())
@@ -625,31 +584,54 @@ mod tests {
             params: vec!["serial=0.3".into()],
         };
         let mut v = ExperimentView::new(info, Some(&preset), 8);
-        let args = v.validate().expect("valid");
+        let args = v.validate().expect("valid").child_args();
         assert_eq!(
             args,
             [
                 "run",
                 "amdahl",
-                "--format",
-                "json",
-                "--no-store",
+                "--backend",
+                "threads",
                 "--workers",
                 "1,2",
                 "--reps",
                 "3",
                 "--warmup",
                 "1",
-                "--backend",
-                "threads",
                 "--param",
                 "serial=0.3",
                 "--param",
-                "work=100000000"
+                "work=100000000",
+                "--format",
+                "json",
+                "--no-store"
             ]
         );
         let v2 = ExperimentView::new(info, None, 8);
         assert_eq!(v2.fields[0].value, "1,2,4,8");
+    }
+
+    /// The bug that kept three lessons from running in the tutor: the form of an experiment
+    /// that runs on MPI ranks only gave `--backend` twice, and clap refused the run.
+    #[test]
+    fn every_experiment_form_round_trips_through_the_childs_arguments() {
+        use clap::Parser;
+        for info in crate::experiment::EXPERIMENTS
+            .iter()
+            .filter(|e| e.runnable())
+        {
+            let mut form = ExperimentView::new(info, None, 2);
+            let request = form.validate().expect("the defaults are valid");
+            let args = request.child_args();
+            let cli = crate::cli::Cli::try_parse_from(
+                std::iter::once("hpc-tutor".to_owned()).chain(args.iter().cloned()),
+            )
+            .unwrap_or_else(|e| panic!("{}: {args:?} does not parse: {e}", info.name));
+            let Some(crate::cli::Command::Run(run)) = cli.command else {
+                panic!("{}: not a run", info.name)
+            };
+            assert_eq!(run.request().expect("valid"), request, "{}", info.name);
+        }
     }
 
     #[test]

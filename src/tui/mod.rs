@@ -198,7 +198,7 @@ fn event_loop(
             Effect::Redraw => {}
             Effect::Save => save(app, store),
             Effect::Quit(code) => return Ok(code),
-            Effect::StartRun { id, args } => runs.start(id, &args),
+            Effect::StartRun { id, request } => runs.start(id, &request.child_args()),
             Effect::CancelRun(id) => runs.cancel(id),
             Effect::Export => {
                 let dir = app.work_dir.clone();
