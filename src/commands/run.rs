@@ -84,7 +84,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let (info, params) = (request.experiment, &request.params);
     let system = SystemInfo::detect();
     let mpi = request.backend == Backend::Mpi;
-    let threads_per_rank = info.threads_per_rank(&params);
+    let threads_per_rank = info.threads_per_rank(params);
     let workers = match sweep_workers(info, params, mpi, &request.workers, &system) {
         Ok(w) => w,
         Err(e) => return bad_input(e),
@@ -137,8 +137,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         merged_from: Vec::new(),
     };
     let mut variants = Vec::new();
-    for v in info.variants(&params) {
-        let k: Box<dyn crate::kernel::Kernel> = match info.kernel(&params, v.as_deref()) {
+    for v in info.variants(params) {
+        let k: Box<dyn crate::kernel::Kernel> = match info.kernel(params, v.as_deref()) {
             Some(k) => k,
             // Pingpong's ranks report one-way times: latency and bandwidth follow.
             None if mpi && info.name == "pingpong" => Box::new(crate::kernel::pingpong::OneWay),
@@ -148,7 +148,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         };
         variants.push((v, k));
     }
-    let sizes = info.sizes(&params);
+    let sizes = info.sizes(params);
     let size_param = info.size_param().filter(|_| !sizes.is_empty());
     // Runs of one launch: the ranks go through every size themselves unless each size is
     // its own launch.
@@ -162,10 +162,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let plan = Plan {
         run,
         variants,
-        model: info.model(&params),
+        model: info.model(params),
         cpus: system.cpus,
         sizes,
-        on_deadlock: if info.probes_deadlocks(&params) {
+        on_deadlock: if info.probes_deadlocks(params) {
             OnDeadlock::RecordPoint
         } else {
             OnDeadlock::EndRun
@@ -226,7 +226,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         b
     });
 
-    let mut report = Report::new(format, info, &params);
+    let mut report = Report::new(format, info, params);
     // Every run is also kept in the results store (the tutor's history, `export`, and the
     // time estimate of `slurm script`), unless whoever started it stores it itself.
     let mut stored = if args.no_store {

@@ -86,7 +86,7 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
             seconds,
             basis: "given with --time".to_owned(),
         },
-        None => estimate(&spec, info.weak_scaling(&params)),
+        None => estimate(&spec, info.weak_scaling(params)),
     };
     for note in &spec.notes {
         eprintln!("note: {note}");
