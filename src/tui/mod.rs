@@ -184,34 +184,56 @@ fn event_loop(
 ) -> anyhow::Result<u8> {
     terminal.draw(|f| view::draw(app, f))?;
     while let Ok(event) = rx.recv() {
-        let finished = match &event {
-            Event::Run(id, app::RunEvent::Exited { .. } | app::RunEvent::SpawnFailed(_)) => {
-                Some(*id)
-            }
-            _ => None,
-        };
-        if let Some(id) = finished {
-            runs.finished(id);
-        }
-        match app.update(event) {
-            Effect::None => continue,
-            Effect::Redraw => {}
-            Effect::Save => save(app, store),
-            Effect::Quit(code) => return Ok(code),
-            Effect::StartRun { id, request } => runs.start(id, &request.child_args()),
-            Effect::CancelRun(id) => runs.cancel(id),
-            Effect::Export => {
-                let dir = app.work_dir.clone();
-                match app.export_screen(&dir, None) {
-                    Ok(path) => app.set_status(format!("saved {}", path.display()), false),
-                    Err(e) => app.set_status(e.to_string(), true),
-                }
-            }
+        match step(app, event, runs, store) {
+            Next::Idle => continue,
+            Next::Redraw => {}
+            Next::Quit(code) => return Ok(code),
         }
         terminal.draw(|f| view::draw(app, f))?;
     }
     // Every sender is gone: input can no longer arrive.
     anyhow::bail!("lost the terminal's input")
+}
+
+/// What the event loop does after [`step`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Nothing changed: wait for the next event.
+    Idle,
+    /// Draw the screen again.
+    Redraw,
+    /// Restore the terminal and exit with this status.
+    Quit(u8),
+}
+
+/// One turn of the event loop, without the drawing: applies `event` to `app` and carries out
+/// the effect (save progress, start or cancel a background run, export). The tutor's loop and
+/// the walk-through tests (which drive every lesson with real runs, no terminal) share it.
+pub fn step(
+    app: &mut App,
+    event: Event,
+    runs: &mut runs::Runs,
+    store: Option<&ProgressStore>,
+) -> Next {
+    if let Event::Run(id, app::RunEvent::Exited { .. } | app::RunEvent::SpawnFailed(_)) = &event {
+        runs.finished(*id);
+    }
+    match app.update(event) {
+        Effect::None => return Next::Idle,
+        Effect::Redraw => {}
+        Effect::Save => save(app, store),
+        Effect::Quit(code) => return Next::Quit(code),
+        Effect::StartRun { id, request } => runs.start(id, &request.child_args()),
+        Effect::CancelRun(id) => runs.cancel(id),
+        Effect::Export => {
+            let dir = app.work_dir.clone();
+            match app.export_screen(&dir, None) {
+                Ok(path) => app.set_status(format!("saved {}", path.display()), false),
+                Err(e) => app.set_status(e.to_string(), true),
+            }
+        }
+    }
+    Next::Redraw
 }
 
 fn save(app: &mut App, store: Option<&ProgressStore>) {

@@ -47,6 +47,8 @@ struct Active {
 /// The background runs of the tutor (at most one at a time).
 pub struct Runs {
     tx: Sender<Event>,
+    /// The `hpc-tutor` to start; `None`: this very binary.
+    program: Option<std::path::PathBuf>,
     store: Option<Store>,
     active: Option<Active>,
 }
@@ -56,15 +58,23 @@ impl Runs {
     pub fn new(tx: Sender<Event>, store: Option<Store>) -> Self {
         Self {
             tx,
+            program: None,
             store,
             active: None,
         }
     }
 
+    /// Starts `program` instead of this binary: for tests, whose own binary is the test
+    /// harness, to run the real `hpc-tutor` exactly as the tutor does.
+    pub fn with_program(mut self, program: impl Into<std::path::PathBuf>) -> Self {
+        self.program = Some(program.into());
+        self
+    }
+
     /// Starts `hpc-tutor <args>` as run `id`. Failure to start is reported as an event.
     pub fn start(&mut self, id: u64, args: &[String]) {
         self.cancel_active();
-        let exe = match std::env::current_exe() {
+        let exe = match self.program.clone().map_or_else(std::env::current_exe, Ok) {
             Ok(e) => e,
             Err(e) => {
                 let _ = self.tx.send(Event::Run(
