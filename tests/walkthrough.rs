@@ -30,7 +30,7 @@ use hpc_tutor::lesson::{CheckKind, Lesson, LessonSet, LessonSource};
 use hpc_tutor::progress::Progress;
 use hpc_tutor::record::store::Store;
 use hpc_tutor::record::{Record, Status};
-use hpc_tutor::tui::app::{Focus, Overlay, Screen};
+use hpc_tutor::tui::app::{Focus, Overlay, Row, Screen};
 use hpc_tutor::tui::experiment::RunState;
 use hpc_tutor::tui::runs::Runs;
 use hpc_tutor::tui::theme::Theme;
@@ -60,7 +60,7 @@ struct Walk {
 }
 
 impl Walk {
-    fn new(set: &LessonSet, lesson: &Lesson, home: &Path) -> Self {
+    fn new(set: &LessonSet, home: &Path) -> Self {
         let (tx, rx) = mpsc::channel();
         let store = Store::in_dir(home.join("results"));
         let runs = Runs::new(tx, Some(store.clone())).with_program(env!("CARGO_BIN_EXE_hpc-tutor"));
@@ -70,7 +70,7 @@ impl Walk {
             SystemInfo::detect(),
             Theme::monochrome(),
             (100, 30),
-            Some(&lesson.id),
+            None,
         )
         .with_store(Some(store));
         app.work_dir = home.to_owned();
@@ -81,6 +81,27 @@ impl Walk {
             rx,
             log: Vec::new(),
         }
+    }
+
+    /// Opens lesson `idx` from the catalogue, as a learner does: back to the catalogue, down
+    /// to its row, Enter.
+    fn open_lesson(&mut self, set: &LessonSet, idx: usize) {
+        if matches!(self.app.screen, Screen::Reader(_)) {
+            self.press(KeyCode::Esc);
+        }
+        assert!(matches!(self.app.screen, Screen::Catalogue));
+        self.press(KeyCode::Home);
+        for _ in 0..self.app.rows.len() {
+            if self.app.rows[self.app.selected_row] == Row::Lesson(idx) {
+                break;
+            }
+            self.press(KeyCode::Down);
+        }
+        self.press(KeyCode::Enter);
+        let Screen::Reader(r) = &self.app.screen else {
+            panic!("{}: Enter opens the reader", set.lessons[idx].id)
+        };
+        assert_eq!(r.lesson, idx, "{} opens", set.lessons[idx].id);
     }
 
     /// Sends one event through the tutor's own loop step.
@@ -94,7 +115,10 @@ impl Walk {
 
     fn reader_panel(&mut self) {
         let Screen::Reader(r) = &self.app.screen else {
-            panic!("expected the reader, got {:?}", screen_name(&self.app.screen))
+            panic!(
+                "expected the reader, got {:?}",
+                screen_name(&self.app.screen)
+            )
         };
         if r.focus != Focus::Panel {
             self.press(KeyCode::Tab);
@@ -129,7 +153,12 @@ impl Walk {
         match &check.kind {
             CheckKind::Choice { choices, answer } => {
                 let n = *answer;
-                assert!(n < 9 && n < choices.len(), "{}: choice {} is reachable by its digit", lesson.id, n + 1);
+                assert!(
+                    n < 9 && n < choices.len(),
+                    "{}: choice {} is reachable by its digit",
+                    lesson.id,
+                    n + 1
+                );
                 self.send(ch(char::from(b'1' + n as u8)));
             }
             CheckKind::Numeric { answer, .. } => {
@@ -140,7 +169,10 @@ impl Walk {
             }
         }
         let Some(Overlay::Check(d)) = &self.app.overlay else {
-            panic!("{}: check {} keeps its dialog open with the result", lesson.id, check.id)
+            panic!(
+                "{}: check {} keeps its dialog open with the result",
+                lesson.id, check.id
+            )
         };
         assert_eq!(
             d.result,
@@ -167,7 +199,11 @@ impl Walk {
         let Screen::Puzzle { view, .. } = &self.app.screen else {
             panic!("{}: puzzle {} is on screen", lesson.id, puzzle.id)
         };
-        assert!(view.solved, "{}: puzzle {} reached its goal", lesson.id, puzzle.id);
+        assert!(
+            view.solved,
+            "{}: puzzle {} reached its goal",
+            lesson.id, puzzle.id
+        );
         self.press(KeyCode::Esc);
         assert!(matches!(self.app.screen, Screen::Reader(_)));
     }
@@ -202,7 +238,10 @@ impl Walk {
             }
             self.press(KeyCode::Enter);
         }
-        assert_eq!(self.app.experiments[exp].fields[i].value, value, "{exp}: field {name}");
+        assert_eq!(
+            self.app.experiments[exp].fields[i].value, value,
+            "{exp}: field {name}"
+        );
     }
 
     fn shrink(&mut self, info: &ExperimentInfo) {
@@ -233,7 +272,11 @@ impl Walk {
     fn run(&mut self, lesson: &Lesson, info: &ExperimentInfo, backend: &str) -> Vec<Record> {
         let what = format!("{}: {} on {backend}", lesson.id, info.name);
         let started = Instant::now();
-        assert_eq!(self.press(KeyCode::Char('r')), Next::Redraw, "{what}: r starts the run");
+        assert_eq!(
+            self.press(KeyCode::Char('r')),
+            Next::Redraw,
+            "{what}: r starts the run"
+        );
         assert!(
             self.app.running.is_some(),
             "{what}: r started nothing: {:?}",
@@ -265,15 +308,13 @@ impl Walk {
         match &run.state {
             RunState::Ended(Status::Ok) => {}
             RunState::Ended(Status::Deadlock) => {
-                let diagnosed = run.records.iter().any(|r| {
-                    matches!(r, Record::Diagnosis(d) if !d.cycle.is_empty())
-                });
+                let diagnosed = run
+                    .records
+                    .iter()
+                    .any(|r| matches!(r, Record::Diagnosis(d) if !d.cycle.is_empty()));
                 assert!(diagnosed, "{what}: a deadlock without its wait-for cycle");
             }
-            other => panic!(
-                "{what}: ended {other:?}; stderr: {}",
-                run.stderr.join("\n")
-            ),
+            other => panic!("{what}: ended {other:?}; stderr: {}", run.stderr.join("\n")),
         }
         run.records
     }
@@ -291,6 +332,54 @@ impl Walk {
             "{}: x opens {name}",
             lesson.id
         );
+        // The form starts from this lesson's preset, whatever an earlier lesson left.
+        let form = &self.app.experiments[name.as_str()];
+        let value = |field: &str| {
+            form.fields
+                .iter()
+                .find(|f| f.name == field)
+                .map(|f| f.value.clone())
+                .unwrap_or_default()
+        };
+        let preset = lesson.presets.get(name);
+        let defaults = hpc_tutor::experiment::RunRequest::defaults(name).expect("defaults");
+        let want_reps = preset.and_then(|p| p.reps).unwrap_or(defaults.reps);
+        assert_eq!(
+            value("reps"),
+            want_reps.to_string(),
+            "{}: {name}: reps",
+            lesson.id
+        );
+        assert_eq!(
+            value("backend"),
+            info.backends[0],
+            "{}: {name}: backend",
+            lesson.id
+        );
+        if let Some(w) = preset.and_then(|p| p.workers.as_ref()) {
+            let list: Vec<String> = w.iter().map(ToString::to_string).collect();
+            assert_eq!(
+                value("workers"),
+                list.join(","),
+                "{}: {name}: workers",
+                lesson.id
+            );
+        }
+        for (k, v) in defaults.params.to_strings() {
+            let want = preset
+                .and_then(|p| {
+                    p.params
+                        .iter()
+                        .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                })
+                .map_or(v, str::to_owned);
+            let got = value(&k);
+            assert!(
+                got == want || got.parse::<f64>().ok() == want.parse::<f64>().ok(),
+                "{}: {name}: parameter {k} is {got}, the lesson's preset says {want}",
+                lesson.id
+            );
+        }
         for backend in info.backends {
             if *backend == "mpi" && !cfg!(feature = "mpi") {
                 eprintln!(
@@ -334,7 +423,11 @@ impl Walk {
         );
         let path = PathBuf::from(status.text.trim_start_matches("saved "));
         let bytes = std::fs::read(&path).expect("the card was written");
-        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{}: a PNG", lesson.id);
+        assert!(
+            bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{}: a PNG",
+            lesson.id
+        );
         path
     }
 }
@@ -353,8 +446,8 @@ fn screen_name(s: &Screen) -> &'static str {
 fn draw(app: &mut App, size: (u16, u16)) -> String {
     let before = app.size;
     app.update(Event::Resize(size.0, size.1));
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(size.0, size.1)).expect("terminal");
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(size.0, size.1))
+        .expect("terminal");
     terminal
         .draw(|f| hpc_tutor::tui::view::draw(app, f))
         .expect("draws");
@@ -376,12 +469,11 @@ fn every_lesson_works_end_to_end_from_the_tutor() {
     assert!(set.broken.is_empty(), "no broken built-in lesson");
     assert!(set.lessons.len() >= 10);
     let home = tempfile::tempdir().expect("temp dir");
-    let mut log = Vec::new();
-    for lesson in &set.lessons {
-        let dir = home.path().join(&lesson.id);
-        std::fs::create_dir_all(&dir).expect("folder");
-        let mut walk = Walk::new(&set, lesson, &dir);
-        assert!(matches!(walk.app.screen, Screen::Reader(_)), "{} opens", lesson.id);
+    // One tutor for the whole walk, as one learner's session: what one lesson leaves behind
+    // (forms, runs in the store) is there when the next opens.
+    let mut walk = Walk::new(&set, home.path());
+    for (idx, lesson) in set.lessons.iter().enumerate() {
+        walk.open_lesson(&set, idx);
         for i in 0..lesson.checks.len() {
             walk.answer_check(lesson, i);
         }
@@ -392,7 +484,6 @@ fn every_lesson_works_end_to_end_from_the_tutor() {
             walk.walk_experiment(lesson, k);
         }
         walk.export_card(lesson);
-        log.append(&mut walk.log);
     }
-    eprintln!("{}", log.join("\n"));
+    eprintln!("{}", walk.log.join("\n"));
 }

@@ -585,13 +585,17 @@ impl App {
             return Effect::None;
         };
         let back = Box::new(r.clone());
-        let preset = self
-            .lessons
-            .lessons
-            .get(r.lesson)
-            .and_then(|l| l.presets.get(name));
-        if !self.experiments.contains_key(name) {
-            let view = ExperimentView::new(info, preset, self.system.cpus);
+        let lesson = self.lessons.lessons.get(r.lesson);
+        let preset = lesson.and_then(|l| l.presets.get(name));
+        let lesson_id = lesson.map(|l| l.id.clone());
+        // Each lesson opens the experiment with its own preset; the form a learner edited in
+        // this lesson stays, and so does a run still going.
+        let fresh = self.experiments.get(name).is_none_or(|v| {
+            v.opened_from != lesson_id && !v.run.as_ref().is_some_and(LiveRun::active)
+        });
+        if fresh {
+            let mut view = ExperimentView::new(info, preset, self.system.cpus);
+            view.opened_from = lesson_id;
             self.experiments.insert(name.to_owned(), view);
         }
         self.screen = Screen::Experiment {

@@ -113,6 +113,9 @@ pub struct ExperimentView {
     pub run: Option<LiveRun>,
     /// An earlier run overlaid on the chart.
     pub compare: Option<Comparison>,
+    /// The id of the lesson the screen was opened from: opening it from another lesson
+    /// starts again from that lesson's preset.
+    pub opened_from: Option<String>,
 }
 
 impl ExperimentView {
@@ -198,6 +201,7 @@ impl ExperimentView {
             },
             run: None,
             compare: None,
+            opened_from: None,
         }
     }
 
