@@ -185,7 +185,8 @@ fn prediction_compared_with_the_measurement() {
         (100, 30),
         Some("beta"),
     );
-    app.latest.insert("amdahl".into(), common::amdahl_records());
+    app.latest
+        .insert("amdahl".into(), vec![common::amdahl_records()]);
     app.update(key(KeyCode::Tab));
     app.update(key(KeyCode::Down));
     app.update(key(KeyCode::Enter));

@@ -412,6 +412,52 @@ impl Walk {
         assert!(matches!(self.app.screen, Screen::Reader(_)));
     }
 
+    /// A prediction is compared only with a run of the settings it asks about: after the
+    /// walk's runs with the lesson's preset it has a measurement exactly when such a run was
+    /// made; otherwise the walk sets the form to those settings, runs it, and then it has one.
+    fn compare_prediction(&mut self, lesson: &Lesson, check: &hpc_tutor::lesson::Check) {
+        let Some(m) = &check.measure else { return };
+        let matching_run = self
+            .app
+            .latest
+            .get(&m.experiment)
+            .is_some_and(|runs| runs.iter().any(|r| m.matches(r)));
+        assert_eq!(
+            self.app.measurement_for(check).is_some(),
+            matching_run,
+            "{}: check {}: measured exactly when a run with {} exists",
+            lesson.id,
+            check.id,
+            m.params_text()
+        );
+        if matching_run {
+            return;
+        }
+        let k = lesson
+            .experiments
+            .iter()
+            .position(|e| *e == m.experiment)
+            .expect("in the lesson");
+        let info = experiment::find(&m.experiment).expect("known");
+        self.select(lesson.checks.len() + lesson.puzzles.len() + k);
+        self.send(ch('x'));
+        for (name, value) in &m.params {
+            self.set_field(info.name, name, value);
+        }
+        self.shrink(info);
+        let backend = info.backends[0];
+        self.set_field(info.name, "backend", backend);
+        self.run(lesson, info, backend);
+        self.press(KeyCode::Esc);
+        assert!(
+            self.app.measurement_for(check).is_some(),
+            "{}: check {}: a run with {} gives it a measurement",
+            lesson.id,
+            check.id,
+            m.params_text()
+        );
+    }
+
     fn export_card(&mut self, lesson: &Lesson) -> PathBuf {
         self.press(KeyCode::Char('s'));
         let status = self.app.status.clone().expect("export says what it did");
@@ -482,6 +528,9 @@ fn every_lesson_works_end_to_end_from_the_tutor() {
         }
         for k in 0..lesson.experiments.len() {
             walk.walk_experiment(lesson, k);
+        }
+        for check in &lesson.checks {
+            walk.compare_prediction(lesson, check);
         }
         walk.export_card(lesson);
     }

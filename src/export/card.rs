@@ -463,7 +463,7 @@ fn prediction(check: &Check, card: &LessonCard) -> Option<(String, String)> {
     let measured = card
         .runs
         .get(&m.experiment)
-        .and_then(|records| crate::tui::experiment::measured(records, m))
+        .and_then(|records| m.measured(records))
         .filter(|v| v.is_finite());
     let show = |v: f64, as_typed: bool| match m.quantity {
         Quantity::Speedup if as_typed => format!("{v}×"),
@@ -521,6 +521,7 @@ mod tests {
                 quantity,
                 workers,
                 variant: None,
+                params: Default::default(),
             }),
         }
     }
@@ -547,6 +548,10 @@ mod tests {
     /// A run with S(2) = 1.47 and E(2) = 0.735.
     fn runs() -> BTreeMap<String, Vec<Record>> {
         let mut records = crate::record::tests::sample_run();
+        // A prediction is compared only with a run of its own experiment.
+        if let Some(Record::Run(r)) = records.get_mut(0) {
+            r.experiment = "amdahl".to_owned();
+        }
         if let Some(Record::Point(p)) = records.get_mut(2) {
             p.variant = None;
             p.speedup = Some(1.47);

@@ -81,9 +81,71 @@ pub struct Measure {
     pub workers: Option<usize>,
     /// Which variant, for experiments that compare variants.
     pub variant: Option<String>,
+    /// The parameter values the prediction is about (e.g. `order` = `same`), as the run
+    /// record writes them: only a run with these values is compared with it.
+    pub params: std::collections::BTreeMap<String, String>,
 }
 
 impl Measure {
+    /// Whether `records` are a run this prediction is about: its experiment, with the
+    /// parameter values the check names.
+    pub fn matches(&self, records: &[crate::record::Record]) -> bool {
+        records.iter().any(|r| match r {
+            crate::record::Record::Run(run) => {
+                run.experiment == self.experiment
+                    && self
+                        .params
+                        .iter()
+                        .all(|(k, v)| run.params.get(k).is_some_and(|have| have == v))
+            }
+            _ => false,
+        })
+    }
+
+    /// The parameter values the prediction is about, as `order = same, size = 4`.
+    pub fn params_text(&self) -> String {
+        self.params
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The measured value this prediction is compared with, from one run's records; `None`
+    /// when the run is not one the check is about, or lacks the value.
+    pub fn measured(&self, records: &[crate::record::Record]) -> Option<f64> {
+        use crate::record::Record;
+        if !self.matches(records) {
+            return None;
+        }
+        match self.quantity {
+            Quantity::SerialFraction => records.iter().rev().find_map(|r| match r {
+                Record::Fit(f)
+                    if f.model.is_scaling_law()
+                        && (f.variant == self.variant || self.variant.is_none()) =>
+                {
+                    Some(f.serial_fraction)
+                }
+                _ => None,
+            }),
+            q => records.iter().find_map(|r| match r {
+                Record::Point(p)
+                    if Some(p.workers) == self.workers
+                        && (self.variant.is_none() || p.variant == self.variant) =>
+                {
+                    match q {
+                        Quantity::Speedup => p.speedup,
+                        Quantity::Efficiency => p.efficiency,
+                        Quantity::Time => Some(p.median_s),
+                        Quantity::KarpFlatt => p.karp_flatt,
+                        Quantity::SerialFraction => None,
+                    }
+                }
+                _ => None,
+            }),
+        }
+    }
+
     /// The quantity in words, e.g. `speedup`.
     pub fn quantity_label(&self) -> &'static str {
         match self.quantity {
@@ -243,6 +305,33 @@ pub fn track_rank(track: &str) -> (usize, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// lock-deadlock's check on `order = same` was compared with a later `order = backoff`
+    /// run: a prediction is compared only with a run of the settings it asks about.
+    #[test]
+    fn predictions_compare_only_with_runs_of_their_settings() {
+        let m = Measure {
+            experiment: "mc-pi".into(),
+            quantity: Quantity::Time,
+            workers: Some(2),
+            variant: None,
+            params: [("mode".to_owned(), "weak".to_owned())].into(),
+        };
+        let mut records = crate::record::tests::sample_run();
+        let crate::record::Record::Run(run) = &mut records[0] else {
+            panic!("a run first")
+        };
+        run.experiment = "mc-pi".into();
+        run.params.insert("mode".into(), "strong".into());
+        assert!(!m.matches(&records));
+        assert_eq!(m.measured(&records), None);
+        if let crate::record::Record::Run(run) = &mut records[0] {
+            run.params.insert("mode".into(), "weak".into());
+        }
+        assert!(m.matches(&records));
+        assert!(m.measured(&records).is_some());
+        assert_eq!(m.params_text(), "mode = weak");
+    }
 
     fn numeric(answer: f64, tolerance: f64) -> Check {
         Check {

@@ -57,6 +57,9 @@ struct RawMeasure {
     workers: Option<Spanned<u64>>,
     #[serde(default)]
     variant: Option<Spanned<String>>,
+    /// The parameter values the prediction is about.
+    #[serde(default)]
+    params: BTreeMap<String, Spanned<toml::Value>>,
 }
 
 /// A check as written. Which keys are allowed depends on `kind`, so every key is optional
@@ -437,11 +440,44 @@ fn validate_measure(
             return None;
         }
     }
+    let mut params = BTreeMap::new();
+    if let Some(info) = experiment::find(raw.experiment.get_ref()) {
+        for (key, value) in &raw.params {
+            let text = match value.get_ref() {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                other => {
+                    p.at(
+                        shift(value.span()),
+                        format!(
+                            "parameter `{key}` must be a number or a string, not {}",
+                            other.type_str()
+                        ),
+                    );
+                    return None;
+                }
+            };
+            // The value as the run record writes it, so that it compares equal.
+            match experiment::Params::parse(info, &[format!("{key}={text}")]) {
+                Ok(parsed) => {
+                    if let Some(v) = parsed.to_strings().remove(key) {
+                        params.insert(key.clone(), v);
+                    }
+                }
+                Err(e) => {
+                    p.at(shift(value.span()), e.to_string());
+                    return None;
+                }
+            }
+        }
+    }
     Some(Measure {
         experiment: raw.experiment.into_inner(),
         quantity,
         workers,
         variant: raw.variant.map(Spanned::into_inner),
+        params,
     })
 }
 

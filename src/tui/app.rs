@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::experiment::{self, Action, Comparison, ExperimentView, LiveRun, RunState};
+use super::experiment::{Action, Comparison, ExperimentView, LiveRun, RunState};
 use super::markdown;
 use super::theme::Theme;
 use super::view::layout;
@@ -297,8 +297,10 @@ pub struct App {
     pub next_run: u64,
     /// Where results are kept, when there is a place.
     pub store: Option<Store>,
-    /// The latest run of each experiment (this session's or from the store), for predictions.
-    pub latest: BTreeMap<String, Vec<Record>>,
+    /// The recent runs of each experiment, newest first (this session's and from the store,
+    /// at most [`RECENT_RUNS`]): the newest is "your latest run"; predictions compare with
+    /// the newest whose parameters match what the check asks about.
+    pub latest: BTreeMap<String, Vec<Vec<Record>>>,
     /// The folder job scripts and PNGs are written to: the current folder.
     pub work_dir: PathBuf,
     /// The hpc-tutor a job script runs (`hpc-tutor` unless set, e.g. to this binary).
@@ -309,6 +311,9 @@ pub struct App {
     /// Results read from a folder (`--results DIR`), shown on [`Screen::Results`].
     pub results: Option<super::results::ResultsView>,
 }
+
+/// How many recent runs of each experiment the tutor keeps at hand for predictions.
+pub const RECENT_RUNS: usize = 16;
 
 /// The smallest terminal the tutor draws in.
 pub const MIN_SIZE: (u16, u16) = (80, 24);
@@ -552,7 +557,7 @@ impl App {
         self
     }
 
-    /// Loads the latest stored run of `experiment` unless one is known already.
+    /// Loads the recent stored runs of `experiment` unless they are known already.
     fn ensure_latest(&mut self, experiment: &str) {
         if self.latest.contains_key(experiment) {
             return;
@@ -560,11 +565,21 @@ impl App {
         let Some(store) = &self.store else {
             return;
         };
-        if let Some(run) = store.latest(experiment)
-            && let Ok(records) = crate::record::store::load(&run.path)
-        {
-            self.latest.insert(experiment.to_owned(), records);
+        let runs: Vec<Vec<Record>> = store
+            .list()
+            .into_iter()
+            .filter(|r| r.run.experiment == experiment)
+            .take(RECENT_RUNS)
+            .filter_map(|r| crate::record::store::load(&r.path).ok())
+            .collect();
+        if !runs.is_empty() {
+            self.latest.insert(experiment.to_owned(), runs);
         }
+    }
+
+    /// The newest run of `experiment` known to the tutor.
+    pub fn newest_run(&self, experiment: &str) -> Option<&Vec<Record>> {
+        self.latest.get(experiment).and_then(|runs| runs.first())
     }
 
     // ----- experiments -----------------------------------------------------------------
@@ -879,7 +894,9 @@ impl App {
                 }
             }
             if !run.active() && run.records.iter().any(|r| matches!(r, Record::Point(_))) {
-                self.latest.insert(name.clone(), run.records.clone());
+                let runs = self.latest.entry(name.clone()).or_default();
+                runs.insert(0, run.records.clone());
+                runs.truncate(RECENT_RUNS);
             }
         }
         if let Some(w) = warning {
@@ -1073,7 +1090,10 @@ impl App {
     /// The measured value for a prediction check, with how it compares: `(value, note)`.
     pub fn measurement_for(&self, check: &crate::lesson::Check) -> Option<f64> {
         let m = check.measure.as_ref()?;
-        experiment::measured(self.latest.get(&m.experiment)?, m)
+        self.latest
+            .get(&m.experiment)?
+            .iter()
+            .find_map(|records| m.measured(records))
     }
 
     fn open_lesson_progress_mut(&mut self) -> Option<&mut LessonProgress> {

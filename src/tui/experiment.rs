@@ -9,7 +9,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use crate::chart::Metric;
 use crate::experiment::request::{self, RequestError};
 use crate::experiment::{Backend, ExperimentInfo, ParamKind, Params, RunRequest};
-use crate::lesson::{Measure, Preset, Quantity};
+use crate::lesson::{Preset, Quantity};
 use crate::record::{Record, Status};
 
 /// One editable line of the form.
@@ -509,35 +509,6 @@ impl ExperimentView {
             .filter(|x| matches!(x, Record::Sample(_)))
             .count();
         Some((done, total))
-    }
-}
-
-/// The measured value a prediction is compared with, from one run's records.
-pub fn measured(records: &[Record], m: &Measure) -> Option<f64> {
-    match m.quantity {
-        Quantity::SerialFraction => records.iter().rev().find_map(|r| match r {
-            Record::Fit(f)
-                if f.model.is_scaling_law() && (f.variant == m.variant || m.variant.is_none()) =>
-            {
-                Some(f.serial_fraction)
-            }
-            _ => None,
-        }),
-        q => records.iter().find_map(|r| match r {
-            Record::Point(p)
-                if Some(p.workers) == m.workers
-                    && (m.variant.is_none() || p.variant == m.variant) =>
-            {
-                match q {
-                    Quantity::Speedup => p.speedup,
-                    Quantity::Efficiency => p.efficiency,
-                    Quantity::Time => Some(p.median_s),
-                    Quantity::KarpFlatt => p.karp_flatt,
-                    Quantity::SerialFraction => None,
-                }
-            }
-            _ => None,
-        }),
     }
 }
 

@@ -82,7 +82,7 @@ impl App {
                 };
                 let mut runs: BTreeMap<String, Vec<Record>> = BTreeMap::new();
                 for e in &lesson.experiments {
-                    if let Some(records) = self.latest.get(e) {
+                    if let Some(records) = self.newest_run(e) {
                         runs.insert(e.clone(), records.clone());
                     } else if let Some(store) = &self.store
                         && let Some(records) = export::latest_stored_run(store, e)

@@ -272,10 +272,18 @@ fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
                     )));
                 }
             }
-            None => lines.push(Line::styled(
+            None if m.params.is_empty() => lines.push(Line::styled(
                 format!(
                     "No measurement yet: run the `{}` experiment (x in the lesson) to compare your prediction with the {what}.",
                     m.experiment
+                ),
+                t.dim(),
+            )),
+            None => lines.push(Line::styled(
+                format!(
+                    "No run of `{}` with {} yet: set the form to that (x in the lesson), run it (r), and your prediction is compared with its {what}. Runs with other settings are not.",
+                    m.experiment,
+                    m.params_text()
                 ),
                 t.dim(),
             )),
