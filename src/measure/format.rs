@@ -1,0 +1,89 @@
+//! Numbers as people read them: seconds, bytes, rates, counts. One place for every face
+//! (the command line's tables, the tutor, PNG export, the demo).
+
+use crate::record::FitRecord;
+
+/// `α = 0.42 µs, β = 5.12 GB/s`: a latency–bandwidth fit in a few characters.
+pub fn latency_bandwidth_text(f: &FitRecord) -> String {
+    match (f.latency_s, f.bandwidth_bytes_s) {
+        (Some(a), Some(b)) => format!("α = {}, β = {}", latency(a), rate(b / 1e6)),
+        _ => "α and β unknown".to_owned(),
+    }
+}
+
+/// Bytes as people say them: `512 B`, `4 KiB`, `16 MiB` (`1536 B` when not whole KiB).
+pub fn bytes(n: f64) -> String {
+    if !n.is_finite() || n < 0.0 {
+        return "?".to_owned();
+    }
+    const KIB: f64 = 1024.0;
+    const MIB: f64 = 1024.0 * 1024.0;
+    if n >= MIB && n % MIB == 0.0 {
+        format!("{} MiB", n / MIB)
+    } else if n >= KIB && n % KIB == 0.0 {
+        format!("{} KiB", n / KIB)
+    } else {
+        format!("{n} B")
+    }
+}
+
+/// A rate in MB/s (10^6 bytes per second) with a readable unit: `812.5 MB/s`, `5.12 GB/s`.
+pub fn rate(mb_s: f64) -> String {
+    if !mb_s.is_finite() {
+        "-".to_owned()
+    } else if mb_s >= 1000.0 {
+        format!("{:.2} GB/s", mb_s / 1000.0)
+    } else if mb_s >= 1.0 {
+        format!("{mb_s:.1} MB/s")
+    } else {
+        format!("{:.1} kB/s", mb_s * 1000.0)
+    }
+}
+
+/// A warning when the CPUs were busy before the run (more than a quarter used by others).
+pub fn busy_warning(busy: Option<f64>, cpus: usize) -> Option<String> {
+    let b = busy?;
+    (b > 0.25).then(|| {
+        format!(
+            "the {cpus} CPU(s) this run may use were {:.0} % busy with other programs just before it started: \
+             they compete with the run, so times are longer and speedups lower than the hardware allows",
+            b * 100.0
+        )
+    })
+}
+
+/// Seconds with a unit that keeps 3–4 significant digits.
+pub fn seconds(s: f64) -> String {
+    if s >= 1.0 {
+        format!("{s:.3} s")
+    } else if s >= 1e-3 {
+        format!("{:.2} ms", s * 1e3)
+    } else {
+        format!("{:.1} µs", s * 1e6)
+    }
+}
+
+/// A message time: like [`seconds`], with two decimals below 10 µs (`0.27 µs`), where
+/// one-way latencies of shared memory live.
+pub fn latency(s: f64) -> String {
+    if s.abs() < 1e-5 {
+        format!("{:.2} µs", s * 1e6)
+    } else {
+        seconds(s)
+    }
+}
+
+/// A number in few characters: whole numbers (counts) in full, others with 5 significant
+/// decimals or in scientific notation.
+pub fn short(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.5}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_owned()
+    }
+}
