@@ -153,6 +153,19 @@ fn notes_overlay_renders_markdown() {
 }
 
 #[test]
+fn reader_panel_with_an_experiment() {
+    let app = app_with(
+        fixture_set("valid"),
+        Progress::default(),
+        (80, 24),
+        Some("beta"),
+    );
+    let screen = render(&app);
+    assert!(screen.contains(" x     open the experiment"), "{screen}");
+    insta::assert_snapshot!("reader_experiment_80x24", screen);
+}
+
+#[test]
 fn too_small() {
     for (w, h) in [(79, 24), (100, 10), (40, 12)] {
         let app = valid_app((w, h));
