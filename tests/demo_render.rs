@@ -120,3 +120,44 @@ notes = "Ask the room: what values can the counter end with?"
     assert!(screen.contains("Ask the room"), "{screen}");
     insta::assert_snapshot!("demo_notes_80x24", screen);
 }
+
+/// Speaker notes are Markdown, shown as the notes viewer and the lesson reader show it:
+/// inline code without backticks, a `- ` list as bullets with a hanging indent, and
+/// paragraphs reflowed to the window.
+#[test]
+fn speaker_notes_render_markdown() {
+    let (mut p, _) = player(
+        r#"
+[[step]]
+lesson = "alpha"
+heading = "A list"
+notes = """
+`counter += 1` looks like one operation, but the CPU does three: load the value into a
+register, add one, store it back. The fixes:
+
+- atomic and mutex serialize every increment: correct, but *slow*;
+- a reduction (each worker counts privately, then adds once) is correct and fast.
+"""
+"#,
+        (80, 24),
+        Capabilities::everything(),
+    );
+    p.start();
+    p.update(Event::Key(KeyEvent::from(KeyCode::Char('n'))));
+    let screen = render(&p);
+    assert!(!screen.contains('`'), "no backticks: {screen}");
+    assert!(!screen.contains("*slow*"), "no emphasis marks: {screen}");
+    assert!(
+        screen.contains("│ counter += 1 looks like one operation, but the CPU does three: load"),
+        "reflowed: {screen}"
+    );
+    assert!(
+        screen.contains("│ • a reduction (each worker counts privately, then adds once) is"),
+        "a bulleted item: {screen}"
+    );
+    assert!(
+        screen.contains("│   correct and fast."),
+        "with a hanging indent: {screen}"
+    );
+    insta::assert_snapshot!("demo_notes_markdown_80x24", screen);
+}

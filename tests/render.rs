@@ -112,6 +112,60 @@ fn hint_overlay() {
 }
 
 #[test]
+fn hint_with_markdown() {
+    let mut app = valid_app((80, 24));
+    app.update(key(KeyCode::Enter));
+    app.update(ch('h'));
+    app.update(ch('h'));
+    let screen = render(&app);
+    assert!(
+        screen.contains("│Two workers cannot beat a speedup of 2: with s = 0, S(2) = 2  │"),
+        "code without backticks, the soft break joined: {screen}"
+    );
+    assert!(
+        screen.contains("│is the best case."),
+        "reflowed, emphasis without its marks: {screen}"
+    );
+    assert!(!screen.contains('`'), "{screen}");
+    insta::assert_snapshot!("hint_markdown_80x24", screen);
+}
+
+/// The instructor notes of a lesson whose notes have inline code, emphasis and a `- `
+/// list: rendered as the lesson text is, reflowed to the window.
+#[test]
+fn notes_overlay_renders_markdown() {
+    let mut app = valid_app((80, 24));
+    app.update(key(KeyCode::Enter));
+    app.update(ch('n'));
+    let screen = render(&app);
+    assert!(!screen.contains('`'), "no backticks: {screen}");
+    assert!(!screen.contains("*most*"), "no emphasis marks: {screen}");
+    assert!(
+        screen
+            .contains("│• 'More workers always help.' With s = 0.05 the speedup never passes 20,"),
+        "a bulleted item: {screen}"
+    );
+    assert!(
+        screen.contains("│  however many workers you add."),
+        "with a hanging indent: {screen}"
+    );
+    insta::assert_snapshot!("notes_80x24", screen);
+}
+
+#[test]
+fn reader_panel_with_an_experiment() {
+    let app = app_with(
+        fixture_set("valid"),
+        Progress::default(),
+        (80, 24),
+        Some("beta"),
+    );
+    let screen = render(&app);
+    assert!(screen.contains(" x     open the experiment"), "{screen}");
+    insta::assert_snapshot!("reader_experiment_80x24", screen);
+}
+
+#[test]
 fn too_small() {
     for (w, h) in [(79, 24), (100, 10), (40, 12)] {
         let app = valid_app((w, h));

@@ -14,6 +14,7 @@ use super::script::{Action, Wait};
 use crate::chart::ChartModel;
 use crate::record::{Model, Record, Status};
 use crate::tui::experiment::RunState;
+use crate::tui::markdown;
 use crate::tui::theme::Theme;
 use crate::tui::view::{chart, puzzle, truncate};
 
@@ -502,7 +503,9 @@ fn draw_notes(player: &Player, area: Rect, buf: &mut Buffer) {
         .as_deref()
         .unwrap_or("No speaker notes for this step.");
     let width = area.width.saturating_sub(8).max(20);
-    let lines = wrap_text(text, usize::from(width.saturating_sub(4)));
+    // Markdown, as the lesson reader and `hpc-tutor demo --notes` show it, with a column of
+    // margin on either side.
+    let lines = markdown::render(text, width.saturating_sub(4), t);
     let height = (u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2)
         .min(area.height / 2)
         .max(3);
@@ -523,7 +526,11 @@ fn draw_notes(player: &Player, area: Rect, buf: &mut Buffer) {
     Paragraph::new(
         lines
             .into_iter()
-            .map(|l| Line::styled(format!(" {l}"), t.text()))
+            .map(|l| {
+                let mut spans = vec![Span::raw(" ")];
+                spans.extend(l.spans);
+                Line::from(spans)
+            })
             .collect::<Vec<_>>(),
     )
     .block(block)

@@ -8,6 +8,7 @@ use super::layout;
 use super::truncate;
 use crate::lesson::CheckKind;
 use crate::tui::app::{App, CheckDialog, Focus, JobScript, Overlay, Screen};
+use crate::tui::markdown;
 use crate::tui::theme::Theme;
 
 pub(super) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame) {
@@ -40,40 +41,30 @@ pub(super) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame) {
             let Some(lesson) = app.current_lesson() else {
                 return;
             };
-            let hint = lesson.hints.get(*i).cloned().unwrap_or_default();
-            let lines = vec![
-                Line::raw(hint),
-                Line::raw(""),
-                Line::styled(
-                    if lesson.hints.len() > 1 {
-                        "h next hint · Esc close"
-                    } else {
-                        "Esc close"
-                    },
-                    t.dim(),
-                ),
-            ];
+            let hint = lesson.hints.get(*i).map_or("", String::as_str);
+            let width = HINT_WIDTH.min(area.width);
+            let lines = hint_lines(hint, lesson.hints.len(), width.saturating_sub(2), t);
             let title = format!(" Hint {} of {} ", i + 1, lesson.hints.len());
-            window(frame, t, 64, area.height.saturating_sub(4), &title, lines);
+            window(
+                frame,
+                t,
+                width,
+                area.height.saturating_sub(4),
+                &title,
+                lines,
+            );
         }
         Overlay::Notes => {
             let Some(lesson) = app.current_lesson() else {
                 return;
             };
-            let mut lines: Vec<Line> = lesson
-                .notes
-                .as_deref()
-                .unwrap_or_default()
-                .trim()
-                .lines()
-                .map(|l| Line::raw(l.to_owned()))
-                .collect();
-            lines.push(Line::raw(""));
-            lines.push(Line::styled("Esc close", t.dim()));
+            let notes = lesson.notes.as_deref().unwrap_or_default();
+            let width = NOTES_WIDTH.min(area.width);
+            let lines = notes_lines(notes, width.saturating_sub(2), t);
             window(
                 frame,
                 t,
-                76,
+                width,
                 area.height.saturating_sub(4),
                 " Instructor notes ",
                 lines,
@@ -148,6 +139,35 @@ pub(super) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame) {
             );
         }
     }
+}
+
+/// Columns of the hint window, borders included.
+const HINT_WIDTH: u16 = 64;
+/// Columns of the instructor notes window, borders included.
+const NOTES_WIDTH: u16 = 76;
+
+/// The hint window's text: the hint (one of `count`) rendered as Markdown for `inner`
+/// columns, as the reader renders a lesson, then the window's keys.
+fn hint_lines(hint: &str, count: usize, inner: u16, t: &Theme) -> Vec<Line<'static>> {
+    let keys = if count > 1 {
+        "h next hint · Esc close"
+    } else {
+        "Esc close"
+    };
+    with_keys(markdown::render(hint, inner, t), keys, t)
+}
+
+/// The instructor notes window's text: the notes rendered as Markdown for `inner` columns,
+/// as the reader renders a lesson, then the window's keys.
+fn notes_lines(notes: &str, inner: u16, t: &Theme) -> Vec<Line<'static>> {
+    with_keys(markdown::render(notes, inner, t), "Esc close", t)
+}
+
+/// `body`, a blank line, and the window's `keys`, dimmed.
+fn with_keys(mut body: Vec<Line<'static>>, keys: &'static str, t: &Theme) -> Vec<Line<'static>> {
+    body.push(Line::raw(""));
+    body.push(Line::styled(keys, t.dim()));
+    body
 }
 
 /// Draws a bordered window of `width` columns, as tall as its wrapped content (at most
@@ -486,6 +506,135 @@ pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static
             };
             keys.extend(common);
             ("results", keys)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::style::Modifier;
+    use unicode_width::UnicodeWidthStr;
+
+    /// The text of each line, without styles.
+    fn plain(lines: &[Line]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    /// The first span whose text is `text`, give or take spaces around it.
+    fn span<'a>(lines: &'a [Line<'static>], text: &str) -> &'a Span<'static> {
+        lines
+            .iter()
+            .flat_map(|l| &l.spans)
+            .find(|s| s.content.trim() == text)
+            .unwrap_or_else(|| panic!("no span {text:?} in {:?}", plain(lines)))
+    }
+
+    const NOTES: &str = "\
+Ask the class what they expect before revealing anything. Then write
+`S(N) = 1 / (s + (1 - s)/N)` on the board: *most* people overestimate the limit.
+
+Common mistakes:
+- 'More workers always help.' With `s = 0.05` the speedup never passes 20, however many
+  workers you add.
+- 'The serial part is the slow code.' It is the part no worker can share.
+";
+
+    #[test]
+    fn notes_are_markdown_reflowed_to_the_window() {
+        let t = Theme::monochrome();
+        let lines = notes_lines(NOTES, 40, &t);
+        assert_eq!(
+            plain(&lines),
+            [
+                "Ask the class what they expect before",
+                "revealing anything. Then write S(N) = 1",
+                "/ (s + (1 - s)/N) on the board: most",
+                "people overestimate the limit.",
+                "",
+                "Common mistakes:",
+                "",
+                "• 'More workers always help.' With s =",
+                "  0.05 the speedup never passes 20,",
+                "  however many workers you add.",
+                "• 'The serial part is the slow code.' It",
+                "  is the part no worker can share.",
+                "",
+                "Esc close",
+            ]
+        );
+        for line in &lines {
+            assert!(line.width() <= 40, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn inline_code_and_emphasis_are_styled_without_their_marks() {
+        let t = Theme::colored();
+        let lines = notes_lines("Use `mpirun -n 4` for *four* **ranks**.", 60, &t);
+        assert_eq!(plain(&lines)[0], "Use mpirun -n 4 for four ranks.");
+        assert_eq!(span(&lines, "mpirun -n 4").style, t.code());
+        assert!(
+            span(&lines, "four")
+                .style
+                .add_modifier
+                .contains(Modifier::ITALIC)
+        );
+        assert!(
+            span(&lines, "ranks")
+                .style
+                .add_modifier
+                .contains(Modifier::BOLD)
+        );
+        assert!(!plain(&lines).concat().contains(['`', '*']));
+    }
+
+    #[test]
+    fn hints_are_markdown_too() {
+        let t = Theme::colored();
+        let hint = "`counter += 1` is three steps:\n- load\n- add\n- store, and a thread can be \
+                    interrupted between any two of them";
+        let lines = hint_lines(hint, 2, 30, &t);
+        assert_eq!(
+            plain(&lines),
+            [
+                "counter += 1 is three steps:",
+                "",
+                "• load",
+                "• add",
+                "• store, and a thread can be",
+                "  interrupted between any two",
+                "  of them",
+                "",
+                "h next hint · Esc close",
+            ]
+        );
+        assert_eq!(span(&lines, "counter += 1").style, t.code());
+        assert_eq!(span(&lines, "•").style, t.rule());
+        assert_eq!(
+            plain(&hint_lines("Just one.", 1, 30, &t)),
+            ["Just one.", "", "Esc close"]
+        );
+    }
+
+    #[test]
+    fn window_text_fits_narrow_windows() {
+        let t = Theme::colored();
+        for inner in [1, 10, 25, 62, 74] {
+            for line in notes_lines(NOTES, inner, &t)
+                .iter()
+                .chain(&hint_lines(NOTES, 1, inner, &t))
+            {
+                let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+                // The keys line is the window's own and is wrapped by the window.
+                if text.ends_with("Esc close") {
+                    continue;
+                }
+                assert!(text.width() <= usize::from(inner), "{inner}: {text:?}");
+            }
         }
     }
 }

@@ -126,7 +126,7 @@ pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
         .iter()
         .any(|e| experiment::find(e).is_some_and(|e| e.runnable()))
     {
-        lines.push(key("x", "run the experiment"));
+        lines.push(key("x", "open the experiment"));
     }
     if !lesson.hints.is_empty() {
         lines.push(key("h", "show a hint"));
