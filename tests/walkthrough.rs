@@ -44,7 +44,7 @@ const SMALLER: &[(&str, &str, &str)] = &[
     ("integral", "n", "2000000"),
     ("amdahl", "work", "10000000"),
     ("imbalance", "work", "10000000"),
-    ("race", "increments", "200000"),
+    ("race", "increments", "1000000"),
     ("hybrid", "samples", "2000000"),
 ];
 
@@ -399,8 +399,33 @@ impl Walk {
                 "{}: {name} on {backend} measured no point",
                 lesson.id
             );
+            let headline = hpc_tutor::chart::headline::headline(&records);
+            assert!(
+                !headline.is_empty(),
+                "{}: {name} on {backend}: a main result",
+                lesson.id
+            );
             for size in [(80, 24), (100, 30)] {
                 let screen = draw(&mut self.app, size);
+                // The main result is on screen without scrolling: its first words, or for a
+                // deadlock its cycle in the wait-for graph.
+                let start: String = headline[0].chars().take(14).collect();
+                assert!(
+                    screen.contains(&start) || (deadlocked && screen.contains("A cycle:")),
+                    "{}: {name} on {backend} at {size:?}: the main result `{}` is not on screen\n{screen}",
+                    lesson.id,
+                    headline[0]
+                );
+                assert!(
+                    deadlocked || screen.contains("measured points"),
+                    "{}: {name} on {backend} at {size:?}: the points table is on screen\n{screen}",
+                    lesson.id
+                );
+                assert!(
+                    screen.contains("Esc") && (screen.contains("r run") || screen.contains("r ")),
+                    "{}: {name} at {size:?}: the key hints are on screen\n{screen}",
+                    lesson.id
+                );
                 assert!(
                     deadlocked || !screen.contains("waiting for the first point"),
                     "{}: {name} at {size:?}: the chart shows the measured points\n{screen}",

@@ -9,6 +9,7 @@
 //! Every value handed out is finite: points whose value cannot be computed (for example the
 //! speedup before the 1-worker point exists) are left out rather than passed on as NaN.
 
+pub mod headline;
 pub mod sizes;
 
 use std::collections::BTreeMap;

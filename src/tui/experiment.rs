@@ -113,6 +113,8 @@ pub struct ExperimentView {
     pub run: Option<LiveRun>,
     /// An earlier run overlaid on the chart.
     pub compare: Option<Comparison>,
+    /// The first row of the points table shown; `None` follows the newest point.
+    pub table_scroll: Option<usize>,
     /// The id of the lesson the screen was opened from: opening it from another lesson
     /// starts again from that lesson's preset.
     pub opened_from: Option<String>,
@@ -201,6 +203,7 @@ impl ExperimentView {
             },
             run: None,
             compare: None,
+            table_scroll: None,
             opened_from: None,
         }
     }
@@ -335,7 +338,10 @@ impl ExperimentView {
                 Action::Redraw
             }
             KeyCode::Char('r') if !running => match self.validate() {
-                Some(request) => Action::Run(Box::new(request)),
+                Some(request) => {
+                    self.table_scroll = None;
+                    Action::Run(Box::new(request))
+                }
                 None => Action::Redraw,
             },
             KeyCode::Char('c') if running => Action::Cancel,
@@ -345,6 +351,27 @@ impl ExperimentView {
                     crate::chart::sizes::SizeChart::applies(&[r.records.as_slice()])
                 });
                 self.metric = self.metric.next_for(sizes);
+                Action::Redraw
+            }
+            KeyCode::PageUp | KeyCode::PageDown => {
+                let rows = self.run.as_ref().map_or(0, |r| {
+                    r.records
+                        .iter()
+                        .filter(|x| matches!(x, Record::Point(_)))
+                        .count()
+                });
+                if rows == 0 {
+                    return Action::None;
+                }
+                let top = self
+                    .table_scroll
+                    .unwrap_or(rows.saturating_sub(1))
+                    .min(rows - 1);
+                self.table_scroll = Some(if key.code == KeyCode::PageUp {
+                    top.saturating_sub(5)
+                } else {
+                    (top + 5).min(rows - 1)
+                });
                 Action::Redraw
             }
             KeyCode::Char('o') => Action::History,

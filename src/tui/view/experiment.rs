@@ -46,8 +46,35 @@ pub(super) fn draw(app: &App, view: &ExperimentView, frame: &mut Frame) {
         .advice_request()
         .map(|r| app.system.advise(&r))
         .unwrap_or_default();
+    let measured = view
+        .run
+        .as_ref()
+        .is_some_and(|r| r.records.iter().any(|x| matches!(x, Record::Point(_))));
     let right = if advice.is_empty() {
         right
+    } else if measured {
+        // Once there are results, the advice shrinks to its problems (b shows the fixes in
+        // the job script), so that the result and the points keep their room.
+        let lines: Vec<Line> = advice
+            .iter()
+            .map(|a| Line::styled(format!("⚠ {} (b: the fix)", a.problem), t.warn()))
+            .collect();
+        let width = usize::from(right.width.saturating_sub(2)).max(1);
+        let needed: usize = lines.iter().map(|l| l.width().div_ceil(width)).sum();
+        let height = (needed as u16 + 2).min(4);
+        let [rest, panel] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(height)]).areas(right);
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(
+                    Block::bordered()
+                        .title(Span::styled(" ⚠ advice ", t.warn()))
+                        .border_style(t.warn()),
+                )
+                .wrap(Wrap { trim: false }),
+            panel,
+        );
+        rest
     } else {
         let (lines, height) = advice_lines(&advice, t, right);
         let [rest, panel] =
@@ -70,16 +97,40 @@ pub(super) fn draw(app: &App, view: &ExperimentView, frame: &mut Frame) {
         .as_ref()
         .map(|r| points(&r.records))
         .unwrap_or_default();
+    let headline = view
+        .run
+        .as_ref()
+        .map(|r| crate::chart::headline::headline(&r.records))
+        .unwrap_or_default();
     draw_chart_and_points(
         &model,
         sizes.as_ref(),
         view.metric,
         "",
-        &rows,
+        &Table {
+            headline: &headline,
+            rows: &rows,
+            scroll: view.table_scroll,
+        },
         t,
         frame,
         right,
     );
+}
+
+/// What goes below a chart: the run's main result, and its measured points.
+pub(super) struct Table<'a> {
+    /// The main result, a line each (see [`crate::chart::headline`]).
+    pub headline: &'a [String],
+    /// The points.
+    pub rows: &'a [Row],
+    /// The first row shown; `None` follows the newest.
+    pub scroll: Option<usize>,
+}
+
+/// The rows of a table of `rows` points that fit in `height` rows of screen.
+fn visible_rows(rows: usize, height: u16) -> usize {
+    rows.min(usize::from(height.saturating_sub(3)))
 }
 
 /// The advisor's panel for `advice`, and its height: each piece's problem and corrected
@@ -135,30 +186,68 @@ fn advice_lines(
     (lines, height)
 }
 
-/// The chart with its metric tabs, and the measured points below it when there is room.
-/// `note` is added to the chart's title.
+/// The chart with its metric tabs, the run's main result below it, and the measured points
+/// below that when there is room (at 80x24 too: the chart gives up rows first). `note` is
+/// added to the chart's title.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn draw_chart_and_points(
     model: &ChartModel,
     sizes: Option<&SizeChart>,
     metric: Metric,
     note: &str,
-    rows: &[Row],
+    table: &Table<'_>,
     t: &Theme,
     frame: &mut Frame,
     area: Rect,
 ) {
-    let table_rows = rows.len() as u16;
-    let show_table = area.height >= 30 && table_rows > 0;
-    let [chart_area, table_area] = Layout::vertical([
+    let rows = table.rows;
+    let width = usize::from(area.width.saturating_sub(4)).max(1);
+    // On a small screen the chart, the result and the table share the rows: the chart
+    // keeps at least 9 (12 on a larger screen), the result at most 2 lines (else 4).
+    let small = area.height < 24;
+    let chart_min = if small { 9 } else { 12 };
+    let headline_rows = table
+        .headline
+        .iter()
+        .map(|l| l.chars().count().div_ceil(width).max(1))
+        .sum::<usize>()
+        .min(if small { 2 } else { 4 }) as u16;
+    let headline_height = if headline_rows > 0 {
+        headline_rows + 2
+    } else {
+        0
+    };
+    // The table shows 2 to 10 points with its header.
+    let room = area.height.saturating_sub(headline_height + chart_min);
+    let table_height = if rows.is_empty() || room < 5 {
+        0
+    } else {
+        (rows.len().min(10) as u16 + 3).min(room)
+    };
+    let [chart_area, headline_area, table_area] = Layout::vertical([
         Constraint::Min(0),
-        Constraint::Length(if show_table {
-            table_rows.min(10) + 3
-        } else {
-            0
-        }),
+        Constraint::Length(headline_height),
+        Constraint::Length(table_height),
     ])
     .areas(area);
+    if headline_height > 0 {
+        let lines: Vec<Line> = table
+            .headline
+            .iter()
+            .map(|l| Line::styled(format!(" {l}"), t.key()))
+            .collect();
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(
+                    Block::bordered()
+                        .title(" result ")
+                        .border_style(t.border(false)),
+                )
+                .wrap(Wrap { trim: false }),
+            headline_area,
+        );
+    }
+    let show_table = table_height > 0;
 
     let size_metric = SizeMetric::of(metric);
     let mut title = match sizes {
@@ -214,7 +303,7 @@ pub(super) fn draw_chart_and_points(
     }
 
     if show_table {
-        draw_points(rows, t, frame, table_area);
+        draw_points(rows, table.scroll, t, frame, table_area);
     }
 }
 
@@ -376,7 +465,6 @@ fn draw_form(app: &App, view: &ExperimentView, frame: &mut Frame, area: Rect) {
     }
     lines.push(Line::raw(""));
     lines.extend(run_lines(view, t));
-    lines.push(Line::raw(""));
     let running = view.run.as_ref().is_some_and(|r| r.active());
     let keys: &[(&str, &str)] = if view.editing.is_some() {
         &[("Enter", "keep"), ("Esc", "undo")]
@@ -397,7 +485,7 @@ fn draw_form(app: &App, view: &ExperimentView, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(*k, t.key()));
         spans.push(Span::styled(format!(" {what}  "), t.dim()));
     }
-    lines.push(Line::from(spans));
+    let keys = Line::from(spans);
 
     let block = Block::bordered()
         .title(format!(
@@ -409,11 +497,18 @@ fn draw_form(app: &App, view: &ExperimentView, frame: &mut Frame, area: Rect) {
                 .map_or("threads", |f| f.value.as_str())
         ))
         .border_style(t.border(true));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // The keys stay at the bottom, whatever the form and the run's lines take above them.
+    let key_rows = u16::try_from(keys.width().div_ceil(usize::from(inner.width).max(1)) + 1)
+        .unwrap_or(3)
+        .min(inner.height / 2);
+    let [body, keys_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(key_rows)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
     frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
+        Paragraph::new(vec![Line::raw(""), keys]).wrap(Wrap { trim: false }),
+        keys_area,
     );
 }
 
@@ -483,7 +578,6 @@ fn run_lines(view: &ExperimentView, t: &Theme) -> Vec<Line<'static>> {
     {
         out.push(Line::styled(format!(" ⚠ {w}"), t.warn()));
     }
-    out.extend(fit_lines(&run.records, t));
     if let Some(p) = &run.stored {
         out.push(Line::styled(format!(" kept in {}", p.display()), t.dim()));
     }
@@ -612,9 +706,17 @@ fn note(outputs: &std::collections::BTreeMap<String, f64>) -> String {
     if let Some(&r) = outputs.get("bandwidth_mb_s") {
         parts.push(rate(r));
     }
+    // The outputs that tell the story first: lost updates, then the computed value.
+    let rank = |k: &str| match k {
+        "lost_updates" => 0,
+        "estimate" | "value" => 1,
+        "abs_error" => 2,
+        _ => 3,
+    };
+    let mut rest: Vec<(&String, &f64)> = outputs.iter().collect();
+    rest.sort_by_key(|(k, _)| rank(k));
     parts.extend(
-        outputs
-            .iter()
+        rest.into_iter()
             // Everything else the kernel reports but its internal bookkeeping and what is
             // shown above.
             .filter(|(k, _)| {
@@ -629,23 +731,38 @@ fn note(outputs: &std::collections::BTreeMap<String, f64>) -> String {
                         | "bandwidth_mb_s"
                 )
             })
-            .map(|(k, v)| format!("{k} {}", crate::tui::view::short_number(*v))),
+            .map(|(k, v)| {
+                // Counts in full (`5,000,000`), other values in a few digits.
+                let text = if v.fract() == 0.0 && v.abs() < 1e15 {
+                    crate::chart::headline::count(*v)
+                } else {
+                    crate::tui::view::short_number(*v)
+                };
+                format!("{k} {text}")
+            }),
     );
     parts.join("  ")
 }
 
-fn draw_points(rows: &[Row], t: &Theme, frame: &mut Frame, area: Rect) {
+fn draw_points(rows: &[Row], scroll: Option<usize>, t: &Theme, frame: &mut Frame, area: Rect) {
+    // The variant column only where there are variants, as wide as the longest.
+    let vw = rows
+        .iter()
+        .filter_map(|r| r.variant.as_deref().map(|v| v.chars().count()))
+        .max()
+        .map_or(0, |w| w.max(7) + 1);
+    let variant_head = if vw > 0 { "variant" } else { "" };
     let mut lines = vec![Line::styled(
         format!(
-            " {:>7} {:>8} {:>11} {:>8} {:>10}  notes",
-            "workers", "variant", "time", "speedup", "efficiency"
+            " {:>7}{variant_head:>vw$} {:>11} {:>8} {:>10}  notes",
+            "workers", "time", "speedup", "efficiency"
         ),
         t.heading(3),
     )];
-    let skip = rows
-        .len()
-        .saturating_sub(usize::from(area.height.saturating_sub(3)));
-    for r in rows.iter().skip(skip) {
+    let shown = visible_rows(rows.len(), area.height);
+    let last_start = rows.len().saturating_sub(shown);
+    let skip = scroll.map_or(last_start, |s| s.min(last_start));
+    for r in rows.iter().skip(skip).take(shown) {
         let opt = |v: Option<f64>| v.map_or("-".to_owned(), |x| format!("{x:.2}"));
         let mut note = r.note.clone();
         if r.oversubscribed {
@@ -653,7 +770,7 @@ fn draw_points(rows: &[Row], t: &Theme, frame: &mut Frame, area: Rect) {
         }
         lines.push(Line::styled(
             format!(
-                " {:>7} {:>8} {:>11} {:>8} {:>10}  {note}",
+                " {:>7}{:>vw$} {:>11} {:>8} {:>10}  {note}",
                 r.workers,
                 r.variant.as_deref().unwrap_or(""),
                 seconds(r.time),
@@ -663,8 +780,16 @@ fn draw_points(rows: &[Row], t: &Theme, frame: &mut Frame, area: Rect) {
             if r.oversubscribed { t.warn() } else { t.text() },
         ));
     }
-    let block = Block::bordered()
-        .title(" measured points (medians) ")
-        .border_style(t.border(false));
+    let title = if shown < rows.len() {
+        format!(
+            " measured points (medians) {}–{} of {} · PgUp/PgDn scroll ",
+            skip + 1,
+            skip + shown,
+            rows.len()
+        )
+    } else {
+        " measured points (medians) ".to_owned()
+    };
+    let block = Block::bordered().title(title).border_style(t.border(false));
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -478,6 +478,7 @@ pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static
                     ("r", "run the experiment with these settings"),
                     ("c", "cancel the run in progress"),
                     ("v", "chart: time → speedup → efficiency"),
+                    ("PgUp PgDn", "scroll the measured points"),
                     ("o", "compare with an earlier run"),
                     ("s", "save the chart as a PNG in the current folder"),
                     ("d", "drop the compared run"),

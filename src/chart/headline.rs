@@ -1,0 +1,302 @@
+//! An experiment run's main result in a line or two: what the learner must see first, above
+//! any table — the lost updates of a race, the eager limit of a send/recv sweep, π with its
+//! error, the wait-for cycle of a deadlock, the fitted law. The tutor's experiment screen,
+//! the demo and the lesson card all show it.
+//!
+//! It is read from what the run wrote (its outputs, fits and diagnosis), so a recording or
+//! a results file gets the same headline as a live run.
+
+use crate::chart::sizes::{SizeChart, format_bytes};
+use crate::measure::format::{latency_bandwidth_text, seconds};
+use crate::record::{Model, PointRecord, Record};
+
+/// The headline of one run's records: at most a few short lines, most important first;
+/// empty while there is nothing measured yet.
+pub fn headline(records: &[Record]) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(d) = records.iter().find_map(|r| match r {
+        Record::Diagnosis(d) => Some(d),
+        _ => None,
+    }) {
+        out.push(match d.cycle.as_slice() {
+            [] => format!("stuck: no progress for {:.1} s", d.stalled_s),
+            cycle => format!(
+                "deadlock: {} → {} (no progress for {:.1} s)",
+                cycle.join(" → "),
+                cycle[0],
+                d.stalled_s
+            ),
+        });
+    }
+    let points: Vec<&PointRecord> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Point(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    if points.is_empty() {
+        return out;
+    }
+    let runs = [records];
+    if SizeChart::applies(&runs) {
+        let chart = SizeChart::from_runs(&runs, &[]);
+        if let Some((done, dead)) = chart.eager_limit() {
+            out.push(match done {
+                Some(d) => format!(
+                    "eager limit between {} and {}: completed up to {}, deadlocked from {}",
+                    format_bytes(d),
+                    format_bytes(dead),
+                    format_bytes(d),
+                    format_bytes(dead)
+                ),
+                None => format!("deadlocked at every size, from {}", format_bytes(dead)),
+            });
+        }
+    }
+    let widest = points.iter().map(|p| p.workers).max().unwrap_or(1);
+    let at_widest: Vec<&&PointRecord> = points.iter().filter(|p| p.workers == widest).collect();
+    if points
+        .iter()
+        .any(|p| p.outputs.contains_key("lost_updates"))
+    {
+        out.push(lost_updates(&at_widest, widest));
+    }
+    if let Some(p) = at_widest
+        .iter()
+        .find(|p| p.outputs.contains_key("estimate") || p.outputs.contains_key("value"))
+    {
+        out.push(estimate(p));
+    }
+    // A fit per variant of many is noise in a headline: the chart's legend has them.
+    let fits = records
+        .iter()
+        .filter(|r| matches!(r, Record::Fit(_)))
+        .count();
+    for r in records.iter().filter(|_| fits <= 2) {
+        if let Record::Fit(f) = r {
+            match f.model {
+                Model::LatencyBandwidth => {
+                    out.push(format!(
+                        "latency–bandwidth fit: {}",
+                        latency_bandwidth_text(f)
+                    ));
+                }
+                Model::Amdahl | Model::Gustafson => {
+                    let law = if f.model == Model::Amdahl {
+                        "Amdahl"
+                    } else {
+                        "Gustafson"
+                    };
+                    let variant = f
+                        .variant
+                        .as_deref()
+                        .map(|v| format!(" ({v})"))
+                        .unwrap_or_default();
+                    let configured = records.iter().find_map(|r| match r {
+                        Record::Run(run) => run.params.get("serial").cloned(),
+                        _ => None,
+                    });
+                    let configured = configured
+                        .filter(|_| f.model == Model::Amdahl)
+                        .map(|c| format!(", configured {c}"))
+                        .unwrap_or_default();
+                    let clamped = f.serial_fraction <= 1e-3 || f.serial_fraction >= 0.999;
+                    if clamped {
+                        out.push(format!(
+                            "{law} fit{variant}: s at its bound {:.2}: the law does not describe these points",
+                            f.serial_fraction
+                        ));
+                    } else {
+                        out.push(format!(
+                            "{law} fit{variant}: serial fraction s = {:.3}{configured}",
+                            f.serial_fraction
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    // Then the speedup on the most workers, where it fits on a line (one or two series).
+    if out.is_empty() || at_widest.len() <= 2 {
+        // Speedup at the largest worker count, per variant.
+        let parts: Vec<String> = at_widest
+            .iter()
+            .filter_map(|p| {
+                let s = p.speedup?;
+                Some(match &p.variant {
+                    Some(v) => format!("{v} {s:.2}×"),
+                    None => format!("{s:.2}×"),
+                })
+            })
+            .collect();
+        if widest > 1 && !parts.is_empty() {
+            out.push(format!(
+                "speedup on {widest} workers: {}",
+                parts.join(" · ")
+            ));
+        } else if let Some(p) = at_widest.first() {
+            out.push(format!(
+                "{} worker{}: {} (median)",
+                widest,
+                if widest == 1 { "" } else { "s" },
+                seconds(p.median_s)
+            ));
+        }
+    }
+    out
+}
+
+/// `lost updates on 2 workers: unsynchronized 48 % (96,153 of 200,000); none with atomic, mutex`
+fn lost_updates(points: &[&&PointRecord], workers: usize) -> String {
+    let mut lost = Vec::new();
+    let mut none = Vec::new();
+    for p in points {
+        let Some(&n) = p.outputs.get("lost_updates") else {
+            continue;
+        };
+        let expected = p.outputs.get("expected_count").copied().unwrap_or(0.0);
+        let name = p.variant.as_deref().unwrap_or("run");
+        if n > 0.0 && expected > 0.0 {
+            lost.push(format!(
+                "{name} {:.0} % ({} of {})",
+                100.0 * n / expected,
+                count(n),
+                count(expected)
+            ));
+        } else {
+            none.push(name);
+        }
+    }
+    match (lost.is_empty(), none.is_empty()) {
+        (true, _) => format!(
+            "no update lost on {workers} workers this time ({}): the threads barely overlapped; run again, or with more increments",
+            none.join(", ")
+        ),
+        (false, true) => format!("lost updates on {workers} workers: {}", lost.join(" · ")),
+        (false, false) => format!(
+            "lost updates on {workers} workers: {}; none with {}",
+            lost.join(" · "),
+            none.join(", ")
+        ),
+    }
+}
+
+/// `π ≈ 3.14159 ± 0.00012 (off by 5.8e-6)`: the estimate with its statistical error where
+/// the sample count gives one, and how far it is from the exact value.
+fn estimate(p: &PointRecord) -> String {
+    let (value, name) = match (p.outputs.get("estimate"), p.outputs.get("value")) {
+        (Some(&v), _) => (v, "π ≈"),
+        (None, Some(&v)) => (v, "value ="),
+        (None, None) => return String::new(),
+    };
+    let sigma = p
+        .outputs
+        .get("samples")
+        .filter(|_| name == "π ≈")
+        .filter(|&&n| n > 0.0)
+        .map(|&n| {
+            // A sample lands in the quarter circle with probability π/4: the estimate
+            // 4·hits/n has standard error 4·√(p(1-p)/n).
+            let q = std::f64::consts::FRAC_PI_4;
+            4.0 * (q * (1.0 - q) / n).sqrt()
+        });
+    let mut text = match sigma {
+        Some(s) => format!("{name} {value:.6} ± {s:.1e} (1σ)"),
+        None => format!("{name} {value:.6}"),
+    };
+    if let Some(&e) = p.outputs.get("abs_error") {
+        text.push_str(&format!(", off by {e:.1e}"));
+    }
+    text
+}
+
+/// A count in full with thin groups: `1 234 567`.
+pub fn count(v: f64) -> String {
+    let digits = format!("{:.0}", v.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0.0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::DiagnosisRecord;
+
+    fn point(workers: usize, variant: Option<&str>, outputs: &[(&str, f64)]) -> Record {
+        let mut records = crate::record::tests::sample_run();
+        let Some(Record::Point(mut p)) = records.drain(..).find(|r| matches!(r, Record::Point(_)))
+        else {
+            panic!("the sample run has points")
+        };
+        p.workers = workers;
+        p.variant = variant.map(str::to_owned);
+        p.outputs = outputs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+        Record::Point(p)
+    }
+
+    #[test]
+    fn race_shows_its_lost_updates_first() {
+        let records = vec![
+            point(
+                2,
+                Some("unsynchronized"),
+                &[
+                    ("expected_count", 200_000.0),
+                    ("final_count", 104_000.0),
+                    ("lost_updates", 96_000.0),
+                ],
+            ),
+            point(
+                2,
+                Some("atomic"),
+                &[
+                    ("expected_count", 200_000.0),
+                    ("final_count", 200_000.0),
+                    ("lost_updates", 0.0),
+                ],
+            ),
+        ];
+        assert_eq!(
+            headline(&records)[0],
+            "lost updates on 2 workers: unsynchronized 48 % (96,000 of 200,000); none with atomic"
+        );
+    }
+
+    #[test]
+    fn pi_comes_with_its_error_and_a_deadlock_with_its_cycle() {
+        let records = vec![point(
+            2,
+            None,
+            &[
+                ("estimate", 3.1416),
+                ("abs_error", 2.6e-6),
+                ("samples", 2e8),
+            ],
+        )];
+        assert!(
+            headline(&records)[0].starts_with("π ≈ 3.141600 ± 1.2e-4 (1σ), off by 2.6e-6"),
+            "{:?}",
+            headline(&records)
+        );
+        let records = vec![Record::Diagnosis(DiagnosisRecord {
+            workers: 2,
+            variant: None,
+            stalled_s: 3.0,
+            waits: Vec::new(),
+            cycle: vec!["thread 0".into(), "thread 1".into()],
+            message: String::new(),
+        })];
+        assert_eq!(
+            headline(&records),
+            ["deadlock: thread 0 → thread 1 → thread 0 (no progress for 3.0 s)"]
+        );
+        assert_eq!(count(5_000_000.0), "5,000,000");
+    }
+}
