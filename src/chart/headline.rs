@@ -275,13 +275,13 @@ mod tests {
             2,
             None,
             &[
-                ("estimate", 3.1416),
+                ("estimate", 3.1425),
                 ("abs_error", 2.6e-6),
                 ("samples", 2e8),
             ],
         )];
         assert!(
-            headline(&records)[0].starts_with("π ≈ 3.141600 ± 1.2e-4 (1σ), off by 2.6e-6"),
+            headline(&records)[0].starts_with("π ≈ 3.142500 ± 1.2e-4 (1σ), off by 2.6e-6"),
             "{:?}",
             headline(&records)
         );
