@@ -144,6 +144,49 @@ fn reopening_a_check_shows_the_previous_answer() {
 }
 
 #[test]
+fn answering_again_starts_empty_and_percentages_are_read_as_fractions() {
+    // beta's first check: "A speedup of 1.8 on 2 workers is what efficiency?" → 0.9.
+    let mut app = app_with(
+        fixture_set("valid"),
+        Progress::default(),
+        SIZE,
+        Some("beta"),
+    );
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Enter));
+    typed(&mut app, "90 %");
+    app.update(key(KeyCode::Enter));
+    let Some(Overlay::Check(d)) = &app.overlay else {
+        panic!("open")
+    };
+    assert_eq!(d.result, Some(true), "90 % is 0.9");
+    assert_eq!(
+        d.note.as_deref(),
+        Some("90 % was read as the fraction 0.9.")
+    );
+    // r answers again, from an empty input.
+    app.update(ch('r'));
+    let Some(Overlay::Check(d)) = &app.overlay else {
+        panic!("open")
+    };
+    assert_eq!((d.input.as_str(), d.result), ("", None));
+    // 90 without the % is wrong, and the dialog says why.
+    typed(&mut app, "90");
+    app.update(key(KeyCode::Enter));
+    let Some(Overlay::Check(d)) = &app.overlay else {
+        panic!("open")
+    };
+    assert_eq!(d.result, Some(false));
+    assert!(
+        d.note
+            .as_deref()
+            .is_some_and(|n| n.contains("asks for a fraction: 90 % is 0.9")),
+        "{:?}",
+        d.note
+    );
+}
+
+#[test]
 fn hints_cycle_and_notes_show() {
     let mut app = valid_app(SIZE);
     app.update(key(KeyCode::Enter));

@@ -242,6 +242,52 @@ pub struct CheckDialog {
     pub error: Option<String>,
     /// After an answer: whether it was right.
     pub result: Option<bool>,
+    /// After an answer: how a percentage was read, or that the answer would be right as a
+    /// fraction (or as a percentage).
+    pub note: Option<String>,
+}
+
+/// The number typed for a numeric check: `0.95`, or `95 %` read as 0.95 (unless the check's
+/// unit is `%`, where `95 %` is 95); `None` when it is not a number.
+pub fn parse_number_answer(input: &str, kind: &CheckKind) -> Option<f64> {
+    let text = input.trim();
+    let percent_unit = matches!(kind, CheckKind::Numeric { unit: Some(u), .. } if u.trim() == "%");
+    let (number, percent) = match text.strip_suffix('%') {
+        Some(n) => (n.trim(), !percent_unit),
+        None => (text, false),
+    };
+    let v = number.parse::<f64>().ok().filter(|v| v.is_finite())?;
+    Some(if percent { v / 100.0 } else { v })
+}
+
+/// What to tell about percentages after `answer` to `check`: how `95 %` was read, or that a
+/// wrong answer would be right as a fraction (typed 95 for 0.95) or as a percentage.
+fn percent_note(check: &crate::lesson::Check, answer: &Answer, input: &str) -> Option<String> {
+    let Answer::Number(v) = answer else {
+        return None;
+    };
+    let right = check.is_correct(answer);
+    if input.trim().ends_with('%')
+        && !matches!(&check.kind, CheckKind::Numeric { unit: Some(u), .. } if u.trim() == "%")
+    {
+        return Some(format!("{} was read as the fraction {v}.", input.trim()));
+    }
+    if right {
+        return None;
+    }
+    if check.is_correct(&Answer::Number(v / 100.0)) {
+        return Some(format!(
+            "This check asks for a fraction: {v} % is {}. Your {v} read as a percentage would be right.",
+            v / 100.0
+        ));
+    }
+    if check.is_correct(&Answer::Number(v * 100.0)) {
+        return Some(format!(
+            "This check asks for a percentage: {v} is {} %. Your answer as a fraction would be right.",
+            v * 100.0
+        ));
+    }
+    None
 }
 
 /// A one-line message in the status bar.
@@ -1319,6 +1365,7 @@ impl App {
             input,
             error: None,
             result: None,
+            note: None,
         }));
         if let Some(e) = measure_of {
             self.ensure_latest(&e);
@@ -1417,8 +1464,11 @@ impl App {
             match key.code {
                 KeyCode::Enter => return Effect::Redraw,
                 KeyCode::Char('r') => {
+                    // Answer again from an empty input, not from the answer just judged.
                     d.result = None;
                     d.error = None;
+                    d.note = None;
+                    d.input.clear();
                 }
                 KeyCode::Char('q') => {
                     self.sync_progress();
@@ -1468,7 +1518,8 @@ impl App {
             },
             CheckKind::Numeric { .. } => match key.code {
                 KeyCode::Char(c)
-                    if c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E') =>
+                    if c.is_ascii_digit()
+                        || matches!(c, '.' | '-' | '+' | 'e' | 'E' | '%' | ' ') =>
                 {
                     if d.input.chars().count() < 32 {
                         d.input.push(c);
@@ -1481,8 +1532,8 @@ impl App {
                     d.error = None;
                     None
                 }
-                KeyCode::Enter => match d.input.trim().parse::<f64>() {
-                    Ok(v) if v.is_finite() => Some(Answer::Number(v)),
+                KeyCode::Enter => match parse_number_answer(&d.input, &check.kind) {
+                    Some(v) => Some(Answer::Number(v)),
                     _ if d.input.trim().is_empty() => {
                         d.error = Some("type a number first".to_owned());
                         None
@@ -1507,6 +1558,7 @@ impl App {
                 let right = check.is_correct(&answer);
                 d.result = Some(right);
                 d.error = None;
+                d.note = percent_note(&check, &answer, &d.input);
                 self.progress
                     .lessons
                     .entry(lesson_id)

@@ -246,6 +246,9 @@ fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
         lines.push(Line::styled(e.clone(), t.warn()));
         lines.push(Line::raw(""));
     }
+    if let Some(n) = &d.note {
+        lines.push(Line::styled(n.clone(), t.key()));
+    }
     match d.result {
         Some(true) => {
             lines.push(Line::styled("✓ Right.", t.good()));
