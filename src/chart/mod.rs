@@ -417,6 +417,9 @@ impl ChartModel {
     ///   median of the same series. Without a 1-worker point there are no speedups yet.
     /// * Efficiency: the speedup and its range divided by N.
     ///
+    /// Speedup and efficiency have no range at N = 1 (low = high = value): the speedup
+    /// there is T(1) / T(1), 1 by definition, whatever the spread of the repetitions.
+    ///
     /// Points whose value is not finite are left out; a range bound that is not finite
     /// collapses to the value.
     pub fn values(&self, series: &Series, metric: Metric) -> Vec<(usize, f64, f64, f64)> {
@@ -442,6 +445,12 @@ impl ChartModel {
             if !value.is_finite() {
                 continue;
             }
+            // S(1) = T(1) / T(1) is 1 by definition: a range there would mean nothing.
+            let (lo, hi) = if p.workers == 1 && metric != Metric::Time {
+                (value, value)
+            } else {
+                (lo, hi)
+            };
             let lo = if lo.is_finite() { lo } else { value };
             let hi = if hi.is_finite() { hi } else { value };
             let (lo, hi) = (lo.min(hi).min(value), hi.max(lo).max(value));
@@ -681,7 +690,7 @@ fn all_distinct(labels: &[String]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::record::{Environment, PointRecord, RunRecord};
 
@@ -899,8 +908,8 @@ mod tests {
         let (n, s, lo, hi) = v[1];
         assert_eq!(n, 2);
         assert!(close(s, 2.0) && close(lo, 1.0 / 0.6) && close(hi, 1.0 / 0.45));
-        // N=1: 1.0 with range 1/1.2 .. 1/0.9.
-        assert!(close(v[0].2, 1.0 / 1.2) && close(v[0].3, 1.0 / 0.9));
+        // N=1: 1.0 without a range (T(1)/T(1) is 1 by definition).
+        assert_eq!(v[0], (1, 1.0, 1.0, 1.0));
         let e = m.values(&m.series[0], Metric::Efficiency);
         // N=4: efficiency 2.5/4, range (1/0.5)/4 .. (1/0.36)/4.
         let (n, ef, lo, hi) = e[2];
@@ -1059,7 +1068,7 @@ mod tests {
         let y = m.y_axis(Metric::Speedup);
         assert_eq!(y.top, 4.0);
         assert_eq!(y.ticks, [0.0, 1.0, 2.0, 3.0, 4.0]);
-        // Efficiency: the N=1 upper bound 1/0.9 = 1.11 is above the ideal 1.
+        // Efficiency: the N=2 upper bound (1/0.45)/2 = 1.11 is above the ideal 1.
         let y = m.y_axis(Metric::Efficiency);
         assert_eq!(y.top, 1.2);
         assert_eq!(y.ticks, [0.0, 0.25, 0.5, 0.75, 1.0]);
@@ -1130,6 +1139,69 @@ mod tests {
         assert_eq!(fit_label(&f(Model::Amdahl, 0.004)), "Amdahl fit s=0.004");
         assert_eq!(fit_label(&f(Model::Amdahl, 0.0001)), "Amdahl fit s<0.001");
         assert_eq!(fit_label(&f(Model::Amdahl, 0.0)), "Amdahl fit s=0.00");
+    }
+
+    /// [`race`] with a Gustafson fit per variant: s at its bound 1.00 for `mutex`, 0.2 for
+    /// the others (one point with N > 1: no r²).
+    pub(crate) fn race_with_fits() -> Vec<Record> {
+        let mut records = race();
+        for v in [
+            "unsynchronized",
+            "atomic",
+            "mutex",
+            "reduction",
+            "false-sharing",
+            "padded",
+        ] {
+            let s = if v == "mutex" { 1.0 } else { 0.2 };
+            records.push(Record::Fit(FitRecord {
+                model: Model::Gustafson,
+                variant: Some(v.to_owned()),
+                serial_fraction: s,
+                rmse: 0.1,
+                r2: None,
+                points: 1,
+                latency_s: None,
+                bandwidth_bytes_s: None,
+            }));
+        }
+        records
+    }
+
+    /// race's six variants, weak scaling on 2 CPUs, N = 1 and 2.
+    pub(crate) fn race() -> Vec<Record> {
+        let mut records = vec![run("race", &[], 2, T0)];
+        for v in [
+            "unsynchronized",
+            "atomic",
+            "mutex",
+            "reduction",
+            "false-sharing",
+            "padded",
+        ] {
+            records.push(point_with(1, Some(v), 1.0, 0.9, 1.2, Some(1.0), false));
+            records.push(point_with(2, Some(v), 1.5, 1.4, 1.7, Some(1.33), false));
+        }
+        records
+    }
+
+    #[test]
+    fn speedup_and_efficiency_have_no_error_range_at_one_worker() {
+        for records in [strong(), race()] {
+            let m = ChartModel::from_runs(&[&records]);
+            let s = &m.series[0];
+            for metric in [Metric::Speedup, Metric::Efficiency] {
+                let (n, v, lo, hi) = m.values(s, metric)[0];
+                assert_eq!(n, 1);
+                assert_eq!((lo, hi), (v, v), "{metric:?}: T(1)/T(1) is 1 by definition");
+                // Other worker counts keep their range.
+                let (_, v, lo, hi) = m.values(s, metric)[1];
+                assert!(lo < v && v < hi, "{metric:?}");
+            }
+            // Time keeps its min–max bar at every N.
+            let (_, v, lo, hi) = m.values(s, Metric::Time)[0];
+            assert!(lo < v && v < hi);
+        }
     }
 
     #[test]

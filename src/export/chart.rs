@@ -992,3 +992,39 @@ fn draw_legend_below(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chart::tests::race_with_fits;
+
+    fn planned(model: &ChartModel, metric: Metric) -> Planned {
+        let font = super::super::font::ensure_registered();
+        assert!(font.is_ok(), "{font:?}");
+        let style = Style {
+            u: 1.0,
+            mixed_cpus: false,
+            below: None,
+        };
+        plan(Rect::new(0.0, 0.0, 1200.0, 800.0), model, metric, style)
+    }
+
+    #[test]
+    fn speedup_and_efficiency_have_no_error_bar_at_one_worker() {
+        let records = race_with_fits();
+        let model = ChartModel::from_runs(&[&records]);
+        for (metric, at_one) in [
+            (Metric::Speedup, 0),
+            (Metric::Efficiency, 0),
+            (Metric::Time, 6),
+        ] {
+            let p = planned(&model, metric);
+            let x1 = p.frame.x(1.0);
+            let bars = p.geo.bars.iter().filter(|b| (b.1 - x1).abs() < 1e-9);
+            assert_eq!(bars.count(), at_one, "{metric:?}");
+            let x2 = p.frame.x(2.0);
+            let bars = p.geo.bars.iter().filter(|b| (b.1 - x2).abs() < 1e-9);
+            assert_eq!(bars.count(), 6, "{metric:?} keeps its bars at N = 2");
+        }
+    }
+}

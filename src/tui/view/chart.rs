@@ -773,6 +773,8 @@ pub(crate) fn short_labels(series: &[Series]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chart::SeriesPoint;
+    use crate::record::{FitRecord, Model};
 
     fn series(label: &str) -> Series {
         Series {
@@ -782,6 +784,75 @@ mod tests {
             fit: None,
             replayed: None,
         }
+    }
+
+    /// race's six variants on 2 CPUs, N = 1 and 2, each with a Gustafson fit: s at its
+    /// bound 1.00 for `mutex`, 0.2 for the others.
+    fn race_model() -> ChartModel {
+        let variants = [
+            "unsynchronized",
+            "atomic",
+            "mutex",
+            "reduction",
+            "false-sharing",
+            "padded",
+        ];
+        ChartModel {
+            series: variants
+                .iter()
+                .map(|v| Series {
+                    label: format!("race · {v}"),
+                    variant: Some((*v).to_owned()),
+                    points: [(1, 1.0, 0.9, 1.2), (2, 1.2, 1.1, 1.4)]
+                        .iter()
+                        .map(|&(workers, median_s, min_s, max_s)| SeriesPoint {
+                            workers,
+                            median_s,
+                            min_s,
+                            max_s,
+                            speedup: Some(workers as f64 / median_s),
+                            efficiency: Some(1.0 / median_s),
+                            oversubscribed: false,
+                        })
+                        .collect(),
+                    fit: Some(FitRecord {
+                        model: Model::Gustafson,
+                        variant: Some((*v).to_owned()),
+                        serial_fraction: if *v == "mutex" { 1.0 } else { 0.2 },
+                        rmse: 0.1,
+                        r2: None,
+                        points: 1,
+                        latency_s: None,
+                        bandwidth_bytes_s: None,
+                    }),
+                    replayed: None,
+                })
+                .collect(),
+            cpus: 2,
+            weak: true,
+            title: "race · threads · weak scaling".into(),
+        }
+    }
+
+    fn build(model: &ChartModel, metric: Metric, theme: &Theme) -> Plot {
+        let frame = Frame::new(Rect::new(8, 1, 100, 30), 1.0, 4.0);
+        Plot::build(model, metric, theme, &frame)
+    }
+
+    #[test]
+    fn no_error_bar_on_speedup_or_efficiency_at_one_worker() {
+        let model = race_model();
+        let bars_at_one = |metric| {
+            build(&model, metric, &Theme::monochrome())
+                .layers
+                .iter()
+                .filter(|l| l.marker == Marker::Custom(ERROR_BAR))
+                .filter(|l| l.data.iter().all(|(x, _)| *x == 0.0))
+                .count()
+        };
+        assert_eq!(bars_at_one(Metric::Speedup), 0);
+        assert_eq!(bars_at_one(Metric::Efficiency), 0);
+        assert_eq!(bars_at_one(Metric::Time), 6, "time keeps its bars at N = 1");
     }
 
     #[test]
