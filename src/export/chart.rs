@@ -11,6 +11,9 @@
 //! The legend goes into the corner of the plot where it covers no point, error bar or
 //! label (and the fewest line pixels); when every corner would cover one, it moves under
 //! the plot instead.
+//!
+//! A fit that means nothing (s at its bound, or a poor match: see
+//! [`crate::chart::fit_rejection`]) is not drawn; the legend says why instead.
 
 use plotters::style::{Color, RGBAColor};
 
@@ -125,6 +128,8 @@ enum Sample {
     Hollow(Shape, RGBAColor),
     /// A dashed line: ideal or fit.
     Dashed(RGBAColor, (f64, f64)),
+    /// Nothing: a note about something not drawn.
+    Blank,
 }
 
 /// One legend line.
@@ -434,6 +439,19 @@ fn legend_entries(model: &ChartModel, metric: Metric, mixed_cpus: bool) -> Vec<E
                 text,
             });
         }
+    }
+    // Fits that mean nothing are not drawn: say why instead of giving their s.
+    for note in model.fit_notes() {
+        let text = if many {
+            let names: Vec<&str> = note.series.iter().map(|&i| shorts[i].as_str()).collect();
+            format!("{} · {}", note.text, names.join(", "))
+        } else {
+            note.text
+        };
+        entries.push(Entry {
+            sample: Sample::Blank,
+            text,
+        });
     }
     entries
 }
@@ -911,6 +929,7 @@ fn draw_sample(
             let width = if on > IDEAL_DASH.0 { 2.5 } else { 2.0 };
             c.dashed_line(&line, clip, (on * u, off * u), color, width * u)
         }
+        Sample::Blank => Ok(()),
     }
 }
 
@@ -1007,6 +1026,27 @@ mod tests {
             below: None,
         };
         plan(Rect::new(0.0, 0.0, 1200.0, 800.0), model, metric, style)
+    }
+
+    #[test]
+    fn a_fit_at_its_bound_is_not_drawn_and_the_legend_says_why() {
+        let records = race_with_fits();
+        let model = ChartModel::from_runs(&[&records]);
+        for metric in Metric::ALL {
+            let p = planned(&model, metric);
+            assert_eq!(p.geo.fits.len(), 5, "{metric:?}: not mutex's");
+            assert!(p.geo.fits.iter().all(|(i, _)| *i != 2));
+            let texts: Vec<&str> = p.entries.iter().map(|e| e.text.as_str()).collect();
+            assert!(
+                texts.contains(&"no Gustafson fit: s at its bound 1.00 · mutex"),
+                "{texts:?}"
+            );
+            assert!(
+                texts.contains(&"Gustafson fit s=0.20 · atomic"),
+                "{texts:?}"
+            );
+            assert!(!texts.iter().any(|t| t.contains("s=1.00")), "{texts:?}");
+        }
     }
 
     #[test]

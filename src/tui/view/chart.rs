@@ -13,7 +13,9 @@
 //! one-character-per-cell markers, so they land exactly on those columns.
 //!
 //! Series are told apart by colour and, for `NO_COLOR`, by marker shape (`•`, `■`, `▲`,
-//! `◆`); the legend shows each entry's marker.
+//! `◆`); the legend shows each entry's marker. A fit that means nothing (s at its bound, or
+//! a poor match: see [`crate::chart::fit_rejection`]) is not drawn; the legend says why
+//! instead.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
@@ -320,6 +322,8 @@ impl Plot {
                 fits.push((i, fit_label(fit)));
             }
         }
+        // Fits that mean nothing are not drawn; the legend says why.
+        let notes = model.fit_notes();
 
         let mut hollow = String::new();
         for (i, vals) in values.iter().enumerate() {
@@ -405,6 +409,28 @@ impl Plot {
             plot.compact.push(Entry {
                 text: compact,
                 style: theme.series(i),
+            });
+        }
+        for note in notes {
+            // No line sample: nothing is drawn for it.
+            let short = note.rejection.short_reason();
+            let (full, compact) = if many {
+                let names: Vec<&str> = note.series.iter().map(|&i| shorts[i].as_str()).collect();
+                let names = names.join(", ");
+                (
+                    format!("  {} ({names})", note.text),
+                    format!("  no fit ({short}): {names}"),
+                )
+            } else {
+                (format!("  {}", note.text), format!("  no fit ({short})"))
+            };
+            plot.full.push(Entry {
+                text: full,
+                style: theme.dim(),
+            });
+            plot.compact.push(Entry {
+                text: compact,
+                style: theme.dim(),
             });
         }
         if has_ideal {
@@ -837,6 +863,35 @@ mod tests {
     fn build(model: &ChartModel, metric: Metric, theme: &Theme) -> Plot {
         let frame = Frame::new(Rect::new(8, 1, 100, 30), 1.0, 4.0);
         Plot::build(model, metric, theme, &frame)
+    }
+
+    #[test]
+    fn a_fit_at_its_bound_gets_a_note_instead_of_a_curve() {
+        let model = race_model();
+        let plot = build(&model, Metric::Speedup, &Theme::monochrome());
+        let texts: Vec<&str> = plot.full.iter().map(|e| e.text.trim_end()).collect();
+        assert!(
+            texts.contains(&"  no Gustafson fit: s at its bound 1.00 (mutex)"),
+            "{texts:?}"
+        );
+        assert!(
+            texts.contains(&"╌ Gustafson fit s=0.20 (atomic)"),
+            "{texts:?}"
+        );
+        assert!(!texts.iter().any(|t| t.contains("fit s=1.00")), "{texts:?}");
+        let compact: Vec<&str> = plot.compact.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            compact.contains(&"  no fit (s=1.00 at bound): mutex"),
+            "{compact:?}"
+        );
+        // Five dashed curves, not six.
+        let dashed = plot
+            .layers
+            .iter()
+            .filter(|l| l.marker == Marker::Braille && l.graph_type == GraphType::Scatter)
+            .count();
+        // (plus the ideal line)
+        assert_eq!(dashed, 5 + 1);
     }
 
     #[test]
