@@ -238,6 +238,102 @@ pub struct YAxis {
     pub ticks: Vec<f64>,
 }
 
+/// The shape of a series' point markers. The terminal draws each as a character, the PNG
+/// as a filled (or, for oversubscribed points, hollow) shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MarkerShape {
+    /// `•` / `○`.
+    Circle,
+    /// `■` / `□`.
+    Square,
+    /// `▲` / `△`.
+    Triangle,
+    /// `◆` / `◇`.
+    Diamond,
+    /// `▼` / `▽`.
+    TriangleDown,
+    /// `★` / `☆`.
+    Star,
+}
+
+impl MarkerShape {
+    /// Every shape, in the order series take them.
+    pub const ALL: [MarkerShape; 6] = [
+        MarkerShape::Circle,
+        MarkerShape::Square,
+        MarkerShape::Triangle,
+        MarkerShape::Diamond,
+        MarkerShape::TriangleDown,
+        MarkerShape::Star,
+    ];
+
+    /// The terminal character of a measured point.
+    pub const fn glyph(self) -> char {
+        match self {
+            MarkerShape::Circle => '•',
+            MarkerShape::Square => '■',
+            MarkerShape::Triangle => '▲',
+            MarkerShape::Diamond => '◆',
+            MarkerShape::TriangleDown => '▼',
+            MarkerShape::Star => '★',
+        }
+    }
+
+    /// The terminal character of an oversubscribed point: the hollow twin of
+    /// [`glyph`](Self::glyph).
+    pub const fn hollow_glyph(self) -> char {
+        match self {
+            MarkerShape::Circle => '○',
+            MarkerShape::Square => '□',
+            MarkerShape::Triangle => '△',
+            MarkerShape::Diamond => '◇',
+            MarkerShape::TriangleDown => '▽',
+            MarkerShape::Star => '☆',
+        }
+    }
+}
+
+/// How one series is drawn: a colour of the renderer's palette and a marker shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SeriesStyle {
+    /// Index into the renderer's series palette (below the palette's length).
+    pub color: usize,
+    /// Shape of the series' point markers (and of its legend sample).
+    pub marker: MarkerShape,
+}
+
+/// The styles of `count` series drawn with a palette of `colors` colours.
+///
+/// Series `i` takes colour `i mod colors` and, starting from marker `i mod 6`, the first
+/// marker not yet paired with that colour: the first six series get six different
+/// markers (which tells them apart without colour too), and no two series share both
+/// colour and marker as long as there are pairs left (`colors × 6`); after that the
+/// styles repeat from the start. A palette of 0 colours counts as one.
+pub fn series_styles(count: usize, colors: usize) -> Vec<SeriesStyle> {
+    let colors = colors.max(1);
+    let markers = MarkerShape::ALL.len();
+    let pairs = colors * markers;
+    // used[c * markers + m]: colour c already goes with marker m.
+    let mut used = vec![false; pairs];
+    let mut out = Vec::with_capacity(count);
+    for i in 0..count {
+        if i % pairs == 0 {
+            used.iter_mut().for_each(|u| *u = false);
+        }
+        let color = i % colors;
+        let marker = (0..markers)
+            .map(|k| (i + k) % markers)
+            .find(|&m| !used[color * markers + m])
+            .unwrap_or(i % markers);
+        used[color * markers + marker] = true;
+        out.push(SeriesStyle {
+            color,
+            marker: MarkerShape::ALL[marker],
+        });
+    }
+    out
+}
+
 /// A fitted serial fraction this close to 0 or 1 sits at the bound the fit clamps it to:
 /// the law could not follow the points and the value says nothing about them.
 pub const FIT_BOUND_MARGIN: f64 = 0.001;
@@ -474,6 +570,12 @@ impl ChartModel {
             model.title.push_str(" · weak scaling");
         }
         model
+    }
+
+    /// The style of each series, in order, for a palette of `colors` colours: see
+    /// [`series_styles`].
+    pub fn series_styles(&self, colors: usize) -> Vec<SeriesStyle> {
+        series_styles(self.series.len(), colors)
     }
 
     /// The fits that are not drawn because they mean nothing (see [`fit_rejection`]), one
@@ -1290,6 +1392,45 @@ pub(crate) mod tests {
             records.push(point_with(2, Some(v), 1.5, 1.4, 1.7, Some(1.33), false));
         }
         records
+    }
+
+    #[test]
+    fn every_series_gets_its_own_colour_and_marker() {
+        let records = race();
+        let m = ChartModel::from_runs(&[&records]);
+        assert_eq!(m.series.len(), 6);
+        // Four colours (the terminal), six colours (the PNG), one (no colour at all).
+        for colors in [4, 6, 1] {
+            let styles = m.series_styles(colors);
+            assert_eq!(styles.len(), 6);
+            for (i, a) in styles.iter().enumerate() {
+                assert_eq!(a.color, i % colors, "colours cycle");
+                for b in &styles[..i] {
+                    assert_ne!(a, b, "{colors} colours: {styles:?}");
+                }
+            }
+        }
+        // Up to six series every marker differs, so that they stay apart without colour.
+        let markers: Vec<MarkerShape> = m.series_styles(4).iter().map(|s| s.marker).collect();
+        assert_eq!(markers, MarkerShape::ALL);
+        // Series that had a style keep it: the first four as before.
+        let first = series_styles(4, 4);
+        assert_eq!(
+            first.iter().map(|s| s.marker).collect::<Vec<_>>(),
+            MarkerShape::ALL[..4]
+        );
+        // More series than colours: markers cycle so that every pair is unique as long as
+        // there are pairs left (4 colours × 6 markers = 24), and the styles then repeat.
+        for colors in [1, 4, 6] {
+            let pairs = colors * MarkerShape::ALL.len();
+            let styles = series_styles(pairs + 3, colors);
+            for (i, a) in styles[..pairs].iter().enumerate() {
+                assert!(!styles[..i].contains(a), "{colors}: {i} {a:?}");
+            }
+            assert_eq!(styles[pairs..], styles[..3]);
+        }
+        assert!(series_styles(0, 4).is_empty());
+        assert_eq!(series_styles(2, 0).len(), 2, "no palette is one colour");
     }
 
     fn fit_of(model: Model, s: f64, rmse: f64, r2: Option<f64>) -> FitRecord {

@@ -12,15 +12,16 @@
 //! label (and the fewest line pixels); when every corner would cover one, it moves under
 //! the plot instead.
 //!
-//! A fit that means nothing (s at its bound, or a poor match: see
-//! [`crate::chart::fit_rejection`]) is not drawn; the legend says why instead.
+//! Each series has its own colour and marker shape (see [`crate::chart::series_styles`]),
+//! shown in its legend sample. A fit that means nothing (s at its bound, or a poor match:
+//! see [`crate::chart::fit_rejection`]) is not drawn; the legend says why instead.
 
 use plotters::style::{Color, RGBAColor};
 
 use super::ExportError;
 use super::canvas::{Align, Canvas, Rect, Shape, rgb};
 use super::font::{Font, ellipsize};
-use crate::chart::{ChartModel, Metric, fit_label};
+use crate::chart::{ChartModel, Metric, SeriesStyle, fit_label, series_styles};
 
 /// Series colours (Okabe–Ito: distinguishable with the common colour-vision deficiencies).
 const SERIES: [u32; 6] = [0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7, 0xE69F00, 0x56B4E9];
@@ -46,9 +47,14 @@ const IDEAL_DASH: (f64, f64) = (5.0, 5.0);
 const FIT_DASH: (f64, f64) = (11.0, 6.0);
 const CPU_DASH: (f64, f64) = (4.0, 4.0);
 
-/// The colour of series `i`.
+/// Colour `i` of the series palette (cycling).
 pub(crate) fn series_color(i: usize) -> RGBAColor {
     rgb(SERIES[i % SERIES.len()]).to_rgba()
+}
+
+/// The colour and marker of each of `count` series drawn with the series palette.
+pub(crate) fn styles_for(count: usize) -> Vec<SeriesStyle> {
+    series_styles(count, SERIES.len())
 }
 
 /// An opaque colour.
@@ -123,7 +129,7 @@ impl Frame {
 #[derive(Debug, Clone, Copy)]
 enum Sample {
     /// A measured series: a short solid line with the series' marker.
-    Series(usize),
+    Series(SeriesStyle),
     /// Oversubscribed points: a hollow marker.
     Hollow(Shape, RGBAColor),
     /// A dashed line: ideal or fit.
@@ -142,6 +148,8 @@ struct Entry {
 /// Everything drawn in the plot, in pixels.
 #[derive(Debug, Default)]
 struct Geometry {
+    /// The colour and marker of each series (the numbers below index it).
+    styles: Vec<SeriesStyle>,
     /// Dashed grey ideal lines.
     ideal: Vec<Vec<(f64, f64)>>,
     /// Dashed fitted curves, by series.
@@ -374,6 +382,7 @@ fn legend_entries(model: &ChartModel, metric: Metric, mixed_cpus: bool) -> Vec<E
     let mut entries = Vec::new();
     let many = model.series.len() > 1;
     let shorts = crate::tui::view::chart::short_labels(&model.series);
+    let styles = styles_for(model.series.len());
     let mut over: Option<(Shape, RGBAColor)> = None;
     let mut over_count = 0;
     for (i, s) in model.series.iter().enumerate() {
@@ -382,7 +391,7 @@ fn legend_entries(model: &ChartModel, metric: Metric, mixed_cpus: bool) -> Vec<E
             continue;
         }
         entries.push(Entry {
-            sample: Sample::Series(i),
+            sample: Sample::Series(styles[i]),
             text: s.label.clone(),
         });
         if vals
@@ -390,7 +399,7 @@ fn legend_entries(model: &ChartModel, metric: Metric, mixed_cpus: bool) -> Vec<E
             .any(|&(n, ..)| s.point(n).is_some_and(|p| p.oversubscribed))
         {
             over_count += 1;
-            over.get_or_insert((Shape::of_series(i), series_color(i)));
+            over.get_or_insert((styles[i].marker, series_color(styles[i].color)));
         }
     }
     if let Some((shape, color)) = over {
@@ -435,7 +444,7 @@ fn legend_entries(model: &ChartModel, metric: Metric, mixed_cpus: bool) -> Vec<E
                 fit_label(fit)
             };
             entries.push(Entry {
-                sample: Sample::Dashed(series_color(i), FIT_DASH),
+                sample: Sample::Dashed(series_color(styles[i].color), FIT_DASH),
                 text,
             });
         }
@@ -459,7 +468,10 @@ fn legend_entries(model: &ChartModel, metric: Metric, mixed_cpus: bool) -> Vec<E
 /// Maps the model onto the frame.
 fn geometry(model: &ChartModel, metric: Metric, f: &Frame, m: &Metrics) -> Geometry {
     let u = m.u;
-    let mut g = Geometry::default();
+    let mut g = Geometry {
+        styles: styles_for(model.series.len()),
+        ..Geometry::default()
+    };
     let to_px = |pts: &[(f64, f64)]| -> Vec<(f64, f64)> {
         pts.iter()
             .filter(|(n, y)| *n > 0.0 && y.is_finite())
@@ -823,16 +835,17 @@ fn draw_data(c: &Canvas, f: &Frame, g: &Geometry, m: &Metrics) -> Result<(), Exp
         let dash = (IDEAL_DASH.0 * u, IDEAL_DASH.1 * u);
         c.dashed_line(line, clip, dash, ink(IDEAL), 2.0 * u)?;
     }
+    let color_of = |i: usize| series_color(g.styles.get(i).map_or(i, |s| s.color));
     for (i, line) in &g.fits {
         let dash = (FIT_DASH.0 * u, FIT_DASH.1 * u);
-        c.dashed_line(line, clip, dash, series_color(*i), 2.5 * u)?;
+        c.dashed_line(line, clip, dash, color_of(*i), 2.5 * u)?;
     }
     for (i, line) in &g.lines {
-        c.clipped_line(line, clip, series_color(*i).mix(0.85), 2.5 * u)?;
+        c.clipped_line(line, clip, color_of(*i).mix(0.85), 2.5 * u)?;
     }
     let cap = 5.0 * u;
     for &(i, x, lo, hi) in &g.bars {
-        let color = series_color(i);
+        let color = color_of(i);
         c.clipped_line(&[(x, lo), (x, hi)], clip, color, 1.5 * u)?;
         for y in [lo, hi] {
             if y >= p.y && y <= p.bottom() {
@@ -845,9 +858,10 @@ fn draw_data(c: &Canvas, f: &Frame, g: &Geometry, m: &Metrics) -> Result<(), Exp
         if !p.inset(-r).contains(pos) {
             continue;
         }
-        let color = series_color(i);
+        let color = color_of(i);
         let fill = (!over).then_some(color);
-        c.marker(Shape::of_series(i), pos, r, fill, color, 2.5 * u)?;
+        let shape = g.styles.get(i).map_or(Shape::Circle, |s| s.marker);
+        c.marker(shape, pos, r, fill, color, 2.5 * u)?;
     }
     for (text, pos, align, rect) in &g.labels {
         // A light halo keeps the label readable over lines.
@@ -910,11 +924,11 @@ fn draw_sample(
     let line = [(x, y), (x + w, y)];
     let clip = Rect::new(x - 1.0, y - 20.0 * u, w + 2.0, 40.0 * u);
     match sample {
-        Sample::Series(i) => {
-            let color = series_color(i);
+        Sample::Series(style) => {
+            let color = series_color(style.color);
             c.line(&line, color.mix(0.85), 2.5 * u)?;
             c.marker(
-                Shape::of_series(i),
+                style.marker,
                 (x + w / 2.0, y),
                 6.0 * u,
                 Some(color),
@@ -1026,6 +1040,38 @@ mod tests {
             below: None,
         };
         plan(Rect::new(0.0, 0.0, 1200.0, 800.0), model, metric, style)
+    }
+
+    #[test]
+    fn six_series_have_six_colours_and_six_shapes() {
+        let records = race_with_fits();
+        let model = ChartModel::from_runs(&[&records]);
+        let p = planned(&model, Metric::Speedup);
+        let samples: Vec<SeriesStyle> = p
+            .entries
+            .iter()
+            .filter_map(|e| match e.sample {
+                Sample::Series(style) => Some(style),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(samples.len(), 6);
+        for (i, a) in samples.iter().enumerate() {
+            for b in &samples[..i] {
+                assert_ne!(a.color, b.color);
+                assert_ne!(a.marker, b.marker);
+            }
+        }
+        // Each series' points are drawn in the style its legend entry shows.
+        assert_eq!(p.geo.styles, samples);
+        for i in 0..6 {
+            assert_eq!(p.geo.points.iter().filter(|pt| pt.0 == i).count(), 2);
+        }
+        // With more series than colours, no two share colour and shape.
+        let styles = styles_for(19);
+        for (i, a) in styles.iter().enumerate() {
+            assert!(!styles[..i].contains(a), "{i}: {styles:?}");
+        }
     }
 
     #[test]

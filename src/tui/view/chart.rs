@@ -12,10 +12,11 @@
 //! rows the canvas puts the points at. Measured points, error bars and the CPU line use
 //! one-character-per-cell markers, so they land exactly on those columns.
 //!
-//! Series are told apart by colour and, for `NO_COLOR`, by marker shape (`•`, `■`, `▲`,
-//! `◆`); the legend shows each entry's marker. A fit that means nothing (s at its bound, or
-//! a poor match: see [`crate::chart::fit_rejection`]) is not drawn; the legend says why
-//! instead.
+//! Series are told apart by colour and marker shape (`•`, `■`, `▲`, `◆`, `▼`, `★`): each
+//! series gets its own pair (see [`crate::chart::series_styles`]), and the first six series
+//! get six different markers, so that they stay apart under `NO_COLOR` too. The legend
+//! shows each entry's marker. A fit that means nothing (s at its bound, or a poor match: see
+//! [`crate::chart::fit_rejection`]) is not drawn; the legend says why instead.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
@@ -28,10 +29,6 @@ use super::truncate;
 use crate::chart::{ChartModel, Metric, Series, fit_label};
 use crate::tui::theme::Theme;
 
-/// Markers of measured points, one per series (cycling).
-const GLYPHS: [char; 4] = ['•', '■', '▲', '◆'];
-/// Markers of oversubscribed points: the hollow twin of the series' marker.
-const HOLLOW: [char; 4] = ['○', '□', '△', '◇'];
 /// Marker of the error bars.
 const ERROR_BAR: char = '│';
 /// Marker of the line at N = CPUs.
@@ -268,6 +265,8 @@ impl Plot {
         };
         let shorts = short_labels(&model.series);
         let many = model.series.len() > 1;
+        let styles = model.series_styles(Theme::SERIES_COLORS);
+        let style_of = |i: usize| theme.series(styles[i].color);
         let values: Vec<_> = model
             .series
             .iter()
@@ -318,7 +317,7 @@ impl Plot {
                 && let Some(fit) = &s.fit
             {
                 let data = dashed(&log_x(&curve), FIT_DASH, frame);
-                plot.push(data, Marker::Braille, GraphType::Scatter, theme.series(i));
+                plot.push(data, Marker::Braille, GraphType::Scatter, style_of(i));
                 fits.push((i, fit_label(fit)));
             }
         }
@@ -327,7 +326,7 @@ impl Plot {
 
         let mut hollow = String::new();
         for (i, vals) in values.iter().enumerate() {
-            let style = theme.series(i);
+            let style = style_of(i);
             for &(n, _, lo, hi) in vals {
                 if hi > lo {
                     let x = (n as f64).log2();
@@ -348,8 +347,8 @@ impl Plot {
             }
         }
         for (i, (s, vals)) in model.series.iter().zip(&values).enumerate() {
-            let glyph = GLYPHS[i % GLYPHS.len()];
-            let open = HOLLOW[i % HOLLOW.len()];
+            let glyph = styles[i].marker.glyph();
+            let open = styles[i].marker.hollow_glyph();
             let (over, normal): (Vec<_>, Vec<_>) = vals
                 .iter()
                 .map(|&(n, v, _, _)| (n, ((n as f64).log2(), v)))
@@ -361,7 +360,7 @@ impl Plot {
                 normal,
                 Marker::Custom(glyph),
                 GraphType::Scatter,
-                theme.series(i),
+                style_of(i),
             );
             if !over.is_empty() {
                 plot.markers.push(open);
@@ -370,11 +369,11 @@ impl Plot {
             }
             plot.full.push(Entry {
                 text: format!("{glyph} {}", s.label),
-                style: theme.series(i),
+                style: style_of(i),
             });
             plot.compact.push(Entry {
                 text: format!("{glyph} {}", shorts[i]),
-                style: theme.series(i),
+                style: style_of(i),
             });
         }
 
@@ -404,11 +403,11 @@ impl Plot {
             };
             plot.full.push(Entry {
                 text: full,
-                style: theme.series(i),
+                style: style_of(i),
             });
             plot.compact.push(Entry {
                 text: compact,
-                style: theme.series(i),
+                style: style_of(i),
             });
         }
         for note in notes {
@@ -863,6 +862,35 @@ mod tests {
     fn build(model: &ChartModel, metric: Metric, theme: &Theme) -> Plot {
         let frame = Frame::new(Rect::new(8, 1, 100, 30), 1.0, 4.0);
         Plot::build(model, metric, theme, &frame)
+    }
+
+    #[test]
+    fn every_series_has_its_own_colour_and_marker_in_plot_and_legend() {
+        let model = race_model();
+        for theme in [Theme::colored(), Theme::monochrome()] {
+            let plot = build(&model, Metric::Speedup, &theme);
+            let entries: Vec<(char, Style)> = plot.full[..6]
+                .iter()
+                .map(|e| (e.text.chars().next().unwrap_or(' '), e.style))
+                .collect();
+            for (i, e) in entries.iter().enumerate() {
+                assert!(!entries[..i].contains(e), "{:?}: {entries:?}", theme.color);
+            }
+            // The legend's marker is the one drawn: every series' marker is a layer of
+            // points in the series' style.
+            for (glyph, style) in &entries {
+                assert!(plot.markers.contains(glyph));
+                assert!(
+                    plot.layers
+                        .iter()
+                        .any(|l| l.marker == Marker::Custom(*glyph) && l.style == *style),
+                    "{glyph}"
+                );
+            }
+            // Without colour the markers alone tell the six apart.
+            let glyphs: Vec<char> = entries.iter().map(|e| e.0).collect();
+            assert_eq!(glyphs, ['•', '■', '▲', '◆', '▼', '★']);
+        }
     }
 
     #[test]
