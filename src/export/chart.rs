@@ -20,7 +20,7 @@ use plotters::style::{Color, RGBAColor};
 
 use super::ExportError;
 use super::canvas::{Align, Canvas, Rect, Shape, rgb};
-use super::font::{Font, ellipsize};
+use super::font::{Font, ellipsize, wrap};
 use crate::chart::{ChartModel, Metric, SeriesStyle, fit_label, series_styles};
 
 /// Series colours (Okabe–Ito: distinguishable with the common colour-vision deficiencies).
@@ -209,7 +209,7 @@ fn plan(area: Rect, model: &ChartModel, metric: Metric, style: Style) -> Planned
         .map(|&v| (v, metric.format_tick(v, y_axis.step, top)))
         .collect();
     let ticks = model.worker_ticks();
-    let entries = legend_entries(model, metric, style.mixed_cpus);
+    let entries = legend_entries(model, metric, style.mixed_cpus, area.w, &m);
 
     let below = |height: f64| {
         let frame = layout(area, &m, &y_labels, &ticks, top, height);
@@ -292,7 +292,7 @@ pub(crate) fn aligned_style(
         .iter()
         .zip(areas)
         .map(|(&metric, area)| {
-            let entries = legend_entries(model, metric, mixed_cpus);
+            let entries = legend_entries(model, metric, mixed_cpus, area.w, &m);
             below_legend_height(&entries, area.w, &m)
         })
         .fold(0.0, f64::max);
@@ -377,8 +377,15 @@ fn layout(
     }
 }
 
-/// The legend lines: series, oversubscribed, ideal, fits.
-fn legend_entries(model: &ChartModel, metric: Metric, mixed_cpus: bool) -> Vec<Entry> {
+/// The legend lines: series, oversubscribed, ideal, fits, notes on fits not drawn; lines
+/// wider than `width` (sample included) wrapped.
+fn legend_entries(
+    model: &ChartModel,
+    metric: Metric,
+    mixed_cpus: bool,
+    width: f64,
+    m: &Metrics,
+) -> Vec<Entry> {
     let mut entries = Vec::new();
     let many = model.series.len() > 1;
     let shorts = crate::tui::view::chart::short_labels(&model.series);
@@ -451,18 +458,43 @@ fn legend_entries(model: &ChartModel, metric: Metric, mixed_cpus: bool) -> Vec<E
     }
     // Fits that mean nothing are not drawn: say why instead of giving their s.
     for note in model.fit_notes() {
-        let text = if many {
+        let text = if !many {
+            note.text
+        } else if note.series.len() == model.series.len() {
+            format!("{} · all series", note.text)
+        } else {
             let names: Vec<&str> = note.series.iter().map(|&i| shorts[i].as_str()).collect();
             format!("{} · {}", note.text, names.join(", "))
-        } else {
-            note.text
         };
         entries.push(Entry {
             sample: Sample::Blank,
             text,
         });
     }
-    entries
+    wrap_entries(entries, width, m)
+}
+
+/// `entries` with every line wider than `width` (its sample included) wrapped onto more
+/// lines; the lines after the first have no sample.
+fn wrap_entries(entries: Vec<Entry>, width: f64, m: &Metrics) -> Vec<Entry> {
+    let room = width - (34.0 + 8.0) * m.u;
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        if room <= 0.0 || m.legend.width(&e.text) <= room {
+            out.push(e);
+            continue;
+        }
+        let lines = wrap(&e.text, m.legend, room);
+        if lines.is_empty() {
+            out.push(e);
+            continue;
+        }
+        for (k, text) in lines.into_iter().enumerate() {
+            let sample = if k == 0 { e.sample } else { Sample::Blank };
+            out.push(Entry { sample, text });
+        }
+    }
+    out
 }
 
 /// Maps the model onto the frame.
@@ -1030,6 +1062,7 @@ fn draw_legend_below(
 mod tests {
     use super::*;
     use crate::chart::tests::race_with_fits;
+    use crate::record::Record;
 
     fn planned(model: &ChartModel, metric: Metric) -> Planned {
         let font = super::super::font::ensure_registered();
@@ -1093,6 +1126,64 @@ mod tests {
             );
             assert!(!texts.iter().any(|t| t.contains("s=1.00")), "{texts:?}");
         }
+    }
+
+    #[test]
+    fn a_long_note_is_wrapped_to_the_width_of_the_chart() {
+        // Every variant clamped at s = 1.00, as on a busy 2-CPU machine; one clamped at
+        // 0.00 besides.
+        let mut records = race_with_fits();
+        for r in &mut records {
+            if let Record::Fit(f) = r {
+                f.serial_fraction = if f.variant.as_deref() == Some("atomic") {
+                    0.0
+                } else {
+                    1.0
+                };
+            }
+        }
+        let model = ChartModel::from_runs(&[&records]);
+        let area = Rect::new(0.0, 0.0, 600.0, 700.0);
+        let style = Style {
+            u: 1.0,
+            mixed_cpus: false,
+            below: None,
+        };
+        let font = super::super::font::ensure_registered();
+        assert!(font.is_ok(), "{font:?}");
+        let p = plan(area, &model, Metric::Speedup, style);
+        let texts: Vec<&str> = p.entries.iter().map(|e| e.text.as_str()).collect();
+        let at_one = "no Gustafson fit: s at its bound 1.00 · unsynchronized, mutex, reduction, \
+                      false-sharing, padded";
+        let at_zero = "no Gustafson fit: s at its bound 0.00 · atomic";
+        assert!(texts.contains(&at_zero), "{texts:?}");
+        // Too wide for one line: continued on the next, without a sample.
+        let first = texts
+            .iter()
+            .position(|t| t.starts_with("no Gustafson fit: s at its bound 1.00 · "));
+        let Some(first) = first else {
+            panic!("{texts:?}")
+        };
+        let next = &p.entries[first + 1];
+        assert!(matches!(next.sample, Sample::Blank), "{texts:?}");
+        assert_eq!(format!("{} {}", texts[first], texts[first + 1]), at_one);
+        for (e, (_, x)) in p.entries.iter().zip(flow(&p.entries, area.w, &p.m)) {
+            let right = x + 42.0 + p.m.legend.width(&e.text);
+            assert!(right <= area.w, "{} ends at {right}", e.text);
+        }
+        // A note for every series says so instead of naming them all.
+        for r in &mut records {
+            if let Record::Fit(f) = r {
+                f.serial_fraction = 1.0;
+            }
+        }
+        let model = ChartModel::from_runs(&[&records]);
+        let p = plan(area, &model, Metric::Speedup, style);
+        let texts: Vec<&str> = p.entries.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            texts.contains(&"no Gustafson fit: s at its bound 1.00 · all series"),
+            "{texts:?}"
+        );
     }
 
     #[test]

@@ -414,8 +414,13 @@ impl Plot {
             // No line sample: nothing is drawn for it.
             let short = note.rejection.short_reason();
             let (full, compact) = if many {
-                let names: Vec<&str> = note.series.iter().map(|&i| shorts[i].as_str()).collect();
-                let names = names.join(", ");
+                let names = if note.series.len() == model.series.len() {
+                    "all series".to_owned()
+                } else {
+                    let names: Vec<&str> =
+                        note.series.iter().map(|&i| shorts[i].as_str()).collect();
+                    names.join(", ")
+                };
                 (
                     format!("  {} ({names})", note.text),
                     format!("  no fit ({short}): {names}"),
@@ -912,6 +917,25 @@ mod tests {
             compact.contains(&"  no fit (s=1.00 at bound): mutex"),
             "{compact:?}"
         );
+        // A note for every series says so instead of naming them all.
+        let mut all = race_model();
+        for s in &mut all.series {
+            if let Some(f) = &mut s.fit {
+                f.serial_fraction = 1.0;
+            }
+        }
+        let plot = build(&all, Metric::Speedup, &Theme::monochrome());
+        let texts: Vec<&str> = plot.full.iter().map(|e| e.text.trim_end()).collect();
+        assert!(
+            texts.contains(&"  no Gustafson fit: s at its bound 1.00 (all series)"),
+            "{texts:?}"
+        );
+        let compact: Vec<&str> = plot.compact.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            compact.contains(&"  no fit (s=1.00 at bound): all series"),
+            "{compact:?}"
+        );
+        let plot = build(&model, Metric::Speedup, &Theme::monochrome());
         // Five dashed curves, not six.
         let dashed = plot
             .layers
