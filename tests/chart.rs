@@ -154,6 +154,41 @@ fn variants() -> Vec<Record> {
     ]
 }
 
+/// race on 2 CPUs, weak scaling: six variants at N = 1, 2, 4 (4 oversubscribed), each
+/// with a Gustafson fit over N = 2; mutex's and false-sharing's are clamped at their
+/// bound s = 1.00.
+fn race() -> Vec<Record> {
+    let mut records = vec![run("race", None, 2, T0)];
+    // The run record names only race's own parameters: race scales weakly.
+    if let Some(Record::Run(r)) = records.first_mut() {
+        r.params = BTreeMap::from([
+            ("increments".to_owned(), "200000".to_owned()),
+            ("variant".to_owned(), "all".to_owned()),
+        ]);
+    }
+    // (variant, T(2), T(4), fitted s = 2 − S(2), clamped to 0..=1)
+    let variants = [
+        ("unsynchronized", 0.013, 0.027, 0.46),
+        ("atomic", 0.016, 0.033, 0.75),
+        ("mutex", 0.09, 0.2, 1.0),
+        ("reduction", 0.0101, 0.021, 0.02),
+        ("false-sharing", 0.022, 0.045, 1.0),
+        ("padded", 0.0112, 0.023, 0.21),
+    ];
+    for (v, t2, t4, _) in variants {
+        let t1 = 0.01;
+        for (n, t) in [(1, t1), (2, t2), (4, t4)] {
+            let spread = (t * 0.95, t * 1.1);
+            records.push(point(n, Some(v), (t, spread.0, spread.1), t1, true, 2));
+        }
+    }
+    for (v, _, _, s) in variants {
+        records.push(fit(Model::Gustafson, Some(v), s));
+    }
+    records.push(end());
+    records
+}
+
 fn render(model: &ChartModel, metric: Metric, (w, h): (u16, u16)) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
     terminal
@@ -222,6 +257,46 @@ fn two_variants() {
         Metric::Time,
         (80, 24),
     );
+}
+
+#[test]
+fn six_variants_each_have_their_own_marker() {
+    snapshot(
+        "race_speedup_120x40",
+        &[&race()],
+        Metric::Speedup,
+        (120, 40),
+    );
+    snapshot("race_speedup_80x24", &[&race()], Metric::Speedup, (80, 24));
+    let model = ChartModel::from_runs(&[&race()]);
+    assert!(model.weak);
+    let text = render(&model, Metric::Speedup, (120, 40))
+        .backend()
+        .to_string();
+    // Monochrome: the markers alone tell the six apart, in the plot and the legend.
+    for (glyph, variant) in [
+        ('•', "unsynchronized"),
+        ('■', "atomic"),
+        ('▲', "mutex"),
+        ('◆', "reduction"),
+        ('▼', "false-sharing"),
+        ('★', "padded"),
+    ] {
+        assert!(
+            text.contains(&format!("{glyph} race · {variant}")),
+            "{variant}: {text}"
+        );
+        assert!(text.matches(glyph).count() >= 2, "{glyph} plotted: {text}");
+    }
+    // mutex's and false-sharing's fits are at their bound: no curve and no s as if it
+    // meant something.
+    // The legend says it once for both.
+    assert!(
+        text.contains("no Gustafson fit: s at its bound 1.00 (mutex, false-sharing)"),
+        "{text}"
+    );
+    assert!(!text.contains("fit s=1.00"), "{text}");
+    assert!(text.contains("Gustafson fit s=0.75 (atomic)"), "{text}");
 }
 
 #[test]
@@ -369,6 +444,7 @@ fn never_panics_at_any_size() {
     let weak = weak();
     let later = strong_later();
     let variants = variants();
+    let race = race();
     let empty = vec![run("mc-pi", None, 2, T0)];
     let nan = vec![
         run("mc-pi", None, 1, T0),
@@ -389,6 +465,7 @@ fn never_panics_at_any_size() {
         ChartModel::from_runs(&[&weak]),
         ChartModel::from_runs(&[&strong, &later]),
         ChartModel::from_runs(&[&variants]),
+        ChartModel::from_runs(&[&race, &race]),
         ChartModel::from_runs(&[&empty]),
         ChartModel::from_runs(&[&nan]),
         ChartModel::default(),

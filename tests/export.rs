@@ -17,7 +17,7 @@ use hpc_tutor::progress::Progress;
 use hpc_tutor::record::{Record, RunRecord};
 use hpc_tutor::tui::app::Screen;
 
-use common::{amdahl_records, app_with, ch, fixture_set, key};
+use common::{amdahl_records, app_with, ch, fixture_set, key, race_records};
 use ratatui::crossterm::event::KeyCode;
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -140,6 +140,17 @@ fn all_three_charts_of_two_overlaid_runs_match_the_golden_image() {
         export::chart_file_name(&[&a, &b], Charts::All),
         "20261122-070000-1-vs-20261122-080000-2-all.png"
     );
+}
+
+#[test]
+fn six_race_variants_match_the_golden_image() {
+    // Six colours and six marker shapes; no curve for the fits clamped at s = 1.00 (the
+    // legend says so instead); no error bar at N = 1 on speedup and efficiency.
+    let records = race_records();
+    let size = Size::new(1800, 700).expect("size");
+    let png = export::render_charts(&[&records], Charts::All, size).expect("renders");
+    assert_eq!(dimensions(&png), (1800, 700));
+    assert_golden("race-all.png", &png);
 }
 
 #[test]

@@ -239,15 +239,194 @@ pub struct YAxis {
     pub ticks: Vec<f64>,
 }
 
+/// The shape of a series' point markers. The terminal draws each as a character, the PNG
+/// as a filled (or, for oversubscribed points, hollow) shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MarkerShape {
+    /// `•` / `○`.
+    Circle,
+    /// `■` / `□`.
+    Square,
+    /// `▲` / `△`.
+    Triangle,
+    /// `◆` / `◇`.
+    Diamond,
+    /// `▼` / `▽`.
+    TriangleDown,
+    /// `★` / `☆`.
+    Star,
+}
+
+impl MarkerShape {
+    /// Every shape, in the order series take them.
+    pub const ALL: [MarkerShape; 6] = [
+        MarkerShape::Circle,
+        MarkerShape::Square,
+        MarkerShape::Triangle,
+        MarkerShape::Diamond,
+        MarkerShape::TriangleDown,
+        MarkerShape::Star,
+    ];
+
+    /// The terminal character of a measured point.
+    pub const fn glyph(self) -> char {
+        match self {
+            MarkerShape::Circle => '•',
+            MarkerShape::Square => '■',
+            MarkerShape::Triangle => '▲',
+            MarkerShape::Diamond => '◆',
+            MarkerShape::TriangleDown => '▼',
+            MarkerShape::Star => '★',
+        }
+    }
+
+    /// The terminal character of an oversubscribed point: the hollow twin of
+    /// [`glyph`](Self::glyph).
+    pub const fn hollow_glyph(self) -> char {
+        match self {
+            MarkerShape::Circle => '○',
+            MarkerShape::Square => '□',
+            MarkerShape::Triangle => '△',
+            MarkerShape::Diamond => '◇',
+            MarkerShape::TriangleDown => '▽',
+            MarkerShape::Star => '☆',
+        }
+    }
+}
+
+/// How one series is drawn: a colour of the renderer's palette and a marker shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SeriesStyle {
+    /// Index into the renderer's series palette (below the palette's length).
+    pub color: usize,
+    /// Shape of the series' point markers (and of its legend sample).
+    pub marker: MarkerShape,
+}
+
+/// The styles of `count` series drawn with a palette of `colors` colours.
+///
+/// Series `i` takes colour `i mod colors` and, starting from marker `i mod 6`, the first
+/// marker not yet paired with that colour: the first six series get six different
+/// markers (which tells them apart without colour too), and no two series share both
+/// colour and marker as long as there are pairs left (`colors × 6`); after that the
+/// styles repeat from the start. A palette of 0 colours counts as one.
+pub fn series_styles(count: usize, colors: usize) -> Vec<SeriesStyle> {
+    let colors = colors.max(1);
+    let markers = MarkerShape::ALL.len();
+    let pairs = colors * markers;
+    // used[c * markers + m]: colour c already goes with marker m.
+    let mut used = vec![false; pairs];
+    let mut out = Vec::with_capacity(count);
+    for i in 0..count {
+        if i % pairs == 0 {
+            used.iter_mut().for_each(|u| *u = false);
+        }
+        let color = i % colors;
+        let marker = (0..markers)
+            .map(|k| (i + k) % markers)
+            .find(|&m| !used[color * markers + m])
+            .unwrap_or(i % markers);
+        used[color * markers + marker] = true;
+        out.push(SeriesStyle {
+            color,
+            marker: MarkerShape::ALL[marker],
+        });
+    }
+    out
+}
+
+/// A fitted serial fraction this close to 0 or 1 sits at the bound the fit clamps it to:
+/// the law could not follow the points and the value says nothing about them.
+pub const FIT_BOUND_MARGIN: f64 = 0.001;
+
+/// The least coefficient of determination r² of a fit whose curve is drawn: below it the
+/// law explains less than half of how the measured speedups vary.
+pub const MIN_FIT_R2: f64 = 0.5;
+
+/// Why a fitted law is not drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FitRejection {
+    /// The serial fraction (given) is at a bound of 0..=1, within [`FIT_BOUND_MARGIN`].
+    AtBound(f64),
+    /// The law does not describe the points: its r² (given) is below [`MIN_FIT_R2`].
+    PoorMatch(f64),
+}
+
+/// Whether `fit` means nothing and must not be drawn: its serial fraction clamped at a
+/// bound (`s ≤ 0.001` or `s ≥ 0.999`), or a coefficient of determination below
+/// [`MIN_FIT_R2`]. Fits without an r² (one point, or speedups that do not vary) are judged
+/// by the bounds alone; a latency–bandwidth fit, which has no serial fraction, never.
+pub fn fit_rejection(fit: &FitRecord) -> Option<FitRejection> {
+    if !fit.model.is_scaling_law() {
+        return None;
+    }
+    let s = fit.serial_fraction;
+    if s.is_finite() && (s <= FIT_BOUND_MARGIN || s >= 1.0 - FIT_BOUND_MARGIN) {
+        return Some(FitRejection::AtBound(s));
+    }
+    match fit.r2 {
+        Some(r2) if r2.is_finite() && r2 < MIN_FIT_R2 => Some(FitRejection::PoorMatch(r2)),
+        _ => None,
+    }
+}
+
+/// What a legend says instead of a fit that is not drawn (see [`fit_rejection`]), e.g.
+/// `no Amdahl fit: s at its bound 1.00` or `no Amdahl fit: r²=0.12, does not match the
+/// points`; `None` for a fit that is drawn.
+pub fn fit_note(fit: &FitRecord) -> Option<String> {
+    let reason = fit_rejection(fit)?.reason();
+    Some(format!("no {} fit: {reason}", law_name(fit.model)))
+}
+
+impl FitRejection {
+    /// Why, in a few words: `s at its bound 1.00`, `r²=0.12, does not match the points`.
+    pub fn reason(self) -> String {
+        match self {
+            FitRejection::AtBound(s) => format!("s at its bound {s:.2}"),
+            FitRejection::PoorMatch(r2) => format!("r²={r2:.2}, does not match the points"),
+        }
+    }
+
+    /// Why, shorter still, for small legends: `s=1.00 at bound`, `r²=0.12`.
+    pub fn short_reason(self) -> String {
+        match self {
+            FitRejection::AtBound(s) => format!("s={s:.2} at bound"),
+            FitRejection::PoorMatch(r2) => format!("r²={r2:.2}"),
+        }
+    }
+}
+
+/// The fits of a chart that are not drawn, grouped by what the legend says about them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitNote {
+    /// What the legend says, e.g. `no Gustafson fit: s at its bound 1.00` (see [`fit_note`]).
+    pub text: String,
+    /// Why the fit is not drawn (of the first series in the group).
+    pub rejection: FitRejection,
+    /// The series (indices into [`ChartModel::series`]) this holds for, in order.
+    pub series: Vec<usize>,
+}
+
+/// `Amdahl`, `Gustafson` or `latency–bandwidth`.
+fn law_name(model: Model) -> &'static str {
+    match model {
+        Model::Amdahl => "Amdahl",
+        Model::Gustafson => "Gustafson",
+        Model::LatencyBandwidth => "latency–bandwidth",
+    }
+}
+
 /// The legend text of a fit: `Amdahl fit s=0.07` or `Gustafson fit s=0.25` (and
 /// `latency–bandwidth fit` for the message-cost model, which is not charted).
 pub fn fit_label(fit: &FitRecord) -> String {
-    let law = match fit.model {
-        Model::Amdahl => "Amdahl",
-        Model::Gustafson => "Gustafson",
-        Model::LatencyBandwidth => return "latency–bandwidth fit".to_owned(),
-    };
-    format!("{law} fit s{}", format_fraction(fit.serial_fraction))
+    if !fit.model.is_scaling_law() {
+        return "latency–bandwidth fit".to_owned();
+    }
+    format!(
+        "{} fit s{}",
+        law_name(fit.model),
+        format_fraction(fit.serial_fraction)
+    )
 }
 
 /// A serial fraction as `=0.07` (two decimals, three when small), `<0.001` when tiny.
@@ -394,6 +573,35 @@ impl ChartModel {
         model
     }
 
+    /// The style of each series, in order, for a palette of `colors` colours: see
+    /// [`series_styles`].
+    pub fn series_styles(&self, colors: usize) -> Vec<SeriesStyle> {
+        series_styles(self.series.len(), colors)
+    }
+
+    /// The fits that are not drawn because they mean nothing (see [`fit_rejection`]), one
+    /// note per distinct text with every series it holds for, in the order of the series:
+    /// a legend says each once, e.g. `no Gustafson fit: s at its bound 1.00` for `mutex`
+    /// and `padded`.
+    pub fn fit_notes(&self) -> Vec<FitNote> {
+        let mut notes: Vec<FitNote> = Vec::new();
+        for (i, s) in self.series.iter().enumerate() {
+            let Some(fit) = &s.fit else { continue };
+            let (Some(rejection), Some(text)) = (fit_rejection(fit), fit_note(fit)) else {
+                continue;
+            };
+            match notes.iter_mut().find(|n| n.text == text) {
+                Some(note) => note.series.push(i),
+                None => notes.push(FitNote {
+                    text,
+                    rejection,
+                    series: vec![i],
+                }),
+            }
+        }
+        notes
+    }
+
     /// Whether there is no measured point at all yet.
     pub fn is_empty(&self) -> bool {
         self.series.iter().all(|s| s.points.is_empty())
@@ -417,6 +625,9 @@ impl ChartModel {
     ///   scaling, where the speedup is the scaled speedup N · T1 / T(N)); T1 is the 1-worker
     ///   median of the same series. Without a 1-worker point there are no speedups yet.
     /// * Efficiency: the speedup and its range divided by N.
+    ///
+    /// Speedup and efficiency have no range at N = 1 (low = high = value): the speedup
+    /// there is T(1) / T(1), 1 by definition, whatever the spread of the repetitions.
     ///
     /// Points whose value is not finite are left out; a range bound that is not finite
     /// collapses to the value.
@@ -443,6 +654,12 @@ impl ChartModel {
             if !value.is_finite() {
                 continue;
             }
+            // S(1) = T(1) / T(1) is 1 by definition: a range there would mean nothing.
+            let (lo, hi) = if p.workers == 1 && metric != Metric::Time {
+                (value, value)
+            } else {
+                (lo, hi)
+            };
             let lo = if lo.is_finite() { lo } else { value };
             let hi = if hi.is_finite() { hi } else { value };
             let (lo, hi) = (lo.min(hi).min(value), hi.max(lo).max(value));
@@ -480,7 +697,8 @@ impl ChartModel {
 
     /// The curve of the series' fitted model for a metric, as `(workers, y)` points sampled
     /// at 64 geometrically spaced worker counts between 1 and
-    /// [`max_workers`](Self::max_workers); empty without a fit.
+    /// [`max_workers`](Self::max_workers); empty without a fit, and for a fit that means
+    /// nothing (see [`fit_rejection`]: s at its bound, or a poor match).
     ///
     /// Speedup: Amdahl S(N) = 1 / (s + (1 − s) / N), Gustafson S(N) = N − s (N − 1).
     /// Efficiency: S(N) / N. Time: T1 / S(N) for Amdahl; for Gustafson, whose S is a
@@ -489,7 +707,7 @@ impl ChartModel {
         let Some(fit) = &series.fit else {
             return Vec::new();
         };
-        if !fit.serial_fraction.is_finite() {
+        if !fit.serial_fraction.is_finite() || fit_rejection(fit).is_some() {
             return Vec::new();
         }
         let t1 = series.t1();
@@ -682,7 +900,7 @@ fn all_distinct(labels: &[String]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::record::{Environment, PointRecord, RunRecord};
 
@@ -900,8 +1118,8 @@ mod tests {
         let (n, s, lo, hi) = v[1];
         assert_eq!(n, 2);
         assert!(close(s, 2.0) && close(lo, 1.0 / 0.6) && close(hi, 1.0 / 0.45));
-        // N=1: 1.0 with range 1/1.2 .. 1/0.9.
-        assert!(close(v[0].2, 1.0 / 1.2) && close(v[0].3, 1.0 / 0.9));
+        // N=1: 1.0 without a range (T(1)/T(1) is 1 by definition).
+        assert_eq!(v[0], (1, 1.0, 1.0, 1.0));
         let e = m.values(&m.series[0], Metric::Efficiency);
         // N=4: efficiency 2.5/4, range (1/0.5)/4 .. (1/0.36)/4.
         let (n, ef, lo, hi) = e[2];
@@ -1060,7 +1278,7 @@ mod tests {
         let y = m.y_axis(Metric::Speedup);
         assert_eq!(y.top, 4.0);
         assert_eq!(y.ticks, [0.0, 1.0, 2.0, 3.0, 4.0]);
-        // Efficiency: the N=1 upper bound 1/0.9 = 1.11 is above the ideal 1.
+        // Efficiency: the N=2 upper bound (1/0.45)/2 = 1.11 is above the ideal 1.
         let y = m.y_axis(Metric::Efficiency);
         assert_eq!(y.top, 1.2);
         assert_eq!(y.ticks, [0.0, 0.25, 0.5, 0.75, 1.0]);
@@ -1131,6 +1349,232 @@ mod tests {
         assert_eq!(fit_label(&f(Model::Amdahl, 0.004)), "Amdahl fit s=0.004");
         assert_eq!(fit_label(&f(Model::Amdahl, 0.0001)), "Amdahl fit s<0.001");
         assert_eq!(fit_label(&f(Model::Amdahl, 0.0)), "Amdahl fit s=0.00");
+    }
+
+    /// [`race`] with a Gustafson fit per variant: s at its bound 1.00 for `mutex`, 0.2 for
+    /// the others (one point with N > 1: no r²).
+    pub(crate) fn race_with_fits() -> Vec<Record> {
+        let mut records = race();
+        for v in [
+            "unsynchronized",
+            "atomic",
+            "mutex",
+            "reduction",
+            "false-sharing",
+            "padded",
+        ] {
+            let s = if v == "mutex" { 1.0 } else { 0.2 };
+            records.push(Record::Fit(FitRecord {
+                model: Model::Gustafson,
+                variant: Some(v.to_owned()),
+                serial_fraction: s,
+                rmse: 0.1,
+                r2: None,
+                points: 1,
+                latency_s: None,
+                bandwidth_bytes_s: None,
+            }));
+        }
+        records
+    }
+
+    /// race's six variants, weak scaling on 2 CPUs, N = 1 and 2.
+    pub(crate) fn race() -> Vec<Record> {
+        let mut records = vec![run("race", &[], 2, T0)];
+        for v in [
+            "unsynchronized",
+            "atomic",
+            "mutex",
+            "reduction",
+            "false-sharing",
+            "padded",
+        ] {
+            records.push(point_with(1, Some(v), 1.0, 0.9, 1.2, Some(1.0), false));
+            records.push(point_with(2, Some(v), 1.5, 1.4, 1.7, Some(1.33), false));
+        }
+        records
+    }
+
+    #[test]
+    fn every_series_gets_its_own_colour_and_marker() {
+        let records = race();
+        let m = ChartModel::from_runs(&[&records]);
+        assert_eq!(m.series.len(), 6);
+        // Four colours (the terminal), six colours (the PNG), one (no colour at all).
+        for colors in [4, 6, 1] {
+            let styles = m.series_styles(colors);
+            assert_eq!(styles.len(), 6);
+            for (i, a) in styles.iter().enumerate() {
+                assert_eq!(a.color, i % colors, "colours cycle");
+                for b in &styles[..i] {
+                    assert_ne!(a, b, "{colors} colours: {styles:?}");
+                }
+            }
+        }
+        // Up to six series every marker differs, so that they stay apart without colour.
+        let markers: Vec<MarkerShape> = m.series_styles(4).iter().map(|s| s.marker).collect();
+        assert_eq!(markers, MarkerShape::ALL);
+        // Series that had a style keep it: the first four as before.
+        let first = series_styles(4, 4);
+        assert_eq!(
+            first.iter().map(|s| s.marker).collect::<Vec<_>>(),
+            MarkerShape::ALL[..4]
+        );
+        // More series than colours: markers cycle so that every pair is unique as long as
+        // there are pairs left (4 colours × 6 markers = 24), and the styles then repeat.
+        for colors in [1, 4, 6] {
+            let pairs = colors * MarkerShape::ALL.len();
+            let styles = series_styles(pairs + 3, colors);
+            for (i, a) in styles[..pairs].iter().enumerate() {
+                assert!(!styles[..i].contains(a), "{colors}: {i} {a:?}");
+            }
+            assert_eq!(styles[pairs..], styles[..3]);
+        }
+        assert!(series_styles(0, 4).is_empty());
+        assert_eq!(series_styles(2, 0).len(), 2, "no palette is one colour");
+    }
+
+    fn fit_of(model: Model, s: f64, rmse: f64, r2: Option<f64>) -> FitRecord {
+        FitRecord {
+            model,
+            variant: None,
+            serial_fraction: s,
+            rmse,
+            r2,
+            points: 3,
+            latency_s: None,
+            bandwidth_bytes_s: None,
+        }
+    }
+
+    #[test]
+    fn fits_at_their_bounds_or_off_the_points_are_not_drawn() {
+        let records = strong();
+        let m = ChartModel::from_runs(&[&records]);
+        let mut s = m.series[0].clone();
+        let drawn = m.model_curve(&s, Metric::Speedup);
+        assert_eq!(drawn.len(), 64, "a meaningful fit is drawn as before");
+        assert_eq!(fit_rejection(s.fit.as_ref().expect("a fit")), None);
+
+        // Clamped at a bound: Gustafson s = 1.00 (race mutex), Amdahl s = 1.000
+        // (imbalance static), and s = 0 at the other end.
+        for (model, fraction, note) in [
+            (
+                Model::Gustafson,
+                1.0,
+                "no Gustafson fit: s at its bound 1.00",
+            ),
+            (Model::Amdahl, 0.9995, "no Amdahl fit: s at its bound 1.00"),
+            (Model::Amdahl, 0.0, "no Amdahl fit: s at its bound 0.00"),
+            (Model::Amdahl, 0.0008, "no Amdahl fit: s at its bound 0.00"),
+        ] {
+            let fit = fit_of(model, fraction, 0.3, None);
+            assert_eq!(
+                fit_rejection(&fit),
+                Some(FitRejection::AtBound(fraction)),
+                "{fraction}"
+            );
+            assert_eq!(fit_note(&fit).as_deref(), Some(note));
+            s.fit = Some(fit);
+            for metric in Metric::ALL {
+                assert!(
+                    m.model_curve(&s, metric).is_empty(),
+                    "{fraction} {metric:?}"
+                );
+            }
+        }
+
+        // Inside the bounds but not describing the points: a low r².
+        let fit = fit_of(Model::Amdahl, 0.3, 0.4, Some(0.12));
+        assert_eq!(fit_rejection(&fit), Some(FitRejection::PoorMatch(0.12)));
+        assert_eq!(
+            fit_note(&fit).as_deref(),
+            Some("no Amdahl fit: r²=0.12, does not match the points")
+        );
+        s.fit = Some(fit);
+        assert!(m.model_curve(&s, Metric::Speedup).is_empty());
+
+        // Kept exactly as before: inside the bounds with a good r², or without an r² (one
+        // point, or speedups that do not vary): then only the bounds decide.
+        for fit in [
+            fit_of(Model::Amdahl, 0.002, 0.01, Some(0.97)),
+            fit_of(Model::Gustafson, 0.998, 0.0, None),
+            fit_of(Model::Amdahl, 0.25, 0.0, None),
+            fit_of(Model::Amdahl, 0.25, 0.05, Some(MIN_FIT_R2)),
+        ] {
+            assert_eq!(fit_rejection(&fit), None, "{fit:?}");
+            assert_eq!(fit_note(&fit), None);
+            s.fit = Some(fit);
+            assert_eq!(m.model_curve(&s, Metric::Speedup).len(), 64);
+        }
+        // A latency–bandwidth fit has no serial fraction to judge.
+        assert_eq!(
+            fit_rejection(&fit_of(Model::LatencyBandwidth, 0.0, 0.1, None)),
+            None
+        );
+    }
+
+    #[test]
+    fn fit_notes_name_each_reason_once() {
+        let mut records = race_with_fits();
+        records.push(Record::Fit(FitRecord {
+            model: Model::Gustafson,
+            variant: Some("padded".into()),
+            serial_fraction: 0.9996,
+            rmse: 0.1,
+            r2: None,
+            points: 1,
+            latency_s: None,
+            bandwidth_bytes_s: None,
+        }));
+        records.push(Record::Fit(FitRecord {
+            model: Model::Gustafson,
+            variant: Some("atomic".into()),
+            serial_fraction: 0.3,
+            rmse: 0.4,
+            r2: Some(0.2),
+            points: 3,
+            latency_s: None,
+            bandwidth_bytes_s: None,
+        }));
+        let m = ChartModel::from_runs(&[&records]);
+        let notes = m.fit_notes();
+        let got: Vec<(&str, &[usize])> = notes
+            .iter()
+            .map(|n| (n.text.as_str(), n.series.as_slice()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "no Gustafson fit: r²=0.20, does not match the points",
+                    &[1][..]
+                ),
+                ("no Gustafson fit: s at its bound 1.00", &[2, 5][..]),
+            ]
+        );
+        assert_eq!(notes[1].rejection, FitRejection::AtBound(1.0));
+        let records = strong();
+        assert!(ChartModel::from_runs(&[&records]).fit_notes().is_empty());
+    }
+
+    #[test]
+    fn speedup_and_efficiency_have_no_error_range_at_one_worker() {
+        for records in [strong(), race()] {
+            let m = ChartModel::from_runs(&[&records]);
+            let s = &m.series[0];
+            for metric in [Metric::Speedup, Metric::Efficiency] {
+                let (n, v, lo, hi) = m.values(s, metric)[0];
+                assert_eq!(n, 1);
+                assert_eq!((lo, hi), (v, v), "{metric:?}: T(1)/T(1) is 1 by definition");
+                // Other worker counts keep their range.
+                let (_, v, lo, hi) = m.values(s, metric)[1];
+                assert!(lo < v && v < hi, "{metric:?}");
+            }
+            // Time keeps its min–max bar at every N.
+            let (_, v, lo, hi) = m.values(s, Metric::Time)[0];
+            assert!(lo < v && v < hi);
+        }
     }
 
     #[test]

@@ -68,26 +68,9 @@ pub(crate) enum Align {
     Right,
 }
 
-/// Shapes of point markers; series are told apart by shape as well as colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Shape {
-    Circle,
-    Square,
-    Triangle,
-    Diamond,
-}
-
-impl Shape {
-    /// The marker shape of series number `i`.
-    pub fn of_series(i: usize) -> Shape {
-        [
-            Shape::Circle,
-            Shape::Square,
-            Shape::Triangle,
-            Shape::Diamond,
-        ][i % 4]
-    }
-}
+/// Shapes of point markers; series are told apart by shape as well as colour (the chart
+/// model's shapes, so that the PNG and the terminal give a series the same one).
+pub(crate) use crate::chart::MarkerShape as Shape;
 
 /// Opaque colour from a hex triple.
 pub(crate) const fn rgb(hex: u32) -> RGBColor {
@@ -268,6 +251,26 @@ impl<'a, 'b> Canvas<'a, 'b> {
                 let pts = poly(&[(0.0, -d), (d, 0.0), (0.0, d), (-d, 0.0)]);
                 self.area.draw(&Polygon::new(pts, style)).map_err(draw_err)
             }
+            Shape::TriangleDown => {
+                let h = r * 1.15;
+                let pts = poly(&[(0.0, h), (h * 0.95, -h * 0.7), (-h * 0.95, -h * 0.7)]);
+                self.area.draw(&Polygon::new(pts, style)).map_err(draw_err)
+            }
+            Shape::Star => {
+                // Five points; the inner corners at half the outer radius.
+                let outer = r * 1.3;
+                let pts: Vec<(f64, f64)> = (0..10)
+                    .map(|k| {
+                        let radius = if k % 2 == 0 { outer } else { outer * 0.5 };
+                        let angle = std::f64::consts::PI * k as f64 / 5.0;
+                        // From the top, clockwise (y grows downwards).
+                        (radius * angle.sin(), -radius * angle.cos())
+                    })
+                    .collect();
+                self.area
+                    .draw(&Polygon::new(poly(&pts), style))
+                    .map_err(draw_err)
+            }
         }
     }
 
@@ -337,7 +340,9 @@ fn inset_factor(shape: Shape) -> f64 {
     match shape {
         Shape::Circle | Shape::Square => 1.0,
         Shape::Diamond => 1.45,
-        Shape::Triangle => 2.0,
+        Shape::Triangle | Shape::TriangleDown => 2.0,
+        // The outer radius over the distance of an edge from the centre (0.44 of it).
+        Shape::Star => 2.3,
     }
 }
 

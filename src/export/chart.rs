@@ -11,13 +11,17 @@
 //! The legend goes into the corner of the plot where it covers no point, error bar or
 //! label (and the fewest line pixels); when every corner would cover one, it moves under
 //! the plot instead.
+//!
+//! Each series has its own colour and marker shape (see [`crate::chart::series_styles`]),
+//! shown in its legend sample. A fit that means nothing (s at its bound, or a poor match:
+//! see [`crate::chart::fit_rejection`]) is not drawn; the legend says why instead.
 
 use plotters::style::{Color, RGBAColor};
 
 use super::ExportError;
 use super::canvas::{Align, Canvas, Rect, Shape, rgb};
-use super::font::{Font, ellipsize};
-use crate::chart::{ChartModel, Metric, fit_label};
+use super::font::{Font, ellipsize, wrap};
+use crate::chart::{ChartModel, Metric, SeriesStyle, fit_label, series_styles};
 
 /// Series colours (Okabe–Ito: distinguishable with the common colour-vision deficiencies).
 const SERIES: [u32; 6] = [0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7, 0xE69F00, 0x56B4E9];
@@ -43,9 +47,14 @@ const IDEAL_DASH: (f64, f64) = (5.0, 5.0);
 const FIT_DASH: (f64, f64) = (11.0, 6.0);
 const CPU_DASH: (f64, f64) = (4.0, 4.0);
 
-/// The colour of series `i`.
+/// Colour `i` of the series palette (cycling).
 pub(crate) fn series_color(i: usize) -> RGBAColor {
     rgb(SERIES[i % SERIES.len()]).to_rgba()
+}
+
+/// The colour and marker of each of `count` series drawn with the series palette.
+pub(crate) fn styles_for(count: usize) -> Vec<SeriesStyle> {
+    series_styles(count, SERIES.len())
 }
 
 /// An opaque colour.
@@ -120,11 +129,13 @@ impl Frame {
 #[derive(Debug, Clone, Copy)]
 enum Sample {
     /// A measured series: a short solid line with the series' marker.
-    Series(usize),
+    Series(SeriesStyle),
     /// Oversubscribed points: a hollow marker.
     Hollow(Shape, RGBAColor),
     /// A dashed line: ideal or fit.
     Dashed(RGBAColor, (f64, f64)),
+    /// Nothing: a note about something not drawn.
+    Blank,
 }
 
 /// One legend line.
@@ -137,6 +148,8 @@ struct Entry {
 /// Everything drawn in the plot, in pixels.
 #[derive(Debug, Default)]
 struct Geometry {
+    /// The colour and marker of each series (the numbers below index it).
+    styles: Vec<SeriesStyle>,
     /// Dashed grey ideal lines.
     ideal: Vec<Vec<(f64, f64)>>,
     /// Dashed fitted curves, by series.
@@ -196,7 +209,7 @@ fn plan(area: Rect, model: &ChartModel, metric: Metric, style: Style) -> Planned
         .map(|&v| (v, metric.format_tick(v, y_axis.step, top)))
         .collect();
     let ticks = model.worker_ticks();
-    let entries = legend_entries(model, metric, style.mixed_cpus);
+    let entries = legend_entries(model, metric, style.mixed_cpus, area.w, &m);
 
     let below = |height: f64| {
         let frame = layout(area, &m, &y_labels, &ticks, top, height);
@@ -279,7 +292,7 @@ pub(crate) fn aligned_style(
         .iter()
         .zip(areas)
         .map(|(&metric, area)| {
-            let entries = legend_entries(model, metric, mixed_cpus);
+            let entries = legend_entries(model, metric, mixed_cpus, area.w, &m);
             below_legend_height(&entries, area.w, &m)
         })
         .fold(0.0, f64::max);
@@ -364,11 +377,19 @@ fn layout(
     }
 }
 
-/// The legend lines: series, oversubscribed, ideal, fits.
-fn legend_entries(model: &ChartModel, metric: Metric, mixed_cpus: bool) -> Vec<Entry> {
+/// The legend lines: series, oversubscribed, ideal, fits, notes on fits not drawn; lines
+/// wider than `width` (sample included) wrapped.
+fn legend_entries(
+    model: &ChartModel,
+    metric: Metric,
+    mixed_cpus: bool,
+    width: f64,
+    m: &Metrics,
+) -> Vec<Entry> {
     let mut entries = Vec::new();
     let many = model.series.len() > 1;
     let shorts = crate::tui::view::chart::short_labels(&model.series);
+    let styles = styles_for(model.series.len());
     let mut over: Option<(Shape, RGBAColor)> = None;
     let mut over_count = 0;
     for (i, s) in model.series.iter().enumerate() {
@@ -377,7 +398,7 @@ fn legend_entries(model: &ChartModel, metric: Metric, mixed_cpus: bool) -> Vec<E
             continue;
         }
         entries.push(Entry {
-            sample: Sample::Series(i),
+            sample: Sample::Series(styles[i]),
             text: s.label.clone(),
         });
         if vals
@@ -385,7 +406,7 @@ fn legend_entries(model: &ChartModel, metric: Metric, mixed_cpus: bool) -> Vec<E
             .any(|&(n, ..)| s.point(n).is_some_and(|p| p.oversubscribed))
         {
             over_count += 1;
-            over.get_or_insert((Shape::of_series(i), series_color(i)));
+            over.get_or_insert((styles[i].marker, series_color(styles[i].color)));
         }
     }
     if let Some((shape, color)) = over {
@@ -430,18 +451,59 @@ fn legend_entries(model: &ChartModel, metric: Metric, mixed_cpus: bool) -> Vec<E
                 fit_label(fit)
             };
             entries.push(Entry {
-                sample: Sample::Dashed(series_color(i), FIT_DASH),
+                sample: Sample::Dashed(series_color(styles[i].color), FIT_DASH),
                 text,
             });
         }
     }
-    entries
+    // Fits that mean nothing are not drawn: say why instead of giving their s.
+    for note in model.fit_notes() {
+        let text = if !many {
+            note.text
+        } else if note.series.len() == model.series.len() {
+            format!("{} · all series", note.text)
+        } else {
+            let names: Vec<&str> = note.series.iter().map(|&i| shorts[i].as_str()).collect();
+            format!("{} · {}", note.text, names.join(", "))
+        };
+        entries.push(Entry {
+            sample: Sample::Blank,
+            text,
+        });
+    }
+    wrap_entries(entries, width, m)
+}
+
+/// `entries` with every line wider than `width` (its sample included) wrapped onto more
+/// lines; the lines after the first have no sample.
+fn wrap_entries(entries: Vec<Entry>, width: f64, m: &Metrics) -> Vec<Entry> {
+    let room = width - (34.0 + 8.0) * m.u;
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        if room <= 0.0 || m.legend.width(&e.text) <= room {
+            out.push(e);
+            continue;
+        }
+        let lines = wrap(&e.text, m.legend, room);
+        if lines.is_empty() {
+            out.push(e);
+            continue;
+        }
+        for (k, text) in lines.into_iter().enumerate() {
+            let sample = if k == 0 { e.sample } else { Sample::Blank };
+            out.push(Entry { sample, text });
+        }
+    }
+    out
 }
 
 /// Maps the model onto the frame.
 fn geometry(model: &ChartModel, metric: Metric, f: &Frame, m: &Metrics) -> Geometry {
     let u = m.u;
-    let mut g = Geometry::default();
+    let mut g = Geometry {
+        styles: styles_for(model.series.len()),
+        ..Geometry::default()
+    };
     let to_px = |pts: &[(f64, f64)]| -> Vec<(f64, f64)> {
         pts.iter()
             .filter(|(n, y)| *n > 0.0 && y.is_finite())
@@ -805,16 +867,17 @@ fn draw_data(c: &Canvas, f: &Frame, g: &Geometry, m: &Metrics) -> Result<(), Exp
         let dash = (IDEAL_DASH.0 * u, IDEAL_DASH.1 * u);
         c.dashed_line(line, clip, dash, ink(IDEAL), 2.0 * u)?;
     }
+    let color_of = |i: usize| series_color(g.styles.get(i).map_or(i, |s| s.color));
     for (i, line) in &g.fits {
         let dash = (FIT_DASH.0 * u, FIT_DASH.1 * u);
-        c.dashed_line(line, clip, dash, series_color(*i), 2.5 * u)?;
+        c.dashed_line(line, clip, dash, color_of(*i), 2.5 * u)?;
     }
     for (i, line) in &g.lines {
-        c.clipped_line(line, clip, series_color(*i).mix(0.85), 2.5 * u)?;
+        c.clipped_line(line, clip, color_of(*i).mix(0.85), 2.5 * u)?;
     }
     let cap = 5.0 * u;
     for &(i, x, lo, hi) in &g.bars {
-        let color = series_color(i);
+        let color = color_of(i);
         c.clipped_line(&[(x, lo), (x, hi)], clip, color, 1.5 * u)?;
         for y in [lo, hi] {
             if y >= p.y && y <= p.bottom() {
@@ -827,9 +890,10 @@ fn draw_data(c: &Canvas, f: &Frame, g: &Geometry, m: &Metrics) -> Result<(), Exp
         if !p.inset(-r).contains(pos) {
             continue;
         }
-        let color = series_color(i);
+        let color = color_of(i);
         let fill = (!over).then_some(color);
-        c.marker(Shape::of_series(i), pos, r, fill, color, 2.5 * u)?;
+        let shape = g.styles.get(i).map_or(Shape::Circle, |s| s.marker);
+        c.marker(shape, pos, r, fill, color, 2.5 * u)?;
     }
     for (text, pos, align, rect) in &g.labels {
         // A light halo keeps the label readable over lines.
@@ -892,11 +956,11 @@ fn draw_sample(
     let line = [(x, y), (x + w, y)];
     let clip = Rect::new(x - 1.0, y - 20.0 * u, w + 2.0, 40.0 * u);
     match sample {
-        Sample::Series(i) => {
-            let color = series_color(i);
+        Sample::Series(style) => {
+            let color = series_color(style.color);
             c.line(&line, color.mix(0.85), 2.5 * u)?;
             c.marker(
-                Shape::of_series(i),
+                style.marker,
                 (x + w / 2.0, y),
                 6.0 * u,
                 Some(color),
@@ -911,6 +975,7 @@ fn draw_sample(
             let width = if on > IDEAL_DASH.0 { 2.5 } else { 2.0 };
             c.dashed_line(&line, clip, (on * u, off * u), color, width * u)
         }
+        Sample::Blank => Ok(()),
     }
 }
 
@@ -991,4 +1056,152 @@ fn draw_legend_below(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chart::tests::race_with_fits;
+    use crate::record::Record;
+
+    fn planned(model: &ChartModel, metric: Metric) -> Planned {
+        let font = super::super::font::ensure_registered();
+        assert!(font.is_ok(), "{font:?}");
+        let style = Style {
+            u: 1.0,
+            mixed_cpus: false,
+            below: None,
+        };
+        plan(Rect::new(0.0, 0.0, 1200.0, 800.0), model, metric, style)
+    }
+
+    #[test]
+    fn six_series_have_six_colours_and_six_shapes() {
+        let records = race_with_fits();
+        let model = ChartModel::from_runs(&[&records]);
+        let p = planned(&model, Metric::Speedup);
+        let samples: Vec<SeriesStyle> = p
+            .entries
+            .iter()
+            .filter_map(|e| match e.sample {
+                Sample::Series(style) => Some(style),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(samples.len(), 6);
+        for (i, a) in samples.iter().enumerate() {
+            for b in &samples[..i] {
+                assert_ne!(a.color, b.color);
+                assert_ne!(a.marker, b.marker);
+            }
+        }
+        // Each series' points are drawn in the style its legend entry shows.
+        assert_eq!(p.geo.styles, samples);
+        for i in 0..6 {
+            assert_eq!(p.geo.points.iter().filter(|pt| pt.0 == i).count(), 2);
+        }
+        // With more series than colours, no two share colour and shape.
+        let styles = styles_for(19);
+        for (i, a) in styles.iter().enumerate() {
+            assert!(!styles[..i].contains(a), "{i}: {styles:?}");
+        }
+    }
+
+    #[test]
+    fn a_fit_at_its_bound_is_not_drawn_and_the_legend_says_why() {
+        let records = race_with_fits();
+        let model = ChartModel::from_runs(&[&records]);
+        for metric in Metric::ALL {
+            let p = planned(&model, metric);
+            assert_eq!(p.geo.fits.len(), 5, "{metric:?}: not mutex's");
+            assert!(p.geo.fits.iter().all(|(i, _)| *i != 2));
+            let texts: Vec<&str> = p.entries.iter().map(|e| e.text.as_str()).collect();
+            assert!(
+                texts.contains(&"no Gustafson fit: s at its bound 1.00 · mutex"),
+                "{texts:?}"
+            );
+            assert!(
+                texts.contains(&"Gustafson fit s=0.20 · atomic"),
+                "{texts:?}"
+            );
+            assert!(!texts.iter().any(|t| t.contains("s=1.00")), "{texts:?}");
+        }
+    }
+
+    #[test]
+    fn a_long_note_is_wrapped_to_the_width_of_the_chart() {
+        // Every variant clamped at s = 1.00, as on a busy 2-CPU machine; one clamped at
+        // 0.00 besides.
+        let mut records = race_with_fits();
+        for r in &mut records {
+            if let Record::Fit(f) = r {
+                f.serial_fraction = if f.variant.as_deref() == Some("atomic") {
+                    0.0
+                } else {
+                    1.0
+                };
+            }
+        }
+        let model = ChartModel::from_runs(&[&records]);
+        let area = Rect::new(0.0, 0.0, 600.0, 700.0);
+        let style = Style {
+            u: 1.0,
+            mixed_cpus: false,
+            below: None,
+        };
+        let font = super::super::font::ensure_registered();
+        assert!(font.is_ok(), "{font:?}");
+        let p = plan(area, &model, Metric::Speedup, style);
+        let texts: Vec<&str> = p.entries.iter().map(|e| e.text.as_str()).collect();
+        let at_one = "no Gustafson fit: s at its bound 1.00 · unsynchronized, mutex, reduction, \
+                      false-sharing, padded";
+        let at_zero = "no Gustafson fit: s at its bound 0.00 · atomic";
+        assert!(texts.contains(&at_zero), "{texts:?}");
+        // Too wide for one line: continued on the next, without a sample.
+        let first = texts
+            .iter()
+            .position(|t| t.starts_with("no Gustafson fit: s at its bound 1.00 · "));
+        let Some(first) = first else {
+            panic!("{texts:?}")
+        };
+        let next = &p.entries[first + 1];
+        assert!(matches!(next.sample, Sample::Blank), "{texts:?}");
+        assert_eq!(format!("{} {}", texts[first], texts[first + 1]), at_one);
+        for (e, (_, x)) in p.entries.iter().zip(flow(&p.entries, area.w, &p.m)) {
+            let right = x + 42.0 + p.m.legend.width(&e.text);
+            assert!(right <= area.w, "{} ends at {right}", e.text);
+        }
+        // A note for every series says so instead of naming them all.
+        for r in &mut records {
+            if let Record::Fit(f) = r {
+                f.serial_fraction = 1.0;
+            }
+        }
+        let model = ChartModel::from_runs(&[&records]);
+        let p = plan(area, &model, Metric::Speedup, style);
+        let texts: Vec<&str> = p.entries.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            texts.contains(&"no Gustafson fit: s at its bound 1.00 · all series"),
+            "{texts:?}"
+        );
+    }
+
+    #[test]
+    fn speedup_and_efficiency_have_no_error_bar_at_one_worker() {
+        let records = race_with_fits();
+        let model = ChartModel::from_runs(&[&records]);
+        for (metric, at_one) in [
+            (Metric::Speedup, 0),
+            (Metric::Efficiency, 0),
+            (Metric::Time, 6),
+        ] {
+            let p = planned(&model, metric);
+            let x1 = p.frame.x(1.0);
+            let bars = p.geo.bars.iter().filter(|b| (b.1 - x1).abs() < 1e-9);
+            assert_eq!(bars.count(), at_one, "{metric:?}");
+            let x2 = p.frame.x(2.0);
+            let bars = p.geo.bars.iter().filter(|b| (b.1 - x2).abs() < 1e-9);
+            assert_eq!(bars.count(), 6, "{metric:?} keeps its bars at N = 2");
+        }
+    }
 }

@@ -6,7 +6,7 @@ use plotters::style::Color;
 
 use super::ExportError;
 use super::canvas::{Align, Canvas, Rect, Shape, rgb};
-use super::chart::{ink, series_color};
+use super::chart::{ink, series_color, styles_for};
 use super::font::{Font, ellipsize};
 use crate::chart::sizes::{SizeChart, SizeMetric, format_bytes};
 
@@ -113,8 +113,9 @@ pub(crate) fn draw(
 
     // Data: fit curves, measured lines and markers, deadlocked sizes along the top.
     let mut entries: Vec<(String, plotters::style::RGBAColor, Sample)> = Vec::new();
-    for (i, s) in chart.series.iter().enumerate() {
-        let color = series_color(i);
+    let styles = styles_for(chart.series.len());
+    for (s, style) in chart.series.iter().zip(styles) {
+        let color = series_color(style.color);
         let fit: Vec<(f64, f64)> = chart
             .fit_curve(s, metric)
             .into_iter()
@@ -128,9 +129,9 @@ pub(crate) fn draw(
             .collect();
         c.clipped_line(&pts, plot, color, 2.0 * u)?;
         for &p in &pts {
-            c.marker(Shape::of_series(i), p, 5.0 * u, Some(color), color, 1.5 * u)?;
+            c.marker(style.marker, p, 5.0 * u, Some(color), color, 1.5 * u)?;
         }
-        entries.push((s.label.clone(), color, Sample::Marker(Shape::of_series(i))));
+        entries.push((s.label.clone(), color, Sample::Marker(style.marker)));
         if let Some((a, b)) = s.fit {
             entries.push((
                 format!(

@@ -130,11 +130,15 @@ impl Theme {
             Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
         }
     }
+    /// How many colours [`Theme::series`] cycles through.
+    pub const SERIES_COLORS: usize = 4;
+
     /// The `index`-th data series of a chart (its points, lines and legend entry). Four
-    /// colours that cycle; without colour every series is plain text and charts tell
-    /// series apart by marker shape instead.
+    /// colours ([`Theme::SERIES_COLORS`]) that cycle; without colour every series is plain
+    /// text and charts tell series apart by marker shape instead.
     pub fn series(&self, index: usize) -> Style {
-        const PALETTE: [Color; 4] = [Color::Cyan, Color::Magenta, Color::Green, Color::LightBlue];
+        const PALETTE: [Color; Theme::SERIES_COLORS] =
+            [Color::Cyan, Color::Magenta, Color::Green, Color::LightBlue];
         self.fg(Style::default(), PALETTE[index % PALETTE.len()])
     }
     /// Borders of panels; `focused` is the panel that takes the keys.

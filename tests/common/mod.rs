@@ -142,3 +142,85 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
     }));
     v
 }
+
+/// A `race` run on 2 CPUs, all six variants at N = 1, 2, 4 (4 oversubscribed), weak
+/// scaling, each with a Gustafson fit over N = 2: `mutex` and `false-sharing` clamped at
+/// their bound s = 1.00 (the fit cannot follow a slowdown), the others inside the bounds.
+pub fn race_records() -> Vec<hpc_tutor::record::Record> {
+    use hpc_tutor::record::*;
+    let env = Environment {
+        host: "node01".into(),
+        cpu_model: "Test CPU".into(),
+        cpus_available: 2,
+        slurm_job_id: None,
+        version: "0.1.0".into(),
+        git_commit: None,
+        busy_before: None,
+    };
+    let mut v = vec![Record::Run(RunRecord {
+        run_id: "20261122-073000-3".into(),
+        experiment: "race".into(),
+        backend: "threads".into(),
+        params: [
+            ("increments".to_owned(), "200000".to_owned()),
+            ("variant".to_owned(), "all".to_owned()),
+        ]
+        .into(),
+        workers: vec![1, 2, 4],
+        reps: 3,
+        warmup: 1,
+        env,
+        started_at: "2026-11-22T07:30:00+00:00".into(),
+        merged_from: Vec::new(),
+    })];
+    // (variant, T(1), T(2), T(4), fitted s = 2 − S(2) clamped to 0..=1)
+    let variants = [
+        ("unsynchronized", 0.010, 0.013, 0.027, 0.46),
+        ("atomic", 0.011, 0.018, 0.036, 0.78),
+        ("mutex", 0.012, 0.09, 0.2, 1.0),
+        ("reduction", 0.010, 0.0101, 0.021, 0.02),
+        ("false-sharing", 0.011, 0.025, 0.05, 1.0),
+        ("padded", 0.010, 0.0112, 0.023, 0.21),
+    ];
+    for (variant, t1, t2, t4, _) in variants {
+        for (n, t) in [(1usize, t1), (2, t2), (4, t4)] {
+            let s = n as f64 * t1 / t;
+            v.push(Record::Point(PointRecord {
+                workers: n,
+                variant: Some(variant.into()),
+                reps: 3,
+                median_s: t,
+                min_s: t * 0.93,
+                max_s: t * 1.12,
+                ci95_s: [t * 0.93, t * 1.12],
+                outliers: 0,
+                speedup: Some(s),
+                efficiency: Some(s / n as f64),
+                karp_flatt: None,
+                oversubscribed: n > 2,
+                setup_s: 0.0001,
+                outputs: Default::default(),
+                ranks: None,
+                threads: None,
+            }));
+        }
+    }
+    for (variant, _, _, _, s) in variants {
+        v.push(Record::Fit(FitRecord {
+            model: Model::Gustafson,
+            variant: Some(variant.into()),
+            serial_fraction: s,
+            rmse: if s >= 1.0 { 0.3 } else { 0.0 },
+            r2: None,
+            points: 1,
+            latency_s: None,
+            bandwidth_bytes_s: None,
+        }));
+    }
+    v.push(Record::End(EndRecord {
+        status: Status::Ok,
+        elapsed_s: 1.2,
+        message: None,
+    }));
+    v
+}

@@ -12,8 +12,11 @@
 //! rows the canvas puts the points at. Measured points, error bars and the CPU line use
 //! one-character-per-cell markers, so they land exactly on those columns.
 //!
-//! Series are told apart by colour and, for `NO_COLOR`, by marker shape (`•`, `■`, `▲`,
-//! `◆`); the legend shows each entry's marker.
+//! Series are told apart by colour and marker shape (`•`, `■`, `▲`, `◆`, `▼`, `★`): each
+//! series gets its own pair (see [`crate::chart::series_styles`]), and the first six series
+//! get six different markers, so that they stay apart under `NO_COLOR` too. The legend
+//! shows each entry's marker. A fit that means nothing (s at its bound, or a poor match: see
+//! [`crate::chart::fit_rejection`]) is not drawn; the legend says why instead.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
@@ -26,10 +29,6 @@ use super::truncate;
 use crate::chart::{ChartModel, Metric, Series, fit_label};
 use crate::tui::theme::Theme;
 
-/// Markers of measured points, one per series (cycling).
-const GLYPHS: [char; 4] = ['•', '■', '▲', '◆'];
-/// Markers of oversubscribed points: the hollow twin of the series' marker.
-const HOLLOW: [char; 4] = ['○', '□', '△', '◇'];
 /// Marker of the error bars.
 const ERROR_BAR: char = '│';
 /// Marker of the line at N = CPUs.
@@ -266,6 +265,8 @@ impl Plot {
         };
         let shorts = short_labels(&model.series);
         let many = model.series.len() > 1;
+        let styles = model.series_styles(Theme::SERIES_COLORS);
+        let style_of = |i: usize| theme.series(styles[i].color);
         let values: Vec<_> = model
             .series
             .iter()
@@ -316,14 +317,16 @@ impl Plot {
                 && let Some(fit) = &s.fit
             {
                 let data = dashed(&log_x(&curve), FIT_DASH, frame);
-                plot.push(data, Marker::Braille, GraphType::Scatter, theme.series(i));
+                plot.push(data, Marker::Braille, GraphType::Scatter, style_of(i));
                 fits.push((i, fit_label(fit)));
             }
         }
+        // Fits that mean nothing are not drawn; the legend says why.
+        let notes = model.fit_notes();
 
         let mut hollow = String::new();
         for (i, vals) in values.iter().enumerate() {
-            let style = theme.series(i);
+            let style = style_of(i);
             for &(n, _, lo, hi) in vals {
                 if hi > lo {
                     let x = (n as f64).log2();
@@ -344,8 +347,8 @@ impl Plot {
             }
         }
         for (i, (s, vals)) in model.series.iter().zip(&values).enumerate() {
-            let glyph = GLYPHS[i % GLYPHS.len()];
-            let open = HOLLOW[i % HOLLOW.len()];
+            let glyph = styles[i].marker.glyph();
+            let open = styles[i].marker.hollow_glyph();
             let (over, normal): (Vec<_>, Vec<_>) = vals
                 .iter()
                 .map(|&(n, v, _, _)| (n, ((n as f64).log2(), v)))
@@ -357,7 +360,7 @@ impl Plot {
                 normal,
                 Marker::Custom(glyph),
                 GraphType::Scatter,
-                theme.series(i),
+                style_of(i),
             );
             if !over.is_empty() {
                 plot.markers.push(open);
@@ -366,11 +369,11 @@ impl Plot {
             }
             plot.full.push(Entry {
                 text: format!("{glyph} {}", s.label),
-                style: theme.series(i),
+                style: style_of(i),
             });
             plot.compact.push(Entry {
                 text: format!("{glyph} {}", shorts[i]),
-                style: theme.series(i),
+                style: style_of(i),
             });
         }
 
@@ -400,11 +403,38 @@ impl Plot {
             };
             plot.full.push(Entry {
                 text: full,
-                style: theme.series(i),
+                style: style_of(i),
             });
             plot.compact.push(Entry {
                 text: compact,
-                style: theme.series(i),
+                style: style_of(i),
+            });
+        }
+        for note in notes {
+            // No line sample: nothing is drawn for it.
+            let short = note.rejection.short_reason();
+            let (full, compact) = if many {
+                let names = if note.series.len() == model.series.len() {
+                    "all series".to_owned()
+                } else {
+                    let names: Vec<&str> =
+                        note.series.iter().map(|&i| shorts[i].as_str()).collect();
+                    names.join(", ")
+                };
+                (
+                    format!("  {} ({names})", note.text),
+                    format!("  no fit ({short}): {names}"),
+                )
+            } else {
+                (format!("  {}", note.text), format!("  no fit ({short})"))
+            };
+            plot.full.push(Entry {
+                text: full,
+                style: theme.dim(),
+            });
+            plot.compact.push(Entry {
+                text: compact,
+                style: theme.dim(),
             });
         }
         if has_ideal {
@@ -773,6 +803,8 @@ pub(crate) fn short_labels(series: &[Series]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chart::SeriesPoint;
+    use crate::record::{FitRecord, Model};
 
     fn series(label: &str) -> Series {
         Series {
@@ -782,6 +814,152 @@ mod tests {
             fit: None,
             replayed: None,
         }
+    }
+
+    /// race's six variants on 2 CPUs, N = 1 and 2, each with a Gustafson fit: s at its
+    /// bound 1.00 for `mutex`, 0.2 for the others.
+    fn race_model() -> ChartModel {
+        let variants = [
+            "unsynchronized",
+            "atomic",
+            "mutex",
+            "reduction",
+            "false-sharing",
+            "padded",
+        ];
+        ChartModel {
+            series: variants
+                .iter()
+                .map(|v| Series {
+                    label: format!("race · {v}"),
+                    variant: Some((*v).to_owned()),
+                    points: [(1, 1.0, 0.9, 1.2), (2, 1.2, 1.1, 1.4)]
+                        .iter()
+                        .map(|&(workers, median_s, min_s, max_s)| SeriesPoint {
+                            workers,
+                            median_s,
+                            min_s,
+                            max_s,
+                            speedup: Some(workers as f64 / median_s),
+                            efficiency: Some(1.0 / median_s),
+                            oversubscribed: false,
+                        })
+                        .collect(),
+                    fit: Some(FitRecord {
+                        model: Model::Gustafson,
+                        variant: Some((*v).to_owned()),
+                        serial_fraction: if *v == "mutex" { 1.0 } else { 0.2 },
+                        rmse: 0.1,
+                        r2: None,
+                        points: 1,
+                        latency_s: None,
+                        bandwidth_bytes_s: None,
+                    }),
+                    replayed: None,
+                })
+                .collect(),
+            cpus: 2,
+            weak: true,
+            title: "race · threads · weak scaling".into(),
+        }
+    }
+
+    fn build(model: &ChartModel, metric: Metric, theme: &Theme) -> Plot {
+        let frame = Frame::new(Rect::new(8, 1, 100, 30), 1.0, 4.0);
+        Plot::build(model, metric, theme, &frame)
+    }
+
+    #[test]
+    fn every_series_has_its_own_colour_and_marker_in_plot_and_legend() {
+        let model = race_model();
+        for theme in [Theme::colored(), Theme::monochrome()] {
+            let plot = build(&model, Metric::Speedup, &theme);
+            let entries: Vec<(char, Style)> = plot.full[..6]
+                .iter()
+                .map(|e| (e.text.chars().next().unwrap_or(' '), e.style))
+                .collect();
+            for (i, e) in entries.iter().enumerate() {
+                assert!(!entries[..i].contains(e), "{:?}: {entries:?}", theme.color);
+            }
+            // The legend's marker is the one drawn: every series' marker is a layer of
+            // points in the series' style.
+            for (glyph, style) in &entries {
+                assert!(plot.markers.contains(glyph));
+                assert!(
+                    plot.layers
+                        .iter()
+                        .any(|l| l.marker == Marker::Custom(*glyph) && l.style == *style),
+                    "{glyph}"
+                );
+            }
+            // Without colour the markers alone tell the six apart.
+            let glyphs: Vec<char> = entries.iter().map(|e| e.0).collect();
+            assert_eq!(glyphs, ['•', '■', '▲', '◆', '▼', '★']);
+        }
+    }
+
+    #[test]
+    fn a_fit_at_its_bound_gets_a_note_instead_of_a_curve() {
+        let model = race_model();
+        let plot = build(&model, Metric::Speedup, &Theme::monochrome());
+        let texts: Vec<&str> = plot.full.iter().map(|e| e.text.trim_end()).collect();
+        assert!(
+            texts.contains(&"  no Gustafson fit: s at its bound 1.00 (mutex)"),
+            "{texts:?}"
+        );
+        assert!(
+            texts.contains(&"╌ Gustafson fit s=0.20 (atomic)"),
+            "{texts:?}"
+        );
+        assert!(!texts.iter().any(|t| t.contains("fit s=1.00")), "{texts:?}");
+        let compact: Vec<&str> = plot.compact.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            compact.contains(&"  no fit (s=1.00 at bound): mutex"),
+            "{compact:?}"
+        );
+        // A note for every series says so instead of naming them all.
+        let mut all = race_model();
+        for s in &mut all.series {
+            if let Some(f) = &mut s.fit {
+                f.serial_fraction = 1.0;
+            }
+        }
+        let plot = build(&all, Metric::Speedup, &Theme::monochrome());
+        let texts: Vec<&str> = plot.full.iter().map(|e| e.text.trim_end()).collect();
+        assert!(
+            texts.contains(&"  no Gustafson fit: s at its bound 1.00 (all series)"),
+            "{texts:?}"
+        );
+        let compact: Vec<&str> = plot.compact.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            compact.contains(&"  no fit (s=1.00 at bound): all series"),
+            "{compact:?}"
+        );
+        let plot = build(&model, Metric::Speedup, &Theme::monochrome());
+        // Five dashed curves, not six.
+        let dashed = plot
+            .layers
+            .iter()
+            .filter(|l| l.marker == Marker::Braille && l.graph_type == GraphType::Scatter)
+            .count();
+        // (plus the ideal line)
+        assert_eq!(dashed, 5 + 1);
+    }
+
+    #[test]
+    fn no_error_bar_on_speedup_or_efficiency_at_one_worker() {
+        let model = race_model();
+        let bars_at_one = |metric| {
+            build(&model, metric, &Theme::monochrome())
+                .layers
+                .iter()
+                .filter(|l| l.marker == Marker::Custom(ERROR_BAR))
+                .filter(|l| l.data.iter().all(|(x, _)| *x == 0.0))
+                .count()
+        };
+        assert_eq!(bars_at_one(Metric::Speedup), 0);
+        assert_eq!(bars_at_one(Metric::Efficiency), 0);
+        assert_eq!(bars_at_one(Metric::Time), 6, "time keeps its bars at N = 1");
     }
 
     #[test]

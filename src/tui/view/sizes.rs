@@ -2,7 +2,8 @@
 //! both on log axes, for `pingpong` and the eager-limit sweep of `exchange`, drawn with
 //! ratatui's [`Chart`] from a [`SizeChart`].
 //!
-//! Measured sizes are `•` joined by a line, the latency–bandwidth fit is a dotted curve, and
+//! Measured sizes are markers (`•` for the first series, each series its own colour and
+//! marker) joined by a line, the latency–bandwidth fit is a dotted curve, and
 //! sizes whose launch deadlocked are `✗` along the top edge: they have no message time.
 //! The axes are log2 of the size and log10 of the value; ticks are evenly spaced in those
 //! logs, so ratatui's evenly spread axis labels sit on them.
@@ -93,8 +94,10 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
     let mut layers: Vec<Layer> = Vec::new();
     let mut legend: Vec<(String, ratatui::style::Style)> = Vec::new();
     let log = |(x, y): (f64, f64)| (x.log2(), y.log10());
-    for (i, s) in chart.series.iter().enumerate() {
-        let style = theme.series(i);
+    let styles = crate::chart::series_styles(chart.series.len(), Theme::SERIES_COLORS);
+    for (s, series_style) in chart.series.iter().zip(styles) {
+        let style = theme.series(series_style.color);
+        let glyph = series_style.marker.glyph();
         let fit: Vec<(f64, f64)> = chart.fit_curve(s, metric).into_iter().map(log).collect();
         if !fit.is_empty() {
             layers.push((fit, Marker::Braille, GraphType::Line, theme.dim()));
@@ -108,14 +111,14 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
             layers.push((pts.clone(), Marker::Braille, GraphType::Line, style));
         }
         if !pts.is_empty() {
-            layers.push((pts, Marker::Custom('•'), GraphType::Scatter, style));
+            layers.push((pts, Marker::Custom(glyph), GraphType::Scatter, style));
         }
         let dead: Vec<(f64, f64)> = chart
             .deadlocked(s)
             .into_iter()
             .map(|b| ((b as f64).log2(), y1))
             .collect();
-        legend.push((format!("• {}", s.label), style));
+        legend.push((format!("{glyph} {}", s.label), style));
         if let Some((a, b)) = s.fit {
             legend.push((
                 format!(
