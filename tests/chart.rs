@@ -9,7 +9,7 @@ use hpc_tutor::record::{
     EndRecord, Environment, FitRecord, Model, PointRecord, Record, RunRecord, Status,
 };
 use hpc_tutor::tui::theme::Theme;
-use hpc_tutor::tui::view::chart::{ChartView, WAITING, draw};
+use hpc_tutor::tui::view::chart::{ChartView, draw};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -305,7 +305,20 @@ fn empty_model() {
     snapshot("empty_80x24", &[&records], Metric::Speedup, (80, 24));
     let model = ChartModel::from_runs(&[&records]);
     let text = render(&model, Metric::Time, (80, 24)).backend().to_string();
-    assert!(text.contains(WAITING), "{text}");
+    assert!(text.contains("waiting for the first point…"), "{text}");
+    // Cancelled (c) before its first point: it no longer says it is waiting.
+    let mut cancelled = records.clone();
+    cancelled.push(hpc_tutor::record::Record::End(
+        hpc_tutor::record::EndRecord {
+            status: hpc_tutor::record::Status::Cancelled,
+            elapsed_s: 1.0,
+            message: None,
+        },
+    ));
+    let model = ChartModel::from_runs(&[&cancelled]);
+    let text = render(&model, Metric::Time, (80, 24)).backend().to_string();
+    assert!(!text.contains("waiting"), "{text}");
+    assert!(text.contains("cancelled before the first point"), "{text}");
 }
 
 #[test]

@@ -174,6 +174,23 @@ pub struct ChartModel {
     pub weak: bool,
     /// Experiment and backend, e.g. `mc-pi · threads`.
     pub title: String,
+    /// How the first run ended, once its end record is there: a chart with no points then
+    /// says why instead of waiting.
+    pub ended: Option<crate::record::Status>,
+}
+
+impl ChartModel {
+    /// What a chart with no points says: waiting while the run goes, else why it has none.
+    pub fn empty_note(&self) -> &'static str {
+        use crate::record::Status;
+        match self.ended {
+            None => "waiting for the first point…",
+            Some(Status::Cancelled) => "cancelled before the first point",
+            Some(Status::Deadlock) => "deadlocked before the first point",
+            Some(Status::Ok) => "no measured points",
+            Some(Status::Failed | Status::Timeout) => "the run ended before its first point",
+        }
+    }
 }
 
 /// The measured points of one variant of one run.
@@ -543,6 +560,7 @@ impl ChartModel {
                             s.fit = Some(f.clone());
                         }
                     }
+                    Record::End(e) if i == 0 => model.ended = Some(e.status),
                     _ => {}
                 }
             }

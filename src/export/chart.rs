@@ -912,7 +912,7 @@ fn draw_note(
     m: &Metrics,
 ) -> Result<(), ExportError> {
     let note = if model.is_empty() {
-        "no measured points yet".to_owned()
+        model.empty_note().to_owned()
     } else if model
         .series
         .iter()

@@ -41,9 +41,6 @@ const IDEAL_SAMPLE: char = '┈';
 const IDEAL_DASH: (f64, f64) = (2.0, 4.0);
 const FIT_DASH: (f64, f64) = (5.0, 7.0);
 
-/// The note drawn while there is nothing to plot.
-pub const WAITING: &str = "waiting for the first point…";
-
 /// The chart as a widget: `ChartView::new(&model, Metric::Speedup, &theme)` rendered into
 /// an area does the same as [`draw`].
 #[derive(Debug, Clone, Copy)]
@@ -273,7 +270,7 @@ impl Plot {
             .map(|s| model.values(s, metric))
             .collect();
         if model.is_empty() {
-            plot.note = Some(WAITING);
+            plot.note = Some(model.empty_note());
         } else if values.iter().all(Vec::is_empty) {
             plot.note = Some("waiting for the 1-worker point…");
         }
@@ -861,6 +858,7 @@ mod tests {
             cpus: 2,
             weak: true,
             title: "race · threads · weak scaling".into(),
+            ended: None,
         }
     }
 
