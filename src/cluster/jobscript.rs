@@ -346,6 +346,26 @@ pub fn shell_word(w: &str) -> String {
 /// measured point with the nearest worker count at or below it (for strong scaling more
 /// workers never take longer; for weak scaling it grows in proportion to the workers), times its runs, plus the run's measured per-point overhead (start-up,
 /// launches). `None` if the records have no measured point.
+/// Empty when a run measured exactly the worker counts a job script asks for; else says
+/// that its time was extrapolated: ` (measured on workers 1,2; extrapolated to 1,2,4,8)`.
+pub fn extrapolated(measured: &[usize], asked: &[usize]) -> String {
+    if measured == asked {
+        return String::new();
+    }
+    let list = |w: &[usize]| {
+        w.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    format!(
+        " (measured on workers {}; extrapolated to {})",
+        list(measured),
+        list(asked)
+    )
+}
+
+/// The seconds a job running `spec` needs, from a measured run's records.
 pub fn estimate_seconds(records: &[Record], spec: &JobSpec, weak: bool) -> Option<f64> {
     let mut per_workers: BTreeMap<usize, f64> = BTreeMap::new();
     let mut samples_total = 0.0;
@@ -392,6 +412,16 @@ pub fn limit_for(estimate_s: f64) -> u64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_estimate_from_other_worker_counts_says_so() {
+        assert_eq!(extrapolated(&[1, 2], &[1, 2]), "");
+        assert_eq!(
+            extrapolated(&[1, 2], &[1, 2, 4, 8]),
+            " (measured on workers 1,2; extrapolated to 1,2,4,8)"
+        );
+    }
+
     use super::*;
     use crate::record::{EndRecord, PointRecord, SampleRecord, Status};
 

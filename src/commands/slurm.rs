@@ -161,16 +161,24 @@ pub fn cluster_cpus_per_node(partition: Option<&str>) -> Option<usize> {
 /// The time limit from a measured run: the newest stored run of the same experiment,
 /// backend and parameters, else one repetition timed now on the smallest worker count.
 fn estimate(spec: &JobSpec, weak: bool) -> TimeLimit {
-    let stored = Store::default_location()
-        .and_then(|store| store.latest_of_sweep(&spec.experiment, spec.backend(), &spec.params));
+    let stored = Store::default_location().and_then(|store| {
+        store.latest_of_sweep(
+            &spec.experiment,
+            spec.backend(),
+            &spec.params,
+            &spec.workers,
+        )
+    });
     if let Some((run, records)) = stored
         && let Some(est) = jobscript::estimate_seconds(&records, spec, weak)
     {
         return TimeLimit::estimated(
             est,
             &format!(
-                "this sweep takes by run {} on {}",
-                run.run.run_id, run.run.env.host
+                "this sweep takes by run {} on {}{}",
+                run.run.run_id,
+                run.run.env.host,
+                jobscript::extrapolated(&run.run.workers, &spec.workers)
             ),
         );
     }

@@ -117,14 +117,17 @@ impl Store {
     }
 
     /// The newest run that ended ok of `experiment` on `backend` with exactly `params`,
-    /// with its records: a measurement of the same sweep.
+    /// with its records: a measurement of the same sweep. A run of exactly the worker
+    /// counts `workers` is preferred; else the newest with any.
     pub fn latest_of_sweep(
         &self,
         experiment: &str,
         backend: &str,
         params: &std::collections::BTreeMap<String, String>,
+        workers: &[usize],
     ) -> Option<(StoredRun, Vec<Record>)> {
-        self.list()
+        let mut sweeps: Vec<StoredRun> = self
+            .list()
             .into_iter()
             .filter(|r| {
                 r.run.experiment == experiment
@@ -132,10 +135,13 @@ impl Store {
                     && &r.run.params == params
                     && r.status == Some(Status::Ok)
             })
-            .find_map(|r| {
-                let records = load(&r.path).ok()?;
-                Some((r, records))
-            })
+            .collect();
+        // Stable: newest first within each group.
+        sweeps.sort_by_key(|r| r.run.workers != workers);
+        sweeps.into_iter().find_map(|r| {
+            let records = load(&r.path).ok()?;
+            Some((r, records))
+        })
     }
 
     /// The newest run of `experiment`, if any.
@@ -228,6 +234,39 @@ impl RunWriter {
 mod tests {
     use super::*;
     use crate::record::tests::sample_run;
+
+    /// A job script's time estimate cites a run of the same worker list when there is one,
+    /// even when a run of other worker counts is newer.
+    #[test]
+    fn the_sweep_of_the_same_workers_is_preferred() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::in_dir(dir.path().join("results"));
+        for (id, workers, started) in [
+            ("same", vec![1, 2], "2026-01-01T00:00:00+00:00"),
+            ("newer", vec![1, 2, 4], "2026-01-02T00:00:00+00:00"),
+        ] {
+            let mut w = store.create(id).expect("create");
+            for mut r in sample_run() {
+                if let Record::Run(run) = &mut r {
+                    run.run_id = id.to_owned();
+                    run.workers = workers.clone();
+                    run.started_at = started.to_owned();
+                }
+                w.append(&r).expect("append");
+            }
+        }
+        let Some(Record::Run(run)) = sample_run().into_iter().next() else {
+            panic!("a run first")
+        };
+        let found = |workers: &[usize]| {
+            store
+                .latest_of_sweep(&run.experiment, &run.backend, &run.params, workers)
+                .map(|(r, _)| r.run.run_id)
+        };
+        assert_eq!(found(&[1, 2]).as_deref(), Some("same"));
+        assert_eq!(found(&[1, 2, 4]).as_deref(), Some("newer"));
+        assert_eq!(found(&[1, 8]).as_deref(), Some("newer"), "else the newest");
+    }
 
     #[test]
     fn append_list_and_load() {

@@ -754,48 +754,47 @@ impl App {
         if let Some(cpn) = node_cpus {
             spec.fit_to_nodes(cpn);
         }
-        // A measured run of the same sweep: this screen's, the compared one, the store's.
+        // A measured run of the same sweep: this screen's, the compared one, the store's;
+        // one of exactly the job's worker counts first, else one to extrapolate from.
         let backend = spec.backend();
-        let same = |records: &[Record]| match records.first() {
-            Some(Record::Run(r)) => {
-                r.experiment == spec.experiment && r.backend == backend && r.params == spec.params
+        let sweep_of = |records: &[Record]| match records.first() {
+            Some(Record::Run(r))
+                if r.experiment == spec.experiment
+                    && r.backend == backend
+                    && r.params == spec.params =>
+            {
+                Some((r.run_id.clone(), r.env.host.clone(), r.workers.clone()))
             }
-            _ => false,
+            _ => None,
         };
-        let run_id = |records: &[Record]| match records.first() {
-            Some(Record::Run(r)) => (r.run_id.clone(), r.env.host.clone()),
-            _ => Default::default(),
-        };
-        let mut measured: Option<(Vec<Record>, String)> = None;
-        if let Some(run) = view
-            .run
-            .as_ref()
-            .filter(|r| !r.active() && same(&r.records))
+        let mut candidates: Vec<(Vec<Record>, String, Vec<usize>)> = Vec::new();
+        if let Some(run) = view.run.as_ref().filter(|r| !r.active())
+            && let Some((id, host, workers)) = sweep_of(&run.records)
         {
-            let (id, host) = run_id(&run.records);
-            measured = Some((
-                run.records.clone(),
-                format!("run {id} made on this screen ({host})"),
-            ));
+            let from = format!("run {id} made on this screen ({host})");
+            candidates.push((run.records.clone(), from, workers));
         }
-        if measured.is_none()
-            && let Some(c) = view.compare.as_ref().filter(|c| same(&c.records))
+        if let Some(c) = view.compare.as_ref()
+            && let Some((id, host, workers)) = sweep_of(&c.records)
         {
-            let (id, host) = run_id(&c.records);
-            measured = Some((c.records.clone(), format!("run {id} on {host}")));
+            candidates.push((c.records.clone(), format!("run {id} on {host}"), workers));
         }
-        if measured.is_none()
-            && let Some(store) = &self.store
+        if let Some(store) = &self.store
+            && let Some((r, records)) =
+                store.latest_of_sweep(&spec.experiment, backend, &spec.params, &spec.workers)
         {
-            measured = store
-                .latest_of_sweep(&spec.experiment, backend, &spec.params)
-                .map(|(r, records)| {
-                    (
-                        records,
-                        format!("run {} on {}", r.run.run_id, r.run.env.host),
-                    )
+            let from = format!("run {} on {}", r.run.run_id, r.run.env.host);
+            candidates.push((records, from, r.run.workers.clone()));
+        }
+        candidates.sort_by_key(|(_, _, workers)| *workers != spec.workers);
+        let measured: Option<(Vec<Record>, String)> =
+            candidates
+                .into_iter()
+                .next()
+                .map(|(records, from, workers)| {
+                    let note = jobscript::extrapolated(&workers, &spec.workers);
+                    (records, format!("{from}{note}"))
                 });
-        }
         let estimate = measured.as_ref().and_then(|(records, from)| {
             jobscript::estimate_seconds(records, &spec, weak).map(|e| (e, from.clone()))
         });
