@@ -633,6 +633,11 @@ fn b_shows_the_job_script_with_a_guessed_time_until_the_sweep_is_measured() {
     );
     app.update(ch('g'));
     assert_eq!(job_script(&app).scroll, 0);
+    // ? shows the window's keys over it; any key goes back to the script.
+    assert_eq!(app.update(ch('?')), Effect::Redraw);
+    assert!(job_script(&app).help);
+    assert_eq!(app.update(key(KeyCode::Esc)), Effect::Redraw);
+    assert!(!job_script(&app).help, "back to the script, still open");
     // Long lines scroll sideways, and back.
     assert_eq!(app.update(key(KeyCode::Left)), Effect::None);
     assert_eq!(app.update(key(KeyCode::Right)), Effect::Redraw);

@@ -215,6 +215,8 @@ pub struct JobScript {
     pub hscroll: usize,
     /// Where it was written, once it was.
     pub written: Option<PathBuf>,
+    /// The window's key help is open over it (`?`).
+    pub help: bool,
 }
 
 impl JobScript {
@@ -814,6 +816,7 @@ impl App {
             scroll: 0,
             hscroll: 0,
             written: None,
+            help: false,
         })));
         Effect::Redraw
     }
@@ -829,11 +832,25 @@ impl App {
         };
         let at = js.scroll as isize;
         let page = rows.saturating_sub(1).max(1) as isize;
+        if js.help {
+            // Any key closes the help (q still quits), back to the script.
+            if key.code == KeyCode::Char('q') {
+                self.sync_progress();
+                return Effect::Quit(0);
+            }
+            js.help = false;
+            self.overlay = Some(Overlay::JobScript(js));
+            return Effect::Redraw;
+        }
         let changed = match key.code {
             KeyCode::Esc => return Effect::Redraw,
             KeyCode::Char('q') => {
                 self.sync_progress();
                 return Effect::Quit(0);
+            }
+            KeyCode::Char('?') => {
+                js.help = true;
+                true
             }
             KeyCode::Up | KeyCode::Char('k') => scroll_to(&mut js, at - 1),
             KeyCode::Down | KeyCode::Char('j') => scroll_to(&mut js, at + 1),

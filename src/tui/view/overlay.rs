@@ -17,26 +17,15 @@ pub(super) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame) {
     match overlay {
         Overlay::Help => {
             let (title, keys) = help_keys(app);
-            let mut lines = Vec::with_capacity(keys.len() + 2);
-            for (k, what) in &keys {
-                lines.push(Line::from(vec![
-                    Span::styled(format!(" {k:<16}"), t.key()),
-                    Span::raw(*what),
-                ]));
-            }
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(" Esc or ? closes this help", t.dim()));
-            window(
-                frame,
-                t,
-                74,
-                area.height,
-                &format!(" Keys: {title} "),
-                lines,
-            );
+            draw_help(frame, t, title, &keys);
         }
         Overlay::Check(d) => draw_check(app, d, frame),
-        Overlay::JobScript(js) => draw_job_script(app, js, frame),
+        Overlay::JobScript(js) => {
+            draw_job_script(app, js, frame);
+            if js.help {
+                draw_help(frame, t, "job script", JOB_SCRIPT_KEYS);
+            }
+        }
         Overlay::Hint(i) => {
             let Some(lesson) = app.current_lesson() else {
                 return;
@@ -407,6 +396,35 @@ fn fmt_measure(v: f64) -> String {
 }
 
 /// The keys of the screen below the help window: what the help overlay lists.
+/// The keys of the job-script window.
+pub(crate) const JOB_SCRIPT_KEYS: &[(&str, &str)] = &[
+    ("↑ ↓  k j", "scroll the script"),
+    ("PgUp PgDn", "scroll a page"),
+    ("← →  h l", "scroll long lines sideways"),
+    ("g G", "top / bottom"),
+    (
+        "w",
+        "write the script to the current folder (never over a file)",
+    ),
+    ("Esc", "close the window"),
+    ("q", "quit the tutor"),
+];
+
+/// The help window: a key and what it does, a line each.
+fn draw_help(frame: &mut Frame, t: &Theme, title: &str, keys: &[(&str, &str)]) {
+    let mut lines = Vec::with_capacity(keys.len() + 2);
+    for (k, what) in keys {
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {k:<16}"), t.key()),
+            Span::raw(what.to_string()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(" Esc or ? closes this help", t.dim()));
+    let height = frame.area().height;
+    window(frame, t, 74, height, &format!(" Keys: {title} "), lines);
+}
+
 pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static str)>) {
     let common = [
         ("?", "this help"),
