@@ -12,7 +12,7 @@ use unicode_width::UnicodeWidthStr;
 use super::player::{LessonStage, Player, RunStage, Source, Stage, lesson_text_area, stage_area};
 use super::script::{Action, Wait};
 use crate::chart::ChartModel;
-use crate::record::{Model, Record, Status};
+use crate::record::{Record, Status};
 use crate::tui::experiment::RunState;
 use crate::tui::markdown;
 use crate::tui::theme::Theme;
@@ -192,91 +192,14 @@ fn ending_lines(records: &[Record], t: &Theme) -> Vec<Line<'static>> {
             }
         }
     }
-    let fits: Vec<&crate::record::FitRecord> = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Fit(f) => Some(f),
-            _ => None,
-        })
-        .collect();
-    // One fit line per variant would bury the rest; with variants the legend has them.
-    if let [f] = fits.as_slice() {
-        let law = match f.model {
-            Model::Amdahl => "Amdahl",
-            Model::Gustafson => "Gustafson",
-            // A latency–bandwidth fit has no serial fraction to show.
-            Model::LatencyBandwidth => return out,
-        };
-        out.push(Line::from(vec![
-            Span::styled(format!(" {law} fit: "), t.text()),
-            Span::styled(
-                format!("serial fraction s = {:.3}", f.serial_fraction),
-                t.key(),
-            ),
-        ]));
+    // The run's main result, as the tutor's experiment screen and the lesson card give it.
+    for line in crate::chart::headline::headline(records) {
+        if line.starts_with("deadlock:") {
+            continue; // the cycle is just above
+        }
+        out.push(Line::styled(format!(" {line}"), t.key()));
     }
     out
-}
-
-/// Lost updates and estimates of the points, one short line each.
-fn point_notes(records: &[Record]) -> Vec<String> {
-    records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Point(p) => {
-                let notes: Vec<String> = p
-                    .outputs
-                    .iter()
-                    .filter(|(k, _)| {
-                        matches!(k.as_str(), "lost_updates" | "estimate" | "abs_error")
-                    })
-                    .map(|(k, v)| {
-                        if k == "lost_updates" {
-                            format!("{} lost updates", *v as u64)
-                        } else {
-                            format!(
-                                "{} {}",
-                                k.replace('_', " "),
-                                crate::tui::view::short_number(*v)
-                            )
-                        }
-                    })
-                    .collect();
-                (!notes.is_empty()).then(|| {
-                    let who = match &p.variant {
-                        Some(v) => format!("{v} × {}", p.workers),
-                        None if p.workers == 1 => "1 worker".to_owned(),
-                        None => format!("{} workers", p.workers),
-                    };
-                    format!("{who}: {}", notes.join(", "))
-                })
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-/// The point that lost the most updates, when any did: `unsynchronized × 2: 4 999 120
-/// of 10 000 000 updates lost`.
-fn most_lost(records: &[Record]) -> Option<String> {
-    let (p, lost) = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Point(p) => Some((p, p.outputs.get("lost_updates").copied()?)),
-            _ => None,
-        })
-        .filter(|(_, lost)| *lost > 0.0)
-        .max_by(|a, b| a.1.total_cmp(&b.1))?;
-    let who = match &p.variant {
-        Some(v) => format!("{v} × {}", p.workers),
-        None => format!("{} workers", p.workers),
-    };
-    let expected = p
-        .outputs
-        .get("expected_count")
-        .map(|c| format!(" of {}", *c as u64))
-        .unwrap_or_default();
-    Some(format!("{who}: {} updates lost{expected}", lost as u64))
 }
 
 fn draw_run(player: &Player, i: usize, r: &RunStage, area: Rect, buf: &mut Buffer) {
@@ -372,16 +295,7 @@ fn draw_run(player: &Player, i: usize, r: &RunStage, area: Rect, buf: &mut Buffe
             ));
         }
     }
-    let mut tail = ending_lines(&r.records, t);
-    let notes = point_notes(&r.records);
-    let room_for_notes = inner.height >= 30;
-    if room_for_notes {
-        for n in notes.iter().rev().take(6).rev() {
-            tail.push(Line::styled(format!(" {n}"), t.text()));
-        }
-    } else if let Some(n) = most_lost(&r.records) {
-        tail.push(Line::styled(truncate(&format!(" {n}"), width), t.text()));
-    }
+    let tail = ending_lines(&r.records, t);
     let runs_model = chart_model(player, i, r);
     // A run that ended without a single point (a deadlock) has no chart: its story is
     // the ending, which then gets the room.
