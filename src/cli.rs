@@ -95,6 +95,18 @@ pub enum Command {
     /// One MPI rank of a run (started by mpirun or srun for `run --backend mpi`).
     #[command(hide = true)]
     MpiWorker(MpiWorkerArgs),
+    /// Runs PROGRAM in place of this process, killed as soon as process PARENT is gone
+    /// (`hpc-tutor run` starts its MPI launcher this way, so that even a `kill -9` of the
+    /// run takes the launcher and, with it, every rank along).
+    #[command(hide = true)]
+    Tied {
+        /// The process whose end kills PROGRAM.
+        #[arg(long)]
+        parent: i32,
+        /// The program and its arguments.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        program: Vec<String>,
+    },
 }
 
 /// Arguments of `hpc-tutor demo`.
@@ -134,9 +146,6 @@ pub struct MpiWorkerArgs {
     /// Variant, for experiments that compare variants.
     #[arg(long)]
     pub variant: Option<String>,
-    /// Folder of the per-rank state files.
-    #[arg(long)]
-    pub side_channel: Option<PathBuf>,
     /// Experiment parameters.
     #[arg(long = "param")]
     pub params: Vec<String>,

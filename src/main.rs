@@ -34,6 +34,9 @@ fn main() -> ExitCode {
             }
         },
         Some(Command::MpiWorker(args)) => return commands::run::mpi_worker(&args),
+        Some(Command::Tied { parent, program }) => {
+            return hpc_tutor::backend::launch::exec_tied(parent, &program);
+        }
         Some(Command::Export(args)) => commands::export::export(&source(cli.lessons), &args),
         Some(Command::Demo(args)) => hpc_tutor::demo::command(&source(cli.lessons), &args),
     };

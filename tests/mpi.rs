@@ -15,9 +15,8 @@ use predicates::prelude::*;
 /// checks would see each other's ranks.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// A temporary folder of this test process: the launcher makes its side-channel folder in
-/// it, and that path is on the command line of `mpirun` and of every rank, so the leftover
-/// check finds exactly our processes and not other MPI jobs on the machine.
+/// A temporary folder of this test process, the runs' TMPDIR: nothing may be left in it
+/// (the ranks report their states through the launcher's output, not through files).
 fn our_tmp() -> &'static std::path::Path {
     static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
@@ -68,6 +67,91 @@ fn assert_nothing_left() {
             .expect("pgrep");
         let left = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         assert!(left.is_empty(), "left behind ({pattern}): {left}");
+    }
+    // (OpenMPI keeps its own session folder, `ompi.*`, there.)
+    let ours: Vec<_> = std::fs::read_dir(our_tmp())
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("hpc-tutor"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(ours.is_empty(), "left in TMPDIR: {ours:?}");
+}
+
+/// Whether ranks of this build's binary are running.
+fn ranks_running() -> bool {
+    let exe = env!("CARGO_BIN_EXE_hpc-tutor");
+    Std::new("pgrep")
+        .args(["-f", &format!("{exe} mpi-worker")])
+        .output()
+        .is_ok_and(|o| !o.stdout.is_empty())
+}
+
+/// A long MPI run, stopped by `signal` once its ranks compute: within a second neither
+/// `mpirun` nor a rank is left, also for `kill -9` of the run, which cleans up nothing
+/// itself (the launcher and the ranks die with the process that started them). A run
+/// stopped by SIGINT, SIGTERM or SIGHUP still writes its end record, `cancelled`.
+#[test]
+fn a_stopped_or_killed_run_leaves_no_launcher_and_no_rank() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    assert!(
+        hpc_tutor::backend::launch::on_path("mpirun"),
+        "mpirun is needed for the MPI tests: apt-get install openmpi-bin libopenmpi-dev (tests/run.sh installs them)"
+    );
+    for signal in ["KILL", "TERM", "HUP", "INT"] {
+        let child = Std::new(env!("CARGO_BIN_EXE_hpc-tutor"))
+            .args([
+                "run",
+                "mc-pi",
+                "--backend",
+                "mpi",
+                "--workers",
+                "2",
+                "--reps",
+                "100",
+                "--param",
+                "samples=100000000",
+                "--format",
+                "json",
+                "--no-store",
+            ])
+            .env_remove("SLURM_JOB_ID")
+            .env("TMPDIR", our_tmp())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starts");
+        let started = std::time::Instant::now();
+        while !ranks_running() {
+            assert!(started.elapsed().as_secs() < 60, "the ranks never started");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let status = Std::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let stopped = std::time::Instant::now();
+        let out = child.wait_with_output().expect("ends");
+        while ranks_running() && stopped.elapsed().as_secs_f64() < 1.0 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_nothing_left();
+        if signal != "KILL" {
+            assert_eq!(out.status.code(), Some(130), "SIG{signal}");
+            let recs = records(&out.stdout);
+            assert!(
+                matches!(recs.last(), Some(Record::End(e)) if e.status == Status::Cancelled),
+                "SIG{signal}: ends with a cancelled end record: {:?}",
+                recs.last()
+            );
+        }
     }
 }
 

@@ -7,8 +7,9 @@
 //! file in a side-channel folder, which the launcher reads when a deadline passes.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -43,6 +44,14 @@ pub enum WorkerLine {
     Error {
         /// What.
         message: String,
+    },
+    /// Where a rank is now (e.g. `send to rank 1, 1048576 B, tag 0`): what the watchdog
+    /// reads when the ranks stop making progress. Every rank writes these.
+    State {
+        /// The rank.
+        rank: usize,
+        /// Its state, in words.
+        state: String,
     },
 }
 
@@ -98,6 +107,9 @@ pub enum LaunchError {
     /// No report within the deadline.
     #[error("no progress within the deadline of {0:.1} s")]
     Deadline(f64),
+    /// The run was cancelled (Ctrl-C, SIGTERM, SIGHUP) while the ranks worked.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// Everything needed to start the workers of one point.
@@ -137,13 +149,7 @@ pub fn on_path(program: &str) -> bool {
 }
 
 /// The command line that starts `ranks` workers doing `runs` runs.
-pub fn command_line(
-    spec: &LaunchSpec,
-    ranks: usize,
-    runs: usize,
-    side: &Path,
-    exe: &Path,
-) -> Vec<String> {
+pub fn command_line(spec: &LaunchSpec, ranks: usize, runs: usize, exe: &Path) -> Vec<String> {
     let mut cmd: Vec<String> = match spec.launcher {
         Launcher::Mpirun => {
             let mut c = vec!["mpirun".to_owned(), "-np".to_owned(), ranks.to_string()];
@@ -190,8 +196,6 @@ pub fn command_line(
         spec.experiment.clone(),
         "--runs".to_owned(),
         runs.to_string(),
-        "--side-channel".to_owned(),
-        side.display().to_string(),
     ]);
     if let Some(v) = &spec.variant {
         cmd.extend(["--variant".to_owned(), v.clone()]);
@@ -209,8 +213,8 @@ pub struct Ranks {
     lines: Receiver<String>,
     stderr: Arc<Mutex<Vec<String>>>,
     launcher: String,
-    /// The side-channel folder (removed on drop).
-    pub side: tempfile::TempDir,
+    /// The last state each rank reported, by rank.
+    states: Arc<Mutex<std::collections::BTreeMap<usize, String>>>,
     /// When the launcher was started.
     pub started: Instant,
 }
@@ -229,14 +233,18 @@ impl Ranks {
             launcher: launcher.clone(),
             message: format!("cannot find the hpc-tutor binary: {e}"),
         })?;
-        let side = tempfile::Builder::new()
-            .prefix("hpc-tutor-ranks-")
-            .tempdir()
-            .map_err(|e| LaunchError::Failed {
-                launcher: launcher.clone(),
-                message: format!("cannot create a side-channel folder: {e}"),
-            })?;
-        let argv = command_line(spec, ranks, runs, side.path(), &exe);
+        let argv = command_line(spec, ranks, runs, &exe);
+        // The launcher runs tied to this process: `hpc-tutor tied` makes the kernel kill it
+        // when this process ends, however it ends (even `kill -9`), and then execs it; the
+        // ranks die with the launcher (see the worker).
+        let tied = [
+            exe.display().to_string(),
+            "tied".to_owned(),
+            "--parent".to_owned(),
+            std::process::id().to_string(),
+            "--".to_owned(),
+        ];
+        let argv: Vec<String> = tied.into_iter().chain(argv).collect();
         let mut cmd = Command::new(&argv[0]);
         cmd.args(&argv[1..])
             .stdin(Stdio::null())
@@ -266,9 +274,20 @@ impl Ranks {
         // A pid fits in i32 on Linux.
         let pgid = Pid::from_raw(child.id() as i32);
         let (tx, rx) = mpsc::channel();
+        let states = Arc::new(Mutex::new(std::collections::BTreeMap::new()));
         if let Some(out) = child.stdout.take() {
+            let states = Arc::clone(&states);
             std::thread::spawn(move || {
                 for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    // Ranks' states are kept for the watchdog; the rest is rank 0's report.
+                    if let Ok(WorkerLine::State { rank, state }) =
+                        serde_json::from_str::<WorkerLine>(&line)
+                    {
+                        if let Ok(mut s) = states.lock() {
+                            s.insert(rank, state);
+                        }
+                        continue;
+                    }
                     if tx.send(line).is_err() {
                         return;
                     }
@@ -285,15 +304,26 @@ impl Ranks {
             lines: rx,
             stderr,
             launcher,
-            side,
+            states,
             started,
         })
     }
 
-    /// The next report of rank 0, waiting at most `deadline`.
-    pub fn next(&mut self, deadline: Duration) -> Result<WorkerLine, LaunchError> {
+    /// The next report of rank 0, waiting at most `deadline`; gives up at once (within a
+    /// tenth of a second) when `cancel` is set.
+    pub fn next(
+        &mut self,
+        deadline: Duration,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<WorkerLine, LaunchError> {
+        let until = Instant::now() + deadline;
         loop {
-            match self.lines.recv_timeout(deadline) {
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(LaunchError::Cancelled);
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            let slice = left.min(Duration::from_millis(100));
+            match self.lines.recv_timeout(slice) {
                 Ok(line) => match serde_json::from_str::<WorkerLine>(&line) {
                     Ok(WorkerLine::Error { message }) => {
                         return Err(LaunchError::Failed {
@@ -305,6 +335,7 @@ impl Ranks {
                     // Anything else on stdout (a library's banner) is not ours: skip it.
                     Err(_) => continue,
                 },
+                Err(RecvTimeoutError::Timeout) if left > slice => continue,
                 Err(RecvTimeoutError::Timeout) => {
                     return Err(LaunchError::Deadline(deadline.as_secs_f64()));
                 }
@@ -340,9 +371,12 @@ impl Ranks {
             .unwrap_or_default()
     }
 
-    /// What each rank last reported through the side channel, by rank.
+    /// What each rank last reported, by rank.
     pub fn rank_states(&self) -> Vec<(usize, String)> {
-        read_side_channel(self.side.path())
+        self.states
+            .lock()
+            .map(|s| s.iter().map(|(r, st)| (*r, st.clone())).collect())
+            .unwrap_or_default()
     }
 
     /// Stops the launcher, its daemons and every rank, and waits for the launcher.
@@ -355,7 +389,7 @@ impl Ranks {
         let root = self.pgid.as_raw();
         let family = descendants(root);
         let _ = killpg(self.pgid, Signal::SIGTERM);
-        let until = Instant::now() + Duration::from_millis(1500);
+        let until = Instant::now() + Duration::from_millis(500);
         while Instant::now() < until
             && family
                 .iter()
@@ -474,28 +508,34 @@ fn alive(pid: i32) -> bool {
         .is_some_and(|zombie| !zombie)
 }
 
-/// The last state each rank wrote into `dir` (files `rank-N`).
-pub fn read_side_channel(dir: &Path) -> Vec<(usize, String)> {
-    let mut out: Vec<(usize, String)> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter_map(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    let rank = name.strip_prefix("rank-")?.parse().ok()?;
-                    let state = std::fs::read_to_string(e.path()).ok()?;
-                    Some((rank, state.trim().to_owned()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out
-}
-
-/// The file rank `rank` reports its state in.
-pub fn side_channel_file(dir: &Path, rank: usize) -> PathBuf {
-    dir.join(format!("rank-{rank}"))
+/// `hpc-tutor tied --parent PID -- PROGRAM…`: becomes PROGRAM, which the kernel kills
+/// (SIGKILL) as soon as this process's parent ends — `hpc-tutor run`, which passes its own
+/// pid as PID. If the parent is already gone, PROGRAM is not started (exit 137).
+pub fn exec_tied(parent: i32, program: &[String]) -> std::process::ExitCode {
+    use std::ffi::CString;
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+    // The parent may have died before the call above: then nothing would kill us.
+    if nix::unistd::getppid() != Pid::from_raw(parent) {
+        return std::process::ExitCode::from(137);
+    }
+    let args: Result<Vec<CString>, _> =
+        program.iter().map(|a| CString::new(a.as_bytes())).collect();
+    let Ok(args) = args else {
+        eprintln!("hpc-tutor tied: an argument contains a NUL byte");
+        return std::process::ExitCode::from(2);
+    };
+    let Some(first) = args.first() else {
+        eprintln!("hpc-tutor tied: no program given");
+        return std::process::ExitCode::from(2);
+    };
+    // Only returns on failure.
+    let e = nix::unistd::execvp(first, &args).err();
+    eprintln!(
+        "hpc-tutor tied: cannot start {}: {}",
+        program[0],
+        e.map_or_else(|| "unknown error".to_owned(), |e| e.to_string())
+    );
+    std::process::ExitCode::from(127)
 }
 
 /// The thread-pool [`Executor`]'s counterpart for MPI: one launch per point, the runs of the
@@ -512,6 +552,8 @@ pub struct MpiExecutor {
     /// Ranks and variant of the live launch.
     launched_for: Option<(usize, Option<String>)>,
     left: usize,
+    /// Set by a signal: stop waiting for the ranks and stop them.
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl MpiExecutor {
@@ -523,7 +565,14 @@ impl MpiExecutor {
             ranks: None,
             launched_for: None,
             left: 0,
+            cancel: None,
         }
+    }
+
+    /// Stops waiting for the ranks, and stops them, as soon as `cancel` is set.
+    pub fn with_cancel(mut self, cancel: Arc<AtomicBool>) -> Self {
+        self.cancel = Some(cancel);
+        self
     }
 
     /// Checks that the launcher can be used at all, before a sweep starts.
@@ -558,7 +607,7 @@ impl Executor for MpiExecutor {
         }
         let mut ranks = Ranks::start(&spec, workers, self.runs).map_err(|e| e.to_string())?;
         match ranks
-            .next(spec.deadline.max(STARTUP_DEADLINE))
+            .next(spec.deadline.max(STARTUP_DEADLINE), self.cancel.as_deref())
             .map_err(|e| format!("starting the ranks: {e}"))?
         {
             WorkerLine::Ready { ranks: n, .. } if n == workers => {}
@@ -580,7 +629,7 @@ impl Executor for MpiExecutor {
         let Some(ranks) = self.ranks.as_mut() else {
             return Err(RunError::Failed("no ranks started".to_owned()));
         };
-        let line = match ranks.next(self.spec.deadline) {
+        let line = match ranks.next(self.spec.deadline, self.cancel.as_deref()) {
             Ok(l) => l,
             Err(LaunchError::Deadline(secs)) => {
                 // Read where every rank is stuck before killing them all.
@@ -666,14 +715,13 @@ mod tests {
     #[test]
     fn mpirun_command_lines_oversubscribe_only_beyond_the_cpus() {
         let exe = Path::new("/bin/hpc-tutor");
-        let side = Path::new("/tmp/s");
-        let two = command_line(&spec(Launcher::Mpirun), 2, 6, side, exe);
+        let two = command_line(&spec(Launcher::Mpirun), 2, 6, exe);
         assert_eq!(&two[..3], ["mpirun", "-np", "2"]);
         assert!(!two.contains(&"--oversubscribe".to_owned()));
         assert!(two.ends_with(&["--param".to_owned(), "samples=1000".to_owned()]));
-        let four = command_line(&spec(Launcher::Mpirun), 4, 6, side, exe);
+        let four = command_line(&spec(Launcher::Mpirun), 4, 6, exe);
         assert!(four.contains(&"--oversubscribe".to_owned()));
-        let srun = command_line(&spec(Launcher::Srun), 4, 6, side, exe);
+        let srun = command_line(&spec(Launcher::Srun), 4, 6, exe);
         assert_eq!(&srun[..4], ["srun", "--mpi=pmix", "-n", "4"]);
         assert!(!two.contains(&"--bind-to".to_owned()));
         assert!(srun.windows(2).any(|w| w == ["-c", "1"]), "{srun:?}");
@@ -682,12 +730,11 @@ mod tests {
     #[test]
     fn ranks_with_threads_are_not_bound_to_one_core() {
         let exe = Path::new("/bin/hpc-tutor");
-        let side = Path::new("/tmp/s");
         let hybrid = LaunchSpec {
             threads_per_rank: 2,
             ..spec(Launcher::Mpirun)
         };
-        let m = command_line(&hybrid, 2, 6, side, exe);
+        let m = command_line(&hybrid, 2, 6, exe);
         assert!(m.windows(2).any(|w| w == ["--bind-to", "none"]), "{m:?}");
         assert!(
             !m.contains(&"--oversubscribe".to_owned()),
@@ -700,7 +747,6 @@ mod tests {
             },
             2,
             6,
-            side,
             exe,
         );
         assert!(s.windows(2).any(|w| w == ["-c", "2"]), "{s:?}");
@@ -744,17 +790,13 @@ mod tests {
     }
 
     #[test]
-    fn side_channel_is_read_by_rank() {
-        let d = tempfile::tempdir().expect("tempdir");
-        std::fs::write(side_channel_file(d.path(), 1), "send to rank 0\n").expect("write");
-        std::fs::write(side_channel_file(d.path(), 0), "send to rank 1").expect("write");
-        assert_eq!(
-            read_side_channel(d.path()),
-            [
-                (0, "send to rank 1".to_owned()),
-                (1, "send to rank 0".to_owned())
-            ]
-        );
+    fn states_are_worker_lines_of_their_own() {
+        let l = WorkerLine::State {
+            rank: 1,
+            state: "send to rank 0, 4 B, tag 0".to_owned(),
+        };
+        let text = serde_json::to_string(&l).expect("json");
+        assert_eq!(serde_json::from_str::<WorkerLine>(&text).expect("back"), l);
     }
 
     #[test]

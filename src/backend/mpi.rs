@@ -12,7 +12,6 @@
 //! `pingpong` (one-way time per message size), `collectives` (one collective per launch)
 //! and `hybrid` (a rayon pool of exactly `threads` threads in every rank).
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -20,7 +19,7 @@ use mpi::collective::SystemOperation;
 use mpi::point_to_point as p2p;
 use mpi::traits::*;
 
-use super::launch::{WorkerLine, side_channel_file};
+use super::launch::WorkerLine;
 use crate::experiment::{self, Params};
 use crate::kernel::mc_pi::{McPi, Mode};
 use crate::kernel::{Kernel, Outputs, Partial, pingpong as messages};
@@ -36,37 +35,29 @@ pub struct WorkerArgs {
     pub variant: Option<String>,
     /// Runs to do (warm-ups and repetitions).
     pub runs: usize,
-    /// Folder of the per-rank state files.
-    pub side_channel: Option<PathBuf>,
 }
 
-/// Reports the state of one rank through its side-channel file.
+/// Reports the state of one rank to the launcher, as a `state` line on standard output.
 ///
-/// States are written inside timed sections (the exchange's send and receive), so a write
-/// is one `pwrite` at offset 0 into a file kept open, padded with spaces to the longest
-/// state written so far (the reader trims them): a microsecond, where creating and
-/// truncating the file each time cost tens of microseconds on a disk-backed /tmp.
+/// The launcher (mpirun, srun) forwards every rank's output to `hpc-tutor run`, whichever
+/// node the rank is on, so the watchdog learns where each rank is stuck without a file only
+/// one node could see, and nothing is left behind when a run is killed. A state is one
+/// short line, one `write` to a pipe: about a microsecond, inside timed sections too.
 struct Side {
-    file: Option<std::fs::File>,
-    longest: std::cell::Cell<usize>,
+    rank: usize,
 }
 
 impl Side {
-    fn new(dir: Option<&Path>, rank: usize) -> Self {
-        Self {
-            file: dir.and_then(|d| std::fs::File::create(side_channel_file(d, rank)).ok()),
-            longest: std::cell::Cell::new(0),
-        }
+    fn new(rank: usize) -> Self {
+        Self { rank }
     }
 
-    /// Writes `state` (best effort: the side channel is for diagnosis only).
+    /// Reports `state` (best effort: it is for diagnosis only).
     fn set(&self, state: &str) {
-        use std::os::unix::fs::FileExt;
-        if let Some(f) = &self.file {
-            let width = self.longest.get().max(state.len());
-            self.longest.set(width);
-            let _ = f.write_all_at(format!("{state:<width$}").as_bytes(), 0);
-        }
+        print(&WorkerLine::State {
+            rank: self.rank,
+            state: state.to_owned(),
+        });
     }
 }
 
@@ -112,14 +103,27 @@ fn quiet_barrier(world: &mpi::topology::SimpleCommunicator) {
 }
 
 fn print(line: &WorkerLine) {
-    // Rank 0's stdout is a pipe read line by line by the launcher.
-    if let Ok(text) = serde_json::to_string(line) {
-        println!("{text}");
+    use std::io::Write;
+    // Every rank's stdout is a pipe that the launcher forwards, read line by line by
+    // `hpc-tutor run`: one whole line per write, so that lines of ranks never mix.
+    if let Ok(mut text) = serde_json::to_string(line) {
+        text.push('\n');
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
     }
 }
 
 /// Runs the worker; returns the process exit status.
 pub fn worker(args: &WorkerArgs) -> ExitCode {
+    // A rank dies with the process that started it (mpirun, or its daemon): when the run
+    // is cancelled or `hpc-tutor run` is killed, the launcher is killed with it, and no rank
+    // may go on computing beside the next measurement.
+    let parent = nix::unistd::getppid();
+    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+    if nix::unistd::getppid() != parent {
+        return ExitCode::from(137);
+    }
     let Some(universe) = mpi::initialize() else {
         eprintln!("hpc-tutor mpi-worker: MPI is already initialized");
         return ExitCode::FAILURE;
@@ -128,7 +132,7 @@ pub fn worker(args: &WorkerArgs) -> ExitCode {
     // Ranks and sizes are small non-negative numbers.
     let rank = world.rank() as usize;
     let size = world.size() as usize;
-    let side = Side::new(args.side_channel.as_deref(), rank);
+    let side = Side::new(rank);
     side.set("starting");
 
     let fail = |message: String| refuse(rank, message);

@@ -32,7 +32,6 @@ pub fn mpi_worker(args: &MpiWorkerArgs) -> ExitCode {
             params: args.params.clone(),
             variant: args.variant.clone(),
             runs: args.runs,
-            side_channel: args.side_channel.clone(),
         })
     }
     #[cfg(not(feature = "mpi"))]
@@ -176,6 +175,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         },
         threads_per_rank: mpi.then_some(threads_per_rank),
     };
+    let cancel = Arc::new(AtomicBool::new(false));
     let mut executor: Box<dyn Executor> = if mpi {
         let launcher = match request.launcher {
             Some(LauncherArg::Mpirun) => Launcher::Mpirun,
@@ -200,7 +200,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
                 size_param: size_param.map(str::to_owned),
             },
             runs_per_launch,
-        );
+        )
+        .with_cancel(Arc::clone(&cancel));
         if let Err(e) = exec.preflight() {
             return bad_input(e);
         }
@@ -209,10 +210,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         Box::new(Threads::new())
     };
 
-    // The first Ctrl-C or SIGTERM asks the sweep to stop after the current repetition and
-    // still write its end record; a second one ends the process at once.
-    let cancel = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    // The first Ctrl-C, SIGTERM or SIGHUP asks the sweep to stop (MPI ranks at once, a
+    // thread repetition when it ends) and still write its end record; a second one ends the
+    // process at once (its MPI launcher and ranks die with it: see `hpc-tutor tied`).
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
         signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&cancel))?;
         signal_hook::flag::register(sig, Arc::clone(&cancel))?;
     }

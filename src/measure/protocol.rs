@@ -246,6 +246,9 @@ pub fn run_plan(
                 };
                 let setup_s = match exec.setup(&spec) {
                     Ok(s) => s,
+                    Err(_) if cancel.load(Ordering::Relaxed) => {
+                        return end(sink, Status::Cancelled, Some("cancelled".to_owned()));
+                    }
                     Err(e) => {
                         return end(
                             sink,
@@ -264,6 +267,10 @@ pub fn run_plan(
                     }
                     let (seconds, out) = match exec.run(kernel.as_ref(), n) {
                         Ok(r) => r,
+                        // Stopped because the run was cancelled: that is how it ended.
+                        Err(RunError::Failed(_)) if cancel.load(Ordering::Relaxed) => {
+                            return end(sink, Status::Cancelled, Some("cancelled".to_owned()));
+                        }
                         Err(RunError::Failed(e)) => {
                             return end(
                                 sink,
