@@ -3,8 +3,10 @@
 //!
 //! The TUI and `hpc-tutor run` never call MPI themselves: the ranks are `hpc-tutor mpi-worker`
 //! processes started by the launcher. Rank 0 reports on its standard output with one JSON
-//! [`WorkerLine`] per line; every rank reports the blocking call it is in through a small
-//! file in a side-channel folder, which the launcher reads when a deadline passes.
+//! [`WorkerLine`] per line; every rank reports the blocking call it is in as a `state` line
+//! on its standard output too, which the launcher forwards (from any node), kept for when a
+//! deadline passes. The launcher itself runs through `hpc-tutor tied`, so the kernel kills
+//! it when `hpc-tutor run` ends in any way; the ranks die with the launcher.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -667,7 +669,7 @@ impl Executor for MpiExecutor {
     }
 }
 
-/// Who waits for whom, from the ranks' side-channel states: a rank blocked in a call that
+/// Who waits for whom, from the ranks' last reported states: a rank blocked in a call that
 /// names a peer (`send to rank 1, …`, `recv from rank 0, …`) waits for that peer.
 pub fn diagnose(workers: usize, stalled_s: f64, states: &[(usize, String)]) -> DiagnosisRecord {
     let waits = states

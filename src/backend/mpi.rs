@@ -5,8 +5,10 @@
 //! run's time is the maximum over ranks, reduced to rank 0, which prints one
 //! [`WorkerLine`] per run. The barriers after work (the kernel's, the serial phase's) wait
 //! without keeping their CPU busy ([`quiet_barrier`]), as an idle thread of the thread
-//! backend does. Each rank writes the blocking call it is in to its side-channel
-//! file, so that a launcher whose deadline passes can say who waits for whom.
+//! backend does. Each rank reports the blocking call it is in as a `state` line on its
+//! standard output, which the launcher forwards from whatever node the rank is on, so that
+//! `hpc-tutor run` can say who waits for whom when a deadline passes. A rank dies with the
+//! launcher that started it (`PR_SET_PDEATHSIG`).
 //!
 //! Experiments about MPI itself have their own loops: `exchange` (send/receive orders),
 //! `pingpong` (one-way time per message size), `collectives` (one collective per launch)
