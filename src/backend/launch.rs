@@ -281,13 +281,8 @@ impl Ranks {
             let states = Arc::clone(&states);
             std::thread::spawn(move || {
                 for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    // Ranks' states are kept for the watchdog; the rest is rank 0's report.
-                    if let Ok(WorkerLine::State { rank, state }) =
-                        serde_json::from_str::<WorkerLine>(&line)
-                    {
-                        if let Ok(mut s) = states.lock() {
-                            s.insert(rank, state);
-                        }
+                    // Rank 0's states are kept for the watchdog; the rest is its report.
+                    if take_state(line.trim(), &states) {
                         continue;
                     }
                     if tx.send(line).is_err() {
@@ -296,8 +291,16 @@ impl Ranks {
                 }
             });
         }
+        // The other ranks report their states on standard error (only rank 0 writes to
+        // standard output, so that the launcher's forwarding never splits its reports).
         let stderr = match child.stderr.take() {
-            Some(err) => keep_tail(err, 30, "launcher-stderr").0,
+            Some(err) => {
+                let states = Arc::clone(&states);
+                keep_tail_with(err, 30, "launcher-stderr", move |line| {
+                    take_state(line.trim(), &states)
+                })
+                .0
+            }
             None => Arc::new(Mutex::new(Vec::new())),
         };
         Ok(Self {
@@ -450,12 +453,25 @@ pub fn keep_tail(
     keep: usize,
     name: &str,
 ) -> (Arc<Mutex<Vec<String>>>, Option<std::thread::JoinHandle<()>>) {
+    keep_tail_with(pipe, keep, name, |_| false)
+}
+
+/// Like [`keep_tail`], but a line for which `take` says yes is taken by it instead of kept.
+pub fn keep_tail_with(
+    pipe: impl std::io::Read + Send + 'static,
+    keep: usize,
+    name: &str,
+    mut take: impl FnMut(&str) -> bool + Send + 'static,
+) -> (Arc<Mutex<Vec<String>>>, Option<std::thread::JoinHandle<()>>) {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let tail = Arc::clone(&lines);
     let thread = std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if take(&line) {
+                    continue;
+                }
                 if let Ok(mut t) = tail.lock() {
                     t.push(line);
                     let n = t.len();
@@ -508,6 +524,21 @@ fn alive(pid: i32) -> bool {
                 .map(|i| s[i + 1..].trim_start().starts_with('Z'))
         })
         .is_some_and(|zombie| !zombie)
+}
+
+/// Keeps `line` as its rank's latest state when it is a state line (one split by the
+/// launcher's forwarding is dropped: the next state replaces it anyway). Says whether the
+/// line was a state line, whole or not.
+fn take_state(line: &str, states: &Mutex<std::collections::BTreeMap<usize, String>>) -> bool {
+    if !line.contains("\"w\":\"state\"") {
+        return false;
+    }
+    if let Ok(WorkerLine::State { rank, state }) = serde_json::from_str::<WorkerLine>(line)
+        && let Ok(mut s) = states.lock()
+    {
+        s.insert(rank, state);
+    }
+    true
 }
 
 /// `hpc-tutor tied --parent PID -- PROGRAM…`: becomes PROGRAM, which the kernel kills

@@ -39,7 +39,7 @@ pub struct WorkerArgs {
     pub runs: usize,
 }
 
-/// Reports the state of one rank to the launcher, as a `state` line on standard output.
+/// Reports the state of one rank to the launcher, as a `state` line of its output.
 ///
 /// The launcher (mpirun, srun) forwards every rank's output to `hpc-tutor run`, whichever
 /// node the rank is on, so the watchdog learns where each rank is stuck without a file only
@@ -54,12 +54,22 @@ impl Side {
         Self { rank }
     }
 
-    /// Reports `state` (best effort: it is for diagnosis only).
+    /// Reports `state` (best effort: it is for diagnosis only): rank 0 on standard output,
+    /// in order with its reports; the others on standard error, so that the launcher's
+    /// forwarding, which passes on what it reads in chunks, never splits a report of rank
+    /// 0 with another rank's line.
     fn set(&self, state: &str) {
-        print(&WorkerLine::State {
+        let line = WorkerLine::State {
             rank: self.rank,
             state: state.to_owned(),
-        });
+        };
+        if self.rank == 0 {
+            print(&line);
+        } else if let Ok(mut text) = serde_json::to_string(&line) {
+            use std::io::Write;
+            text.push('\n');
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        }
     }
 }
 
@@ -106,8 +116,8 @@ fn quiet_barrier(world: &mpi::topology::SimpleCommunicator) {
 
 fn print(line: &WorkerLine) {
     use std::io::Write;
-    // Every rank's stdout is a pipe that the launcher forwards, read line by line by
-    // `hpc-tutor run`: one whole line per write, so that lines of ranks never mix.
+    // Rank 0's stdout is forwarded by the launcher and read line by line by `hpc-tutor
+    // run`: one whole line per write.
     if let Ok(mut text) = serde_json::to_string(line) {
         text.push('\n');
         let mut out = std::io::stdout().lock();

@@ -407,6 +407,8 @@ impl Player {
                 out.commands.push(Command::Quit(sig.exit_status()));
             }
             Event::Run(id, ev) => self.on_run_event(id, ev, &mut out),
+            // The demo asks for no store look-ups.
+            Event::Loaded(_) => {}
             Event::Tick(_) => {
                 // Ticks come only while something is timed (at most a few a second): the
                 // countdown or the progress line changes with each.

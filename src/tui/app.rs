@@ -36,6 +36,47 @@ pub enum Event {
     Run(u64, RunEvent),
     /// A clock tick while a run is going (for its elapsed and remaining time).
     Tick(Instant),
+    /// The answer to an [`Io`] request, from a worker thread.
+    Loaded(Loaded),
+}
+
+/// Slow work `update` asks for instead of doing it (reading the results store): the event
+/// loop carries it out on a worker thread, and the answer comes back as [`Event::Loaded`],
+/// so that no key waits for the disk (opening a lesson with 30,000 stored runs included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Io {
+    /// The recent stored runs of this experiment, for predictions and the lesson card.
+    RecentRuns(String),
+}
+
+/// What an [`Io`] request found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loaded {
+    /// The recent stored runs of an experiment, newest first (at most [`RECENT_RUNS`]).
+    RecentRuns {
+        /// The experiment.
+        experiment: String,
+        /// Each run's records.
+        runs: Vec<Vec<Record>>,
+    },
+}
+
+impl Io {
+    /// Carries the request out (slow: on a worker thread).
+    pub fn run(&self, store: &Store) -> Loaded {
+        match self {
+            Io::RecentRuns(experiment) => Loaded::RecentRuns {
+                experiment: experiment.clone(),
+                runs: store
+                    .list()
+                    .into_iter()
+                    .filter(|r| r.run.experiment == *experiment)
+                    .take(RECENT_RUNS)
+                    .filter_map(|r| crate::record::store::load(&r.path).ok())
+                    .collect(),
+            },
+        }
+    }
 }
 
 /// What a background run reports.
@@ -356,6 +397,10 @@ pub struct App {
     /// CPUs per node of the cluster, for fitting job scripts: `Some(n)` known, `Some(None)`
     /// unknown, `None` ask `sinfo` when a job script is first made.
     pub node_cpus: Option<Option<usize>>,
+    /// Slow work asked for by `update`, for the event loop to carry out off this thread.
+    pub io: Vec<Io>,
+    /// Experiments whose recent stored runs were asked for and have not arrived yet.
+    pub loading: std::collections::BTreeSet<String>,
     /// Results read from a folder (`--results DIR`), shown on [`Screen::Results`].
     pub results: Option<super::results::ResultsView>,
 }
@@ -397,6 +442,8 @@ impl App {
             work_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             exe: "hpc-tutor".to_owned(),
             node_cpus: Some(None),
+            io: Vec::new(),
+            loading: Default::default(),
             results: None,
         };
         app.selected_row = app.first_selectable();
@@ -431,6 +478,19 @@ impl App {
     /// Applies one event.
     pub fn update(&mut self, event: Event) -> Effect {
         match event {
+            Event::Loaded(Loaded::RecentRuns { experiment, runs }) => {
+                self.loading.remove(&experiment);
+                // Runs made in this session since the request stay first.
+                let known = self.latest.entry(experiment).or_default();
+                let id = |records: &Vec<Record>| match records.first() {
+                    Some(Record::Run(r)) => Some(r.run_id.clone()),
+                    _ => None,
+                };
+                let have: Vec<Option<String>> = known.iter().map(id).collect();
+                known.extend(runs.into_iter().filter(|r| !have.contains(&id(r))));
+                known.truncate(RECENT_RUNS);
+                Effect::Redraw
+            }
             Event::Resize(w, h) => {
                 self.size = (w, h);
                 self.rewrap();
@@ -605,24 +665,22 @@ impl App {
         self
     }
 
-    /// Loads the recent stored runs of `experiment` unless they are known already.
+    /// Asks for the recent stored runs of `experiment` unless they are known or asked for
+    /// already (see [`Io::RecentRuns`]).
     fn ensure_latest(&mut self, experiment: &str) {
-        if self.latest.contains_key(experiment) {
+        if self.store.is_none()
+            || self.latest.contains_key(experiment)
+            || self.loading.contains(experiment)
+        {
             return;
         }
-        let Some(store) = &self.store else {
-            return;
-        };
-        let runs: Vec<Vec<Record>> = store
-            .list()
-            .into_iter()
-            .filter(|r| r.run.experiment == experiment)
-            .take(RECENT_RUNS)
-            .filter_map(|r| crate::record::store::load(&r.path).ok())
-            .collect();
-        if !runs.is_empty() {
-            self.latest.insert(experiment.to_owned(), runs);
-        }
+        self.loading.insert(experiment.to_owned());
+        self.io.push(Io::RecentRuns(experiment.to_owned()));
+    }
+
+    /// Takes the slow work asked for so far, for the event loop.
+    pub fn take_io(&mut self) -> Vec<Io> {
+        std::mem::take(&mut self.io)
     }
 
     /// The newest run of `experiment` known to the tutor.

@@ -145,6 +145,7 @@ fn run_with(
     if let Some(w) = warning {
         app.set_status(w, true);
     }
+    start_io(&mut app, &runs);
 
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         event_loop(&mut terminal, &mut app, &rx, store.as_ref(), &mut runs)
@@ -195,6 +196,13 @@ fn event_loop(
     anyhow::bail!("lost the terminal's input")
 }
 
+/// Starts the slow work the app has asked for (store look-ups) on worker threads.
+pub fn start_io(app: &mut App, runs: &runs::Runs) {
+    for io in app.take_io() {
+        runs.carry_out(io);
+    }
+}
+
 /// What the event loop does after [`step`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
@@ -218,7 +226,9 @@ pub fn step(
     if let Event::Run(id, app::RunEvent::Exited { .. } | app::RunEvent::SpawnFailed(_)) = &event {
         runs.finished(*id);
     }
-    match app.update(event) {
+    let effect = app.update(event);
+    start_io(app, runs);
+    match effect {
         Effect::None => return Next::Idle,
         Effect::Redraw => {}
         Effect::Save => save(app, store),

@@ -235,6 +235,20 @@ impl Runs {
         });
     }
 
+    /// Carries out slow work the app asked for on a thread of its own; its answer arrives
+    /// as an [`Event::Loaded`]. Without a results store there is nothing to look up.
+    pub fn carry_out(&self, io: super::app::Io) {
+        let Some(store) = self.store.clone() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        let _ = std::thread::Builder::new()
+            .name("store-lookup".into())
+            .spawn(move || {
+                let _ = tx.send(Event::Loaded(io.run(&store)));
+            });
+    }
+
     /// Kills run `id`'s whole process group.
     pub fn cancel(&mut self, id: u64) {
         if self.active.as_ref().is_some_and(|a| a.id == id) {
