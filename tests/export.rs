@@ -280,3 +280,53 @@ fn a_deadlocked_run_is_drawn_as_its_wait_for_graph() {
     );
     assert_golden("locks-wait-for.png", &png);
 }
+
+/// The built-in lesson `id`.
+fn built_in(id: &str) -> hpc_tutor::lesson::Lesson {
+    let set = hpc_tutor::lesson::LessonSet::load(&hpc_tutor::lesson::LessonSource::BuiltIn)
+        .expect("built-in lessons load");
+    set.find(id).expect("a built-in lesson").clone()
+}
+
+#[test]
+fn a_lesson_card_draws_each_run_the_way_export_run_does() {
+    // The eager-limit sweep of mpi-deadlock: time and bandwidth over message sizes, not a
+    // scaling chart over its one worker count.
+    let lesson = built_in("mpi-deadlock");
+    let sweep = results_fixture("exchange-eager-sweep.jsonl");
+    assert_eq!(ChartKind::of(&[&sweep]), ChartKind::MessageSizes);
+    let runs: BTreeMap<String, Vec<Record>> = [("exchange".to_owned(), sweep)].into();
+    let card = LessonCard {
+        lesson: &lesson,
+        runs: &runs,
+        answers: None,
+    };
+    assert_eq!(
+        card.chart_kinds(),
+        [("exchange", Some(ChartKind::MessageSizes))]
+    );
+    let png = export::render_lesson_card(&card, None, None).expect("renders");
+    assert_eq!(dimensions(&png).0, 1200);
+
+    // The locks deadlock of lock-deadlock: its wait-for graph, in a lower row.
+    let lesson = built_in("lock-deadlock");
+    let dead: BTreeMap<String, Vec<Record>> =
+        [("locks".to_owned(), results_fixture("locks-deadlock.jsonl"))].into();
+    let card = LessonCard {
+        lesson: &lesson,
+        runs: &dead,
+        answers: None,
+    };
+    assert_eq!(card.chart_kinds(), [("locks", Some(ChartKind::WaitFor))]);
+    let graph = export::render_lesson_card(&card, None, None).expect("renders");
+    // Without a run: no chart row.
+    let none = BTreeMap::new();
+    let card = LessonCard {
+        lesson: &lesson,
+        runs: &none,
+        answers: None,
+    };
+    assert_eq!(card.chart_kinds(), [("locks", None)]);
+    let empty = export::render_lesson_card(&card, None, None).expect("renders");
+    assert!(dimensions(&graph).1 > dimensions(&empty).1 + 200);
+}

@@ -337,3 +337,31 @@ fn a_deadlocked_run_exports_its_wait_for_graph_whatever_the_chart() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn a_lesson_card_draws_each_run_with_its_own_chart() {
+    let s = Scratch::new();
+    // A real eager-limit sweep (`hpc-tutor run exchange -p sweep=on -p max_size=1048576
+    // --reps 1 --warmup 0 --deadline 1`) and the locks deadlock, in the store.
+    std::fs::create_dir_all(s.path("data/results")).expect("store");
+    for (fixture, id) in [
+        (
+            "tests/fixtures/results/exchange-eager-sweep.jsonl",
+            "sweep.jsonl",
+        ),
+        (LOCKS_DEADLOCK, "locks.jsonl"),
+    ] {
+        std::fs::copy(fixture, s.path(&format!("data/results/{id}"))).expect("copied");
+    }
+    for lesson in ["mpi-deadlock", "lock-deadlock"] {
+        s.cmd()
+            .args(["export", lesson])
+            .assert()
+            .success()
+            .stdout(predicate::str::ends_with(format!("{lesson}.png\n")));
+        assert_eq!(png_size(&s.path(&format!("{lesson}.png"))).0, 1200);
+    }
+    // The deadlock's card shows its graph, in red; the sweep's its ✗ (red as well).
+    assert!(red_pixels(&s.path("lock-deadlock.png")) > 1_000);
+    assert!(red_pixels(&s.path("mpi-deadlock.png")) > 100);
+}
