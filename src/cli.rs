@@ -48,11 +48,13 @@ pub enum Command {
     Bench(BenchArgs),
     /// Save charts or a lesson card as a PNG image.
     ///
-    /// `hpc-tutor export LESSON_ID` makes a card of the lesson: its key takeaways, charts
-    /// of your latest stored run of its experiment(s) and your predictions next to the
-    /// measurements. `hpc-tutor export --run RUN_ID|FILE` charts one run (repeat --run to
-    /// overlay runs): a run id from the results store, or a results file such as
-    /// `hpc-tutor run … --out FILE` writes.
+    /// `hpc-tutor export LESSON_ID` makes a card of the lesson: its key takeaways, the main
+    /// result and charts of your latest stored run of its experiment(s) and your
+    /// predictions next to the measurements. `hpc-tutor export --run RUN_ID|FILE` charts
+    /// one run (repeat --run to overlay runs): a run id from the results store, or a
+    /// results file such as `hpc-tutor run … --out FILE` writes. Each run gets the chart the
+    /// tutor shows it with: scaling over workers, time and bandwidth over message sizes, or
+    /// the wait-for graph of a deadlock.
     ///
     /// The image goes to `-o FILE` (or into `-o DIR`), else to `<lesson id>.png` or
     /// `<run id>-<chart>.png` in the current folder. The same input always gives the same
@@ -283,8 +285,10 @@ pub struct ExportArgs {
     #[arg(long, value_name = "RUN_ID|FILE")]
     pub run: Vec<String>,
 
-    /// Which chart(s) to draw for --run [default: all]. A lesson card always shows time
-    /// and speedup.
+    /// Which chart(s) to draw for --run [default: all]. Message-size runs draw time and
+    /// bandwidth (speedup and efficiency give bandwidth); a run that deadlocked before it
+    /// measured anything draws its wait-for graph, one picture whatever --chart says. A
+    /// lesson card draws each experiment's own charts.
     #[arg(long, value_enum)]
     pub chart: Option<ChartArg>,
 

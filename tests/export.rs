@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use hpc_tutor::chart::Metric;
+use hpc_tutor::chart::{ChartKind, Metric};
 use hpc_tutor::export::{self, Charts, LessonCard, Size};
 use hpc_tutor::lesson::Answer;
 use hpc_tutor::progress::Progress;
@@ -251,4 +251,82 @@ fn the_app_exports_what_is_on_screen() {
     app.update(key(KeyCode::Esc));
     assert!(matches!(app.screen, Screen::Catalogue));
     assert!(app.export_screen(&dir, None).is_err());
+}
+
+/// The records of a results file under `tests/fixtures/results/`: real runs.
+fn results_fixture(name: &str) -> Vec<Record> {
+    hpc_tutor::record::store::load(&Path::new("tests/fixtures/results").join(name))
+        .expect("fixture results load")
+}
+
+#[test]
+fn a_deadlocked_run_is_drawn_as_its_wait_for_graph() {
+    // A real `locks` run with order = opposite: the watchdog's diagnosis and no point.
+    let records = results_fixture("locks-deadlock.jsonl");
+    let runs: [&[Record]; 1] = [&records];
+    assert_eq!(ChartKind::of(&runs), ChartKind::WaitFor);
+    let size = export::default_size(&runs, Charts::All);
+    assert_eq!((size.width(), size.height()), (1200, 800));
+    let png = export::render_charts(&runs, Charts::All, size).expect("renders");
+    assert_eq!(dimensions(&png), (1200, 800));
+    // Any chart asked for gives the same picture, even in an image too small for three.
+    let one = export::render_charts(&runs, Charts::One(Metric::Speedup), size).expect("renders");
+    assert_eq!(png, one);
+    let small = Size::new(500, 400).expect("size");
+    assert!(export::render_charts(&runs, Charts::All, small).is_ok());
+    assert_eq!(
+        export::chart_file_name(&runs, Charts::All),
+        "20261204-115555-23700-wait-for.png"
+    );
+    assert_golden("locks-wait-for.png", &png);
+}
+
+/// The built-in lesson `id`.
+fn built_in(id: &str) -> hpc_tutor::lesson::Lesson {
+    let set = hpc_tutor::lesson::LessonSet::load(&hpc_tutor::lesson::LessonSource::BuiltIn)
+        .expect("built-in lessons load");
+    set.find(id).expect("a built-in lesson").clone()
+}
+
+#[test]
+fn a_lesson_card_draws_each_run_the_way_export_run_does() {
+    // The eager-limit sweep of mpi-deadlock: time and bandwidth over message sizes, not a
+    // scaling chart over its one worker count.
+    let lesson = built_in("mpi-deadlock");
+    let sweep = results_fixture("exchange-eager-sweep.jsonl");
+    assert_eq!(ChartKind::of(&[&sweep]), ChartKind::MessageSizes);
+    let runs: BTreeMap<String, Vec<Record>> = [("exchange".to_owned(), sweep)].into();
+    let card = LessonCard {
+        lesson: &lesson,
+        runs: &runs,
+        answers: None,
+    };
+    assert_eq!(
+        card.chart_kinds(),
+        [("exchange", Some(ChartKind::MessageSizes))]
+    );
+    let png = export::render_lesson_card(&card, None, None).expect("renders");
+    assert_eq!(dimensions(&png).0, 1200);
+
+    // The locks deadlock of lock-deadlock: its wait-for graph, in a lower row.
+    let lesson = built_in("lock-deadlock");
+    let dead: BTreeMap<String, Vec<Record>> =
+        [("locks".to_owned(), results_fixture("locks-deadlock.jsonl"))].into();
+    let card = LessonCard {
+        lesson: &lesson,
+        runs: &dead,
+        answers: None,
+    };
+    assert_eq!(card.chart_kinds(), [("locks", Some(ChartKind::WaitFor))]);
+    let graph = export::render_lesson_card(&card, None, None).expect("renders");
+    // Without a run: no chart row.
+    let none = BTreeMap::new();
+    let card = LessonCard {
+        lesson: &lesson,
+        runs: &none,
+        answers: None,
+    };
+    assert_eq!(card.chart_kinds(), [("locks", None)]);
+    let empty = export::render_lesson_card(&card, None, None).expect("renders");
+    assert!(dimensions(&graph).1 > dimensions(&empty).1 + 200);
 }

@@ -242,3 +242,126 @@ fn a_lesson_card_from_the_store_and_the_progress_file() {
         .code(2)
         .stderr(predicate::str::contains("too small for this lesson card"));
 }
+
+/// The decoded RGB pixels of a PNG file (the exporter writes 8-bit RGB).
+fn png_pixels(path: &Path) -> Vec<[u8; 3]> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .expect("a PNG header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("a size")];
+    let info = reader.next_frame(&mut buf).expect("the pixels decode");
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    buf[..info.buffer_size()]
+        .chunks_exact(3)
+        .map(|p| [p[0], p[1], p[2]])
+        .collect()
+}
+
+/// Pixels of the red the wait-for graph draws its arrows and cycle in (#C0392B).
+fn red_pixels(path: &Path) -> usize {
+    png_pixels(path)
+        .iter()
+        .filter(|[r, g, b]| r.abs_diff(0xC0) < 12 && g.abs_diff(0x39) < 12 && b.abs_diff(0x2B) < 12)
+        .count()
+}
+
+/// A real `locks` run that deadlocked (exit status 3): `hpc-tutor run locks --workers 2
+/// -p order=opposite -p hold_ms=20 -p rounds=10 -p deadline=3 --out FILE`.
+const LOCKS_DEADLOCK: &str = "tests/fixtures/results/locks-deadlock.jsonl";
+
+#[test]
+fn a_deadlocked_run_exports_its_wait_for_graph_whatever_the_chart() {
+    let s = Scratch::new();
+    let file = std::fs::canonicalize(LOCKS_DEADLOCK).expect("fixture");
+    s.cmd()
+        .args(["export", "--run"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with(
+            "20261204-115555-23700-wait-for.png\n",
+        ));
+    let graph = s.path("20261204-115555-23700-wait-for.png");
+    assert_eq!(
+        png_size(&graph),
+        (1200, 800),
+        "one picture, not three charts"
+    );
+    let bytes = std::fs::read(&graph).expect("written");
+    // One picture whatever --chart asks for.
+    for chart in ["time", "speedup", "efficiency", "all"] {
+        let out = s.path(&format!("{chart}.png"));
+        s.cmd()
+            .args(["export", "--run"])
+            .arg(&file)
+            .args(["--chart", chart, "-o"])
+            .arg(&out)
+            .assert()
+            .success();
+        assert_eq!(
+            std::fs::read(&out).expect("written"),
+            bytes,
+            "--chart {chart}"
+        );
+    }
+    // The same run without its diagnosis has nothing to draw but empty charts; the graph
+    // is something else, drawn in the deadlock's red (arrows, the stall, the cycle).
+    let text = std::fs::read_to_string(&file).expect("fixture");
+    let blind: String = text
+        .lines()
+        .filter(|l| !l.contains(r#""kind":"diagnosis""#))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let blind_file = s.path("blind.jsonl");
+    std::fs::write(&blind_file, blind).expect("written");
+    s.cmd()
+        .args(["export", "--run"])
+        .arg(&blind_file)
+        .args(["--chart", "time", "-o", "empty.png"])
+        .assert()
+        .success();
+    let empty = s.path("empty.png");
+    assert_ne!(std::fs::read(&empty).expect("written"), bytes);
+    assert_eq!(red_pixels(&empty), 0, "empty charts have no red");
+    let red = red_pixels(&graph);
+    assert!(
+        red > 2_000,
+        "the wait-for graph is drawn in red: {red} pixels"
+    );
+    // A size out of range is still refused, before anything is drawn.
+    s.cmd()
+        .args(["export", "--run"])
+        .arg(&file)
+        .args(["--width", "10"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn a_lesson_card_draws_each_run_with_its_own_chart() {
+    let s = Scratch::new();
+    // A real eager-limit sweep (`hpc-tutor run exchange -p sweep=on -p max_size=1048576
+    // --reps 1 --warmup 0 --deadline 1`) and the locks deadlock, in the store.
+    std::fs::create_dir_all(s.path("data/results")).expect("store");
+    for (fixture, id) in [
+        (
+            "tests/fixtures/results/exchange-eager-sweep.jsonl",
+            "sweep.jsonl",
+        ),
+        (LOCKS_DEADLOCK, "locks.jsonl"),
+    ] {
+        std::fs::copy(fixture, s.path(&format!("data/results/{id}"))).expect("copied");
+    }
+    for lesson in ["mpi-deadlock", "lock-deadlock"] {
+        s.cmd()
+            .args(["export", lesson])
+            .assert()
+            .success()
+            .stdout(predicate::str::ends_with(format!("{lesson}.png\n")));
+        assert_eq!(png_size(&s.path(&format!("{lesson}.png"))).0, 1200);
+    }
+    // The deadlock's card shows its graph, in red; the sweep's its ✗ (red as well).
+    assert!(red_pixels(&s.path("lock-deadlock.png")) > 1_000);
+    assert!(red_pixels(&s.path("mpi-deadlock.png")) > 100);
+}

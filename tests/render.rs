@@ -339,3 +339,73 @@ fn results_list_and_chart() {
         insta::assert_snapshot!(format!("help_results_{w}x{h}"), render(&app));
     }
 }
+
+/// The experiment screen of the built-in lesson `lesson` after a run that wrote the records
+/// of the results file `fixture` (under `tests/fixtures/results/`), with the choice fields
+/// `choices` (name, times Right) set in the form first, as the run was made.
+fn experiment_after(
+    lesson: &str,
+    fixture: &str,
+    choices: &[(&str, usize)],
+    size: (u16, u16),
+) -> String {
+    let set = hpc_tutor::lesson::LessonSet::load(&hpc_tutor::lesson::LessonSource::BuiltIn)
+        .expect("built-in lessons");
+    let mut app = app_with(set, Progress::default(), size, Some(lesson));
+    app.update(ch('x'));
+    for (name, right) in choices {
+        let hpc_tutor::tui::app::Screen::Experiment {
+            name: experiment, ..
+        } = &app.screen
+        else {
+            panic!("the experiment screen")
+        };
+        let view = &app.experiments[experiment.as_str()];
+        let at = view
+            .fields
+            .iter()
+            .position(|f| f.name == *name)
+            .expect("a field of that name");
+        let from = view.selected;
+        for _ in from..at {
+            app.update(key(KeyCode::Down));
+        }
+        for _ in 0..*right {
+            app.update(key(KeyCode::Right));
+        }
+    }
+    let hpc_tutor::tui::Effect::StartRun { id, .. } = app.update(ch('r')) else {
+        panic!("starts")
+    };
+    let path = std::path::Path::new("tests/fixtures/results").join(fixture);
+    for r in hpc_tutor::record::store::load(&path).expect("fixture loads") {
+        app.update(hpc_tutor::tui::Event::Run(
+            id,
+            hpc_tutor::tui::app::RunEvent::Record(Box::new(r)),
+        ));
+    }
+    render(&app)
+}
+
+#[test]
+fn a_deadlocked_run_shows_its_wait_for_graph() {
+    for (w, h) in SIZES {
+        let screen = experiment_after("lock-deadlock", "locks-deadlock.jsonl", &[], (w, h));
+        insta::assert_snapshot!(format!("experiment_deadlock_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn an_eager_sweep_shows_its_size_chart() {
+    // Its deadlocked sizes have diagnoses, but the run measured points: the size chart,
+    // with the deadlocked sizes as ✗, as `export --run` and the lesson card draw it.
+    for (w, h) in SIZES {
+        let screen = experiment_after(
+            "mpi-deadlock",
+            "exchange-eager-sweep.jsonl",
+            &[("sweep", 1)],
+            (w, h),
+        );
+        insta::assert_snapshot!(format!("experiment_eager_sweep_{w}x{h}"), screen);
+    }
+}

@@ -14,8 +14,12 @@ use crate::record::{Model, PointRecord, Record};
 /// empty while there is nothing measured yet.
 pub fn headline(records: &[Record]) -> Vec<String> {
     let mut out = Vec::new();
+    let runs = [records];
+    // A message-size sweep diagnoses each size that deadlocked: its main result is where
+    // that starts (the eager limit below), not the cycle of one of them.
+    let sizes = SizeChart::applies(&runs);
     if let Some(d) = records.iter().find_map(|r| match r {
-        Record::Diagnosis(d) => Some(d),
+        Record::Diagnosis(d) if !sizes => Some(d),
         _ => None,
     }) {
         out.push(match d.cycle.as_slice() {
@@ -38,8 +42,7 @@ pub fn headline(records: &[Record]) -> Vec<String> {
     if points.is_empty() {
         return out;
     }
-    let runs = [records];
-    if SizeChart::applies(&runs) {
+    if sizes {
         let chart = SizeChart::from_runs(&runs, &[]);
         if let Some((done, dead)) = chart.eager_limit() {
             out.push(match done {
@@ -298,5 +301,41 @@ mod tests {
             ["deadlock: thread 0 → thread 1 → thread 0 (no progress for 3.0 s)"]
         );
         assert_eq!(count(5_000_000.0), "5,000,000");
+    }
+
+    #[test]
+    fn an_eager_sweep_leads_with_its_limit_not_one_size_s_deadlock() {
+        let size = |bytes: f64, completed: f64| {
+            let Record::Point(mut p) = point(2, None, &[]) else {
+                panic!("a point")
+            };
+            p.outputs = [
+                ("size_bytes".to_owned(), bytes),
+                ("completed".to_owned(), completed),
+            ]
+            .into();
+            Record::Point(p)
+        };
+        let records = vec![
+            size(2048.0, 1.0),
+            Record::Diagnosis(DiagnosisRecord {
+                workers: 2,
+                variant: None,
+                stalled_s: 1.0,
+                waits: Vec::new(),
+                cycle: vec!["rank 0".into(), "rank 1".into()],
+                message: String::new(),
+            }),
+            size(4096.0, 0.0),
+        ];
+        let lines = headline(&records);
+        assert!(
+            lines[0].starts_with("eager limit between 2 KiB and 4 KiB"),
+            "{lines:?}"
+        );
+        assert!(
+            !lines.iter().any(|l| l.starts_with("deadlock")),
+            "{lines:?}"
+        );
     }
 }

@@ -10,11 +10,15 @@
 //! speedup before the 1-worker point exists) are left out rather than passed on as NaN.
 
 pub mod headline;
+mod kind;
 pub mod sizes;
+pub mod waitfor;
 
 use std::collections::BTreeMap;
 
 use crate::record::{FitRecord, Model, Record, RunRecord};
+
+pub use kind::ChartKind;
 
 /// Which quantity the y axis shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -85,7 +85,8 @@ fn export_runs(args: &ExportArgs) -> Result<PathBuf, Stop> {
         ChartArg::Efficiency => Charts::One(Metric::Efficiency),
         ChartArg::All => Charts::All,
     };
-    let size = Size::resolve(args.width, args.height, charts.default_size())?;
+    // Sizes out of range are refused before any file is read.
+    Size::resolve(args.width, args.height, charts.default_size())?;
     let mut loaded: Vec<Vec<Record>> = Vec::with_capacity(args.run.len());
     let mut store: Option<Option<Store>> = None;
     for run in &args.run {
@@ -93,6 +94,8 @@ fn export_runs(args: &ExportArgs) -> Result<PathBuf, Stop> {
         loaded.push(load_run(run, store.as_ref())?);
     }
     let runs: Vec<&[Record]> = loaded.iter().map(Vec::as_slice).collect();
+    // A wait-for graph has a default size of its own.
+    let size = Size::resolve(args.width, args.height, export::default_size(&runs, charts))?;
     let png = export::render_charts(&runs, charts, size)?;
     let path = output_path(
         args.output.as_deref(),
@@ -168,7 +171,7 @@ fn load_file(path: &Path) -> Result<Vec<Record>, Stop> {
 fn export_lesson(source: &LessonSource, id: &str, args: &ExportArgs) -> Result<PathBuf, Stop> {
     if args.chart.is_some() {
         return Err(Stop::bad(
-            "--chart goes with --run; a lesson card always shows time and speedup",
+            "--chart goes with --run; a lesson card draws each experiment's own charts",
         ));
     }
     if let Some(w) = args.width {

@@ -965,7 +965,7 @@ impl Player {
                     runs.push(c);
                 }
                 let charts = Charts::One(r.metric);
-                let png = export::render_charts(&runs, charts, charts.default_size())
+                let png = export::render_charts(&runs, charts, export::default_size(&runs, charts))
                     .map_err(|e| e.to_string())?;
                 (png, export::chart_file_name(&runs, charts))
             }

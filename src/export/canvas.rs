@@ -149,6 +149,20 @@ impl<'a, 'b> Canvas<'a, 'b> {
             .map_err(draw_err)
     }
 
+    /// A filled polygon through `points` (closed back to the first).
+    pub fn fill_polygon(&self, points: &[(f64, f64)], color: RGBAColor) -> Result<(), ExportError> {
+        if points.len() < 3 {
+            return Ok(());
+        }
+        let pts: Vec<(i32, i32)> = points.iter().map(|&p| self.dev(p)).collect();
+        let style = ShapeStyle {
+            color,
+            filled: true,
+            stroke_width: 1,
+        };
+        self.area.draw(&Polygon::new(pts, style)).map_err(draw_err)
+    }
+
     /// A polyline cut to `clip`: the parts outside are left out.
     pub fn clipped_line(
         &self,

@@ -1,9 +1,12 @@
 //! Lesson cards: one image per lesson with what it teaches and what the learner measured.
 //!
 //! Top to bottom: a band with the track and the title, the key takeaways (the lesson's
-//! objectives), for each of the lesson's experiments the time and speedup charts of the
-//! learner's latest run (or a note that there is none yet), the learner's predictions next
-//! to the measurements, and a footer with the environment of every run shown.
+//! objectives), for each of the lesson's experiments the main result of the learner's
+//! latest run and its charts — the kind the terminal draws it with ([`ChartKind::of`]):
+//! time and speedup over workers, time and bandwidth over message sizes, or the wait-for
+//! graph of a run that deadlocked — (or a note that there is no run yet), the learner's
+//! predictions next to the measurements, and a footer with the environment of every run
+//! shown.
 
 use std::collections::BTreeMap;
 
@@ -12,9 +15,11 @@ use super::chart::{self, MUTED, TEXT, ink};
 use super::font::{Font, wrap};
 use super::{
     ExportError, check_height, check_width, describe_environment, describe_params, describe_start,
-    png,
+    png, sizes, waitfor,
 };
-use crate::chart::{ChartModel, Metric};
+use crate::chart::sizes::{SizeChart, SizeMetric};
+use crate::chart::waitfor::WaitFor;
+use crate::chart::{ChartKind, ChartModel, Metric};
 use crate::lesson::{Answer, Check, Lesson, Quantity};
 use crate::record::{Record, RunRecord};
 
@@ -31,11 +36,31 @@ pub struct LessonCard<'a> {
     pub answers: Option<&'a BTreeMap<String, Answer>>,
 }
 
+impl LessonCard<'_> {
+    /// The lesson's experiments in order, each with the kind of chart its row draws
+    /// ([`ChartKind::of`] its run), or `None` when it has no run yet (and so no chart row).
+    pub fn chart_kinds(&self) -> Vec<(&str, Option<ChartKind>)> {
+        self.lesson
+            .experiments
+            .iter()
+            .map(|name| {
+                let kind = self
+                    .runs
+                    .get(name)
+                    .map(|records| ChartKind::of(&[records.as_slice()]));
+                (name.as_str(), kind)
+            })
+            .collect()
+    }
+}
+
 /// The default width of a card.
 const DEFAULT_WIDTH: u32 = 1200;
 /// Chart row height at the default width, and the least one allowed.
 const CHART_ROW: f64 = 430.0;
 const MIN_CHART_ROW: f64 = 280.0;
+/// The share of a chart row that a wait-for graph takes.
+const WAIT_FOR_ROW: f64 = 0.7;
 
 /// Draws a lesson card and returns the PNG bytes.
 ///
@@ -57,26 +82,23 @@ pub fn render_lesson_card(
     super::font::ensure_registered()?;
     let plan = Plan::new(card, f64::from(width));
     let u = plan.u;
-    let rows = plan
-        .experiments
-        .iter()
-        .filter(|e| e.records.is_some())
-        .count();
+    // Chart rows, counted by their share of a full row.
+    let rows: f64 = plan.experiments.iter().map(|e| e.row).sum();
     let fixed = plan.fixed_height();
     let (height, chart_row) = match height {
         None => {
-            let h = fixed + rows as f64 * CHART_ROW * u;
+            let h = fixed + rows * CHART_ROW * u;
             let h =
                 (h.ceil() as u32).clamp(*super::Size::HEIGHTS.start(), *super::Size::HEIGHTS.end());
-            let row = if rows == 0 {
+            let row = if rows == 0.0 {
                 0.0
             } else {
-                ((f64::from(h) - fixed) / rows as f64).max(MIN_CHART_ROW * u)
+                ((f64::from(h) - fixed) / rows).max(MIN_CHART_ROW * u)
             };
             (h, row)
         }
         Some(h) => {
-            let needed = fixed + rows as f64 * MIN_CHART_ROW * u;
+            let needed = fixed + rows * MIN_CHART_ROW * u;
             if f64::from(h) < needed.ceil() {
                 return Err(ExportError::CardTooSmall {
                     width,
@@ -84,10 +106,10 @@ pub fn render_lesson_card(
                     needed: needed.ceil() as u32,
                 });
             }
-            let row = if rows == 0 {
+            let row = if rows == 0.0 {
                 0.0
             } else {
-                (f64::from(h) - fixed) / rows as f64
+                (f64::from(h) - fixed) / rows
             };
             (h, row)
         }
@@ -100,9 +122,17 @@ pub fn render_lesson_card(
 /// One experiment's block.
 struct ExperimentBlock<'a> {
     heading: String,
+    /// The run's main result, wrapped.
+    headline: Vec<String>,
     detail: Vec<String>,
     records: Option<&'a [Record]>,
+    /// The height of its chart row, as a share of a full chart row: 1 for charts, less for
+    /// a wait-for graph (a few lines and two boxes), 0 without a run.
+    row: f64,
 }
+
+/// At most this many lines of a run's main result go on the card.
+const HEADLINE_LINES: usize = 4;
 
 /// One prediction line.
 struct Prediction {
@@ -130,6 +160,7 @@ struct Fonts {
     title: Font,
     heading: Font,
     body: Font,
+    headline: Font,
     detail: Font,
     prediction: Font,
     question: Font,
@@ -144,6 +175,7 @@ impl<'a> Plan<'a> {
             title: Font::bold(36.0 * u),
             heading: Font::bold(23.0 * u),
             body: Font::regular(18.0 * u),
+            headline: Font::regular(17.5 * u),
             detail: Font::regular(15.5 * u),
             prediction: Font::regular(19.0 * u),
             question: Font::regular(15.0 * u),
@@ -204,6 +236,13 @@ impl<'a> Plan<'a> {
                     ),
                 ),
             };
+            let headline = records
+                .map(crate::chart::headline::headline)
+                .unwrap_or_default()
+                .iter()
+                .flat_map(|l| wrap(l, fonts.headline, inner))
+                .take(HEADLINE_LINES)
+                .collect();
             if let (Some(records), Some(run)) = (records, run) {
                 footer.extend(wrap(
                     &describe_environment(run, records),
@@ -211,10 +250,17 @@ impl<'a> Plan<'a> {
                     inner,
                 ));
             }
+            let row = match records.map(|r| ChartKind::of(&[r])) {
+                None => 0.0,
+                Some(ChartKind::WaitFor) => WAIT_FOR_ROW,
+                Some(ChartKind::Scaling | ChartKind::MessageSizes) => 1.0,
+            };
             experiments.push(ExperimentBlock {
                 heading,
+                headline,
                 detail,
                 records,
+                row,
             });
         }
         if lesson.experiments.is_empty() {
@@ -270,6 +316,12 @@ impl<'a> Plan<'a> {
 
     fn experiment_text_height(&self, e: &ExperimentBlock) -> f64 {
         self.heading_height()
+            + e.headline.len() as f64 * self.fonts.headline.line_height()
+            + if e.headline.is_empty() {
+                0.0
+            } else {
+                6.0 * self.u
+            }
             + e.detail.len() as f64 * self.fonts.detail.line_height()
             + 10.0 * self.u
     }
@@ -353,6 +405,20 @@ impl<'a> Plan<'a> {
         // Experiments.
         for e in &self.experiments {
             y = self.heading(c, &e.heading, y)?;
+            // The main result first, then where and how it was measured.
+            for line in &e.headline {
+                c.text(
+                    line,
+                    (x, y + f.headline.cap_height()),
+                    f.headline,
+                    ink(0x1F3A56),
+                    Align::Left,
+                )?;
+                y += f.headline.line_height();
+            }
+            if !e.headline.is_empty() {
+                y += 6.0 * u;
+            }
             for line in &e.detail {
                 c.text(
                     line,
@@ -365,17 +431,9 @@ impl<'a> Plan<'a> {
             }
             y += 10.0 * u;
             if let Some(records) = e.records {
-                let model = ChartModel::from_runs(&[records]);
-                let gap = 40.0 * u;
-                let w = (inner - gap) / 2.0;
-                let metrics = [Metric::Time, Metric::Speedup];
-                let areas = metrics.map(|_| Rect::new(0.0, y, w, chart_row));
-                let style = chart::aligned_style(&model, &metrics, &areas, u * 0.9, false);
-                for (k, metric) in metrics.into_iter().enumerate() {
-                    let area = Rect::new(x + k as f64 * (w + gap), y, w, chart_row);
-                    chart::draw(c, area, &model, metric, style)?;
-                }
-                y += chart_row;
+                let h = chart_row * e.row;
+                draw_row(c, records, Rect::new(x, y, inner, h), u)?;
+                y += h;
             }
             y += self.section_gap();
         }
@@ -429,6 +487,39 @@ impl<'a> Plan<'a> {
             Align::Left,
         )?;
         Ok(y + self.heading_height())
+    }
+}
+
+/// The chart row of one experiment's run, the kind [`ChartKind::of`] gives it: time and
+/// speedup over workers, time and bandwidth over message sizes (side by side), or the
+/// wait-for graph of a deadlock across the row.
+fn draw_row(c: &Canvas, records: &[Record], row: Rect, u: f64) -> Result<(), ExportError> {
+    let runs = [records];
+    let gap = 40.0 * u;
+    let w = (row.w - gap) / 2.0;
+    let halves = [0.0, 1.0].map(|k| Rect::new(row.x + k * (w + gap), row.y, w, row.h));
+    match ChartKind::of(&runs) {
+        ChartKind::WaitFor => match WaitFor::from_runs(&runs) {
+            Some(wait_for) => waitfor::draw(c, row, &wait_for, u * 0.9, 1.0),
+            None => Ok(()),
+        },
+        ChartKind::MessageSizes => {
+            let chart = SizeChart::from_runs(&runs, &[]);
+            let metrics = [SizeMetric::Time, SizeMetric::Bandwidth];
+            for (metric, area) in metrics.into_iter().zip(halves) {
+                sizes::draw(c, area, &chart, metric, u * 0.9)?;
+            }
+            Ok(())
+        }
+        ChartKind::Scaling => {
+            let model = ChartModel::from_runs(&runs);
+            let metrics = [Metric::Time, Metric::Speedup];
+            let style = chart::aligned_style(&model, &metrics, &halves, u * 0.9, false);
+            for (metric, area) in metrics.into_iter().zip(halves) {
+                chart::draw(c, area, &model, metric, style)?;
+            }
+            Ok(())
+        }
     }
 }
 

@@ -10,6 +10,9 @@
 //!   a shaded N > CPUs region, a legend that keeps off the data, a title with the run's
 //!   parameters and a footer with each run's environment (host, CPU, CPUs, backend, start
 //!   time, hpc-tutor version).
+//!   Message-size runs (`pingpong`, the eager-limit sweep) get time and bandwidth against
+//!   the message size instead, and a run that deadlocked before it measured a point gets
+//!   its wait-for graph: the kind is [`ChartKind::of`] the runs, as in the terminal.
 //! * **Lesson cards** ([`render_lesson_card`]): a lesson's title and key takeaways, charts
 //!   of the learner's latest run of each of its experiments, and each prediction the
 //!   learner made next to what was measured.
@@ -27,6 +30,7 @@ mod chart;
 mod font;
 mod png;
 mod sizes;
+mod waitfor;
 
 use std::ops::RangeInclusive;
 use std::path::Path;
@@ -34,7 +38,8 @@ use std::path::Path;
 use self::canvas::{Align, Canvas, Rect};
 use self::font::{Font, ellipsize, wrap};
 use crate::chart::sizes::{SizeChart, SizeMetric};
-use crate::chart::{ChartModel, Metric};
+use crate::chart::waitfor::WaitFor;
+use crate::chart::{ChartKind, ChartModel, Metric};
 use crate::record::store::Store;
 use crate::record::{Record, RunRecord, Status};
 
@@ -218,6 +223,12 @@ pub(crate) fn check_height(height: u32) -> Result<(), ExportError> {
 /// Draws the chart(s) of one or more runs (each slice one run's records, as
 /// [`ChartModel::from_runs`] takes them) and returns the PNG bytes.
 ///
+/// The kind of chart is [`ChartKind::of`] the runs, as in the terminal: scaling charts over
+/// the worker count; time and bandwidth over the message size for message-size runs
+/// (speedup and efficiency mean nothing there: they draw bandwidth); and for a run that
+/// deadlocked before it measured a point, its wait-for graph, one picture whatever
+/// `charts` asks for.
+///
 /// All three charts go side by side when the image is at least 1.5 times as wide as
 /// high, else stacked; they need at least 900 × 400 pixels side by side and 500 × 900
 /// stacked ([`ExportError::TooSmallForAll`]).
@@ -228,11 +239,11 @@ pub fn render_charts(
 ) -> Result<Vec<u8>, ExportError> {
     // Text is measured for the layout before drawing starts.
     font::ensure_registered()?;
+    let kind = ChartKind::of(runs);
     let model = ChartModel::from_runs(runs);
-    let sizes = SizeChart::applies(runs).then(|| SizeChart::from_runs(runs, &[]));
     let (w, h) = (f64::from(size.width), f64::from(size.height));
     let side_by_side = w >= h * 1.5;
-    if charts == Charts::All {
+    if charts == Charts::All && kind != ChartKind::WaitFor {
         let (min_w, min_h) = if side_by_side { (900, 400) } else { (500, 900) };
         if size.width < min_w || size.height < min_h {
             return Err(ExportError::TooSmallForAll {
@@ -241,8 +252,10 @@ pub fn render_charts(
             });
         }
     }
+    // A wait-for graph is one picture, laid out like one chart.
     let (base_w, base_h) = match charts {
         Charts::One(_) => (1200.0, 800.0),
+        Charts::All if kind == ChartKind::WaitFor => (1200.0, 800.0),
         Charts::All if side_by_side => (1800.0, 700.0),
         Charts::All => (1000.0, 1800.0),
     };
@@ -267,62 +280,76 @@ pub fn render_charts(
             w - 2.0 * page.margin,
             body_bottom - body_top,
         );
-        if let Some(sizes) = &sizes {
-            // Message sizes: time and bandwidth against the size; speedup and efficiency
-            // mean nothing there, so they show bandwidth.
-            return match charts {
-                Charts::One(metric) => sizes::draw(c, body, sizes, SizeMetric::of(metric), u),
+        match kind {
+            ChartKind::WaitFor => match WaitFor::from_runs(runs) {
+                Some(wait_for) => waitfor::draw(c, body, &wait_for, u, 1.4),
+                None => Ok(()),
+            },
+            ChartKind::MessageSizes => {
+                let sizes = SizeChart::from_runs(runs, &[]);
+                match charts {
+                    Charts::One(metric) => sizes::draw(c, body, &sizes, SizeMetric::of(metric), u),
+                    Charts::All => {
+                        let gap = 36.0 * u;
+                        let areas = if side_by_side {
+                            let pw = (body.w - gap) / 2.0;
+                            [
+                                Rect::new(body.x, body.y, pw, body.h),
+                                Rect::new(body.x + pw + gap, body.y, pw, body.h),
+                            ]
+                        } else {
+                            let ph = (body.h - gap) / 2.0;
+                            [
+                                Rect::new(body.x, body.y, body.w, ph),
+                                Rect::new(body.x, body.y + ph + gap, body.w, ph),
+                            ]
+                        };
+                        sizes::draw(c, areas[0], &sizes, SizeMetric::Time, u)?;
+                        sizes::draw(c, areas[1], &sizes, SizeMetric::Bandwidth, u)
+                    }
+                }
+            }
+            ChartKind::Scaling => match charts {
+                Charts::One(metric) => {
+                    let style = chart::Style {
+                        u,
+                        mixed_cpus,
+                        below: None,
+                    };
+                    chart::draw(c, body, &model, metric, style)
+                }
                 Charts::All => {
                     let gap = 36.0 * u;
-                    let areas = if side_by_side {
-                        let pw = (body.w - gap) / 2.0;
-                        [
-                            Rect::new(body.x, body.y, pw, body.h),
-                            Rect::new(body.x + pw + gap, body.y, pw, body.h),
-                        ]
-                    } else {
-                        let ph = (body.h - gap) / 2.0;
-                        [
-                            Rect::new(body.x, body.y, body.w, ph),
-                            Rect::new(body.x, body.y + ph + gap, body.w, ph),
-                        ]
-                    };
-                    sizes::draw(c, areas[0], sizes, SizeMetric::Time, u)?;
-                    sizes::draw(c, areas[1], sizes, SizeMetric::Bandwidth, u)
+                    let areas: Vec<Rect> = (0..3)
+                        .map(|i| {
+                            let k = f64::from(i);
+                            if side_by_side {
+                                let pw = (body.w - 2.0 * gap) / 3.0;
+                                Rect::new(body.x + k * (pw + gap), body.y, pw, body.h)
+                            } else {
+                                let ph = (body.h - 2.0 * gap) / 3.0;
+                                Rect::new(body.x, body.y + k * (ph + gap), body.w, ph)
+                            }
+                        })
+                        .collect();
+                    let style = chart::aligned_style(&model, &Metric::ALL, &areas, u, mixed_cpus);
+                    for (metric, area) in Metric::ALL.into_iter().zip(areas) {
+                        chart::draw(c, area, &model, metric, style)?;
+                    }
+                    Ok(())
                 }
-            };
-        }
-        match charts {
-            Charts::One(metric) => {
-                let style = chart::Style {
-                    u,
-                    mixed_cpus,
-                    below: None,
-                };
-                chart::draw(c, body, &model, metric, style)
-            }
-            Charts::All => {
-                let gap = 36.0 * u;
-                let areas: Vec<Rect> = (0..3)
-                    .map(|i| {
-                        let k = f64::from(i);
-                        if side_by_side {
-                            let pw = (body.w - 2.0 * gap) / 3.0;
-                            Rect::new(body.x + k * (pw + gap), body.y, pw, body.h)
-                        } else {
-                            let ph = (body.h - 2.0 * gap) / 3.0;
-                            Rect::new(body.x, body.y + k * (ph + gap), body.w, ph)
-                        }
-                    })
-                    .collect();
-                let style = chart::aligned_style(&model, &Metric::ALL, &areas, u, mixed_cpus);
-                for (metric, area) in Metric::ALL.into_iter().zip(areas) {
-                    chart::draw(c, area, &model, metric, style)?;
-                }
-                Ok(())
-            }
+            },
         }
     })
+}
+
+/// The default size of the image of `runs` drawing `charts`: [`Charts::default_size`], but
+/// 1200 × 800 for a wait-for graph, which is one picture whatever `charts` asks for.
+pub fn default_size(runs: &[&[Record]], charts: Charts) -> Size {
+    match ChartKind::of(runs) {
+        ChartKind::WaitFor => Charts::One(Metric::Time).default_size(),
+        ChartKind::Scaling | ChartKind::MessageSizes => charts.default_size(),
+    }
 }
 
 /// The records of the newest run of `experiment` in `store` that measured at least one
@@ -358,7 +385,8 @@ pub fn write_png(path: &Path, png: &[u8]) -> Result<(), ExportError> {
 }
 
 /// The default file name of a chart image: `<run_id>-<chart>.png`, with the run ids of
-/// overlaid runs joined by `-vs-` (`results-<chart>.png` without any run id).
+/// overlaid runs joined by `-vs-` (`results-<chart>.png` without any run id); the wait-for
+/// graph of a deadlocked run is `<run_id>-wait-for.png`.
 pub fn chart_file_name(runs: &[&[Record]], charts: Charts) -> String {
     let ids: Vec<String> = run_records(runs)
         .iter()
@@ -370,7 +398,11 @@ pub fn chart_file_name(runs: &[&[Record]], charts: Charts) -> String {
     } else {
         ids.join("-vs-")
     };
-    format!("{stem}-{}.png", charts.label())
+    let label = match ChartKind::of(runs) {
+        ChartKind::WaitFor => "wait-for",
+        ChartKind::Scaling | ChartKind::MessageSizes => charts.label(),
+    };
+    format!("{stem}-{label}.png")
 }
 
 /// The default file name of a lesson card: `<lesson id>.png`.

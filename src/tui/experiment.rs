@@ -348,7 +348,8 @@ impl ExperimentView {
             KeyCode::Char('v') => {
                 // Message-size runs have two charts: time and bandwidth.
                 let sizes = self.run.as_ref().is_some_and(|r| {
-                    crate::chart::sizes::SizeChart::applies(&[r.records.as_slice()])
+                    crate::chart::ChartKind::of(&[r.records.as_slice()])
+                        == crate::chart::ChartKind::MessageSizes
                 });
                 self.metric = self.metric.next_for(sizes);
                 Action::Redraw

@@ -52,7 +52,8 @@ impl App {
                     ));
                 }
                 let charts = charts.unwrap_or(Charts::One(view.metric));
-                let png = export::render_charts(&runs, charts, charts.default_size())?;
+                let png =
+                    export::render_charts(&runs, charts, export::default_size(&runs, charts))?;
                 let path = dir.join(export::chart_file_name(&runs, charts));
                 export::write_png(&path, &png)?;
                 Ok(path)
@@ -71,7 +72,8 @@ impl App {
                 let (entry, metric) = entry;
                 let runs: Vec<&[Record]> = vec![&entry.sweep.records];
                 let charts = charts.unwrap_or(Charts::One(metric));
-                let png = export::render_charts(&runs, charts, charts.default_size())?;
+                let png =
+                    export::render_charts(&runs, charts, export::default_size(&runs, charts))?;
                 let path = dir.join(export::chart_file_name(&runs, charts));
                 export::write_png(&path, &png)?;
                 Ok(path)

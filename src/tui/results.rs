@@ -181,7 +181,8 @@ impl ResultsView {
                 }
                 KeyCode::Char('v') => {
                     let sizes = self.current().is_some_and(|e| {
-                        crate::chart::sizes::SizeChart::applies(&[e.sweep.records.as_slice()])
+                        crate::chart::ChartKind::of(&[e.sweep.records.as_slice()])
+                            == crate::chart::ChartKind::MessageSizes
                     });
                     self.metric = self.metric.next_for(sizes);
                     Action::Redraw

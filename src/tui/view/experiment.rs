@@ -8,7 +8,8 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::truncate;
 use crate::chart::sizes::{SizeChart, SizeMetric};
-use crate::chart::{ChartModel, Metric};
+use crate::chart::waitfor::{self, WaitFor};
+use crate::chart::{ChartKind, ChartModel, Metric};
 use crate::commands::run::{bytes, latency_bandwidth_text, rate, seconds};
 use crate::record::{Model, Record, Status};
 use crate::tui::app::App;
@@ -31,15 +32,12 @@ pub(super) fn draw(app: &App, view: &ExperimentView, frame: &mut Frame) {
     if let Some(c) = &view.compare {
         runs.push(&c.records);
     }
-    let diagnosis = view.run.as_ref().and_then(|r| {
-        r.records.iter().find_map(|x| match x {
-            Record::Diagnosis(d) => Some(d),
-            _ => None,
-        })
-    });
-    if let Some(d) = diagnosis {
-        let experiment = view.info.name;
-        draw_wait_for(d, experiment, t, frame, right);
+    // The same decision as `export --run` and the lesson card make.
+    let kind = ChartKind::of(&runs);
+    if kind == ChartKind::WaitFor
+        && let Some(w) = WaitFor::from_runs(&runs)
+    {
+        draw_wait_for(w.diagnosis, view.info.name, t, frame, right);
         return;
     }
     let advice = view
@@ -91,7 +89,7 @@ pub(super) fn draw(app: &App, view: &ExperimentView, frame: &mut Frame) {
         rest
     };
     let model = ChartModel::from_runs(&runs);
-    let sizes = SizeChart::applies(&runs).then(|| SizeChart::from_runs(&runs, &[]));
+    let sizes = (kind == ChartKind::MessageSizes).then(|| SizeChart::from_runs(&runs, &[]));
     let rows = view
         .run
         .as_ref()
@@ -309,7 +307,7 @@ pub(super) fn draw_chart_and_points(
 
 /// The wait-for graph of a deadlocked run: who holds what and waits for whom, the cycle, and
 /// the fixes to run next.
-fn draw_wait_for(
+pub(super) fn draw_wait_for(
     d: &crate::record::DiagnosisRecord,
     experiment: &str,
     t: &Theme,
@@ -324,16 +322,9 @@ fn draw_wait_for(
         Line::raw(""),
     ];
     let inner = usize::from(area.width.saturating_sub(4));
-    if d.waits.len() == 2 && d.cycle.len() == 2 {
+    if let Some((a, b)) = waitfor::pair(d) {
         // Two workers waiting for each other: two boxes and two arrows.
-        let (a, b) = (&d.waits[0], &d.waits[1]);
-        let holds = |w: &crate::record::WaitRecord| {
-            if w.holds.is_empty() {
-                String::new()
-            } else {
-                format!("holds {}", w.holds.join(", "))
-            }
-        };
+        let holds = waitfor::holds;
         let label_a = truncate(
             a.waits_for.as_deref().unwrap_or("?"),
             inner.saturating_sub(30),
@@ -386,28 +377,10 @@ fn draw_wait_for(
         }
     }
     lines.push(Line::raw(""));
-    if !d.cycle.is_empty() {
-        let first = d.cycle.first().cloned().unwrap_or_default();
-        lines.push(Line::styled(
-            format!(
-                " A cycle: {} → {first}. Nobody can go on.",
-                d.cycle.join(" → ")
-            ),
-            t.bad(),
-        ));
+    if let Some(cycle) = waitfor::cycle_sentence(d) {
+        lines.push(Line::styled(format!(" {cycle}"), t.bad()));
     }
-    let fixes = match experiment {
-        "locks" => {
-            "Fixes to run next: order = same (both take A first: no circular wait), \
-                    or order = backoff (give back the first lock: no hold-and-wait)."
-        }
-        "exchange" => {
-            "Fixes to run next: order = parity (one rank receives first), sendrecv \
-                       (the library pairs them), or nonblocking (isend/irecv, then wait)."
-        }
-        _ => "",
-    };
-    if !fixes.is_empty() {
+    if let Some(fixes) = waitfor::fixes(experiment) {
         lines.push(Line::raw(""));
         lines.push(Line::styled(format!(" {fixes}"), t.key()));
     }

@@ -277,7 +277,15 @@ fn draw_sweep(view: &ResultsView, e: &ResultEntry, t: &Theme, frame: &mut Frame,
         left,
     );
 
-    let mut model = ChartModel::from_runs(&[&e.sweep.records]);
+    let runs: [&[crate::record::Record]; 1] = [&e.sweep.records];
+    let kind = crate::chart::ChartKind::of(&runs);
+    if kind == crate::chart::ChartKind::WaitFor
+        && let Some(w) = crate::chart::waitfor::WaitFor::from_runs(&runs)
+    {
+        super::experiment::draw_wait_for(w.diagnosis, &r.experiment, t, frame, right);
+        return;
+    }
+    let mut model = ChartModel::from_runs(&runs);
     for s in &mut model.series {
         s.label.push_str(if e.origin() == "batch jobs" {
             " · batch"
@@ -286,8 +294,7 @@ fn draw_sweep(view: &ResultsView, e: &ResultEntry, t: &Theme, frame: &mut Frame,
         });
     }
     let rows = super::experiment::points(&e.sweep.records);
-    let runs: [&[crate::record::Record]; 1] = [&e.sweep.records];
-    let sizes = crate::chart::sizes::SizeChart::applies(&runs)
+    let sizes = (kind == crate::chart::ChartKind::MessageSizes)
         .then(|| crate::chart::sizes::SizeChart::from_runs(&runs, &[]));
     super::experiment::draw_chart_and_points(
         &model,
