@@ -24,15 +24,16 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{ch, key};
+use hpc_tutor::backend::child::Runs;
 use hpc_tutor::cluster::SystemInfo;
 use hpc_tutor::experiment::{self, ExperimentInfo};
 use hpc_tutor::lesson::{CheckKind, Lesson, LessonSet, LessonSource};
 use hpc_tutor::progress::Progress;
 use hpc_tutor::record::store::Store;
 use hpc_tutor::record::{Record, Status};
+use hpc_tutor::tui::Lookups;
 use hpc_tutor::tui::app::{Focus, Overlay, Row, Screen};
 use hpc_tutor::tui::experiment::RunState;
-use hpc_tutor::tui::runs::Runs;
 use hpc_tutor::tui::theme::Theme;
 use hpc_tutor::tui::{App, Event, Next};
 use ratatui::crossterm::event::KeyCode;
@@ -54,6 +55,7 @@ const RUN_LIMIT: Duration = Duration::from_secs(180);
 struct Walk {
     app: App,
     runs: Runs,
+    lookups: Lookups,
     rx: mpsc::Receiver<Event>,
     /// What happened, for the message of a failure.
     log: Vec<String>,
@@ -63,7 +65,9 @@ impl Walk {
     fn new(set: &LessonSet, home: &Path) -> Self {
         let (tx, rx) = mpsc::channel();
         let store = Store::in_dir(home.join("results"));
-        let runs = Runs::new(tx, Some(store.clone())).with_program(env!("CARGO_BIN_EXE_hpc-tutor"));
+        let runs = hpc_tutor::tui::runs_to(tx.clone(), Some(store.clone()))
+            .with_program(env!("CARGO_BIN_EXE_hpc-tutor"));
+        let lookups = Lookups::new(tx, Some(store.clone()));
         let mut app = App::new(
             set.clone(),
             Progress::default(),
@@ -78,6 +82,7 @@ impl Walk {
         Self {
             app,
             runs,
+            lookups,
             rx,
             log: Vec::new(),
         }
@@ -106,7 +111,7 @@ impl Walk {
 
     /// Sends one event through the tutor's own loop step.
     fn send(&mut self, event: Event) -> Next {
-        hpc_tutor::tui::step(&mut self.app, event, &mut self.runs, None)
+        hpc_tutor::tui::step(&mut self.app, event, &mut self.runs, &self.lookups, None)
     }
 
     fn press(&mut self, code: KeyCode) -> Next {

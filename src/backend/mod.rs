@@ -1,5 +1,6 @@
 //! How kernels run: on a pool of threads, or on MPI ranks started by a launcher.
 
+pub mod child;
 pub mod launch;
 #[cfg(feature = "mpi")]
 pub mod mpi;

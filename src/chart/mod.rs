@@ -1,7 +1,7 @@
 //! The chart model: what the scaling charts show, computed from results records.
 //!
 //! Nothing here knows about terminals: the same model feeds the TUI chart
-//! ([`crate::tui::view::chart`]) and, later, the PNG exporter. It turns the records of one
+//! (the tutor's `view::chart`) and the PNG exporter. It turns the records of one
 //! or more runs into [`Series`] of measured points, and computes for a [`Metric`] the
 //! plotted values with their error ranges, the ideal line, the fitted model curve, the
 //! worker-count ticks of the log2 x axis and a y axis with round tick values.
@@ -919,6 +919,24 @@ fn all_distinct(labels: &[String]) -> bool {
         .iter()
         .enumerate()
         .all(|(i, l)| !labels[..i].contains(l))
+}
+
+/// What tells each series apart from the others: the labels without the leading
+/// ` · `-separated parts they all share (the whole label for a single series).
+pub fn short_labels(series: &[Series]) -> Vec<String> {
+    let parts: Vec<Vec<&str>> = series
+        .iter()
+        .map(|s| s.label.split(" · ").collect())
+        .collect();
+    let shortest = parts.iter().map(Vec::len).min().unwrap_or(0);
+    let common = if series.len() < 2 {
+        0
+    } else {
+        (0..shortest.saturating_sub(1))
+            .take_while(|&k| parts.iter().all(|p| p[k] == parts[0][k]))
+            .count()
+    };
+    parts.iter().map(|p| p[common..].join(" · ")).collect()
 }
 
 #[cfg(test)]

@@ -266,6 +266,53 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// How long `sinfo` may take: with the controller unreachable it retries for about 9 s,
+/// and the tutor asks it while the learner waits for the job-script window.
+const SINFO_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// The most CPUs a node of `partition` (else of the default partition) has, from `sinfo`;
+/// `None` where SLURM's client is not installed, says nothing, or does not answer within
+/// [`SINFO_TIMEOUT`].
+pub fn cluster_cpus_per_node(partition: Option<&str>) -> Option<usize> {
+    use std::io::Read;
+    if !crate::backend::launch::on_path("sinfo") {
+        return None;
+    }
+    let mut cmd = std::process::Command::new("sinfo");
+    cmd.args(["-h", "-N", "-o", "%c"]);
+    if let Some(p) = partition {
+        cmd.args(["-p", p]);
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = std::time::Instant::now() + SINFO_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    };
+    let mut text = String::new();
+    child.stdout.take()?.read_to_string(&mut text).ok()?;
+    if !status.success() {
+        return None;
+    }
+    text.lines()
+        .filter_map(|l| l.trim().trim_end_matches('+').parse::<usize>().ok())
+        .max()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,7 +79,7 @@ fn bad_input(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 
 /// Runs an experiment sweep as the command line asks.
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    crate::tui::runs::die_with_parent_if_asked();
+    crate::backend::child::die_with_parent_if_asked();
     let request = match args.request() {
         Ok(r) => r,
         Err(e) => return bad_input(e),

@@ -1,7 +1,7 @@
 //! `hpc-tutor slurm script` and `hpc-tutor slurm info`.
 
 use std::io::Write;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 
 use crate::backend::launch::{Launcher, on_path};
 use crate::cli::SlurmScriptArgs;
@@ -78,7 +78,7 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
         spec.notes
             .push("threads use one node: --nodes is 1 whatever --nodes said".to_owned());
     }
-    if let Some(cpn) = cluster_cpus_per_node(spec.partition.as_deref()) {
+    if let Some(cpn) = crate::cluster::slurm::cluster_cpus_per_node(spec.partition.as_deref()) {
         spec.fit_to_nodes(cpn);
     }
     spec.time = match given_time {
@@ -109,53 +109,6 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// How long `sinfo` may take: with the controller unreachable it retries for about 9 s,
-/// and the tutor asks it while the learner waits for the job-script window.
-const SINFO_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
-
-/// The most CPUs a node of `partition` (else of the default partition) has, from `sinfo`;
-/// `None` where SLURM's client is not installed, says nothing, or does not answer within
-/// [`SINFO_TIMEOUT`].
-pub fn cluster_cpus_per_node(partition: Option<&str>) -> Option<usize> {
-    use std::io::Read;
-    if !on_path("sinfo") {
-        return None;
-    }
-    let mut cmd = Command::new("sinfo");
-    cmd.args(["-h", "-N", "-o", "%c"]);
-    if let Some(p) = partition {
-        cmd.args(["-p", p]);
-    }
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let deadline = std::time::Instant::now() + SINFO_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-        }
-    };
-    let mut text = String::new();
-    child.stdout.take()?.read_to_string(&mut text).ok()?;
-    if !status.success() {
-        return None;
-    }
-    text.lines()
-        .filter_map(|l| l.trim().trim_end_matches('+').parse::<usize>().ok())
-        .max()
 }
 
 /// The time limit from a measured run: the newest stored run of the same experiment,
@@ -277,7 +230,7 @@ pub fn info() -> anyhow::Result<ExitCode> {
             }
         ),
     ));
-    if let Some(cpn) = cluster_cpus_per_node(
+    if let Some(cpn) = crate::cluster::slurm::cluster_cpus_per_node(
         system
             .allocation
             .as_ref()

@@ -10,7 +10,7 @@
 //! - [`view`] draws;
 //! - [`notes`] keeps the speaker notes file and runs `hpc-tutor demo --notes`.
 //!
-//! Live runs use the tutor's machinery ([`crate::tui::runs`]): a child process per run in
+//! Live runs use the tutor's machinery ([`crate::backend::child`]): a child process per run in
 //! its own process group, its records arriving as events on the one channel, killed when
 //! the step is left or the demo quits.
 
@@ -89,8 +89,7 @@ fn present(
     let (tx, rx) = mpsc::channel::<Event>();
     crate::tui::spawn_signal_thread(tx.clone())?;
     // Dropped on every way out (also when unwinding): kills a run in progress.
-    let mut runs =
-        crate::tui::runs::Runs::new(tx.clone(), crate::record::store::Store::default_location());
+    let mut runs = crate::tui::runs_to(tx.clone(), crate::record::store::Store::default_location());
     let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
     let _restore = crate::tui::Restore;
     crate::tui::spawn_input_thread(tx);
@@ -166,7 +165,7 @@ fn publish(player: &Player, path: Option<&Path>, last: &mut Option<player::Notes
 fn carry_out(
     player: &mut Player,
     out: Outcome,
-    runs: &mut crate::tui::runs::Runs,
+    runs: &mut crate::backend::child::Runs,
     terminal: &mut ratatui::DefaultTerminal,
 ) -> anyhow::Result<Option<u8>> {
     let mut redraw = out.redraw;

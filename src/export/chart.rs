@@ -1,5 +1,5 @@
 //! One scaling chart drawn into a rectangle of the image: the PNG twin of
-//! [`crate::tui::view::chart`], drawn from the same [`ChartModel`].
+//! terminal chart (the tutor's `view::chart`), drawn from the same [`ChartModel`].
 //!
 //! Back to front: the shaded oversubscribed region (N > CPUs) with its dashed boundary,
 //! the grid, the dashed grey ideal line, each series' dashed fitted model curve, the lines
@@ -388,7 +388,7 @@ fn legend_entries(
 ) -> Vec<Entry> {
     let mut entries = Vec::new();
     let many = model.series.len() > 1;
-    let shorts = crate::tui::view::chart::short_labels(&model.series);
+    let shorts = crate::chart::short_labels(&model.series);
     let styles = styles_for(model.series.len());
     let mut over: Option<(Shape, RGBAColor)> = None;
     let mut over_count = 0;

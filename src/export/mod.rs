@@ -22,7 +22,7 @@
 //! text is drawn with fonts compiled into the binary (no system fonts, no fontconfig), and
 //! the PNG holds only pixels.
 //!
-//! For the terminal app, [`crate::tui::App::export_screen`] exports what is on screen.
+//! For the terminal app, the tutor's `App::export_screen` exports what is on screen.
 
 mod canvas;
 mod card;
@@ -549,7 +549,7 @@ fn footer_lines(runs: &[&[Record]], model: &ChartModel, page: &Page, width: f64)
         lines.extend(wrap(&text, page.footer, width));
         // A picture travels without the terminal's warnings: say it on the picture.
         if let Some(w) =
-            crate::commands::run::busy_warning(run.env.busy_before, run.env.cpus_available)
+            crate::measure::format::busy_warning(run.env.busy_before, run.env.cpus_available)
         {
             lines.extend(wrap(&format!("⚠ {w}"), page.footer, width));
         }

@@ -79,26 +79,15 @@ impl Io {
     }
 }
 
-/// What a background run reports.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunEvent {
-    /// A results record, in the order the run wrote them (boxed: records are large).
-    Record(Box<Record>),
-    /// A line that is not a record (shown as a warning).
-    Invalid(String),
-    /// The results are being kept in this file.
-    Stored(PathBuf),
-    /// The results cannot be kept (the run goes on).
-    StoreFailed(String),
-    /// The run process could not be started.
-    SpawnFailed(String),
-    /// The run process ended, with its exit status and the last lines of its error output.
-    Exited {
-        /// Exit status; `None` when killed by a signal.
-        code: Option<i32>,
-        /// Last lines of standard error.
-        stderr: Vec<String>,
-    },
+pub use crate::backend::child::RunEvent;
+
+impl From<crate::backend::child::Report> for Event {
+    fn from(r: crate::backend::child::Report) -> Self {
+        match r {
+            crate::backend::child::Report::Run(id, ev) => Event::Run(id, ev),
+            crate::backend::child::Report::Tick(t) => Event::Tick(t),
+        }
+    }
 }
 
 /// Signals that end the tutor after saving progress.
@@ -809,7 +798,7 @@ impl App {
             }
         };
         let node_cpus = *self.node_cpus.get_or_insert_with(|| {
-            crate::commands::slurm::cluster_cpus_per_node(spec.partition.as_deref())
+            crate::cluster::slurm::cluster_cpus_per_node(spec.partition.as_deref())
         });
         if let Some(cpn) = node_cpus {
             spec.fit_to_nodes(cpn);

@@ -10,7 +10,6 @@ mod export;
 pub mod markdown;
 pub mod puzzle;
 pub mod results;
-pub mod runs;
 pub mod theme;
 pub mod view;
 
@@ -24,6 +23,7 @@ use ratatui::crossterm::event as ct;
 
 pub use app::{App, Effect, Event, StopSignal};
 
+use crate::backend::child::Runs;
 use crate::cluster::SystemInfo;
 use crate::lesson::{LessonSet, LessonSource};
 use crate::progress::ProgressStore;
@@ -113,7 +113,8 @@ fn run_with(
     let store_of_results = crate::record::store::Store::default_location();
     // Dropped on every way out of this function (also when unwinding from a panic): kills
     // a run in progress, so quitting never leaves a process behind.
-    let mut runs = runs::Runs::new(tx.clone(), store_of_results.clone());
+    let mut runs = runs_to(tx.clone(), store_of_results.clone());
+    let lookups = Lookups::new(tx.clone(), store_of_results.clone());
 
     let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
     // From here on the terminal is restored on every path: `Restore` on return (also for
@@ -145,10 +146,17 @@ fn run_with(
     if let Some(w) = warning {
         app.set_status(w, true);
     }
-    start_io(&mut app, &runs);
+    start_io(&mut app, &lookups);
 
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        event_loop(&mut terminal, &mut app, &rx, store.as_ref(), &mut runs)
+        event_loop(
+            &mut terminal,
+            &mut app,
+            &rx,
+            store.as_ref(),
+            &mut runs,
+            &lookups,
+        )
     }));
     match outcome {
         Ok(result) => {
@@ -181,11 +189,12 @@ fn event_loop(
     app: &mut App,
     rx: &mpsc::Receiver<Event>,
     store: Option<&ProgressStore>,
-    runs: &mut runs::Runs,
+    runs: &mut Runs,
+    lookups: &Lookups,
 ) -> anyhow::Result<u8> {
     terminal.draw(|f| view::draw(app, f))?;
     while let Ok(event) = rx.recv() {
-        match step(app, event, runs, store) {
+        match step(app, event, runs, lookups, store) {
             Next::Idle => continue,
             Next::Redraw => {}
             Next::Quit(code) => return Ok(code),
@@ -196,10 +205,42 @@ fn event_loop(
     anyhow::bail!("lost the terminal's input")
 }
 
+/// Background runs that report to the tutor's event channel `tx`, kept in `store`.
+pub fn runs_to(tx: mpsc::Sender<Event>, store: Option<crate::record::store::Store>) -> Runs {
+    Runs::new(move |report| tx.send(Event::from(report)).is_ok(), store)
+}
+
+/// Carries out the app's slow work (store look-ups, [`app::Io`]) on worker threads; the
+/// answers arrive on the event channel as [`Event::Loaded`].
+pub struct Lookups {
+    tx: mpsc::Sender<Event>,
+    store: Option<crate::record::store::Store>,
+}
+
+impl Lookups {
+    /// Look-ups in `store`, answered on `tx`.
+    pub fn new(tx: mpsc::Sender<Event>, store: Option<crate::record::store::Store>) -> Self {
+        Self { tx, store }
+    }
+
+    fn start(&self, io: app::Io) {
+        // Without a results store there is nothing to look up (and nothing is asked).
+        let Some(store) = self.store.clone() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        let _ = std::thread::Builder::new()
+            .name("store-lookup".into())
+            .spawn(move || {
+                let _ = tx.send(Event::Loaded(io.run(&store)));
+            });
+    }
+}
+
 /// Starts the slow work the app has asked for (store look-ups) on worker threads.
-pub fn start_io(app: &mut App, runs: &runs::Runs) {
+pub fn start_io(app: &mut App, lookups: &Lookups) {
     for io in app.take_io() {
-        runs.carry_out(io);
+        lookups.start(io);
     }
 }
 
@@ -220,14 +261,15 @@ pub enum Next {
 pub fn step(
     app: &mut App,
     event: Event,
-    runs: &mut runs::Runs,
+    runs: &mut Runs,
+    lookups: &Lookups,
     store: Option<&ProgressStore>,
 ) -> Next {
     if let Event::Run(id, app::RunEvent::Exited { .. } | app::RunEvent::SpawnFailed(_)) = &event {
         runs.finished(*id);
     }
     let effect = app.update(event);
-    start_io(app, runs);
+    start_io(app, lookups);
     match effect {
         Effect::None => return Next::Idle,
         Effect::Redraw => {}

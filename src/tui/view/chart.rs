@@ -26,7 +26,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Axis, Chart, Clear, Dataset, GraphType, LegendPosition, Widget};
 
 use super::truncate;
-use crate::chart::{ChartModel, Metric, Series, fit_label};
+use crate::chart::{ChartModel, Metric, fit_label};
 use crate::tui::theme::Theme;
 
 /// Marker of the error bars.
@@ -260,7 +260,7 @@ impl Plot {
             markers: Vec::new(),
             note: None,
         };
-        let shorts = short_labels(&model.series);
+        let shorts = crate::chart::short_labels(&model.series);
         let many = model.series.len() > 1;
         let styles = model.series_styles(Theme::SERIES_COLORS);
         let style_of = |i: usize| theme.series(styles[i].color);
@@ -779,28 +779,10 @@ fn dashed(points: &[(f64, f64)], (on, period): (f64, f64), frame: &Frame) -> Vec
     out
 }
 
-/// What tells each series apart from the others: the labels without the leading
-/// ` · `-separated parts they all share (the whole label for a single series).
-pub(crate) fn short_labels(series: &[Series]) -> Vec<String> {
-    let parts: Vec<Vec<&str>> = series
-        .iter()
-        .map(|s| s.label.split(" · ").collect())
-        .collect();
-    let shortest = parts.iter().map(Vec::len).min().unwrap_or(0);
-    let common = if series.len() < 2 {
-        0
-    } else {
-        (0..shortest.saturating_sub(1))
-            .take_while(|&k| parts.iter().all(|p| p[k] == parts[0][k]))
-            .count()
-    };
-    parts.iter().map(|p| p[common..].join(" · ")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chart::SeriesPoint;
+    use crate::chart::{Series, SeriesPoint};
     use crate::record::{FitRecord, Model};
 
     fn series(label: &str) -> Series {
@@ -963,16 +945,16 @@ mod tests {
     #[test]
     fn short_labels_drop_the_shared_prefix() {
         let s = [series("imbalance · static"), series("imbalance · dynamic")];
-        assert_eq!(short_labels(&s), ["static", "dynamic"]);
+        assert_eq!(crate::chart::short_labels(&s), ["static", "dynamic"]);
         let s = [
             series("mc-pi · threads · 07:15"),
             series("mc-pi · threads · 08:02"),
         ];
-        assert_eq!(short_labels(&s), ["07:15", "08:02"]);
+        assert_eq!(crate::chart::short_labels(&s), ["07:15", "08:02"]);
         let s = [series("mc-pi · threads")];
-        assert_eq!(short_labels(&s), ["mc-pi · threads"]);
+        assert_eq!(crate::chart::short_labels(&s), ["mc-pi · threads"]);
         let s = [series("a"), series("a")];
-        assert_eq!(short_labels(&s), ["a", "a"]);
+        assert_eq!(crate::chart::short_labels(&s), ["a", "a"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::truncate;
 use crate::chart::sizes::{SizeChart, SizeMetric};
 use crate::chart::waitfor::{self, WaitFor};
 use crate::chart::{ChartKind, ChartModel, Metric};
-use crate::commands::run::{bytes, latency_bandwidth_text, rate, seconds};
+use crate::measure::format::{bytes, latency_bandwidth_text, rate, seconds};
 use crate::record::{Model, Record, Status};
 use crate::tui::app::App;
 use crate::tui::experiment::{ExperimentView, RunState};
@@ -547,7 +547,8 @@ fn run_lines(view: &ExperimentView, t: &Theme) -> Vec<Line<'static>> {
         }
     }
     if let Some(Record::Run(r)) = run.records.first()
-        && let Some(w) = crate::commands::run::busy_warning(r.env.busy_before, r.env.cpus_available)
+        && let Some(w) =
+            crate::measure::format::busy_warning(r.env.busy_before, r.env.cpus_available)
     {
         out.push(Line::styled(format!(" ⚠ {w}"), t.warn()));
     }

@@ -263,7 +263,7 @@ fn draw_sweep(view: &ResultsView, e: &ResultEntry, t: &Theme, frame: &mut Frame,
         Span::styled("Esc", t.key()),
         Span::styled(" list", t.dim()),
     ]));
-    if let Some(w) = crate::commands::run::busy_warning(r.env.busy_before, r.env.cpus_available) {
+    if let Some(w) = crate::measure::format::busy_warning(r.env.busy_before, r.env.cpus_available) {
         lines.push(Line::raw(""));
         lines.push(Line::styled(format!(" ⚠ {w}"), t.warn()));
     }

@@ -1,6 +1,7 @@
 //! Background runs: `hpc-tutor run … --format json` as a child process in its own process
-//! group, read line by line on a thread that turns each record into an [`Event`] and appends
-//! it to the results store as it arrives.
+//! group, read line by line on a thread that reports each record (a [`Report`]) and appends
+//! it to the results store as it arrives. The tutor, the demo and tests use it; it knows
+//! nothing of them: whoever starts runs says where reports go.
 //!
 //! Cancel kills the child's whole process group; so does dropping [`Runs`] (quitting the
 //! tutor, also after a panic). The child asks the kernel to kill it if the tutor dies
@@ -8,18 +9,51 @@
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use super::app::{Event, RunEvent};
 use crate::record::store::Store;
 use crate::record::{EndRecord, Record, Status};
+
+/// What a background run reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEvent {
+    /// A results record, in the order the run wrote them (boxed: records are large).
+    Record(Box<Record>),
+    /// A line that is not a record (shown as a warning).
+    Invalid(String),
+    /// The results are being kept in this file.
+    Stored(PathBuf),
+    /// The results cannot be kept (the run goes on).
+    StoreFailed(String),
+    /// The run process could not be started.
+    SpawnFailed(String),
+    /// The run process ended, with its exit status and the last lines of its error output.
+    Exited {
+        /// Exit status; `None` when killed by a signal.
+        code: Option<i32>,
+        /// Last lines of standard error.
+        stderr: Vec<String>,
+    },
+}
+
+/// What [`Runs`] tells whoever started them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Report {
+    /// Something happened to run `id`.
+    Run(u64, RunEvent),
+    /// A clock tick, once a second while a run goes (for its elapsed and remaining time).
+    Tick(Instant),
+}
+
+/// Where reports go; `false` when nobody listens any more.
+pub type Sink = Arc<dyn Fn(Report) -> bool + Send + Sync>;
 
 /// Set in a child's environment: the child asks to die with its parent.
 pub const PARENT_WATCH_ENV: &str = "HPC_TUTOR_DIE_WITH_PARENT";
@@ -46,7 +80,7 @@ struct Active {
 
 /// The background runs of the tutor (at most one at a time).
 pub struct Runs {
-    tx: Sender<Event>,
+    sink: Sink,
     /// The `hpc-tutor` to start; `None`: this very binary.
     program: Option<std::path::PathBuf>,
     store: Option<Store>,
@@ -54,10 +88,13 @@ pub struct Runs {
 }
 
 impl Runs {
-    /// Runs report to `tx`; records are kept in `store` when there is one.
-    pub fn new(tx: Sender<Event>, store: Option<Store>) -> Self {
+    /// Runs report to `sink`; records are kept in `store` when there is one.
+    pub fn new(
+        sink: impl Fn(Report) -> bool + Send + Sync + 'static,
+        store: Option<Store>,
+    ) -> Self {
         Self {
-            tx,
+            sink: Arc::new(sink),
             program: None,
             store,
             active: None,
@@ -77,7 +114,7 @@ impl Runs {
         let exe = match self.program.clone().map_or_else(std::env::current_exe, Ok) {
             Ok(e) => e,
             Err(e) => {
-                let _ = self.tx.send(Event::Run(
+                let _ = (self.sink)(Report::Run(
                     id,
                     RunEvent::SpawnFailed(format!("cannot find the hpc-tutor binary: {e}")),
                 ));
@@ -95,7 +132,7 @@ impl Runs {
         let mut child = match spawned {
             Ok(c) => c,
             Err(e) => {
-                let _ = self.tx.send(Event::Run(
+                let _ = (self.sink)(Report::Run(
                     id,
                     RunEvent::SpawnFailed(format!("cannot start the run: {e}")),
                 ));
@@ -114,7 +151,7 @@ impl Runs {
         let (stderr_tail, err_thread) =
             crate::backend::launch::keep_tail(stderr, 20, &format!("run-{id}-stderr"));
 
-        let tx = self.tx.clone();
+        let tx = Arc::clone(&self.sink);
         let store = self.store.clone();
         let waiter = Arc::clone(&child);
         let was_cancelled = Arc::clone(&cancelled);
@@ -130,14 +167,14 @@ impl Runs {
                             if let (Record::Run(r), Some(store)) = (&record, &store) {
                                 match store.create(&r.run_id) {
                                     Ok(w) => {
-                                        let _ = tx.send(Event::Run(
+                                        let _ = tx(Report::Run(
                                             id,
                                             RunEvent::Stored(w.path().to_owned()),
                                         ));
                                         writer = Some(w);
                                     }
                                     Err(e) => {
-                                        let _ = tx.send(Event::Run(
+                                        let _ = tx(Report::Run(
                                             id,
                                             RunEvent::StoreFailed(e.to_string()),
                                         ));
@@ -147,17 +184,15 @@ impl Runs {
                             if let Some(w) = writer.as_mut()
                                 && let Err(e) = w.append(&record)
                             {
-                                let _ =
-                                    tx.send(Event::Run(id, RunEvent::StoreFailed(e.to_string())));
+                                let _ = tx(Report::Run(id, RunEvent::StoreFailed(e.to_string())));
                                 writer = None;
                             }
                             ended |= matches!(record, Record::End(_));
                             // The tutor may be quitting; keep storing what arrives anyway.
-                            let _ = tx.send(Event::Run(id, RunEvent::Record(Box::new(record))));
+                            let _ = tx(Report::Run(id, RunEvent::Record(Box::new(record))));
                         }
                         Err(e) => {
-                            let _ =
-                                tx.send(Event::Run(id, RunEvent::Invalid(format!("{e}: {line}"))));
+                            let _ = tx(Report::Run(id, RunEvent::Invalid(format!("{e}: {line}"))));
                         }
                     }
                 }
@@ -195,13 +230,13 @@ impl Runs {
                     if let Some(w) = writer.as_mut() {
                         let _ = w.append(&end);
                     }
-                    let _ = tx.send(Event::Run(id, RunEvent::Record(Box::new(end))));
+                    let _ = tx(Report::Run(id, RunEvent::Record(Box::new(end))));
                 }
-                let _ = tx.send(Event::Run(id, RunEvent::Exited { code, stderr }));
+                let _ = tx(Report::Run(id, RunEvent::Exited { code, stderr }));
             });
         let Ok(reader) = spawned else {
             let _ = killpg(pgid, Signal::SIGKILL);
-            let _ = self.tx.send(Event::Run(
+            let _ = (self.sink)(Report::Run(
                 id,
                 RunEvent::SpawnFailed("cannot start a reader thread".to_owned()),
             ));
@@ -209,7 +244,7 @@ impl Runs {
         };
 
         // A clock for the progress line, while the run lasts.
-        let tx = self.tx.clone();
+        let tx = Arc::clone(&self.sink);
         let ticking = Arc::clone(&child);
         let _ = std::thread::Builder::new()
             .name(format!("run-{id}-clock"))
@@ -220,7 +255,7 @@ impl Runs {
                         .lock()
                         .ok()
                         .is_some_and(|mut c| matches!(c.try_wait(), Ok(None)));
-                    if !running || tx.send(Event::Tick(Instant::now())).is_err() {
+                    if !running || !tx(Report::Tick(Instant::now())) {
                         return;
                     }
                 }
@@ -233,20 +268,6 @@ impl Runs {
             pgid,
             cancelled,
         });
-    }
-
-    /// Carries out slow work the app asked for on a thread of its own; its answer arrives
-    /// as an [`Event::Loaded`]. Without a results store there is nothing to look up.
-    pub fn carry_out(&self, io: super::app::Io) {
-        let Some(store) = self.store.clone() else {
-            return;
-        };
-        let tx = self.tx.clone();
-        let _ = std::thread::Builder::new()
-            .name("store-lookup".into())
-            .spawn(move || {
-                let _ = tx.send(Event::Loaded(io.run(&store)));
-            });
     }
 
     /// Kills run `id`'s whole process group.
