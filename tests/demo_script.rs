@@ -82,9 +82,6 @@ fn every_kind_of_step_is_read() {
                 [
                     "run",
                     "amdahl",
-                    "--format",
-                    "json",
-                    "--no-store",
                     "--backend",
                     "threads",
                     "--workers",
@@ -96,7 +93,10 @@ fn every_kind_of_step_is_read() {
                     "--param",
                     "serial=0.3",
                     "--param",
-                    "work=1000000"
+                    "work=1000000",
+                    "--format",
+                    "json",
+                    "--no-store",
                 ]
             );
             let fb = r.fallback.as_ref().expect("fallback read");

@@ -357,7 +357,7 @@ impl Walk {
         );
         assert_eq!(
             value("backend"),
-            info.backends[0],
+            info.backends[0].name(),
             "{}: {name}: backend",
             lesson.id
         );
@@ -385,8 +385,8 @@ impl Walk {
                 lesson.id
             );
         }
-        for backend in info.backends {
-            if *backend == "mpi" && !cfg!(feature = "mpi") {
+        for backend in info.backend_names() {
+            if backend == "mpi" && !cfg!(feature = "mpi") {
                 eprintln!(
                     "SKIPPED: {}: {name} on MPI ranks (this test was built without the mpi feature; tests/run.sh builds with it)",
                     lesson.id
@@ -475,7 +475,7 @@ impl Walk {
             self.set_field(info.name, name, value);
         }
         self.shrink(info);
-        let backend = info.backends[0];
+        let backend = info.backends[0].name();
         self.set_field(info.name, "backend", backend);
         self.run(lesson, info, backend);
         self.press(KeyCode::Esc);

@@ -22,6 +22,7 @@ use mpi::point_to_point as p2p;
 use mpi::traits::*;
 
 use super::launch::WorkerLine;
+use crate::experiment::Kind;
 use crate::experiment::{self, Params};
 use crate::kernel::mc_pi::{McPi, Mode};
 use crate::kernel::{Kernel, Outputs, Partial, pingpong as messages};
@@ -162,15 +163,17 @@ pub fn worker(args: &WorkerArgs) -> ExitCode {
         });
     }
 
-    match info.name {
-        "exchange" => return exchange(&world, rank, size, &params, args.runs, &side),
-        "pingpong" => return pingpong(&world, rank, size, &params, args.runs, &side),
-        "collectives" => {
+    match info.kind {
+        Kind::Exchange => return exchange(&world, rank, size, &params, args.runs, &side),
+        Kind::Pingpong => return pingpong(&world, rank, size, &params, args.runs, &side),
+        Kind::Collectives => {
             let op = args.variant.as_deref().unwrap_or("broadcast");
             return collectives(&world, rank, size, &params, op, args.runs, &side);
         }
-        "hybrid" => return hybrid(&world, rank, size, &params, args.runs, &side),
-        _ => {}
+        Kind::Hybrid => return hybrid(&world, rank, size, &params, args.runs, &side),
+        // The kernels of the thread backend, each rank running its share.
+        Kind::McPi | Kind::Integral | Kind::Amdahl | Kind::Imbalance | Kind::Race | Kind::Locks => {
+        }
     }
 
     let Some(kernel) = info.kernel(&params, args.variant.as_deref()) else {

@@ -96,12 +96,14 @@ pub fn headline(records: &[Record]) -> Vec<String> {
                         .as_deref()
                         .map(|v| format!(" ({v})"))
                         .unwrap_or_default();
-                    let configured = records.iter().find_map(|r| match r {
-                        Record::Run(run) => run.params.get("serial").cloned(),
-                        _ => None,
-                    });
-                    let configured = configured
-                        .filter(|_| f.model == Model::Amdahl)
+                    let configured = records
+                        .iter()
+                        .find_map(|r| match r {
+                            Record::Run(run) => crate::experiment::find(&run.experiment)
+                                .and_then(|e| e.configured_serial_param())
+                                .and_then(|p| run.params.get(p).cloned()),
+                            _ => None,
+                        })
                         .map(|c| format!(", configured {c}"))
                         .unwrap_or_default();
                     let clamped = f.serial_fraction <= 1e-3 || f.serial_fraction >= 0.999;

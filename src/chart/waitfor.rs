@@ -100,19 +100,9 @@ pub fn cycle_sentence(d: &DiagnosisRecord) -> Option<String> {
 }
 
 /// The fixes to run next after a deadlock of `experiment`, as one sentence; `None` for an
-/// experiment without such advice.
+/// experiment without such advice (see [`crate::experiment::ExperimentInfo::deadlock_fixes`]).
 pub fn fixes(experiment: &str) -> Option<&'static str> {
-    match experiment {
-        "locks" => Some(
-            "Fixes to run next: order = same (both take A first: no circular wait), \
-             or order = backoff (give back the first lock: no hold-and-wait).",
-        ),
-        "exchange" => Some(
-            "Fixes to run next: order = parity (one rank receives first), sendrecv \
-             (the library pairs them), or nonblocking (isend/irecv, then wait).",
-        ),
-        _ => None,
-    }
+    crate::experiment::find(experiment).and_then(|e| e.deadlock_fixes())
 }
 
 #[cfg(test)]

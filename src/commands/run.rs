@@ -143,10 +143,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     for v in info.variants(params) {
         let k: Box<dyn crate::kernel::Kernel> = match info.kernel(params, v.as_deref()) {
             Some(k) => k,
-            // Pingpong's ranks report one-way times: latency and bandwidth follow.
-            None if mpi && info.name == "pingpong" => Box::new(crate::kernel::pingpong::OneWay),
             // MPI ranks build their kernel themselves.
-            None if mpi => Box::new(crate::kernel::Remote),
+            None if mpi => info.remote_kernel(),
             None => anyhow::bail!("experiment `{}` has no kernel for {v:?}", info.name),
         };
         variants.push((v, k));
@@ -335,7 +333,7 @@ impl Report {
         });
         let layout = if info.probes_deadlocks(params) {
             Layout::Probe
-        } else if info.name == "pingpong" {
+        } else if !info.sizes(params).is_empty() {
             Layout::Messages
         } else {
             Layout::Scaling
@@ -345,16 +343,8 @@ impl Report {
             layout,
             variant_column,
             first_column: ("workers", 7),
-            configured_serial: (info.name == "amdahl")
-                .then(|| params.float("serial"))
-                .flatten(),
-            lead_outputs: match info.name {
-                "race" => &["lost_updates", "ns_per_increment"],
-                "locks" => &["backoffs"],
-                "pingpong" => &["round_trips"],
-                "collectives" => &["data_ok", "calls"],
-                _ => &[],
-            },
+            configured_serial: info.configured_serial_param().and_then(|p| params.float(p)),
+            lead_outputs: info.lead_outputs(),
             output_keys: Vec::new(),
             csv_ranks: false,
             diagnosis: None,
@@ -451,11 +441,9 @@ impl Report {
                     ),
                     Layout::Scaling => {
                         if run.backend == "mpi" {
-                            self.first_column = if run.experiment == "hybrid" {
-                                ("ranks × threads", 15)
-                            } else {
-                                ("ranks", 7)
-                            };
+                            let label = experiment::find(&run.experiment)
+                                .map_or("ranks", |e| e.mpi_workers_label());
+                            self.first_column = (label, label.chars().count().max(7));
                         }
                         let (first, w) = self.first_column;
                         format!(
@@ -726,7 +714,7 @@ pub fn list_experiments() -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
     for e in experiment::EXPERIMENTS {
         let state = if e.runnable() {
-            format!("backends: {}", e.backends.join(", "))
+            format!("backends: {}", e.backend_names().join(", "))
         } else {
             "not runnable in this version".to_owned()
         };

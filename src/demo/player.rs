@@ -65,7 +65,7 @@ impl Capabilities {
                 info.name
             ));
         }
-        if !info.backends.contains(&step.backend.as_str()) {
+        if !crate::experiment::Backend::from_name(&step.backend).is_some_and(|b| info.runs_on(b)) {
             return Some(format!(
                 "`{}` does not run on the `{}` backend in this version",
                 info.name, step.backend

@@ -21,17 +21,45 @@ use crate::kernel::pingpong;
 use crate::kernel::race::{self, Race};
 use crate::record::Model;
 
+/// Which experiment: every behaviour that differs between experiments is an exhaustive
+/// `match` on this, so adding one makes the compiler point at every place it must fill in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Monte Carlo π, strong or weak scaling.
+    McPi,
+    /// The trapezoid rule.
+    Integral,
+    /// Work with a tunable serial fraction.
+    Amdahl,
+    /// Uneven tasks, static against dynamic scheduling.
+    Imbalance,
+    /// Lost updates and the cost of synchronization.
+    Race,
+    /// Two threads, two locks: lock-order deadlock.
+    Locks,
+    /// Two ranks swap buffers: send/recv ordering and the eager limit.
+    Exchange,
+    /// Latency and bandwidth against the message size.
+    Pingpong,
+    /// Broadcast, scatter, gather, reduce, allreduce.
+    Collectives,
+    /// MPI ranks times threads per rank.
+    Hybrid,
+}
+
 /// One experiment.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExperimentInfo {
+    /// Which one.
+    pub kind: Kind,
     /// The name lessons and the command line use, e.g. `mc-pi`.
     pub name: &'static str,
     /// One line saying what the experiment measures.
     pub summary: &'static str,
     /// Its parameters; empty for experiments that cannot run yet.
     pub params: &'static [ParamSpec],
-    /// Backends it runs on in this version; empty means not runnable yet.
-    pub backends: &'static [&'static str],
+    /// Backends it runs on in this version, the usual one first; empty means not runnable.
+    pub backends: &'static [Backend],
 }
 
 const MC_PI: &[ParamSpec] = &[
@@ -345,67 +373,77 @@ const LOCKS: &[ParamSpec] = &[
     },
 ];
 
-const THREADS: &[&str] = &["threads"];
-const THREADS_MPI: &[&str] = &["threads", "mpi"];
-const MPI_ONLY: &[&str] = &["mpi"];
+const THREADS: &[Backend] = &[Backend::Threads];
+const THREADS_MPI: &[Backend] = &[Backend::Threads, Backend::Mpi];
+const MPI_ONLY: &[Backend] = &[Backend::Mpi];
 
 /// Every experiment, in the order the documentation lists them.
 pub const EXPERIMENTS: &[ExperimentInfo] = &[
     ExperimentInfo {
+        kind: Kind::McPi,
         name: "mc-pi",
         summary: "Monte Carlo estimate of pi; strong or weak scaling",
         params: MC_PI,
         backends: THREADS_MPI,
     },
     ExperimentInfo {
+        kind: Kind::Integral,
         name: "integral",
         summary: "Trapezoid rule of x^2 split over workers",
         params: INTEGRAL,
         backends: THREADS_MPI,
     },
     ExperimentInfo {
+        kind: Kind::Amdahl,
         name: "amdahl",
         summary: "Real work with a tunable serial fraction",
         params: AMDAHL,
         backends: THREADS_MPI,
     },
     ExperimentInfo {
+        kind: Kind::Imbalance,
         name: "imbalance",
         summary: "Uneven tasks: static vs dynamic scheduling",
         params: IMBALANCE,
         backends: THREADS,
     },
     ExperimentInfo {
+        kind: Kind::Race,
         name: "race",
         summary: "Lost updates and the cost of synchronization",
         params: RACE,
         backends: THREADS,
     },
     ExperimentInfo {
+        kind: Kind::Locks,
         name: "locks",
         summary: "Two threads, two mutexes: lock-order deadlock",
         params: LOCKS,
         backends: THREADS,
     },
     ExperimentInfo {
+        kind: Kind::Exchange,
         name: "exchange",
         summary: "Two MPI ranks swap buffers; send/recv ordering",
         params: EXCHANGE,
         backends: MPI_ONLY,
     },
     ExperimentInfo {
+        kind: Kind::Pingpong,
         name: "pingpong",
         summary: "MPI latency and bandwidth vs message size",
         params: PINGPONG,
         backends: MPI_ONLY,
     },
     ExperimentInfo {
+        kind: Kind::Collectives,
         name: "collectives",
         summary: "Broadcast, scatter, gather, reduce, allreduce",
         params: COLLECTIVES_PARAMS,
         backends: MPI_ONLY,
     },
     ExperimentInfo {
+        kind: Kind::Hybrid,
         name: "hybrid",
         summary: "MPI ranks times threads per rank",
         params: HYBRID,
@@ -433,63 +471,109 @@ impl ExperimentInfo {
         !self.backends.is_empty()
     }
 
+    /// Whether it runs on `backend`.
+    pub fn runs_on(&self, backend: Backend) -> bool {
+        self.backends.contains(&backend)
+    }
+
+    /// The names of its backends, e.g. `["threads", "mpi"]`.
+    pub fn backend_names(&self) -> Vec<&'static str> {
+        self.backends.iter().map(|b| b.name()).collect()
+    }
+
     /// The parameter whose value picks the variants, e.g. `schedule`; its name heads the
     /// variant column of tables.
     pub fn variant_param(&self) -> Option<&'static str> {
-        match self.name {
-            "imbalance" => Some("schedule"),
-            "race" => Some("variant"),
-            "collectives" => Some("op"),
-            _ => None,
+        match self.kind {
+            Kind::Imbalance => Some("schedule"),
+            Kind::Race => Some("variant"),
+            Kind::Collectives => Some("op"),
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Locks
+            | Kind::Exchange
+            | Kind::Pingpong
+            | Kind::Hybrid => None,
+        }
+    }
+
+    /// The value of the variant parameter that compares every variant in one run.
+    fn compare_all(&self) -> Option<&'static str> {
+        match self.kind {
+            Kind::Imbalance => Some("both"),
+            Kind::Race | Kind::Collectives => Some("all"),
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Locks
+            | Kind::Exchange
+            | Kind::Pingpong
+            | Kind::Hybrid => None,
         }
     }
 
     /// The variants one run compares (e.g. static and dynamic scheduling); `[None]` for
     /// experiments without variants.
     pub fn variants(&self, params: &Params) -> Vec<Option<String>> {
-        let chosen = self.variant_param().and_then(|p| params.choice(p));
-        match (self.name, chosen) {
-            ("imbalance", Some("both")) => vec![Some("static".into()), Some("dynamic".into())],
-            ("race", Some("all")) => race::Variant::ALL
+        match self.variant_param().and_then(|p| params.choice(p)) {
+            Some(all) if Some(all) == self.compare_all() => self
+                .variant_names()
                 .iter()
-                .map(|v| Some(v.name().to_owned()))
+                .map(|v| Some((*v).to_owned()))
                 .collect(),
-            ("collectives", Some("all")) => {
-                COLLECTIVES.iter().map(|c| Some((*c).to_owned())).collect()
-            }
-            (_, Some(s)) => vec![Some(s.to_owned())],
-            _ => vec![None],
+            Some(one) => vec![Some(one.to_owned())],
+            None => vec![None],
         }
     }
 
     /// The names of the variants a run can compare, e.g. `static` and `dynamic`; empty for
     /// experiments without variants.
     pub fn variant_names(&self) -> &'static [&'static str] {
-        match self.name {
-            "imbalance" => &["static", "dynamic"],
-            "race" => &[
-                "unsynchronized",
-                "atomic",
-                "mutex",
-                "reduction",
-                "false-sharing",
-                "padded",
-            ],
-            "collectives" => COLLECTIVES,
-            _ => &[],
+        match self.kind {
+            Kind::Imbalance => &["static", "dynamic"],
+            Kind::Race => race::Variant::NAMES,
+            Kind::Collectives => COLLECTIVES,
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Locks
+            | Kind::Exchange
+            | Kind::Pingpong
+            | Kind::Hybrid => &[],
         }
     }
 
     /// The only worker count the experiment runs with, if it has one: `locks` is always two
-    /// threads and two locks.
+    /// threads and two locks; `exchange` and `pingpong` two ranks.
     pub fn fixed_workers(&self) -> Option<usize> {
-        matches!(self.name, "locks" | "exchange" | "pingpong").then_some(2)
+        match self.kind {
+            Kind::Locks | Kind::Exchange | Kind::Pingpong => Some(2),
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Imbalance
+            | Kind::Race
+            | Kind::Collectives
+            | Kind::Hybrid => None,
+        }
     }
 
     /// Whether the run is weak scaling (work grows with the workers): Gustafson applies.
     pub fn weak_scaling(&self, params: &Params) -> bool {
-        // race gives every worker its own `increments`: the work grows with the workers.
-        (self.name == "mc-pi" && params.choice("mode") == Some("weak")) || self.name == "race"
+        match self.kind {
+            Kind::McPi => params.choice("mode") == Some("weak"),
+            // race gives every worker its own `increments`: the work grows with the workers.
+            Kind::Race => true,
+            Kind::Integral
+            | Kind::Amdahl
+            | Kind::Imbalance
+            | Kind::Locks
+            | Kind::Exchange
+            | Kind::Pingpong
+            | Kind::Collectives
+            | Kind::Hybrid => false,
+        }
     }
 
     /// The law fitted to the points: Amdahl or Gustafson over workers, latency–bandwidth
@@ -497,11 +581,20 @@ impl ExperimentInfo {
     /// (`exchange`, and `collectives`, whose work grows with the ranks: a speedup against
     /// one rank means nothing there).
     pub fn model(&self, params: &Params) -> Option<Model> {
-        match self.name {
-            "pingpong" => Some(Model::LatencyBandwidth),
-            "exchange" | "collectives" => None,
-            _ if self.weak_scaling(params) => Some(Model::Gustafson),
-            _ => Some(Model::Amdahl),
+        match self.kind {
+            Kind::Pingpong => Some(Model::LatencyBandwidth),
+            Kind::Exchange | Kind::Collectives => None,
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Imbalance
+            | Kind::Race
+            | Kind::Locks
+            | Kind::Hybrid => Some(if self.weak_scaling(params) {
+                Model::Gustafson
+            } else {
+                Model::Amdahl
+            }),
         }
     }
 
@@ -509,10 +602,18 @@ impl ExperimentInfo {
     /// sizes of `exchange` with `sweep=on`. Empty when only the workers are swept.
     pub fn sizes(&self, params: &Params) -> Vec<u64> {
         let int = |k: &str| params.int(k).unwrap_or(1);
-        match self.name {
-            "pingpong" => pingpong::sizes(int("min_size"), int("max_size")),
-            "exchange" if self.probes_deadlocks(params) => pingpong::sizes(1, int("max_size")),
-            _ => Vec::new(),
+        match self.kind {
+            Kind::Pingpong => pingpong::sizes(int("min_size"), int("max_size")),
+            Kind::Exchange if self.probes_deadlocks(params) => pingpong::sizes(1, int("max_size")),
+            Kind::Exchange
+            | Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Imbalance
+            | Kind::Race
+            | Kind::Locks
+            | Kind::Collectives
+            | Kind::Hybrid => Vec::new(),
         }
     }
 
@@ -520,21 +621,51 @@ impl ExperimentInfo {
     /// own launch (`size`, for the eager-limit sweep); `None` when the ranks go through
     /// the sizes themselves in one launch (`pingpong`), or there are no sizes.
     pub fn size_param(&self) -> Option<&'static str> {
-        (self.name == "exchange").then_some("size")
+        match self.kind {
+            Kind::Exchange => Some("size"),
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Imbalance
+            | Kind::Race
+            | Kind::Locks
+            | Kind::Pingpong
+            | Kind::Collectives
+            | Kind::Hybrid => None,
+        }
     }
 
     /// Whether a deadlock is what the run measures (`exchange` with `sweep=on`): each
     /// deadlocked size is recorded as a point and the sweep goes on.
     pub fn probes_deadlocks(&self, params: &Params) -> bool {
-        self.name == "exchange" && params.choice("sweep") == Some("on")
+        match self.kind {
+            Kind::Exchange => params.choice("sweep") == Some("on"),
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Imbalance
+            | Kind::Race
+            | Kind::Locks
+            | Kind::Pingpong
+            | Kind::Collectives
+            | Kind::Hybrid => false,
+        }
     }
 
     /// Threads each MPI rank runs: `threads` for `hybrid`, 1 otherwise.
     pub fn threads_per_rank(&self, params: &Params) -> usize {
-        match self.name {
+        match self.kind {
             // At most 256 by the parameter's range.
-            "hybrid" => params.int("threads").unwrap_or(1) as usize,
-            _ => 1,
+            Kind::Hybrid => params.int("threads").unwrap_or(1) as usize,
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Imbalance
+            | Kind::Race
+            | Kind::Locks
+            | Kind::Exchange
+            | Kind::Pingpong
+            | Kind::Collectives => 1,
         }
     }
 
@@ -542,12 +673,92 @@ impl ExperimentInfo {
     /// stuck, in seconds: short where a deadlock is expected (2 s for the eager-limit
     /// sweep, which has many launches), long where repetitions are long.
     pub fn default_deadline(&self, params: &Params) -> f64 {
-        match self.name {
-            "exchange" if self.probes_deadlocks(params) => 2.0,
-            "exchange" => 10.0,
-            "pingpong" => 30.0,
-            "collectives" => 60.0,
-            _ => 120.0,
+        match self.kind {
+            Kind::Exchange if self.probes_deadlocks(params) => 2.0,
+            Kind::Exchange => 10.0,
+            Kind::Pingpong => 30.0,
+            Kind::Collectives => 60.0,
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Imbalance
+            | Kind::Race
+            | Kind::Locks
+            | Kind::Hybrid => 120.0,
+        }
+    }
+
+    /// The parameter that sets the serial fraction the run was configured with, shown next
+    /// to the fitted one (`serial`, for `amdahl`).
+    pub fn configured_serial_param(&self) -> Option<&'static str> {
+        match self.kind {
+            Kind::Amdahl => Some("serial"),
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Imbalance
+            | Kind::Race
+            | Kind::Locks
+            | Kind::Exchange
+            | Kind::Pingpong
+            | Kind::Collectives
+            | Kind::Hybrid => None,
+        }
+    }
+
+    /// The outputs a table shows first, before the others in name order (e.g. `locks`'
+    /// back-offs, `race`'s lost updates).
+    pub fn lead_outputs(&self) -> &'static [&'static str] {
+        match self.kind {
+            Kind::Race => &["lost_updates", "ns_per_increment"],
+            Kind::Locks => &["backoffs"],
+            Kind::Pingpong => &["round_trips"],
+            Kind::Collectives => &["data_ok", "calls"],
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Imbalance
+            | Kind::Exchange
+            | Kind::Hybrid => &[],
+        }
+    }
+
+    /// What the worker column of an MPI run's table counts: ranks, or for `hybrid` ranks ×
+    /// threads.
+    pub fn mpi_workers_label(&self) -> &'static str {
+        match self.kind {
+            Kind::Hybrid => "ranks × threads",
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Imbalance
+            | Kind::Race
+            | Kind::Locks
+            | Kind::Exchange
+            | Kind::Pingpong
+            | Kind::Collectives => "ranks",
+        }
+    }
+
+    /// What to run next after a deadlock of this experiment, in a sentence: the fixes the
+    /// lesson teaches; `None` for experiments that do not deadlock.
+    pub fn deadlock_fixes(&self) -> Option<&'static str> {
+        match self.kind {
+            Kind::Locks => Some(
+                "Fixes to run next: order = same (both take A first: no circular wait), \
+                 or order = backoff (give back the first lock: no hold-and-wait).",
+            ),
+            Kind::Exchange => Some(
+                "Fixes to run next: order = parity (one rank receives first), sendrecv \
+                 (the library pairs them), or nonblocking (isend/irecv, then wait).",
+            ),
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Imbalance
+            | Kind::Race
+            | Kind::Pingpong
+            | Kind::Collectives
+            | Kind::Hybrid => None,
         }
     }
 
@@ -555,8 +766,8 @@ impl ExperimentInfo {
     pub fn kernel(&self, params: &Params, variant: Option<&str>) -> Option<Box<dyn Kernel>> {
         let int = |k: &str| params.int(k);
         let float = |k: &str| params.float(k);
-        Some(match self.name {
-            "mc-pi" => Box::new(McPi {
+        Some(match self.kind {
+            Kind::McPi => Box::new(McPi {
                 samples: int("samples")?,
                 mode: if params.choice("mode")? == "weak" {
                     Mode::Weak
@@ -565,16 +776,16 @@ impl ExperimentInfo {
                 },
                 seed: int("seed")?,
             }),
-            "integral" => Box::new(Integral {
+            Kind::Integral => Box::new(Integral {
                 a: float("a")?,
                 b: float("b")?,
                 n: int("n")?,
             }),
-            "amdahl" => Box::new(Amdahl {
+            Kind::Amdahl => Box::new(Amdahl {
                 serial: float("serial")?,
                 work: int("work")?,
             }),
-            "imbalance" => Box::new(Imbalance {
+            Kind::Imbalance => Box::new(Imbalance {
                 tasks: int("tasks")?,
                 work: int("work")?,
                 schedule: if variant? == "dynamic" {
@@ -583,23 +794,42 @@ impl ExperimentInfo {
                     Schedule::Static
                 },
             }),
-            "race" => Box::new(Race::new(
+            Kind::Race => Box::new(Race::new(
                 int("increments")?,
                 race::Variant::from_name(variant?)?,
             )),
-            "locks" => Box::new(Locks::new(
+            Kind::Locks => Box::new(Locks::new(
                 locks::Order::from_name(params.choice("order")?)?,
                 Duration::from_millis(int("hold_ms")?),
                 int("rounds")?,
                 Duration::from_secs_f64(float("deadline")?),
             )),
-            _ => return None,
+            // MPI ranks build their kernel themselves (see `remote_kernel`).
+            Kind::Exchange | Kind::Pingpong | Kind::Collectives | Kind::Hybrid => return None,
         })
+    }
+
+    /// What stands for the kernel in `hpc-tutor run` when the MPI ranks build and run it
+    /// themselves: their reports as they are, or for pingpong one-way times from which
+    /// latency and bandwidth follow.
+    pub fn remote_kernel(&self) -> Box<dyn Kernel> {
+        match self.kind {
+            Kind::Pingpong => Box::new(pingpong::OneWay),
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Imbalance
+            | Kind::Race
+            | Kind::Locks
+            | Kind::Exchange
+            | Kind::Collectives
+            | Kind::Hybrid => Box::new(crate::kernel::Remote),
+        }
     }
 
     /// Checks rules that involve more than one parameter.
     pub fn check_together(&self, params: &Params) -> Result<(), ParamError> {
-        if self.name == "pingpong"
+        if self.kind == Kind::Pingpong
             && let (Some(min), Some(max)) = (params.int("min_size"), params.int("max_size"))
             && min > max
         {
@@ -609,7 +839,7 @@ impl ExperimentInfo {
                 allowed: format!("a size of at least min_size = {min} bytes"),
             });
         }
-        if self.name == "collectives"
+        if self.kind == Kind::Collectives
             && let Some(size) = params.int("size")
             && !size.is_multiple_of(8)
         {
@@ -619,7 +849,7 @@ impl ExperimentInfo {
                 allowed: "a multiple of 8 from 8 to 16777216 (whole 8-byte numbers)".into(),
             });
         }
-        if self.name == "integral"
+        if self.kind == Kind::Integral
             && let (Some(a), Some(b)) = (params.float("a"), params.float("b"))
             && a >= b
         {
@@ -740,10 +970,7 @@ mod tests {
 
     #[test]
     fn every_runnable_experiment_builds_from_its_defaults() {
-        for e in EXPERIMENTS
-            .iter()
-            .filter(|e| e.backends.contains(&"threads"))
-        {
+        for e in EXPERIMENTS.iter().filter(|e| e.runs_on(Backend::Threads)) {
             let p = Params::parse(e, &[]).expect("defaults are valid");
             for v in e.variants(&p) {
                 assert!(e.kernel(&p, v.as_deref()).is_some(), "{}", e.name);

@@ -193,14 +193,14 @@ impl RunRequest {
             None => experiment
                 .backends
                 .first()
-                .and_then(|b| Backend::from_name(b))
+                .copied()
                 .unwrap_or(Backend::Threads),
         };
-        if !experiment.backends.contains(&backend.name()) {
+        if !experiment.runs_on(backend) {
             return Err(RequestError::Backend {
                 experiment: experiment.name,
                 backend: backend.name().to_owned(),
-                allowed: experiment.backends.join(", "),
+                allowed: experiment.backend_names().join(", "),
             });
         }
         check_workers(workers)?;

@@ -53,6 +53,16 @@ impl Variant {
         Variant::Padded,
     ];
 
+    /// The names of [`Variant::ALL`], in the same order.
+    pub const NAMES: &'static [&'static str] = &[
+        "unsynchronized",
+        "atomic",
+        "mutex",
+        "reduction",
+        "false-sharing",
+        "padded",
+    ];
+
     /// The name used in parameters and records.
     pub fn name(self) -> &'static str {
         match self {
@@ -362,6 +372,8 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_time_is_per_increment() {
+        let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
+        assert_eq!(names, Variant::NAMES);
         for v in Variant::ALL {
             assert_eq!(Variant::from_name(v.name()), Some(v));
         }

@@ -160,15 +160,17 @@ impl ExperimentView {
             value: info
                 .backends
                 .first()
-                .copied()
-                .unwrap_or("threads")
+                .map_or("threads", |b| b.name())
                 .to_owned(),
             help: if info.backends.len() > 1 {
                 "threads of one process, or MPI ranks (needs an MPI build)".into()
             } else {
-                format!("this experiment runs on {} only", info.backends.join(", "))
+                format!(
+                    "this experiment runs on {} only",
+                    info.backend_names().join(", ")
+                )
             },
-            options: info.backends.to_vec(),
+            options: info.backend_names(),
             error: None,
         });
         for p in info.params {
@@ -225,11 +227,11 @@ impl ExperimentView {
             let v = f.value.trim().to_owned();
             match f.name.as_str() {
                 "backend" => match Backend::from_name(&v) {
-                    Some(b) if self.info.backends.contains(&b.name()) => backend = Some(b),
+                    Some(b) if self.info.runs_on(b) => backend = Some(b),
                     _ => {
                         f.error = Some(format!(
                             "`{v}` is not allowed; expected one of {}",
-                            self.info.backends.join(", ")
+                            self.info.backend_names().join(", ")
                         ));
                     }
                 },
@@ -397,7 +399,7 @@ impl ExperimentView {
 
     /// Whether the form runs on MPI ranks.
     pub fn mpi(&self) -> bool {
-        !self.info.backends.contains(&"threads") || self.value("backend") == Some("mpi")
+        !self.info.runs_on(Backend::Threads) || self.value("backend") == Some(Backend::Mpi.name())
     }
 
     /// The worker counts and parameters as the form has them now (also while a field is

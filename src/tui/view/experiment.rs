@@ -586,7 +586,9 @@ pub(super) fn fit_lines(records: &[Record], t: &Theme) -> Vec<Line<'static>> {
                 .map(|v| format!(" {v}"))
                 .unwrap_or_default();
             let configured = records.iter().find_map(|r| match r {
-                Record::Run(run) if run.experiment == "amdahl" => run.params.get("serial").cloned(),
+                Record::Run(run) => crate::experiment::find(&run.experiment)
+                    .and_then(|e| e.configured_serial_param())
+                    .and_then(|p| run.params.get(p).cloned()),
                 _ => None,
             });
             out.push(Line::from(vec![
