@@ -43,6 +43,85 @@ pub enum RunEvent {
     },
 }
 
+/// Where a run is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunState {
+    /// Started; no record yet.
+    Starting,
+    /// Records are coming in.
+    Running,
+    /// The end record arrived (or was written for a killed run).
+    Ended(Status),
+    /// The process could not be started, or ended with an error.
+    Failed(String),
+}
+
+impl RunState {
+    /// Whether the run is still going.
+    pub fn active(&self) -> bool {
+        matches!(self, RunState::Starting | RunState::Running)
+    }
+}
+
+/// What [`fold`] found worth telling beside the new state.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Folded {
+    /// A warning for the status line (a line that is not a record, results not kept).
+    pub warning: Option<String>,
+    /// The run's process is gone (it ended, or never started).
+    pub exited: bool,
+}
+
+/// Applies one [`RunEvent`] to a run as the tutor and the demo keep it: its state, its
+/// records, where it is stored and the last lines of its error output. One fold for every
+/// face, so that a run ends, fails or is cancelled the same way on each.
+pub fn fold(
+    ev: RunEvent,
+    state: &mut RunState,
+    records: &mut Vec<Record>,
+    stored: &mut Option<PathBuf>,
+    stderr: &mut Vec<String>,
+) -> Folded {
+    let mut out = Folded::default();
+    match ev {
+        RunEvent::Record(r) => {
+            let r = *r;
+            if let Record::End(e) = &r {
+                *state = if e.status == Status::Failed {
+                    RunState::Failed(e.message.clone().unwrap_or_else(|| "the run failed".into()))
+                } else {
+                    RunState::Ended(e.status)
+                };
+            } else if *state == RunState::Starting {
+                *state = RunState::Running;
+            }
+            records.push(r);
+        }
+        RunEvent::Invalid(line) => {
+            out.warning = Some(format!(
+                "the run printed a line that is not a record: {line}"
+            ));
+        }
+        RunEvent::Stored(path) => *stored = Some(path),
+        RunEvent::StoreFailed(e) => out.warning = Some(format!("results cannot be kept: {e}")),
+        RunEvent::SpawnFailed(e) => {
+            *state = RunState::Failed(e);
+            out.exited = true;
+        }
+        RunEvent::Exited { code, stderr: tail } => {
+            *stderr = tail;
+            if state.active() {
+                *state = RunState::Failed(format!(
+                    "the run process ended (exit status {}) without an end record",
+                    code.map_or("none".to_owned(), |c| c.to_string())
+                ));
+            }
+            out.exited = true;
+        }
+    }
+    out
+}
+
 /// What [`Runs`] tells whoever started them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Report {

@@ -20,7 +20,7 @@ use super::replay::Replay;
 use super::script::{Action, ExportKind, Recording, RunStep, Script, Wait};
 use crate::chart::Metric;
 use crate::lesson::LessonSet;
-use crate::record::{Record, Status};
+use crate::record::Record;
 use crate::tui::experiment::RunState;
 use crate::tui::puzzle::PuzzleView;
 use crate::tui::theme::Theme;
@@ -678,43 +678,10 @@ impl Player {
         else {
             return;
         };
-        let was_active = matches!(state, RunState::Starting | RunState::Running);
-        match ev {
-            RunEvent::Record(r) => {
-                let r = *r;
-                if let Record::End(e) = &r {
-                    *state = if e.status == Status::Failed {
-                        RunState::Failed(
-                            e.message.clone().unwrap_or_else(|| "the run failed".into()),
-                        )
-                    } else {
-                        RunState::Ended(e.status)
-                    };
-                } else if *state == RunState::Starting {
-                    *state = RunState::Running;
-                }
-                stage.records.push(r);
-            }
-            RunEvent::Invalid(line) => {
-                self.status = Some((
-                    format!("the run printed a line that is not a record: {line}"),
-                    true,
-                ));
-            }
-            RunEvent::Stored(p) => *stored = Some(p),
-            RunEvent::StoreFailed(e) => {
-                self.status = Some((format!("results cannot be kept: {e}"), true));
-            }
-            RunEvent::SpawnFailed(e) => *state = RunState::Failed(e),
-            RunEvent::Exited { code, stderr: tail } => {
-                *stderr = tail;
-                if matches!(state, RunState::Starting | RunState::Running) {
-                    *state = RunState::Failed(format!(
-                        "the run process ended (exit status {}) without an end record",
-                        code.map_or("none".to_owned(), |c| c.to_string())
-                    ));
-                }
-            }
+        let was_active = state.active();
+        let folded = crate::backend::child::fold(ev, state, &mut stage.records, stored, stderr);
+        if let Some(w) = folded.warning {
+            self.status = Some((w, true));
         }
         let ended = was_active && !matches!(state, RunState::Starting | RunState::Running);
         if ended {

@@ -19,8 +19,8 @@ use super::view::layout;
 use crate::cluster::SystemInfo;
 use crate::lesson::{Answer, CheckKind, Lesson, LessonSet};
 use crate::progress::{LessonProgress, Progress};
+use crate::record::Record;
 use crate::record::store::{Store, StoredRun};
-use crate::record::{Record, Status};
 
 /// Everything that can happen to the app. Input, signals and background runs all arrive as
 /// events on one channel.
@@ -964,44 +964,15 @@ impl App {
         let mut finished = false;
         let mut warning = None;
         if let Some(run) = self.experiments.get_mut(&name).and_then(|v| v.run.as_mut()) {
-            match ev {
-                RunEvent::Record(r) => {
-                    let r = *r;
-                    if let Record::End(e) = &r {
-                        run.state = if e.status == Status::Failed {
-                            RunState::Failed(
-                                e.message.clone().unwrap_or_else(|| "the run failed".into()),
-                            )
-                        } else {
-                            RunState::Ended(e.status)
-                        };
-                    } else if run.state == RunState::Starting {
-                        run.state = RunState::Running;
-                    }
-                    run.records.push(r);
-                }
-                RunEvent::Invalid(line) => {
-                    warning = Some(format!(
-                        "the run printed a line that is not a record: {line}"
-                    ))
-                }
-                RunEvent::Stored(path) => run.stored = Some(path),
-                RunEvent::StoreFailed(e) => warning = Some(format!("results cannot be kept: {e}")),
-                RunEvent::SpawnFailed(e) => {
-                    run.state = RunState::Failed(e);
-                    finished = true;
-                }
-                RunEvent::Exited { code, stderr } => {
-                    run.stderr = stderr;
-                    if run.active() {
-                        run.state = RunState::Failed(format!(
-                            "the run process ended (exit status {}) without an end record",
-                            code.map_or("none".to_owned(), |c| c.to_string())
-                        ));
-                    }
-                    finished = true;
-                }
-            }
+            let folded = crate::backend::child::fold(
+                ev,
+                &mut run.state,
+                &mut run.records,
+                &mut run.stored,
+                &mut run.stderr,
+            );
+            warning = folded.warning;
+            finished = folded.exited;
             if !run.active() && run.records.iter().any(|r| matches!(r, Record::Point(_))) {
                 let runs = self.latest.entry(name.clone()).or_default();
                 runs.insert(0, run.records.clone());

@@ -10,7 +10,7 @@ use crate::chart::Metric;
 use crate::experiment::request::{self, RequestError};
 use crate::experiment::{Backend, ExperimentInfo, ParamKind, Params, RunRequest};
 use crate::lesson::{Preset, Quantity};
-use crate::record::{Record, Status};
+use crate::record::Record;
 
 /// One editable line of the form.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,18 +27,7 @@ pub struct Field {
     pub error: Option<String>,
 }
 
-/// Where a run is.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunState {
-    /// Started; no record yet.
-    Starting,
-    /// Records are coming in.
-    Running,
-    /// The end record arrived (or was written for a killed run).
-    Ended(Status),
-    /// The process could not be started, or ended with an error.
-    Failed(String),
-}
+pub use crate::backend::child::RunState;
 
 /// A run started from this screen, with everything it has reported so far.
 #[derive(Debug, Clone, PartialEq)]
