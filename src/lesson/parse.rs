@@ -298,6 +298,31 @@ fn validate(
     Some((lesson, shift(id_span)))
 }
 
+/// A parameter value as written (a string or a number) as the text `KEY=VALUE` takes;
+/// anything else is reported at its place.
+fn param_text(
+    key: &str,
+    value: &Spanned<toml::Value>,
+    shift: &dyn Fn(Range<usize>) -> Range<usize>,
+    p: &mut Problems<'_>,
+) -> Option<String> {
+    match value.get_ref() {
+        toml::Value::String(s) => Some(s.clone()),
+        toml::Value::Integer(i) => Some(i.to_string()),
+        toml::Value::Float(f) => Some(f.to_string()),
+        other => {
+            p.at(
+                shift(value.span()),
+                format!(
+                    "parameter `{key}` must be a number or a string, not {}",
+                    other.type_str()
+                ),
+            );
+            None
+        }
+    }
+}
+
 fn validate_presets(
     raw: BTreeMap<String, Spanned<RawPreset>>,
     experiments: &[String],
@@ -320,20 +345,8 @@ fn validate_presets(
         };
         let mut params = Vec::new();
         for (key, value) in &preset.params {
-            let text = match value.get_ref() {
-                toml::Value::String(s) => s.clone(),
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Float(f) => f.to_string(),
-                other => {
-                    p.at(
-                        shift(value.span()),
-                        format!(
-                            "parameter `{key}` must be a number or a string, not {}",
-                            other.type_str()
-                        ),
-                    );
-                    continue;
-                }
+            let Some(text) = param_text(key, value, shift, p) else {
+                continue;
             };
             let pair = format!("{key}={text}");
             if let Err(e) = experiment::Params::parse(info, std::slice::from_ref(&pair)) {
@@ -443,21 +456,7 @@ fn validate_measure(
     let mut params = BTreeMap::new();
     if let Some(info) = experiment::find(raw.experiment.get_ref()) {
         for (key, value) in &raw.params {
-            let text = match value.get_ref() {
-                toml::Value::String(s) => s.clone(),
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Float(f) => f.to_string(),
-                other => {
-                    p.at(
-                        shift(value.span()),
-                        format!(
-                            "parameter `{key}` must be a number or a string, not {}",
-                            other.type_str()
-                        ),
-                    );
-                    return None;
-                }
-            };
+            let text = param_text(key, value, shift, p)?;
             // The value as the run record writes it, so that it compares equal.
             match experiment::Params::parse(info, &[format!("{key}={text}")]) {
                 Ok(parsed) => {
