@@ -21,10 +21,9 @@ pub mod replay;
 pub mod script;
 pub mod view;
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -81,18 +80,13 @@ fn present(
     lessons: LessonSet,
     notes_file: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "the demo needs an interactive terminal; `--check` validates a script without one"
-        );
-    }
-    let (tx, rx) = mpsc::channel::<Event>();
-    crate::tui::spawn_signal_thread(tx.clone())?;
-    // Dropped on every way out (also when unwinding): kills a run in progress.
-    let mut runs = crate::tui::runs_to(tx.clone(), crate::record::store::Store::default_location());
-    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
-    let _restore = crate::tui::Restore;
-    crate::tui::spawn_input_thread(tx);
+    let mut session = crate::tui::Session::open(
+        "the demo needs an interactive terminal; `--check` validates a script without one",
+        crate::record::store::Store::default_location(),
+    )?;
+    let crate::tui::Session {
+        terminal, rx, runs, ..
+    } = &mut session;
 
     let size = terminal.size().context("cannot read the terminal size")?;
     let export_dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
@@ -109,7 +103,7 @@ fn present(
     let mut published: Option<player::NotesState> = None;
     let result = (|| -> anyhow::Result<u8> {
         let first = player.start();
-        if let Some(code) = carry_out(&mut player, first, &mut runs, &mut terminal)? {
+        if let Some(code) = carry_out(&mut player, first, runs, terminal)? {
             return Ok(code);
         }
         loop {
@@ -137,7 +131,7 @@ fn present(
                 runs.finished(*id);
             }
             let out = player.update(event);
-            if let Some(code) = carry_out(&mut player, out, &mut runs, &mut terminal)? {
+            if let Some(code) = carry_out(&mut player, out, runs, terminal)? {
                 return Ok(code);
             }
         }

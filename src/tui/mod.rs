@@ -90,12 +90,6 @@ fn run_with(
         );
         return Ok(ExitCode::from(2));
     }
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "the tutor needs an interactive terminal; for scripts use `hpc-tutor lessons list` or `hpc-tutor --help`"
-        );
-    }
-
     let store = ProgressStore::default_location();
     let (progress, warning) = match &store {
         Some(s) => {
@@ -108,21 +102,17 @@ fn run_with(
         ),
     };
 
-    let (tx, rx) = mpsc::channel::<Event>();
-    spawn_signal_thread(tx.clone())?;
     let store_of_results = crate::record::store::Store::default_location();
-    // Dropped on every way out of this function (also when unwinding from a panic): kills
-    // a run in progress, so quitting never leaves a process behind.
-    let mut runs = runs_to(tx.clone(), store_of_results.clone());
-    let lookups = Lookups::new(tx.clone(), store_of_results.clone());
+    let mut session = Session::open(
+        "the tutor needs an interactive terminal; for scripts use `hpc-tutor lessons list` or `hpc-tutor --help`",
+        store_of_results.clone(),
+    )?;
+    let lookups = Lookups::new(session.tx.clone(), store_of_results.clone());
 
-    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
-    // From here on the terminal is restored on every path: `Restore` on return (also for
-    // `?` errors), ratatui's panic hook on panics, and signals arrive as events.
-    let _restore = Restore;
-    spawn_input_thread(tx);
-
-    let size = terminal.size().context("cannot read the terminal size")?;
+    let size = session
+        .terminal
+        .size()
+        .context("cannot read the terminal size")?;
     let mut app = App::new(
         lessons,
         progress,
@@ -148,15 +138,11 @@ fn run_with(
     }
     start_io(&mut app, &lookups);
 
+    let Session {
+        terminal, rx, runs, ..
+    } = &mut session;
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        event_loop(
-            &mut terminal,
-            &mut app,
-            &rx,
-            store.as_ref(),
-            &mut runs,
-            &lookups,
-        )
+        event_loop(terminal, &mut app, rx, store.as_ref(), runs, &lookups)
     }));
     match outcome {
         Ok(result) => {
@@ -172,6 +158,44 @@ fn run_with(
             save(&mut app, store.as_ref());
             std::panic::resume_unwind(panic)
         }
+    }
+}
+
+/// The terminal session of a full-screen face (the tutor, the demo): one event channel
+/// with signals and input on it, the background runs reporting to it, and the terminal,
+/// restored on every way out — return, `?` errors, panics (ratatui's hook) — before the
+/// runs are stopped.
+pub struct Session {
+    _restore: Restore,
+    /// The terminal.
+    pub terminal: ratatui::DefaultTerminal,
+    /// Every event: keys, resizes, signals, runs, look-ups.
+    pub rx: mpsc::Receiver<Event>,
+    /// Where events are sent (for more senders, e.g. [`Lookups`]).
+    pub tx: mpsc::Sender<Event>,
+    /// Background runs (kept in `store`); a run still going is killed when the session ends.
+    pub runs: Runs,
+}
+
+impl Session {
+    /// Opens the session, or says `needs` when this is not an interactive terminal.
+    pub fn open(needs: &str, store: Option<crate::record::store::Store>) -> anyhow::Result<Self> {
+        if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+            anyhow::bail!("{needs}");
+        }
+        let (tx, rx) = mpsc::channel::<Event>();
+        spawn_signal_thread(tx.clone())?;
+        let runs = runs_to(tx.clone(), store);
+        let terminal = ratatui::try_init().context("cannot set up the terminal")?;
+        let restore = Restore;
+        spawn_input_thread(tx.clone());
+        Ok(Self {
+            _restore: restore,
+            terminal,
+            rx,
+            tx,
+            runs,
+        })
     }
 }
 
