@@ -5,7 +5,7 @@ mod common;
 use common::{app_with, ch, fixture_set, key, typed, valid_app};
 use hpc_tutor::lesson::Answer;
 use hpc_tutor::progress::Progress;
-use hpc_tutor::tui::app::{Focus, LessonState, Overlay, Row, Screen};
+use hpc_tutor::tui::app::{Focus, Io, LessonState, Overlay, Row, Screen};
 use hpc_tutor::tui::{Effect, Event, StopSignal};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -184,6 +184,39 @@ fn answering_again_starts_empty_and_percentages_are_read_as_fractions() {
         "{:?}",
         d.note
     );
+}
+
+/// `update` does no I/O: opening a lesson asks for its experiments' recent runs, and `o`
+/// for the stored runs to compare with, as requests the event loop carries out off the UI
+/// thread; the answers arrive as events.
+#[test]
+fn store_look_ups_are_requests_answered_by_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = hpc_tutor::record::store::Store::in_dir(dir.path().join("results"));
+    let mut w = store.create("r1").expect("create");
+    for r in common::amdahl_records() {
+        w.append(&r).expect("append");
+    }
+    let mut app = app_with(
+        fixture_set("valid"),
+        Progress::default(),
+        SIZE,
+        Some("beta"),
+    )
+    .with_store(Some(store.clone()));
+    let asked = app.take_io();
+    assert_eq!(asked, [Io::RecentRuns("amdahl".into())]);
+    assert!(app.latest.is_empty(), "nothing read yet");
+    app.update(Event::Loaded(asked[0].run(Some(&store))));
+    assert_eq!(app.latest["amdahl"].len(), 1);
+
+    app.update(ch('x'));
+    assert_eq!(app.update(ch('o')), Effect::Redraw);
+    assert!(app.overlay.is_none(), "the window waits for the look-up");
+    let asked = app.take_io();
+    assert_eq!(asked, [Io::History("amdahl".into())]);
+    app.update(Event::Loaded(asked[0].run(Some(&store))));
+    assert!(matches!(&app.overlay, Some(Overlay::History { runs, .. }) if runs.len() == 1));
 }
 
 #[test]

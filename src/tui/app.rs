@@ -47,6 +47,10 @@ pub enum Event {
 pub enum Io {
     /// The recent stored runs of this experiment, for predictions and the lesson card.
     RecentRuns(String),
+    /// Every stored run of this experiment, for the compare window (`o`).
+    History(String),
+    /// The CPUs per node of the cluster's partition (`sinfo`), for fitting job scripts.
+    NodeCpus(Option<String>),
 }
 
 /// What an [`Io`] request found.
@@ -59,22 +63,42 @@ pub enum Loaded {
         /// Each run's records.
         runs: Vec<Vec<Record>>,
     },
+    /// The stored runs of an experiment, newest first.
+    History {
+        /// The experiment.
+        experiment: String,
+        /// The runs.
+        runs: Vec<StoredRun>,
+    },
+    /// The CPUs per node, when `sinfo` answered.
+    NodeCpus(Option<usize>),
 }
 
 impl Io {
-    /// Carries the request out (slow: on a worker thread).
-    pub fn run(&self, store: &Store) -> Loaded {
+    /// Carries the request out (slow: on a worker thread); without a results store the
+    /// look-ups in it find nothing.
+    pub fn run(&self, store: Option<&Store>) -> Loaded {
+        let list = || store.map(Store::list).unwrap_or_default();
         match self {
             Io::RecentRuns(experiment) => Loaded::RecentRuns {
                 experiment: experiment.clone(),
-                runs: store
-                    .list()
+                runs: list()
                     .into_iter()
                     .filter(|r| r.run.experiment == *experiment)
                     .take(RECENT_RUNS)
                     .filter_map(|r| crate::record::store::load(&r.path).ok())
                     .collect(),
             },
+            Io::History(experiment) => Loaded::History {
+                experiment: experiment.clone(),
+                runs: list()
+                    .into_iter()
+                    .filter(|r| r.run.experiment == *experiment)
+                    .collect(),
+            },
+            Io::NodeCpus(partition) => Loaded::NodeCpus(
+                crate::cluster::slurm::cluster_cpus_per_node(partition.as_deref()),
+            ),
         }
     }
 }
@@ -383,8 +407,8 @@ pub struct App {
     pub work_dir: PathBuf,
     /// The hpc-tutor a job script runs (`hpc-tutor` unless set, e.g. to this binary).
     pub exe: String,
-    /// CPUs per node of the cluster, for fitting job scripts: `Some(n)` known, `Some(None)`
-    /// unknown, `None` ask `sinfo` when a job script is first made.
+    /// CPUs per node of the cluster, for fitting job scripts: `Some(Some(n))` known,
+    /// `Some(None)` unknown, `None` not answered yet (asked with [`Io::NodeCpus`]).
     pub node_cpus: Option<Option<usize>>,
     /// Slow work asked for by `update`, for the event loop to carry out off this thread.
     pub io: Vec<Io>,
@@ -467,6 +491,27 @@ impl App {
     /// Applies one event.
     pub fn update(&mut self, event: Event) -> Effect {
         match event {
+            Event::Loaded(Loaded::NodeCpus(n)) => {
+                self.node_cpus = Some(n);
+                Effect::None
+            }
+            Event::Loaded(Loaded::History { experiment, runs }) => {
+                // Only if the learner is still on that experiment's screen.
+                let here =
+                    matches!(&self.screen, Screen::Experiment { name, .. } if *name == experiment);
+                if !here || self.overlay.is_some() {
+                    return Effect::None;
+                }
+                if runs.is_empty() {
+                    self.set_status(
+                        format!("no earlier `{experiment}` runs in the results store yet"),
+                        false,
+                    );
+                } else {
+                    self.overlay = Some(Overlay::History { runs, selected: 0 });
+                }
+                Effect::Redraw
+            }
             Event::Loaded(Loaded::RecentRuns { experiment, runs }) => {
                 self.loading.remove(&experiment);
                 // Runs made in this session since the request stay first.
@@ -762,21 +807,12 @@ impl App {
             Action::Export => Effect::Export,
             Action::JobScript => self.open_job_script(&name),
             Action::History => {
-                let runs: Vec<StoredRun> = self
-                    .store
-                    .as_ref()
-                    .map(|s| s.list())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|r| r.run.experiment == name)
-                    .collect();
-                if runs.is_empty() {
-                    self.set_status(
-                        format!("no earlier `{name}` runs in the results store yet"),
-                        false,
-                    );
+                if self.store.is_none() {
+                    self.set_status("no results store here: nothing to compare with", false);
                 } else {
-                    self.overlay = Some(Overlay::History { runs, selected: 0 });
+                    // The window opens when the look-up answers (Loaded::History).
+                    self.io.push(Io::History(name.clone()));
+                    self.set_status(format!("looking up earlier `{name}` runs…"), false);
                 }
                 Effect::Redraw
             }
@@ -797,10 +833,9 @@ impl App {
                 return Effect::Redraw;
             }
         };
-        let node_cpus = *self.node_cpus.get_or_insert_with(|| {
-            crate::cluster::slurm::cluster_cpus_per_node(spec.partition.as_deref())
-        });
-        if let Some(cpn) = node_cpus {
+        // Asked of sinfo off this thread when the tutor starts (Io::NodeCpus): until it has
+        // answered, the script is not fitted to the nodes.
+        if let Some(Some(cpn)) = self.node_cpus {
             spec.fit_to_nodes(cpn);
         }
         // A measured run of the same sweep: this screen's, the compared one, the store's;

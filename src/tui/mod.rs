@@ -129,7 +129,14 @@ fn run_with(
     {
         app.exe = exe.display().to_string();
     }
+    // Asked once, off the UI thread: `sinfo` can take seconds when the controller is slow.
     app.node_cpus = None;
+    let partition = app
+        .system
+        .allocation
+        .as_ref()
+        .and_then(|a| a.partition.clone());
+    app.io.push(app::Io::NodeCpus(partition));
     if let Some((dir, entries)) = results {
         app.open_results(dir, entries);
     }
@@ -248,15 +255,12 @@ impl Lookups {
     }
 
     fn start(&self, io: app::Io) {
-        // Without a results store there is nothing to look up (and nothing is asked).
-        let Some(store) = self.store.clone() else {
-            return;
-        };
+        let store = self.store.clone();
         let tx = self.tx.clone();
         let _ = std::thread::Builder::new()
-            .name("store-lookup".into())
+            .name("lookup".into())
             .spawn(move || {
-                let _ = tx.send(Event::Loaded(io.run(&store)));
+                let _ = tx.send(Event::Loaded(io.run(store.as_ref())));
             });
     }
 }

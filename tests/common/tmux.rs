@@ -158,6 +158,8 @@ impl Drop for Tmux {
 }
 
 /// Pids of the children of `pid`.
+/// The `hpc-tutor` processes (runs) started by process `pid` (not the `sinfo` the tutor
+/// may be asking about the cluster at the same time).
 pub fn children(pid: &str) -> Vec<String> {
     let out = Command::new("pgrep")
         .args(["-P", pid])
@@ -165,6 +167,10 @@ pub fn children(pid: &str) -> Vec<String> {
         .expect("pgrep runs");
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm"))
+                .is_ok_and(|c| c.trim() == "hpc-tutor")
+        })
         .map(str::to_owned)
         .collect()
 }
