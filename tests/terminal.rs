@@ -36,6 +36,42 @@ fn quit_restores_the_terminal() {
     assert!(!screen.contains("Lessons"), "{screen}");
 }
 
+/// Job control: `kill -TSTP` hands the terminal back to the shell in its normal mode; `fg`
+/// brings the tutor back in raw mode, drawn again, its keys working.
+#[test]
+fn a_stop_and_fg_give_the_terminal_back_and_take_it_again() {
+    let t = Tmux::start("tstp");
+    // One command, not launch_tutor's list: bash would go on with the rest of a list when
+    // one of its commands stops.
+    t.run(&format!("'{}'", env!("CARGO_BIN_EXE_hpc-tutor")));
+    t.wait_for("○ new");
+    let pid = t.child_pid();
+    assert!(!pid.is_empty(), "the tutor runs");
+    let status = Command::new("kill")
+        .args(["-TSTP", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    t.wait_for("Stopped");
+    let d = t.file("stty-stopped");
+    t.run(&format!("stty -a > '{}'", d.display()));
+    let stopped = t.wait_for_file("stty-stopped");
+    assert!(
+        stopped.contains(" icanon ") && stopped.contains(" echo "),
+        "the shell has its terminal back: {stopped}"
+    );
+    t.run("fg");
+    t.wait_for("○ new");
+    t.keys(&["?"]);
+    t.wait_for("Keys: catalogue");
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.wait_for("[tutor-shell]");
+    let d = t.file("exit");
+    t.run(&format!("echo $? > '{}'", d.display()));
+    assert_eq!(t.wait_for_file("exit").trim(), "0");
+}
+
 #[test]
 fn sigterm_restores_the_terminal_keeps_progress_and_resumes() {
     let t = Tmux::start("term");

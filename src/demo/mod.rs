@@ -130,6 +130,9 @@ fn present(
             {
                 runs.finished(*id);
             }
+            if event == Event::Suspend {
+                crate::tui::suspend(terminal)?;
+            }
             let out = player.update(event);
             if let Some(code) = carry_out(&mut player, out, runs, terminal)? {
                 return Ok(code);

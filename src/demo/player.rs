@@ -409,6 +409,8 @@ impl Player {
             Event::Run(id, ev) => self.on_run_event(id, ev, &mut out),
             // The demo asks for no store look-ups.
             Event::Loaded(_) => {}
+            // Back from a stop: draw everything again.
+            Event::Suspend => out.redraw = true,
             Event::Tick(_) => {
                 // Ticks come only while something is timed (at most a few a second): the
                 // countdown or the progress line changes with each.

@@ -38,6 +38,9 @@ pub enum Event {
     Tick(Instant),
     /// The answer to an [`Io`] request, from a worker thread.
     Loaded(Loaded),
+    /// SIGTSTP (`kill -TSTP`, a job-control stop): the event loop hands the terminal back,
+    /// stops, and takes it again on `fg`.
+    Suspend,
 }
 
 /// Slow work `update` asks for instead of doing it (reading the results store): the event
@@ -491,6 +494,8 @@ impl App {
     /// Applies one event.
     pub fn update(&mut self, event: Event) -> Effect {
         match event {
+            // The event loop stops the process; coming back, everything is drawn again.
+            Event::Suspend => Effect::Redraw,
             Event::Loaded(Loaded::NodeCpus(n)) => {
                 self.node_cpus = Some(n);
                 Effect::None

@@ -206,6 +206,19 @@ impl Session {
     }
 }
 
+/// Job control: hands the terminal back (cooked mode, main screen), stops this process as
+/// SIGTSTP would have, and on `fg` (SIGCONT) takes the terminal again — raw mode, the
+/// alternate screen, a full redraw. (signal-hook took SIGTSTP's default action away, so
+/// the stop is SIGSTOP's.)
+pub fn suspend(terminal: &mut ratatui::DefaultTerminal) -> anyhow::Result<()> {
+    ratatui::restore();
+    nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP).context("cannot stop")?;
+    // Running again: a new terminal (raw mode, the alternate screen, empty buffers, so the
+    // next draw draws everything).
+    *terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    Ok(())
+}
+
 /// Restores the terminal when dropped.
 pub(crate) struct Restore;
 
@@ -225,6 +238,9 @@ fn event_loop(
 ) -> anyhow::Result<u8> {
     terminal.draw(|f| view::draw(app, f))?;
     while let Ok(event) = rx.recv() {
+        if event == Event::Suspend {
+            suspend(terminal)?;
+        }
         match step(app, event, runs, lookups, store) {
             Next::Idle => continue,
             Next::Redraw => {}
@@ -334,6 +350,8 @@ pub(crate) fn spawn_input_thread(tx: mpsc::Sender<Event>) {
                     Ok(ct::Event::Key(k)) => Event::Key(k),
                     Ok(ct::Event::Resize(w, h)) => Event::Resize(w, h),
                     Ok(_) => continue,
+                    // A signal (a stop and `fg`) interrupted the wait: the terminal is fine.
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     // The terminal is gone (e.g. the ssh session closed): stop like SIGHUP.
                     Err(_) => Event::Signal(StopSignal::Hangup),
                 };
@@ -349,19 +367,20 @@ pub(crate) fn spawn_input_thread(tx: mpsc::Sender<Event>) {
 
 /// Turns SIGINT, SIGTERM and SIGHUP into events.
 pub(crate) fn spawn_signal_thread(tx: mpsc::Sender<Event>) -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGTSTP};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGTSTP])
         .context("cannot install signal handlers")?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
             for sig in signals.forever() {
-                let s = match sig {
-                    SIGINT => StopSignal::Interrupt,
-                    SIGHUP => StopSignal::Hangup,
-                    _ => StopSignal::Terminate,
+                let event = match sig {
+                    SIGTSTP => Event::Suspend,
+                    SIGINT => Event::Signal(StopSignal::Interrupt),
+                    SIGHUP => Event::Signal(StopSignal::Hangup),
+                    _ => Event::Signal(StopSignal::Terminate),
                 };
-                if tx.send(Event::Signal(s)).is_err() {
+                if tx.send(event).is_err() {
                     break;
                 }
             }
