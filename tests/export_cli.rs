@@ -313,25 +313,19 @@ fn a_link_is_written_through_and_stays_a_link() {
 fn a_failed_write_leaves_nothing_behind() {
     let s = Scratch::new();
     let file = s.results_file(&s.path("amdahl.jsonl"));
-    // Over the limit a write fails with EFBIG (the signal it would also send is ignored).
-    let script = format!(
-        "trap '' XFSZ; ulimit -f 4; exec '{}' export --chart time --run '{}' -o out.png",
-        env!("CARGO_BIN_EXE_hpc-tutor"),
-        file.display()
-    );
-    std::process::Command::new("sh")
-        .args(["-c", &script])
+    let out = common::with_file_size_limit(4)
+        .args(["export", "--chart", "time", "--run"])
+        .arg(&file)
+        .args(["-o", "out.png"])
         .current_dir(s.dir.path())
         .env("HPC_TUTOR_DATA_DIR", s.path("data"))
         .env("HPC_TUTOR_STATE_DIR", s.path("state"))
         .output()
-        .map(|out| {
-            assert_eq!(out.status.code(), Some(1), "{out:?}");
-            assert_eq!(
-                String::from_utf8_lossy(&out.stderr),
-                "hpc-tutor export: cannot write out.png: File too large (os error 27)\n"
-            );
-        })
         .expect("sh runs");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "hpc-tutor export: cannot write out.png: File too large (os error 27)\n"
+    );
     assert_eq!(names_in(s.dir.path()), ["amdahl.jsonl"]);
 }
