@@ -46,7 +46,10 @@ fn a_job_script_that_cannot_be_written_whole_leaves_no_file() {
     t.keys(&["w"]);
     // The status line says which file (cut to the terminal's width).
     let screen = t.wait_for("cannot write");
-    assert!(screen.contains("work/amdahl-threads.sbatch: File"), "{screen}");
+    assert!(
+        screen.contains("work/amdahl-threads.sbatch: File"),
+        "{screen}"
+    );
     t.keys(&["Escape"]);
     t.keys(&["q"]);
     assert_eq!(t.wait_for_file("exit-js").trim(), "0");
