@@ -1579,8 +1579,7 @@ impl App {
                     .lessons
                     .entry(lesson_id)
                     .or_default()
-                    .answers
-                    .insert(check.id.clone(), answer);
+                    .record_answer(check.id.clone(), answer);
                 Effect::Save
             }
             None => Effect::Redraw,
