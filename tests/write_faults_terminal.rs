@@ -1,5 +1,6 @@
 //! The tutor in a real terminal (tmux) when its files cannot be written: a job script that
-//! cannot be written whole leaves no file.
+//! cannot be written whole leaves no file, and quitting with progress that cannot be saved
+//! says so, naming the file, on the restored terminal.
 //!
 //! Needs tmux; `tests/run.sh` installs it. Without it these tests fail with a message
 //! saying so rather than passing silently.
@@ -57,5 +58,38 @@ fn a_job_script_that_cannot_be_written_whole_leaves_no_file() {
         names_in(&work),
         Vec::<String>::new(),
         "no cut-off script, no temporary file"
+    );
+}
+
+#[test]
+fn quitting_when_progress_cannot_be_saved_says_so_on_the_restored_terminal() {
+    let t = Tmux::start("save-fails");
+    // A state folder under a file cannot be made, for root too.
+    std::fs::write(t.file("plain-file"), "not a folder").expect("file");
+    let state = t.file("plain-file").join("state");
+    t.run(&format!(
+        "HPC_TUTOR_STATE_DIR='{}' '{}'; echo $? > {}",
+        state.display(),
+        env!("CARGO_BIN_EXE_hpc-tutor"),
+        t.file("exit-q").display()
+    ));
+    t.wait_for("○ new");
+    t.keys(&["q"]);
+    assert_eq!(
+        t.wait_for_file("exit-q").trim(),
+        "1",
+        "exit 1: progress was lost"
+    );
+    let screen = t.wait_for("[tutor-shell]");
+    let expected = format!(
+        "hpc-tutor: could not save progress: cannot write {}",
+        state.join("progress.json").display()
+    );
+    // The line may wrap at the terminal's 100 columns.
+    let joined: String = screen.lines().collect();
+    assert!(joined.contains(&expected), "{screen}");
+    assert!(
+        !screen.contains("Lessons"),
+        "on the normal screen: {screen}"
     );
 }
