@@ -233,6 +233,8 @@ pub struct RunArgs {
     pub format: Option<Format>,
 
     /// Write the output to FILE instead of standard output (json unless --format says otherwise).
+    /// The file is locked while the run writes it: a second run given the same FILE is
+    /// refused (exit 2).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 

@@ -365,3 +365,90 @@ fn a_lesson_card_draws_each_run_with_its_own_chart() {
     assert!(red_pixels(&s.path("lock-deadlock.png")) > 1_000);
     assert!(red_pixels(&s.path("mpi-deadlock.png")) > 100);
 }
+
+/// The names in `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn is_char_device(path: &str) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_char_device())
+}
+
+/// A device is written through, never replaced: `/dev/null` takes the image, `/dev/full`
+/// refuses it (ENOSPC) with one line and exit 1, and both stay character devices.
+#[test]
+fn devices_are_written_through_never_replaced() {
+    let s = Scratch::new();
+    let file = s.results_file(&s.path("amdahl.jsonl"));
+    s.cmd()
+        .args(["export", "--chart", "time", "--run"])
+        .arg(&file)
+        .args(["-o", "/dev/null"])
+        .assert()
+        .success()
+        .stdout("wrote /dev/null\n");
+    assert!(is_char_device("/dev/null"), "/dev/null is still a device");
+    s.cmd()
+        .args(["export", "--chart", "time", "--run"])
+        .arg(&file)
+        .args(["-o", "/dev/full"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(
+            "hpc-tutor export: cannot write /dev/full: No space left on device (os error 28)\n",
+        );
+    assert!(is_char_device("/dev/full"), "/dev/full is still a device");
+    assert_eq!(names_in(s.dir.path()), ["amdahl.jsonl"]);
+}
+
+/// `-o LINK` writes the file the link points to; the link stays a link.
+#[test]
+fn a_link_is_written_through_and_stays_a_link() {
+    let s = Scratch::new();
+    let file = s.results_file(&s.path("amdahl.jsonl"));
+    std::fs::create_dir(s.path("charts")).expect("folder");
+    std::fs::write(s.path("charts/real.png"), "old").expect("old file");
+    std::os::unix::fs::symlink("charts/real.png", s.path("latest.png")).expect("link");
+    s.cmd()
+        .args(["export", "--chart", "time", "--run"])
+        .arg(&file)
+        .args(["-o", "latest.png"])
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with("charts/real.png\n"));
+    let meta = std::fs::symlink_metadata(s.path("latest.png")).expect("meta");
+    assert!(meta.file_type().is_symlink(), "still a link");
+    assert_eq!(png_size(&s.path("charts/real.png")), (1200, 800));
+    assert_eq!(names_in(&s.path("charts")), ["real.png"]);
+}
+
+/// A write that fails half-way (here: over the file size limit, as a full disk would)
+/// leaves neither a temporary file nor a cut-off image behind, and says which file.
+#[test]
+fn a_failed_write_leaves_nothing_behind() {
+    let s = Scratch::new();
+    let file = s.results_file(&s.path("amdahl.jsonl"));
+    let out = common::with_file_size_limit(4)
+        .args(["export", "--chart", "time", "--run"])
+        .arg(&file)
+        .args(["-o", "out.png"])
+        .current_dir(s.dir.path())
+        .env("HPC_TUTOR_DATA_DIR", s.path("data"))
+        .env("HPC_TUTOR_STATE_DIR", s.path("state"))
+        .output()
+        .expect("sh runs");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "hpc-tutor export: cannot write out.png: File too large (os error 27)\n"
+    );
+    assert_eq!(names_in(s.dir.path()), ["amdahl.jsonl"]);
+}

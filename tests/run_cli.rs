@@ -529,3 +529,97 @@ fn runs_are_kept_in_the_results_store_unless_told_not_to() {
         .stderr(predicate::str::contains("results store").not());
     assert_eq!(std::fs::read_dir(&store).expect("store").count(), 1);
 }
+
+/// A tiny mc-pi sweep kept out of the results store, writing to `--out` and then `out`.
+fn tiny_run_to(out: &std::path::Path) -> Command {
+    let mut c = cmd();
+    c.args([
+        "run",
+        "mc-pi",
+        "--workers",
+        "1",
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "--param",
+        "samples=1000",
+        "--no-store",
+        "--out",
+    ])
+    .arg(out);
+    c
+}
+
+/// On a full disk the file that failed is named, exit 1, and nothing claims the results
+/// were written; the same for standard output.
+#[test]
+fn a_full_disk_is_named_and_exit_1() {
+    tiny_run_to(std::path::Path::new("/dev/full"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains(
+                "hpc-tutor run: cannot write /dev/full: No space left on device (os error 28)\n",
+            )
+            .and(predicate::str::contains("results written").not()),
+        );
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hpc-tutor"))
+        .args([
+            "run",
+            "mc-pi",
+            "--workers",
+            "1",
+            "--reps",
+            "1",
+            "--warmup",
+            "0",
+        ])
+        .args(["--param", "samples=1000", "--no-store", "--format", "json"])
+        .stdout(full)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "hpc-tutor run: cannot write the standard output: No space left on device (os error 28)\n"
+        ),
+        "{out:?}"
+    );
+}
+
+/// Two runs given the same `--out` cannot interleave their records: while one holds the
+/// file's lock, another is refused with exit 2 and leaves the file alone.
+#[test]
+fn a_second_run_on_the_same_out_file_is_refused() {
+    use nix::fcntl::{Flock, FlockArg};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("r.jsonl");
+    std::fs::write(&path, "the first run's records\n").expect("write");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open");
+    let lock = Flock::lock(file, FlockArg::LockExclusiveNonblock).expect("the first run's lock");
+    tiny_run_to(&path)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(format!(
+            "hpc-tutor run: {} is being written by another hpc-tutor (it holds the file's lock): \
+             wait for it to end or give another file\n",
+            path.display()
+        ));
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        "the first run's records\n"
+    );
+    drop(lock);
+    tiny_run_to(&path).assert().success();
+    let recs = hpc_tutor::record::store::load(&path).expect("valid results file");
+    assert!(matches!(recs.first(), Some(Record::Run(_))));
+}

@@ -2,6 +2,8 @@
 //! `run` under a SLURM environment as `srun -c 2` sets it, and `results merge` of real runs.
 //! (tests/slurm.rs runs the same against a real one-node SLURM.)
 
+mod common;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -483,4 +485,95 @@ fn a_slurm_controller_that_does_not_answer_costs_at_most_a_moment() {
     let took = started.elapsed();
     assert!(took < std::time::Duration::from_secs(6), "took {took:?}");
     assert!(!text.contains("nodes of up to"), "{text}");
+}
+
+fn is_char_device(path: &str) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_char_device())
+}
+
+/// The names in `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `results merge -o` and `slurm script -o` write through fsio: a device is written
+/// through and stays a device, a full one is one line with exit 1, and a write that fails
+/// half-way keeps the old file whole with no temporary file beside it.
+#[test]
+fn merge_and_script_outputs_are_written_safely() {
+    let data = tempfile::tempdir().expect("tmp");
+    let fixture = std::fs::canonicalize("tests/fixtures/results/amdahl-array").expect("fixture");
+    let merge = |out: &str| {
+        let mut c = cmd(data.path());
+        c.args(["results", "merge"]).arg(&fixture).args(["-o", out]);
+        c
+    };
+    let script = |out: &str| {
+        let mut c = cmd(data.path());
+        c.args(["slurm", "script", "mc-pi", "-o", out]);
+        c
+    };
+    for (mut c, name) in [
+        (merge("/dev/null"), "merge"),
+        (script("/dev/null"), "script"),
+    ] {
+        c.assert().success();
+        assert!(is_char_device("/dev/null"), "after {name}");
+    }
+    merge("/dev/full").assert().code(1).stderr(predicate::str::ends_with(
+        "hpc-tutor results merge: cannot write /dev/full: No space left on device (os error 28)\n",
+    ));
+    script("/dev/full").assert().code(1).stderr(predicate::str::ends_with(
+        "hpc-tutor slurm script: cannot write /dev/full: No space left on device (os error 28)\n",
+    ));
+    assert!(is_char_device("/dev/full"));
+
+    // Both outputs are over 1 KiB: past a 2-block limit under any shell.
+    let dir = data.path().join("out");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("merged.jsonl"), "old results\n").expect("old");
+    std::fs::write(dir.join("job.sbatch"), "old script\n").expect("old");
+    let out = common::with_file_size_limit(1)
+        .args(["results", "merge"])
+        .arg(&fixture)
+        .args(["-o", "merged.jsonl"])
+        .current_dir(&dir)
+        .env("HPC_TUTOR_DATA_DIR", data.path())
+        .output()
+        .expect("sh runs");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).ends_with(
+            "hpc-tutor results merge: cannot write merged.jsonl: File too large (os error 27)\n"
+        ),
+        "{out:?}"
+    );
+    let out = common::with_file_size_limit(1)
+        .args(["slurm", "script", "mc-pi", "-o", "job.sbatch"])
+        .current_dir(&dir)
+        .env("HPC_TUTOR_DATA_DIR", data.path())
+        .output()
+        .expect("sh runs");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).ends_with(
+            "hpc-tutor slurm script: cannot write job.sbatch: File too large (os error 27)\n"
+        ),
+        "{out:?}"
+    );
+    assert_eq!(names_in(&dir), ["job.sbatch", "merged.jsonl"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("merged.jsonl")).expect("read"),
+        "old results\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("job.sbatch")).expect("read"),
+        "old script\n"
+    );
 }

@@ -9,6 +9,19 @@ use crate::record::Record;
 
 /// Exit status for bad input.
 const BAD_INPUT: u8 = 2;
+/// Exit status when the output could not be written.
+const FAILED: u8 = 1;
+
+/// Writes `text` to `path` safely ([`crate::fsio::write`]); on failure says so in one line
+/// and gives the exit status.
+fn write_out(path: &Path, text: &str) -> Result<(), ExitCode> {
+    crate::fsio::write(path, text.as_bytes()).map_err(|e| {
+        eprintln!("hpc-tutor results merge: {e}");
+        ExitCode::from(FAILED)
+    })?;
+    eprintln!("merged results written to {}", path.display());
+    Ok(())
+}
 
 /// `hpc-tutor results merge`.
 pub fn merge(paths: &[std::path::PathBuf], output: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -52,9 +65,9 @@ pub fn merge(paths: &[std::path::PathBuf], output: Option<&Path>) -> anyhow::Res
         }
         if let (true, Some(dir), Some(Record::Run(r))) = (to_dir, output, s.records.first()) {
             let path = dir.join(format!("{}.jsonl", r.run_id));
-            std::fs::write(&path, &one)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-            eprintln!("merged results written to {}", path.display());
+            if let Err(code) = write_out(&path, &one) {
+                return Ok(code);
+            }
         }
         text.push_str(&one);
         for note in &s.replaced {
@@ -78,9 +91,9 @@ pub fn merge(paths: &[std::path::PathBuf], output: Option<&Path>) -> anyhow::Res
     match output {
         Some(_) if to_dir => {}
         Some(path) => {
-            std::fs::write(path, text)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-            eprintln!("merged results written to {}", path.display());
+            if let Err(code) = write_out(path, &text) {
+                return Ok(code);
+            }
         }
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }

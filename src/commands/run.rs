@@ -1,6 +1,5 @@
 //! `hpc-tutor run` and `hpc-tutor experiments`: the headless face of the experiment engine.
 
-use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -12,6 +11,7 @@ use crate::cli::{Format, LauncherArg, MpiWorkerArgs, RunArgs};
 use crate::cluster::SystemInfo;
 use crate::experiment::request::sweep_workers;
 use crate::experiment::{self, Backend, ExperimentInfo, ParamKind, Params};
+use crate::fsio::{StreamError, StreamFile};
 use crate::measure::format::short;
 pub use crate::measure::format::{
     busy_warning, bytes, latency, latency_bandwidth_text, rate, seconds,
@@ -114,13 +114,18 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         } else {
             Format::Json
         });
-    let mut out: Box<dyn Write> = match &args.out {
-        Some(path) => {
-            Box::new(io::BufWriter::new(File::create(path).map_err(|e| {
-                anyhow::anyhow!("cannot create {}: {e}", path.display())
-            })?))
-        }
-        None => Box::new(io::stdout().lock()),
+    // Taken before anything is measured: a second run given the same file is refused at
+    // once, and leaves the first one's records alone.
+    let mut out = match &args.out {
+        Some(path) => match StreamFile::create(path) {
+            Ok(f) => Output::File(io::BufWriter::new(f)),
+            Err(e @ StreamError::Busy { .. }) => return bad_input(e),
+            Err(StreamError::Write(e)) => {
+                eprintln!("hpc-tutor run: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        None => Output::Stdout(io::stdout().lock()),
     };
 
     // How busy our CPUs are before we start: other programs on them skew every timing.
@@ -248,6 +253,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             None => None,
         }
     };
+    // The first error writing the output: the run ends there, and it is what is reported.
+    let mut write_error: Option<io::Error> = None;
     let mut sink = |r: &Record| -> io::Result<()> {
         if let Some(w) = &mut stored
             && let Err(e) = w.append(r)
@@ -258,11 +265,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         }
         let text = report.render(r);
         if !text.is_empty() {
-            match &bar {
+            let written = match &bar {
                 Some(b) if args.out.is_none() => b.suspend(|| out.write_all(text.as_bytes())),
                 _ => out.write_all(text.as_bytes()),
-            }?;
-            out.flush()?;
+            }
+            .and_then(|()| out.flush());
+            if let Err(e) = written {
+                let copy = io::Error::new(e.kind(), e.to_string());
+                write_error.get_or_insert(copy);
+                return Err(e);
+            }
         }
         Ok(())
     };
@@ -275,13 +287,58 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    if let Some(path) = &args.out {
-        eprintln!("results written to {}", path.display());
-    }
+    // A file is synced: a write its disk refuses late is caught here, not lost.
+    let finished = out.finish();
     if let Some(w) = &stored {
         eprintln!("kept in the results store: {}", w.path().display());
     }
+    if let Some(e) = write_error.or(finished.err()) {
+        match &args.out {
+            Some(path) => eprintln!("hpc-tutor run: cannot write {}: {e}", path.display()),
+            None => eprintln!("hpc-tutor run: cannot write the standard output: {e}"),
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    if let Some(path) = &args.out {
+        eprintln!("results written to {}", path.display());
+    }
     Ok(ExitCode::from(status.exit_code()))
+}
+
+/// Where the records go: the `--out` file (under its lock), or standard output.
+enum Output {
+    File(io::BufWriter<StreamFile>),
+    Stdout(io::StdoutLock<'static>),
+}
+
+impl Output {
+    /// Flushes what is left, and syncs a file.
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Output::File(w) => w
+                .into_inner()
+                .map_err(io::IntoInnerError::into_error)?
+                .finish()
+                .map_err(|e| e.source),
+            Output::Stdout(mut s) => s.flush(),
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::File(w) => w.write(buf),
+            Output::Stdout(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::File(w) => w.flush(),
+            Output::Stdout(s) => s.flush(),
+        }
+    }
 }
 
 /// How the table of a run is laid out.

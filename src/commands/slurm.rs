@@ -94,8 +94,10 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
     let text = spec.render();
     match &args.output {
         Some(path) => {
-            std::fs::write(path, &text)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            if let Err(e) = crate::fsio::write(path, text.as_bytes()) {
+                eprintln!("hpc-tutor slurm script: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
             eprintln!(
                 "job script written to {}; submit it with: sbatch {}",
                 path.display(),

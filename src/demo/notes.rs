@@ -46,14 +46,7 @@ pub fn publish(path: &Path, state: &NotesState) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     let json = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
-    let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        std::fs::write(&tmp, &json)?;
-        std::fs::rename(&tmp, path)
-    };
-    write().inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    crate::fsio::write(path, &json).map_err(|e| std::io::Error::new(e.source.kind(), e.to_string()))
 }
 
 /// Reads the published state; `None` when there is none (no demo yet) or it cannot be read.

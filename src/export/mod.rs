@@ -365,22 +365,13 @@ pub fn latest_stored_run(store: &Store, experiment: &str) -> Option<Vec<Record>>
     crate::record::store::load(&run.path).ok()
 }
 
-/// Writes `png` to `path` through a temporary file in the same folder, so that a reader
-/// never sees half an image.
+/// Writes `png` to `path` safely (see [`crate::fsio::write`]): a file is replaced through a
+/// temporary file in the same folder, so that a reader never sees half an image; a link is
+/// written through to its target; a device such as `/dev/null` is written directly.
 pub fn write_png(path: &Path, png: &[u8]) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "image.png".to_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, png).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
+    crate::fsio::write(path, png).map_err(|e| ExportError::Io {
+        path: e.path.display().to_string(),
+        source: e.source,
     })
 }
 

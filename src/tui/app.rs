@@ -1637,8 +1637,7 @@ impl App {
                     .lessons
                     .entry(lesson_id)
                     .or_default()
-                    .answers
-                    .insert(check.id.clone(), answer);
+                    .record_answer(check.id.clone(), answer);
                 Effect::Save
             }
             None => Effect::Redraw,
@@ -1685,9 +1684,9 @@ impl App {
 
 /// Writes a job script into `dir` as `name`, or as `name` with `-2`, `-3`, … before its
 /// extension when that file exists (never replacing one); the script's own mentions of its
-/// file name follow. Returns the path written.
+/// file name follow. The file appears whole or not at all ([`crate::fsio::write_new`]).
+/// Returns the path written.
 fn write_job_script(dir: &std::path::Path, name: &str, text: &str) -> Result<PathBuf, String> {
-    use std::io::Write as _;
     let stem = name.strip_suffix(".sbatch").unwrap_or(name);
     for n in 1..=99 {
         let candidate = if n == 1 {
@@ -1696,19 +1695,11 @@ fn write_job_script(dir: &std::path::Path, name: &str, text: &str) -> Result<Pat
             format!("{stem}-{n}.sbatch")
         };
         let path = dir.join(&candidate);
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut f) => {
-                let body = text.replace(name, &candidate);
-                f.write_all(body.as_bytes())
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                return Ok(path);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(format!("cannot write {}: {e}", path.display())),
+        let body = text.replace(name, &candidate);
+        match crate::fsio::write_new(&path, body.as_bytes()) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e.to_string()),
         }
     }
     Err(format!(

@@ -154,15 +154,24 @@ fn run_with(
     match outcome {
         Ok(result) => {
             app.sync_progress();
-            save(&mut app, store.as_ref());
-            let code = result?;
-            Ok(ExitCode::from(code))
+            let unsaved = save(&mut app, store.as_ref());
+            // Said on the normal screen, where it stays after the tutor is gone.
+            drop(session);
+            if let Some(e) = &unsaved {
+                eprintln!("hpc-tutor: could not save progress: {e}");
+            }
+            match result? {
+                0 if unsaved.is_some() => Ok(ExitCode::FAILURE),
+                code => Ok(ExitCode::from(code)),
+            }
         }
         Err(panic) => {
             // The panic hook has restored the terminal and printed the message; keep what the
             // learner did before passing the panic on.
             app.sync_progress();
-            save(&mut app, store.as_ref());
+            if let Some(e) = save(&mut app, store.as_ref()) {
+                eprintln!("hpc-tutor: could not save progress: {e}");
+            }
             std::panic::resume_unwind(panic)
         }
     }
@@ -317,7 +326,9 @@ pub fn step(
     match effect {
         Effect::None => return Next::Idle,
         Effect::Redraw => {}
-        Effect::Save => save(app, store),
+        Effect::Save => {
+            save(app, store);
+        }
         Effect::Quit(code) => return Next::Quit(code),
         Effect::StartRun { id, request } => runs.start(id, &request.child_args()),
         Effect::CancelRun(id) => runs.cancel(id),
@@ -332,12 +343,11 @@ pub fn step(
     Next::Redraw
 }
 
-fn save(app: &mut App, store: Option<&ProgressStore>) {
-    if let Some(store) = store
-        && let Err(e) = store.save(&app.progress)
-    {
-        app.set_status(format!("could not save progress: {e}"), true);
-    }
+/// Saves progress; on failure says so in the status line and returns why (naming the file).
+fn save(app: &mut App, store: Option<&ProgressStore>) -> Option<String> {
+    let e = store?.save(&app.progress).err()?.to_string();
+    app.set_status(format!("could not save progress: {e}"), true);
+    Some(e)
 }
 
 /// Reads keys and resizes on a thread of its own and sends them as events.

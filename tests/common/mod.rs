@@ -224,3 +224,18 @@ pub fn race_records() -> Vec<hpc_tutor::record::Record> {
     }));
     v
 }
+
+/// The binary under a file size limit of `blocks` blocks (512 bytes under dash, 1024
+/// under bash): a write past it fails with EFBIG as one on a full disk fails with ENOSPC,
+/// so a test can make writing fail half-way, as root too. (SIGXFSZ, which the kernel also
+/// sends, is ignored.) Add the arguments, the folder and the environment to the command.
+pub fn with_file_size_limit(blocks: u32) -> std::process::Command {
+    let mut c = std::process::Command::new("sh");
+    c.args([
+        "-c",
+        &format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$@\""),
+        "sh",
+        env!("CARGO_BIN_EXE_hpc-tutor"),
+    ]);
+    c
+}
