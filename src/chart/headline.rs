@@ -7,7 +7,7 @@
 //! a results file gets the same headline as a live run.
 
 use crate::chart::sizes::{SizeChart, format_bytes};
-use crate::measure::format::{latency_bandwidth_text, seconds};
+use crate::measure::format::{count, latency_bandwidth_text, seconds};
 use crate::record::{Model, PointRecord, Record};
 
 /// The headline of one run's records: at most a few short lines, most important first;
@@ -216,19 +216,6 @@ fn estimate(p: &PointRecord) -> String {
     text
 }
 
-/// A count in full with thin groups: `1 234 567`.
-pub fn count(v: f64) -> String {
-    let digits = format!("{:.0}", v.abs());
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0.0 { format!("-{out}") } else { out }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,7 +289,6 @@ mod tests {
             headline(&records),
             ["deadlock: thread 0 → thread 1 → thread 0 (no progress for 3.0 s)"]
         );
-        assert_eq!(count(5_000_000.0), "5,000,000");
     }
 
     #[test]

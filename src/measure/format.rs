@@ -87,3 +87,42 @@ pub fn short(v: f64) -> String {
             .to_owned()
     }
 }
+
+/// A count in full, in groups of three: `1,234,567`.
+pub fn count(v: f64) -> String {
+    let digits = format!("{:.0}", v.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0.0 { format!("-{out}") } else { out }
+}
+
+/// A value that is not a count in a few characters: 4 decimals, or scientific notation for
+/// very small and very large values; a count (a whole number) in full, grouped.
+pub fn value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        count(v)
+    } else if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_print_whole_and_grouped() {
+        assert_eq!(count(5_000_000.0), "5,000,000");
+        assert_eq!(count(-1234.0), "-1,234");
+        assert_eq!(value(5_000_000.0), "5,000,000");
+        assert_eq!(value(1.234_567), "1.2346");
+        assert_eq!(value(2.6e-6), "2.60e-6");
+    }
+}

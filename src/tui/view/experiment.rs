@@ -707,15 +707,8 @@ fn note(outputs: &std::collections::BTreeMap<String, f64>) -> String {
                         | "bandwidth_mb_s"
                 )
             })
-            .map(|(k, v)| {
-                // Counts in full (`5,000,000`), other values in a few digits.
-                let text = if v.fract() == 0.0 && v.abs() < 1e15 {
-                    crate::chart::headline::count(*v)
-                } else {
-                    crate::tui::view::short_number(*v)
-                };
-                format!("{k} {text}")
-            }),
+            // Counts in full (`5,000,000`), other values in a few digits.
+            .map(|(k, v)| format!("{k} {}", crate::measure::format::value(*v))),
     );
     parts.join("  ")
 }

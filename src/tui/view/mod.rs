@@ -115,16 +115,6 @@ fn draw_status(app: &App, frame: &mut Frame) {
     frame.render_widget(Paragraph::new(line).style(t.status()), area);
 }
 
-/// A kernel output in at most a few characters: 4 decimals, or scientific notation for very
-/// small and very large values (the tutor's and the demo's point lists).
-pub(crate) fn short_number(v: f64) -> String {
-    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e6) {
-        format!("{v:.2e}")
-    } else {
-        format!("{v:.4}")
-    }
-}
-
 /// `text` cut to `max` characters, ending in `…` when cut.
 pub(crate) fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
