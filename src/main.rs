@@ -8,7 +8,10 @@ use hpc_tutor::commands;
 use hpc_tutor::lesson::LessonSource;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     let source = |dir: Option<std::path::PathBuf>| {
         dir.map_or(LessonSource::BuiltIn, LessonSource::Directory)
     };
@@ -39,9 +42,33 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("hpc-tutor: {e:#}");
-            ExitCode::FAILURE
+        Err(e) => match commands::stdout::StdoutError::find(&e) {
+            // The reader of the output went away (`| head`): stop quietly, as SIGPIPE would.
+            Some(s) if s.is_broken_pipe() => ExitCode::from(commands::stdout::BROKEN_PIPE),
+            _ => {
+                eprintln!("hpc-tutor: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// Prints clap's help, version or usage error and returns its exit status (0 for help and
+/// version, 2 for usage errors) — or, when the help cannot be written to standard output,
+/// what any other command's output failure gives.
+fn usage(e: &clap::Error) -> ExitCode {
+    let code = ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+    match e.print() {
+        Ok(()) => code,
+        Err(io) if !e.use_stderr() => {
+            let failed = commands::stdout::StdoutError(io);
+            if failed.is_broken_pipe() {
+                ExitCode::from(commands::stdout::BROKEN_PIPE)
+            } else {
+                eprintln!("hpc-tutor: {failed}");
+                ExitCode::FAILURE
+            }
         }
+        Err(_) => code,
     }
 }

@@ -148,3 +148,77 @@ fn the_tutor_without_a_terminal_says_so() {
         .code(1)
         .stderr(predicate::str::contains("needs an interactive terminal"));
 }
+
+/// The binary with standard output going to `out`, e.g. /dev/full or a pipe nobody reads.
+fn run_into(args: &[&str], out: std::process::Stdio) -> std::process::Output {
+    use assert_cmd::cargo::CommandCargoExt;
+    std::process::Command::cargo_bin("hpc-tutor")
+        .expect("binary built")
+        .env_remove("HPC_TUTOR_LESSONS")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(out)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("runs")
+}
+
+const PRINTING: [&[&str]; 7] = [
+    &["demo", "--print"],
+    &["demo", "--check"],
+    &["experiments"],
+    &["lessons", "list"],
+    &["slurm", "info"],
+    &["--help"],
+    &[
+        "run",
+        "mc-pi",
+        "-p",
+        "samples=1000",
+        "--workers",
+        "1",
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "--no-store",
+    ],
+];
+
+/// A full disk under standard output is one message and exit status 1, never a panic.
+#[test]
+fn output_that_cannot_be_written_is_one_message_and_status_1() {
+    if !std::path::Path::new("/dev/full").exists() {
+        eprintln!("NOTE: no /dev/full here; skipped");
+        return;
+    }
+    for args in PRINTING {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let out = run_into(args, full.into());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("hpc-tutor: cannot write to standard output: No space left on device"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: one message: {stderr}");
+    }
+}
+
+/// A reader that went away (`| head -1`) stops the output quietly with 141, as SIGPIPE
+/// would.
+#[test]
+fn a_closed_pipe_stops_quietly_with_status_141() {
+    for args in PRINTING {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = run_into(args, writer.into());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}

@@ -1,7 +1,6 @@
 //! `hpc-tutor results merge`: the points of batch jobs (e.g. a job array's tasks) put
 //! together into one sweep per experiment, backend and parameters.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -82,7 +81,7 @@ pub fn merge(paths: &[std::path::PathBuf], output: Option<&Path>) -> anyhow::Res
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
             eprintln!("merged results written to {}", path.display());
         }
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        None => super::stdout::print(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }

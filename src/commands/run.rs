@@ -121,7 +121,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
                 anyhow::anyhow!("cannot create {}: {e}", path.display())
             })?))
         }
-        None => Box::new(io::stdout().lock()),
+        None => Box::new(super::stdout::Stdout::lock()),
     };
 
     // How busy our CPUs are before we start: other programs on them skew every timing.
@@ -245,6 +245,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             None => None,
         }
     };
+    // The first failed write of the output: reported after the end record.
+    let mut output_failed: Option<io::Error> = None;
     let mut sink = |r: &Record| -> io::Result<()> {
         if let Some(w) = &mut stored
             && let Err(e) = w.append(r)
@@ -254,12 +256,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             stored = None;
         }
         let text = report.render(r);
-        if !text.is_empty() {
-            match &bar {
+        if !text.is_empty() && output_failed.is_none() {
+            let written = match &bar {
                 Some(b) if args.out.is_none() => b.suspend(|| out.write_all(text.as_bytes())),
                 _ => out.write_all(text.as_bytes()),
-            }?;
-            out.flush()?;
+            }
+            .and_then(|()| out.flush());
+            if let Err(e) = written {
+                let again = io::Error::new(e.kind(), e.to_string());
+                output_failed = Some(e);
+                return Err(again);
+            }
         }
         Ok(())
     };
@@ -271,6 +278,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     });
     if let Some(b) = bar {
         b.finish_and_clear();
+    }
+    if let Some(e) = output_failed {
+        return match &args.out {
+            Some(path) => Err(anyhow::anyhow!("cannot write {}: {e}", path.display())),
+            None => Err(e.into()),
+        };
     }
     if let Some(path) = &args.out {
         eprintln!("results written to {}", path.display());
@@ -718,7 +731,7 @@ fn stuck_ranks(d: &DiagnosisRecord) -> String {
 
 /// Prints every experiment with its parameters.
 pub fn list_experiments() -> anyhow::Result<ExitCode> {
-    let mut out = io::stdout().lock();
+    let mut out = super::stdout::Stdout::lock();
     for e in experiment::EXPERIMENTS {
         let state = if e.runnable() {
             format!("backends: {}", e.backends.join(", "))
@@ -743,6 +756,7 @@ pub fn list_experiments() -> anyhow::Result<ExitCode> {
             )?;
         }
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

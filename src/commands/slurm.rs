@@ -1,6 +1,5 @@
 //! `hpc-tutor slurm script` and `hpc-tutor slurm info`.
 
-use std::io::Write;
 use std::process::{Command, ExitCode, Stdio};
 
 use crate::backend::launch::{Launcher, on_path};
@@ -114,11 +113,7 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
                 path.display()
             );
         }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
+        None => super::stdout::print(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -305,9 +300,10 @@ pub fn info() -> anyhow::Result<ExitCode> {
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(0);
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout::Stdout::lock();
     for (k, v) in rows {
         writeln!(out, "{k:<width$}  {v}")?;
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
