@@ -11,6 +11,7 @@ pub mod commands;
 pub mod demo;
 pub mod experiment;
 pub mod export;
+pub mod input;
 pub mod kernel;
 pub mod lesson;
 pub mod measure;

@@ -39,6 +39,9 @@ pub struct LessonProgress {
     pub puzzles_solved: std::collections::BTreeSet<String>,
 }
 
+/// The largest progress file read (a FIFO or a device is not read at all).
+const MAX_BYTES: u64 = 64 * crate::input::MIB;
+
 /// The current format version.
 pub const VERSION: u32 = 1;
 
@@ -103,7 +106,7 @@ impl ProgressStore {
     /// moved aside to `progress.json.corrupt-<unix seconds>` and reported in the warning,
     /// and the learner starts fresh rather than being stopped.
     pub fn load(&self) -> Loaded {
-        let bytes = match std::fs::read(&self.path) {
+        let bytes = match crate::input::read_regular(&self.path, MAX_BYTES, "a progress file") {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Loaded {

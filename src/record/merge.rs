@@ -22,7 +22,9 @@ pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, StoreError> {
                 })?
                 .filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|f| f.is_file() && f.extension().is_some_and(|e| e == "jsonl"))
+                // Not only regular files: a FIFO or a dangling link named .jsonl is
+                // reported when it is read, not passed over in silence.
+                .filter(|f| !f.is_dir() && f.extension().is_some_and(|e| e == "jsonl"))
                 .collect();
             found.sort();
             out.extend(found);
