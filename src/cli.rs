@@ -21,6 +21,7 @@ pub struct Cli {
 
     /// Open the tutor on the results files (.jsonl) in DIR, e.g. what batch jobs wrote: the
     /// points of runs of one sweep (a job array's tasks) are merged and plotted together.
+    /// Files that cannot be read are listed and left out (exit status 2 when none can be).
     #[arg(long, value_name = "DIR", conflicts_with = "lesson")]
     pub results: Option<PathBuf>,
 
@@ -358,8 +359,10 @@ pub enum ResultsAction {
     /// speedup, efficiency, Karp–Flatt and the fitted model are computed again against the
     /// merged 1-worker point. The merged run names the runs it came from.
     ///
-    /// Exit status: 0 written; 2 bad input (an unreadable file, as `path:line: message`,
-    /// or nothing to merge).
+    /// A file that cannot be read (empty, a bad line, not a regular file) is listed as
+    /// `path:line: message` and left out.
+    ///
+    /// Exit status: 0 written; 2 bad input (no file can be read, or nothing to merge).
     Merge {
         /// Results files or folders of them.
         #[arg(required = true, value_name = "PATH")]

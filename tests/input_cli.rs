@@ -138,3 +138,102 @@ fn a_fifo_as_the_progress_file_is_a_warning_not_a_hang() {
         "{warning}"
     );
 }
+#[test]
+fn a_fifo_among_results_files_is_listed_not_waited_on() {
+    let data = tempfile::tempdir().expect("tmp");
+    let dir = data.path().join("results");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::copy(good_results(), dir.join("a.jsonl")).expect("copy");
+    mkfifo(&dir.join("b.jsonl"));
+    let dir2 = dir.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(hpc_tutor::tui::load_results(&dir2));
+    });
+    let loaded = rx.recv_timeout(LIMIT).expect("load returns");
+    assert_eq!(loaded.map(|s| s.len()), Ok(1));
+}
+
+/// A folder of results files: a good one, an empty one and one with a bad line.
+fn mixed_folder(root: &Path) -> PathBuf {
+    let dir = root.join("results");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::copy(good_results(), dir.join("a.jsonl")).expect("copy");
+    std::fs::write(dir.join("b.jsonl"), "").expect("empty");
+    let text = std::fs::read_to_string(good_results()).expect("fixture");
+    let (first, rest) = text.split_once('\n').expect("lines");
+    std::fs::write(dir.join("c.jsonl"), format!("{first}\nnot json\n{rest}")).expect("bad");
+    dir
+}
+
+#[test]
+fn results_merge_merges_the_good_files_and_lists_the_bad_ones() {
+    let data = tempfile::tempdir().expect("tmp");
+    let dir = mixed_folder(data.path());
+    let out = cmd(data.path())
+        .args(["results", "merge"])
+        .arg(&dir)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "hpc-tutor results merge: skipped 2 file(s) that cannot be read:",
+        ))
+        .stderr(predicate::str::contains(format!(
+            "  {}: empty: no records",
+            dir.join("b.jsonl").display()
+        )))
+        .stderr(predicate::str::contains(format!(
+            "  {}:2: ",
+            dir.join("c.jsonl").display()
+        )))
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    assert_eq!(
+        text,
+        std::fs::read_to_string(good_results()).expect("fixture")
+    );
+    // Only bad files: nothing to merge, each listed, exit 2.
+    std::fs::remove_file(dir.join("a.jsonl")).expect("rm");
+    cmd(data.path())
+        .args(["results", "merge"])
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "none of the 2 results files can be read:",
+        ))
+        .stderr(predicate::str::contains("b.jsonl: empty"));
+}
+
+#[test]
+fn results_folder_opens_the_good_files_and_lists_the_bad_ones() {
+    let data = tempfile::tempdir().expect("tmp");
+    let dir = mixed_folder(data.path());
+    let folder = hpc_tutor::tui::read_results_folder(&dir).expect("a good file");
+    assert_eq!(folder.entries.len(), 1);
+    assert_eq!(folder.skipped.len(), 2, "{:?}", folder.skipped);
+    assert!(
+        folder.skipped[0]
+            .ends_with("b.jsonl: empty: no records (a job that ended before its first line?)")
+    );
+    // Past the files to the terminal check (no terminal here), the bad ones listed.
+    cmd(data.path())
+        .arg("--results")
+        .arg(&dir)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "hpc-tutor: --results: skipped 2 file(s) that cannot be read:",
+        ))
+        .stderr(predicate::str::contains("needs an interactive terminal"));
+    std::fs::remove_file(dir.join("a.jsonl")).expect("rm");
+    cmd(data.path())
+        .arg("--results")
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("none of the 2 results files in"));
+}

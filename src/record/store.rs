@@ -21,6 +21,14 @@ pub enum StoreError {
         /// What the system said.
         source: std::io::Error,
     },
+    /// A file that is not a results file as a whole (e.g. an empty one).
+    #[error("{path}: {message}")]
+    NotResults {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A line of a results file is not a record.
     #[error("{path}:{line}: {message}")]
     BadLine {
