@@ -9,10 +9,11 @@ use clap::{Parser, Subcommand};
 /// With no command, opens the tutor: a catalogue of lessons, a reader with checks, and
 /// (in later lessons) experiments measured on this machine.
 #[derive(Debug, Parser)]
-#[command(name = "hpc-tutor", version, args_conflicts_with_subcommands = true)]
+#[command(name = "hpc-tutor", version)]
 pub struct Cli {
-    /// Read lessons from this folder instead of the built-in ones.
-    #[arg(long, value_name = "DIR", env = "HPC_TUTOR_LESSONS", global = true)]
+    /// Read lessons from this folder instead of the built-in ones [env: HPC_TUTOR_LESSONS,
+    /// when set and not empty].
+    #[arg(long, value_name = "DIR", global = true)]
     pub lessons: Option<PathBuf>,
 
     /// Open the tutor at this lesson (an id from `hpc-tutor lessons list`).
@@ -28,6 +29,33 @@ pub struct Cli {
     /// What to do instead of opening the tutor.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The lesson folder asked for, with where it was asked for (`--lessons` or
+    /// `HPC_TUTOR_LESSONS`, which counts only when set and not empty); `None` for the
+    /// built-in lessons.
+    pub fn lessons_dir(&self) -> Option<(PathBuf, &'static str)> {
+        match &self.lessons {
+            Some(dir) => Some((dir.clone(), "--lessons")),
+            None => std::env::var_os("HPC_TUTOR_LESSONS")
+                .filter(|d| !d.is_empty())
+                .map(|d| (PathBuf::from(d), "HPC_TUTOR_LESSONS")),
+        }
+    }
+
+    /// The option that only goes without a command (`--lesson`, `--results`), if one was
+    /// given with a command.
+    pub fn option_without_its_place(&self) -> Option<&'static str> {
+        self.command.as_ref()?;
+        if self.lesson.is_some() {
+            Some("--lesson")
+        } else if self.results.is_some() {
+            Some("--results")
+        } else {
+            None
+        }
+    }
 }
 
 /// Commands that run without the terminal interface.
@@ -380,9 +408,11 @@ pub enum ResultsAction {
 pub enum LessonsAction {
     /// Print the id, track and title of every lesson, in catalogue order.
     List,
-    /// Validate lesson files; print each problem as `path:line:col: message`.
+    /// Validate lesson files; print each problem as `path:line:col: message` (`path:
+    /// message` for a file that cannot be read at all, e.g. a broken symlink).
     ///
-    /// Exits with status 0 when every file is valid, 1 when there is any problem.
+    /// Exits with status 0 when every file is valid, 1 when there is any problem, 2 when
+    /// the folder cannot be read or holds no lesson files.
     Check {
         /// Folder of lesson files [default: the `--lessons` folder, else the built-in lessons].
         dir: Option<PathBuf>,

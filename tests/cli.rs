@@ -97,15 +97,81 @@ fn missing_or_empty_lesson_folder_is_one_clear_error() {
         .args(["lessons", "check"])
         .arg(empty.path())
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("no lesson files"));
     cmd()
         .args(["lessons", "check", "/nonexistent/lessons"])
         .assert()
-        .code(1)
+        .code(2)
+        .stderr(
+            "hpc-tutor: cannot read lesson folder /nonexistent/lessons: No such file or directory (os error 2)\n",
+        );
+}
+
+/// `--lessons` (or HPC_TUTOR_LESSONS) on a folder that is not there: one message naming
+/// where the folder was given, exit status 2, whatever the command.
+#[test]
+fn a_missing_lessons_folder_is_bad_input_said_once() {
+    let said = "cannot read lesson folder /nope: No such file or directory (os error 2)\n";
+    for args in [
+        vec!["--lessons", "/nope"],
+        vec!["--lessons", "/nope", "lessons", "list"],
+        vec!["lessons", "list", "--lessons", "/nope"],
+        vec!["--lessons", "/nope", "lessons", "check"],
+        vec!["--lessons", "/nope", "demo", "--check"],
+    ] {
+        cmd()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(format!("hpc-tutor: --lessons: {said}"));
+    }
+    cmd()
+        .env("HPC_TUTOR_LESSONS", "/nope")
+        .args(["lessons", "list"])
+        .assert()
+        .code(2)
+        .stderr(format!("hpc-tutor: HPC_TUTOR_LESSONS: {said}"));
+    // Set but empty is as unset: the built-in lessons.
+    cmd()
+        .env("HPC_TUTOR_LESSONS", "")
+        .args(["lessons", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("amdahl"));
+    // --lesson and --results open the tutor: not with a command.
+    cmd()
+        .args(["--lesson", "amdahl", "lessons", "list"])
+        .assert()
+        .code(2)
         .stderr(predicate::str::contains(
-            "cannot read lesson folder /nonexistent/lessons",
+            "--lesson opens the tutor: it cannot be used with a command",
         ));
+}
+
+/// A lesson file that cannot be read is a problem of its own, `path: message`, not a file
+/// passed over in silence.
+#[test]
+fn broken_and_looping_symlinks_are_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for f in std::fs::read_dir(fixtures("valid")).expect("fixtures") {
+        let f = f.expect("entry").path();
+        std::fs::copy(&f, dir.path().join(f.file_name().expect("name"))).expect("copy");
+    }
+    std::os::unix::fs::symlink("gone.md", dir.path().join("dangling.md")).expect("symlink");
+    std::os::unix::fs::symlink("loop.md", dir.path().join("loop.md")).expect("symlink");
+    let shown = dir.path().display().to_string();
+    cmd()
+        .args(["lessons", "check"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(format!(
+            "{shown}/dangling.md: broken symlink: gone.md does not exist\n\
+             {shown}/loop.md: broken symlink: a loop of links\n"
+        ))
+        .stderr(predicate::str::contains("2 problem(s) in 2 file(s)"));
 }
 
 #[test]
