@@ -208,7 +208,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "W", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub warmup: u32,
 
-    /// An experiment parameter, e.g. --param samples=1e8 (repeatable).
+    /// An experiment parameter, e.g. --param samples=1e8 (repeatable, each parameter once).
     #[arg(long = "param", short = 'p', value_name = "KEY=VALUE")]
     pub params: Vec<String>,
 }
@@ -242,7 +242,8 @@ pub struct RunArgs {
 
     /// Seconds to wait for any progress of MPI ranks before declaring them stuck; starting
     /// them gets at least 30 s [default: per experiment: 120; 60 collectives, 30 pingpong,
-    /// 10 exchange, 2 for exchange's sweep=on].
+    /// 10 exchange, 2 for exchange's sweep=on]. MPI runs only (`locks` on threads has its
+    /// own `--param deadline=SECS`).
     #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
     pub deadline: Option<f64>,
 
@@ -266,9 +267,8 @@ impl RunArgs {
     pub fn request(
         &self,
     ) -> Result<crate::experiment::RunRequest, crate::experiment::request::RequestError> {
-        let mut request = self.sweep.request()?;
+        let mut request = self.sweep.request()?.with_deadline(self.deadline)?;
         request.launcher = self.launcher;
-        request.deadline = self.deadline;
         Ok(request)
     }
 }

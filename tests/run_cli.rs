@@ -529,3 +529,52 @@ fn runs_are_kept_in_the_results_store_unless_told_not_to() {
         .stderr(predicate::str::contains("results store").not());
     assert_eq!(std::fs::read_dir(&store).expect("store").count(), 1);
 }
+
+/// A parameter given twice, and `--deadline` on threads (where there are no ranks to wait
+/// for), are refused with exit status 2 naming what is wrong; nothing runs.
+#[test]
+fn a_repeated_parameter_and_a_deadline_on_threads_are_refused() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["run", "mc-pi", "-p", "samples=1e6", "-p", "samples=2e6"],
+            "hpc-tutor run: parameter `samples` is given twice (`samples=1e6`, then `samples=2e6`); give it once\n",
+        ),
+        (
+            &["run", "mc-pi", "-p", "mode=weak", "--param", "mode=weak"],
+            "parameter `mode` is given twice",
+        ),
+        (
+            &[
+                "run",
+                "mc-pi",
+                "--deadline",
+                "5",
+                "-p",
+                "samples=1000",
+                "--reps",
+                "1",
+            ],
+            "hpc-tutor run: --deadline applies to MPI runs (--backend mpi), where it is how long ranks may go without progress; this run is on threads\n",
+        ),
+        (
+            &[
+                "run",
+                "locks",
+                "--deadline",
+                "5",
+                "-p",
+                "order=same",
+                "--reps",
+                "1",
+            ],
+            "; experiment `locks` has its own `deadline` parameter: --param deadline=SECS\n",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = cmd().args(*args).assert().code(2).get_output().clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
