@@ -416,9 +416,16 @@ fn merge_refuses_bad_files_and_mixed_sweeps_to_one_file() {
     let mut text = std::fs::read_to_string(&good).expect("read");
     text = text.replacen('\n', "\n{\"v\":1,\"kind\":\"nonsense\"}\n", 1);
     std::fs::write(&bad, text).expect("write");
+    // A bad file among good ones is listed and left out; alone, it is bad input.
     cmd(data.path())
         .args(["results", "merge"])
         .arg(&good)
+        .arg(&bad)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!("  {}:2:", bad.display())));
+    cmd(data.path())
+        .args(["results", "merge"])
         .arg(&bad)
         .assert()
         .code(2)
