@@ -9,10 +9,11 @@ use clap::{Parser, Subcommand};
 /// With no command, opens the tutor: a catalogue of lessons, a reader with checks, and
 /// (in later lessons) experiments measured on this machine.
 #[derive(Debug, Parser)]
-#[command(name = "hpc-tutor", version, args_conflicts_with_subcommands = true)]
+#[command(name = "hpc-tutor", version)]
 pub struct Cli {
-    /// Read lessons from this folder instead of the built-in ones.
-    #[arg(long, value_name = "DIR", env = "HPC_TUTOR_LESSONS", global = true)]
+    /// Read lessons from this folder instead of the built-in ones [env: HPC_TUTOR_LESSONS,
+    /// when set and not empty].
+    #[arg(long, value_name = "DIR", global = true)]
     pub lessons: Option<PathBuf>,
 
     /// Open the tutor at this lesson (an id from `hpc-tutor lessons list`).
@@ -21,12 +22,40 @@ pub struct Cli {
 
     /// Open the tutor on the results files (.jsonl) in DIR, e.g. what batch jobs wrote: the
     /// points of runs of one sweep (a job array's tasks) are merged and plotted together.
+    /// Files that cannot be read are listed and left out (exit status 2 when none can be).
     #[arg(long, value_name = "DIR", conflicts_with = "lesson")]
     pub results: Option<PathBuf>,
 
     /// What to do instead of opening the tutor.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The lesson folder asked for, with where it was asked for (`--lessons` or
+    /// `HPC_TUTOR_LESSONS`, which counts only when set and not empty); `None` for the
+    /// built-in lessons.
+    pub fn lessons_dir(&self) -> Option<(PathBuf, &'static str)> {
+        match &self.lessons {
+            Some(dir) => Some((dir.clone(), "--lessons")),
+            None => std::env::var_os("HPC_TUTOR_LESSONS")
+                .filter(|d| !d.is_empty())
+                .map(|d| (PathBuf::from(d), "HPC_TUTOR_LESSONS")),
+        }
+    }
+
+    /// The option that only goes without a command (`--lesson`, `--results`), if one was
+    /// given with a command.
+    pub fn option_without_its_place(&self) -> Option<&'static str> {
+        self.command.as_ref()?;
+        if self.lesson.is_some() {
+            Some("--lesson")
+        } else if self.results.is_some() {
+            Some("--results")
+        } else {
+            None
+        }
+    }
 }
 
 /// Commands that run without the terminal interface.
@@ -190,7 +219,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "W", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub warmup: u32,
 
-    /// An experiment parameter, e.g. --param samples=1e8 (repeatable).
+    /// An experiment parameter, e.g. --param samples=1e8 (repeatable, each parameter once).
     #[arg(long = "param", short = 'p', value_name = "KEY=VALUE")]
     pub params: Vec<String>,
 }
@@ -224,7 +253,8 @@ pub struct RunArgs {
 
     /// Seconds to wait for any progress of MPI ranks before declaring them stuck; starting
     /// them gets at least 30 s [default: per experiment: 120; 60 collectives, 30 pingpong,
-    /// 10 exchange, 2 for exchange's sweep=on].
+    /// 10 exchange, 2 for exchange's sweep=on]. MPI runs only (`locks` on threads has its
+    /// own `--param deadline=SECS`).
     #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
     pub deadline: Option<f64>,
 
@@ -250,9 +280,8 @@ impl RunArgs {
     pub fn request(
         &self,
     ) -> Result<crate::experiment::RunRequest, crate::experiment::request::RequestError> {
-        let mut request = self.sweep.request()?;
+        let mut request = self.sweep.request()?.with_deadline(self.deadline)?;
         request.launcher = self.launcher;
-        request.deadline = self.deadline;
         Ok(request)
     }
 }
@@ -373,8 +402,10 @@ pub enum ResultsAction {
     /// speedup, efficiency, Karp–Flatt and the fitted model are computed again against the
     /// merged 1-worker point. The merged run names the runs it came from.
     ///
-    /// Exit status: 0 written; 2 bad input (an unreadable file, as `path:line: message`,
-    /// or nothing to merge).
+    /// A file that cannot be read (empty, a bad line, not a regular file) is listed as
+    /// `path:line: message` and left out.
+    ///
+    /// Exit status: 0 written; 2 bad input (no file can be read, or nothing to merge).
     Merge {
         /// Results files or folders of them.
         #[arg(required = true, value_name = "PATH")]
@@ -392,9 +423,11 @@ pub enum ResultsAction {
 pub enum LessonsAction {
     /// Print the id, track and title of every lesson, in catalogue order.
     List,
-    /// Validate lesson files; print each problem as `path:line:col: message`.
+    /// Validate lesson files; print each problem as `path:line:col: message` (`path:
+    /// message` for a file that cannot be read at all, e.g. a broken symlink).
     ///
-    /// Exits with status 0 when every file is valid, 1 when there is any problem.
+    /// Exits with status 0 when every file is valid, 1 when there is any problem, 2 when
+    /// the folder cannot be read or holds no lesson files.
     Check {
         /// Folder of lesson files [default: the `--lessons` folder, else the built-in lessons].
         dir: Option<PathBuf>,

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod experiment;
 pub mod export;
 pub mod fsio;
+pub mod input;
 pub mod kernel;
 pub mod lesson;
 pub mod measure;

@@ -586,7 +586,7 @@ fn a_full_disk_is_named_and_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains(
-            "hpc-tutor run: cannot write the standard output: No space left on device (os error 28)\n"
+            "hpc-tutor: cannot write to standard output: No space left on device (os error 28)\n"
         ),
         "{out:?}"
     );
@@ -622,4 +622,53 @@ fn a_second_run_on_the_same_out_file_is_refused() {
     tiny_run_to(&path).assert().success();
     let recs = hpc_tutor::record::store::load(&path).expect("valid results file");
     assert!(matches!(recs.first(), Some(Record::Run(_))));
+}
+
+/// A parameter given twice, and `--deadline` on threads (where there are no ranks to wait
+/// for), are refused with exit status 2 naming what is wrong; nothing runs.
+#[test]
+fn a_repeated_parameter_and_a_deadline_on_threads_are_refused() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["run", "mc-pi", "-p", "samples=1e6", "-p", "samples=2e6"],
+            "hpc-tutor run: parameter `samples` is given twice (`samples=1e6`, then `samples=2e6`); give it once\n",
+        ),
+        (
+            &["run", "mc-pi", "-p", "mode=weak", "--param", "mode=weak"],
+            "parameter `mode` is given twice",
+        ),
+        (
+            &[
+                "run",
+                "mc-pi",
+                "--deadline",
+                "5",
+                "-p",
+                "samples=1000",
+                "--reps",
+                "1",
+            ],
+            "hpc-tutor run: --deadline applies to MPI runs (--backend mpi), where it is how long ranks may go without progress; this run is on threads\n",
+        ),
+        (
+            &[
+                "run",
+                "locks",
+                "--deadline",
+                "5",
+                "-p",
+                "order=same",
+                "--reps",
+                "1",
+            ],
+            "; experiment `locks` has its own `deadline` parameter: --param deadline=SECS\n",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = cmd().args(*args).assert().code(2).get_output().clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
 }

@@ -418,9 +418,16 @@ fn merge_refuses_bad_files_and_mixed_sweeps_to_one_file() {
     let mut text = std::fs::read_to_string(&good).expect("read");
     text = text.replacen('\n', "\n{\"v\":1,\"kind\":\"nonsense\"}\n", 1);
     std::fs::write(&bad, text).expect("write");
+    // A bad file among good ones is listed and left out; alone, it is bad input.
     cmd(data.path())
         .args(["results", "merge"])
         .arg(&good)
+        .arg(&bad)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!("  {}:2:", bad.display())));
+    cmd(data.path())
+        .args(["results", "merge"])
         .arg(&bad)
         .assert()
         .code(2)
@@ -576,4 +583,83 @@ fn merge_and_script_outputs_are_written_safely() {
         std::fs::read_to_string(dir.join("job.sbatch")).expect("read"),
         "old script\n"
     );
+}
+
+/// Every value that lands in an #SBATCH line is a name SLURM allows: anything else is
+/// refused with exit 2 naming the option, and nothing is written.
+#[test]
+fn account_partition_and_time_that_are_not_slurm_values_are_refused() {
+    let data = tempfile::tempdir().expect("tmp");
+    let out = data.path().join("job.sbatch");
+    for (option, value, says) in [
+        (
+            "--account",
+            "x\nrm -rf ~",
+            "--account: `x\\nrm -rf ~` is not allowed",
+        ),
+        ("--account", "a b", "--account: `a b` is not allowed"),
+        ("--account", "$(id)", "letters, digits, `_`, `-` and `.`"),
+        (
+            "--partition",
+            "debug;reboot",
+            "--partition: `debug;reboot` is not allowed",
+        ),
+        ("--partition", "short,", "separated by commas"),
+        (
+            "--time",
+            "10\nrm -rf ~",
+            "--time: `10\\nrm -rf ~` is not a time limit",
+        ),
+        ("--time", "99999999999999999-00", "is not a time limit"),
+    ] {
+        cmd(data.path())
+            .env("PATH", "/nonexistent")
+            .args(["slurm", "script", "mc-pi", option, value, "-o"])
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(says))
+            .stderr(predicate::str::contains("\nrm").not());
+        assert!(!out.exists(), "{option} {value:?}: nothing written");
+    }
+    // Names as SLURM has them, and a list of partitions, are kept as given.
+    let text = stdout(cmd(data.path()).env("PATH", "/nonexistent").args([
+        "slurm",
+        "script",
+        "mc-pi",
+        "--account",
+        "proj_1.a-b",
+        "--partition",
+        "short,long",
+        "--time",
+        "10",
+    ]));
+    assert!(text.contains("#SBATCH --account=proj_1.a-b\n"), "{text}");
+    assert!(text.contains("#SBATCH --partition=short,long\n"), "{text}");
+    check_shell(&text);
+}
+
+/// The command line is copied into the script's header: an argument with a newline stays
+/// on its comment line.
+#[test]
+fn the_command_line_in_the_header_stays_a_comment() {
+    let data = tempfile::tempdir().expect("tmp");
+    let out = data.path().join("odd\nname.sbatch");
+    cmd(data.path())
+        .env("PATH", "/nonexistent")
+        .args(["slurm", "script", "mc-pi", "--time", "10", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(
+        text.contains("-o $'") && text.contains("odd\\nname.sbatch'"),
+        "{text}"
+    );
+    assert!(
+        text.lines().all(|l| !l.starts_with("name.sbatch")),
+        "{text}"
+    );
+    check_shell(&text);
 }

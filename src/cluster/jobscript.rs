@@ -95,6 +95,23 @@ impl JobSpec {
         made_by: String,
     ) -> Self {
         let (ntasks, cpus_per_task) = Self::resources(mpi, &workers, threads_per_rank);
+        let mut notes = Vec::new();
+        // The current job's partition, from SLURM_JOB_PARTITION: only a real partition
+        // name goes into an #SBATCH line.
+        let partition = system
+            .allocation
+            .as_ref()
+            .and_then(|a| a.partition.clone())
+            .filter(|p| match check_partition(p) {
+                Ok(()) => true,
+                Err(_) => {
+                    notes.push(format!(
+                        "the current job's partition `{}` is not a partition name: left out; give --partition",
+                        p.escape_debug()
+                    ));
+                    false
+                }
+            });
         JobSpec {
             experiment: experiment.to_owned(),
             mpi,
@@ -104,7 +121,7 @@ impl JobSpec {
             params,
             threads_per_rank,
             nodes: 1,
-            partition: system.allocation.as_ref().and_then(|a| a.partition.clone()),
+            partition,
             account: None,
             time: TimeLimit {
                 seconds: 0,
@@ -113,7 +130,7 @@ impl JobSpec {
             exe: exe.to_owned(),
             ntasks,
             cpus_per_task,
-            notes: Vec::new(),
+            notes,
             made_by,
         }
     }
@@ -197,7 +214,21 @@ impl JobSpec {
             self.reps,
             if self.reps == 1 { "" } else { "s" }
         );
-        let _ = writeln!(s, "# Made by: {}", self.made_by);
+        // Text from outside (the command line, stored runs) stays inside its comment line.
+        for (i, line) in self.made_by.split('\n').enumerate() {
+            let line = comment(line);
+            match (i, line.strip_prefix('#')) {
+                (0, _) => {
+                    let _ = writeln!(s, "# Made by: {line}");
+                }
+                (_, Some(rest)) => {
+                    let _ = writeln!(s, "#{rest}");
+                }
+                (_, None) => {
+                    let _ = writeln!(s, "#          {line}");
+                }
+            }
+        }
         let _ = writeln!(s, "#");
         let _ = writeln!(s, "# Submit:  sbatch {}", self.file_name());
         let _ = writeln!(
@@ -223,9 +254,9 @@ impl JobSpec {
             self.file_name()
         );
         let _ = writeln!(s, "#");
-        let _ = writeln!(s, "# --time: {}", self.time.basis);
+        let _ = writeln!(s, "# --time: {}", comment(&self.time.basis));
         for note in &self.notes {
-            let _ = writeln!(s, "# Note: {note}");
+            let _ = writeln!(s, "# Note: {}", comment(note));
         }
         let _ = writeln!(s, "#SBATCH --job-name=hpc-tutor-{}", self.experiment);
         if let Some(p) = &self.partition {
@@ -242,7 +273,17 @@ impl JobSpec {
         let _ = writeln!(s);
         let _ = writeln!(s, "set -euo pipefail");
         let _ = writeln!(s);
-        let _ = writeln!(s, "HPC_TUTOR=\"${{HPC_TUTOR:-{}}}\"", self.exe);
+        if shell_word(&self.exe) == self.exe {
+            let _ = writeln!(s, "HPC_TUTOR=\"${{HPC_TUTOR:-{}}}\"", self.exe);
+        } else {
+            // A path with quotes, `$` or spaces: quoted on its own line.
+            let _ = writeln!(s, "HPC_TUTOR=\"${{HPC_TUTOR:-}}\"");
+            let _ = writeln!(
+                s,
+                "[ -n \"$HPC_TUTOR\" ] || HPC_TUTOR={}",
+                shell_word(&self.exe)
+            );
+        }
         let _ = writeln!(s, "RESULTS_DIR=\"${{RESULTS_DIR:-$PWD/results}}\"");
         let _ = writeln!(s, "mkdir -p \"$RESULTS_DIR\"");
         let _ = writeln!(s);
@@ -293,10 +334,17 @@ pub fn format_time(seconds: u64) -> String {
 pub fn parse_time(text: &str) -> Result<u64, String> {
     let bad = || {
         format!(
-            "`{text}` is not a time limit; expected MM, MM:SS, HH:MM:SS or D-HH:MM:SS, from 1 minute to 365 days"
+            "`{}` is not a time limit; expected MM, MM:SS, HH:MM:SS or D-HH:MM:SS, from 1 minute to 365 days",
+            text.escape_debug()
         )
     };
-    let num = |s: &str| s.parse::<u64>().map_err(|_| bad());
+    // Digits only (no sign, no spaces), and at most 9 of them: no sum below can overflow.
+    let num = |s: &str| {
+        if s.is_empty() || s.len() > 9 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        s.parse::<u64>().map_err(|_| bad())
+    };
     let (days, rest) = match text.split_once('-') {
         Some((d, r)) => (num(d)?, Some(r)),
         None => (0, None),
@@ -328,16 +376,89 @@ pub fn parse_time(text: &str) -> Result<u64, String> {
     }
 }
 
-/// A word safe to paste into a shell command: as is when it has only safe characters,
-/// else in single quotes.
+/// A word safe to paste into a shell command, on one line: as is when it has only safe
+/// characters, else in single quotes, or as bash's `$'…'` when it holds control characters
+/// (a newline, a tab), so that it never spans lines.
 pub fn shell_word(w: &str) -> String {
     if !w.is_empty()
         && w.chars()
             .all(|c| c.is_ascii_alphanumeric() || "._,:/=+-@%".contains(c))
     {
         w.to_owned()
+    } else if w.chars().any(char::is_control) {
+        let mut out = String::from("$'");
+        for c in w.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\'' => out.push_str("\\'"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                c if c.is_control() => {
+                    let _ = write!(out, "\\u{:04x}", u32::from(c));
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        out
     } else {
         format!("'{}'", w.replace('\'', r"'\''"))
+    }
+}
+
+/// Text for a comment line of the script: control characters (a newline would end the
+/// comment and start a command) are written as escapes.
+fn comment(text: &str) -> String {
+    if text.chars().any(char::is_control) {
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// What SLURM allows in an account or partition name.
+const NAME_CHARS: &str = "letters, digits, `_`, `-` and `.`";
+
+fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+}
+
+/// Checks an `--account` value: one SLURM account name, of letters, digits, `_`, `-` and
+/// `.` only (nothing a shell or sbatch would read otherwise). The error names the option
+/// and what is allowed.
+pub fn check_account(account: &str) -> Result<(), String> {
+    if is_name(account) {
+        Ok(())
+    } else {
+        Err(format!(
+            "--account: `{}` is not allowed; expected an account name of {NAME_CHARS} only",
+            account.escape_debug()
+        ))
+    }
+}
+
+/// Checks a `--partition` value: one partition name, or several separated by commas (the
+/// job starts in whichever can run it first), each of letters, digits, `_`, `-` and `.`.
+pub fn check_partition(partition: &str) -> Result<(), String> {
+    if partition.split(',').all(is_name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "--partition: `{}` is not allowed; expected a partition name of {NAME_CHARS} only, or several separated by commas (e.g. short,long)",
+            partition.escape_debug()
+        ))
     }
 }
 
@@ -530,6 +651,18 @@ mod tests {
         assert_eq!(parse_time("2-00"), Ok(172_800));
         assert_eq!(parse_time("1-02:03"), Ok(93_780));
         assert!(parse_time("0").is_err());
+        // No overflow, no sign, no space: an error, not a panic.
+        for bad in [
+            "99999999999999999-00",
+            "1-99999999999999999",
+            "+5",
+            " 5",
+            "5\n",
+            "",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad:?}");
+        }
+        assert!(!parse_time("5\nx").expect_err("newline").contains('\n'));
         assert!(parse_time("1:2:3:4").is_err());
         assert!(
             parse_time("soon")
@@ -543,6 +676,116 @@ mod tests {
         assert_eq!(shell_word("samples=1e8"), "samples=1e8");
         assert_eq!(shell_word("name=a b"), "'name=a b'");
         assert_eq!(shell_word("it's"), r"'it'\''s'");
+        // Never more than one line, whatever the word holds.
+        assert_eq!(shell_word("x\nrm -rf ~"), r"$'x\nrm -rf ~'");
+        assert_eq!(shell_word("a'b\\\t"), r"$'a\'b\\\t'");
+    }
+
+    #[test]
+    fn account_and_partition_names_are_what_slurm_allows() {
+        for ok in ["proj_123", "a.b-c", "X"] {
+            assert_eq!(check_account(ok), Ok(()));
+            assert_eq!(check_partition(ok), Ok(()));
+        }
+        assert_eq!(check_partition("short,long"), Ok(()));
+        assert!(check_account("short,long").is_err(), "one account");
+        for bad in [
+            "",
+            "x\nrm -rf ~",
+            "a b",
+            "a;b",
+            "$(id)",
+            "a`b`",
+            "debug,",
+            ",x",
+            "a'b",
+        ] {
+            let e = check_account(bad).expect_err(bad);
+            assert!(e.starts_with("--account: `"), "{e}");
+            assert!(!e.contains('\n'), "one line: {e}");
+            assert!(e.contains("letters, digits, `_`, `-` and `.`"), "{e}");
+            let e = check_partition(bad).expect_err(bad);
+            assert!(e.starts_with("--partition: `"), "{e}");
+            assert!(e.contains("separated by commas"), "{e}");
+        }
+        assert_eq!(
+            check_account("x\nrm -rf ~").expect_err("newline"),
+            "--account: `x\\nrm -rf ~` is not allowed; expected an account name of letters, digits, `_`, `-` and `.` only"
+        );
+    }
+
+    /// Text from outside — the command line, a stored run's host, the path of the binary —
+    /// never leaves its comment line or its quotes.
+    #[test]
+    fn outside_text_cannot_add_commands_to_the_script() {
+        let mut s = spec(false, &[1, 2]);
+        s.made_by = format!(
+            "hpc-tutor slurm script mc-pi -o {}\n#          (hpc-tutor on host)",
+            shell_word("x\nrm -rf ~")
+        );
+        s.time.basis = "by run r1 on evil\nrm -rf ~".into();
+        s.notes.push("a note\r\ntouch /tmp/pwned".into());
+        s.exe = "/opt/my tools/\"$(touch /tmp/pwned)\"/it's/hpc-tutor".into();
+        let text = s.render();
+        let first_command = text
+            .lines()
+            .position(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .expect("has commands");
+        for line in text.lines().take(first_command) {
+            assert!(
+                line.starts_with('#') || line.is_empty(),
+                "{line:?} in\n{text}"
+            );
+        }
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.starts_with("rm ") || l.starts_with("touch "))
+        );
+        // The binary's path comes out of the quoting as it went in.
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("HPC_TUTOR") && !l.starts_with('#') && !l.contains("run"))
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "set -eu\n{}\nprintf %s \"$HPC_TUTOR\"",
+                lines.join("\n")
+            ))
+            .env_remove("HPC_TUTOR")
+            .output()
+            .expect("bash runs");
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), s.exe);
+    }
+
+    #[test]
+    fn a_partition_from_the_environment_must_be_a_name_too() {
+        let mut system = crate::cluster::SystemInfo::detect();
+        system.allocation = Some(crate::cluster::slurm::Allocation {
+            partition: Some("debug\nrm -rf ~".into()),
+            ..Default::default()
+        });
+        let s = JobSpec::new(
+            "mc-pi",
+            false,
+            vec![1],
+            (1, 0),
+            BTreeMap::new(),
+            1,
+            &system,
+            "hpc-tutor",
+            "hpc-tutor".into(),
+        );
+        assert_eq!(s.partition, None);
+        assert!(
+            s.notes[0].contains("is not a partition name"),
+            "{:?}",
+            s.notes
+        );
+        assert!(!s.render().contains("\nrm -rf"));
     }
 
     fn point(workers: usize, median: f64) -> Record {

@@ -28,6 +28,14 @@ use crate::kernel::{Kernel, Outputs};
 use crate::measure::protocol::{Executor, PointSpec};
 use crate::measure::stats::median;
 
+/// `println!` through the checked standard output: a line, written out at once; a failed
+/// write returns its error from the function.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        super::stdout::print(&format!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
 /// Runs `kernel` on `workers` threads: one warm-up, then repetitions until `seconds` have
 /// passed (at least 3). Returns each repetition's time and outputs.
 fn runs(
@@ -72,9 +80,12 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let sys = SystemInfo::detect();
     let env = sys.environment();
-    println!(
+    say!(
         "hpc-tutor {} bench on {} ({}, {} CPUs available)",
-        env.version, env.host, env.cpu_model, env.cpus_available
+        env.version,
+        env.host,
+        env.cpu_model,
+        env.cpus_available
     );
     let mut exec = Threads::new();
 
@@ -85,7 +96,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         seed: 42,
     };
     let t1 = time_it(&mut exec, &mc, 1, args.seconds)?;
-    println!(
+    say!(
         "mc-pi      1 thread : {:>8.1} M samples/s  (median of runs of {samples} samples; target ≥ 500)",
         samples as f64 / t1 / 1e6
     );
@@ -93,7 +104,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     if n > 1 {
         let tn = time_it(&mut exec, &mc, n, args.seconds)?;
         let s = t1 / tn;
-        println!(
+        say!(
             "mc-pi      {n} threads: speedup {s:.2}, efficiency {:.3}  (default size; target ≥ 0.90 at 2)",
             s / n as f64
         );
@@ -105,7 +116,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         n: 100_000_000,
     };
     let t = time_it(&mut exec, &integral, 1, args.seconds)?;
-    println!(
+    say!(
         "integral   1 thread : {:>8.1} M intervals/s  ({} intervals in {:.3} s)",
         integral.n as f64 / t / 1e6,
         integral.n,
@@ -117,7 +128,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         work: 200_000_000,
     };
     let t = time_it(&mut exec, &amdahl, 1, args.seconds)?;
-    println!(
+    say!(
         "work unit  1 thread : {:>8.2} ns per unit   (amdahl and imbalance kernels)",
         t / amdahl.work as f64 * 1e9
     );
@@ -129,7 +140,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let increments = race::DEFAULT_INCREMENTS;
     let workers = 2;
     let total = increments * workers as u64;
-    println!("race       {workers} threads, {increments} increments each:");
+    say!("race       {workers} threads, {increments} increments each:");
     for variant in race::Variant::ALL {
         let k = Race::new(increments, variant);
         let reps = runs(&mut exec, &k, workers, args.seconds)?;
@@ -150,7 +161,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
                 100.0 * most / total as f64
             ),
         };
-        println!(
+        say!(
             "  {:<14} {:>8.2} ns per increment   {note}",
             variant.name(),
             median(&times) / total as f64 * 1e9
@@ -258,7 +269,7 @@ fn mpi_bench(sys: &SystemInfo) -> anyhow::Result<()> {
     use crate::backend::launch::{Launcher, on_path};
     let launcher = Launcher::default_here();
     if !on_path(launcher.name()) {
-        println!(
+        say!(
             "mc-pi      MPI: skipped, `{}` is not on PATH",
             launcher.name()
         );
@@ -273,13 +284,13 @@ fn mpi_bench(sys: &SystemInfo) -> anyhow::Result<()> {
         });
     }
     let each = |f: &dyn Fn(&Round) -> f64| rounds.iter().map(f).collect::<Vec<f64>>();
-    println!(
+    say!(
         "mc-pi      MPI ({}) against threads: {MPI_ROUNDS} rounds, each `hpc-tutor run mc-pi --workers 1,2` on threads, then on ranks (default size, 5 timed runs after a warm-up per point); median over rounds [min–max]",
         launcher.name()
     );
     let per_rank = each(&|r| samples as f64 / r.ranks[0] / 1e6);
     let vs_thread = each(&|r| r.threads[0] / r.ranks[0]);
-    println!(
+    say!(
         "  1 rank   : {} M samples/s  ({} × a thread's in the same round)",
         spread(&per_rank, 1),
         spread(&vs_thread, 2)
@@ -291,19 +302,19 @@ fn mpi_bench(sys: &SystemInfo) -> anyhow::Result<()> {
     };
     let mpi_eff = each(&|r| r.ranks[0] / r.ranks[1] / 2.0);
     let thr_eff = each(&|r| r.threads[0] / r.threads[1] / 2.0);
-    println!(
+    say!(
         "  2 ranks  : efficiency {}  (2 threads: {}; target ≥ 0.90 at 2, kernel times, default size{oversubscribed})",
         spread(&mpi_eff, 3),
         spread(&thr_eff, 3)
     );
     let per_core = each(&|r| r.threads[1] / r.ranks[1]);
-    println!(
+    say!(
         "  2 ranks  : throughput per core {} × 2 threads' in the same round (target within 10 %)",
         spread(&per_core, 2)
     );
     let small = 100_000_000;
     let t = mpi_time(launcher, sys.cpus, small, 2, 9)?;
-    println!(
+    say!(
         "mc-pi      2 ranks  : {small} samples in {:.4} s  (course's mpi4py ≈ {MPI4PY_1E8_ON_2_RANKS_S} s: {:.0}× faster; target ≥ 10×)",
         t,
         MPI4PY_1E8_ON_2_RANKS_S / t

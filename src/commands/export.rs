@@ -67,7 +67,7 @@ pub fn export(source: &LessonSource, args: &ExportArgs) -> anyhow::Result<ExitCo
     match result {
         Ok(path) => {
             let shown = std::fs::canonicalize(&path).unwrap_or(path);
-            println!("wrote {}", shown.display());
+            super::stdout::print(&format!("wrote {}\n", shown.display()))?;
             Ok(ExitCode::SUCCESS)
         }
         Err(stop) => {
@@ -234,17 +234,18 @@ fn export_lesson(source: &LessonSource, id: &str, args: &ExportArgs) -> Result<P
 /// is, with a note, and the card is made without answers).
 fn read_progress() -> Option<Progress> {
     let store = ProgressStore::default_location()?;
-    let bytes = match std::fs::read(store.path()) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => {
-            eprintln!(
-                "hpc-tutor export: note: cannot read {}: {e}; the card shows no answers",
-                store.path().display()
-            );
-            return None;
-        }
-    };
+    let bytes =
+        match crate::input::read_regular(store.path(), 64 * crate::input::MIB, "a progress file") {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                eprintln!(
+                    "hpc-tutor export: note: cannot read {}: {e}; the card shows no answers",
+                    store.path().display()
+                );
+                return None;
+            }
+        };
     match serde_json::from_slice(&bytes) {
         Ok(p) => Some(p),
         Err(e) => {

@@ -1,14 +1,15 @@
 //! `hpc-tutor lessons list|check`.
 
-use std::io::Write;
 use std::process::ExitCode;
+
+use super::stdout::Stdout;
 
 use crate::lesson::{LessonSet, LessonSource};
 
 /// Prints id, track and title of every valid lesson.
 pub fn list(source: &LessonSource) -> anyhow::Result<ExitCode> {
     let set = LessonSet::load(source)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = Stdout::lock();
     let id_w = set
         .lessons
         .iter()
@@ -27,6 +28,7 @@ pub fn list(source: &LessonSource) -> anyhow::Result<ExitCode> {
     for l in &set.lessons {
         writeln!(out, "{:id_w$}  {:tr_w$}  {}", l.id, l.track, l.title)?;
     }
+    out.flush()?;
     if !set.broken.is_empty() {
         eprintln!(
             "{} lesson file(s) have problems and are not listed; see `hpc-tutor lessons check`",
@@ -40,10 +42,11 @@ pub fn list(source: &LessonSource) -> anyhow::Result<ExitCode> {
 pub fn check(source: &LessonSource) -> anyhow::Result<ExitCode> {
     let set = LessonSet::load(source)?;
     let problems = set.diagnostics();
-    let mut out = std::io::stdout().lock();
+    let mut out = Stdout::lock();
     for d in &problems {
         writeln!(out, "{d}")?;
     }
+    out.flush()?;
     if problems.is_empty() {
         eprintln!("checked {} lesson file(s): no problems", set.file_count());
         Ok(ExitCode::SUCCESS)

@@ -6,3 +6,4 @@ pub mod lessons;
 pub mod results;
 pub mod run;
 pub mod slurm;
+pub mod stdout;

@@ -1,7 +1,6 @@
 //! `hpc-tutor results merge`: the points of batch jobs (e.g. a job array's tasks) put
 //! together into one sweep per experiment, backend and parameters.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -44,10 +43,26 @@ pub fn merge(paths: &[std::path::PathBuf], output: Option<&Path>) -> anyhow::Res
                 .join(", ")
         ));
     }
-    let inputs = match merge::load_all(&files) {
-        Ok(i) => i,
-        Err(e) => return fail(e.to_string()),
-    };
+    // Files that cannot be read are listed and left out; only when none can be read is
+    // there nothing to merge.
+    let loaded = merge::load_each(&files);
+    match loaded.skipped.as_slice() {
+        [one] if loaded.inputs.is_empty() => return fail(one.to_string()),
+        many if loaded.inputs.is_empty() => {
+            return fail(format!(
+                "none of the {} results files can be read:\n{}",
+                many.len(),
+                merge::list_skipped(many)
+            ));
+        }
+        [] => {}
+        many => eprintln!(
+            "hpc-tutor results merge: skipped {} file(s) that cannot be read:\n{}",
+            many.len(),
+            merge::list_skipped(many)
+        ),
+    }
+    let inputs = loaded.inputs;
     let sweeps = merge::merge(&inputs);
     let to_dir = output.is_some_and(Path::is_dir);
     if sweeps.len() > 1 && !to_dir {
@@ -95,7 +110,7 @@ pub fn merge(paths: &[std::path::PathBuf], output: Option<&Path>) -> anyhow::Res
                 return Ok(code);
             }
         }
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        None => super::stdout::print(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }

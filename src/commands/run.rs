@@ -293,11 +293,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         eprintln!("kept in the results store: {}", w.path().display());
     }
     if let Some(e) = write_error.or(finished.err()) {
-        match &args.out {
-            Some(path) => eprintln!("hpc-tutor run: cannot write {}: {e}", path.display()),
-            None => eprintln!("hpc-tutor run: cannot write the standard output: {e}"),
-        }
-        return Ok(ExitCode::FAILURE);
+        return match &args.out {
+            Some(path) => {
+                eprintln!("hpc-tutor run: cannot write {}: {e}", path.display());
+                Ok(ExitCode::FAILURE)
+            }
+            // As every command: one message and exit 1, or a quiet 141 for a closed pipe.
+            None => Err(super::stdout::StdoutError(e).into()),
+        };
     }
     if let Some(path) = &args.out {
         eprintln!("results written to {}", path.display());
@@ -768,7 +771,7 @@ fn stuck_ranks(d: &DiagnosisRecord) -> String {
 
 /// Prints every experiment with its parameters.
 pub fn list_experiments() -> anyhow::Result<ExitCode> {
-    let mut out = io::stdout().lock();
+    let mut out = super::stdout::Stdout::lock();
     for e in experiment::EXPERIMENTS {
         let state = if e.runnable() {
             format!("backends: {}", e.backend_names().join(", "))
@@ -793,6 +796,7 @@ pub fn list_experiments() -> anyhow::Result<ExitCode> {
             )?;
         }
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,6 +1,5 @@
 //! `hpc-tutor slurm script` and `hpc-tutor slurm info`.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use crate::backend::launch::{Launcher, on_path};
@@ -37,6 +36,18 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
         Ok(w) => w,
         Err(e) => return bad_input(e),
     };
+    // Values that land in #SBATCH lines: names SLURM allows, nothing a shell would read.
+    for check in [
+        args.account.as_deref().map(jobscript::check_account),
+        args.partition.as_deref().map(jobscript::check_partition),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if let Err(e) = check {
+            return bad_input(e);
+        }
+    }
     let given_time = match args.time.as_deref().map(jobscript::parse_time) {
         Some(Ok(s)) => Some(s),
         Some(Err(e)) => return bad_input(format_args!("--time: {e}")),
@@ -47,9 +58,9 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
         .and_then(|p| p.canonicalize().ok())
         .map_or_else(|| "hpc-tutor".to_owned(), |p| p.display().to_string());
     let mut made_by = "hpc-tutor".to_owned();
-    for a in std::env::args().skip(1) {
+    for a in std::env::args_os().skip(1) {
         made_by.push(' ');
-        made_by.push_str(&jobscript::shell_word(&a));
+        made_by.push_str(&jobscript::shell_word(&a.to_string_lossy()));
     }
     let mut spec = JobSpec::new(
         info.name,
@@ -104,11 +115,7 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
                 path.display()
             );
         }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
+        None => super::stdout::print(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -248,9 +255,10 @@ pub fn info() -> anyhow::Result<ExitCode> {
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(0);
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout::Stdout::lock();
     for (k, v) in rows {
         writeln!(out, "{k:<width$}  {v}")?;
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -43,7 +43,7 @@ const BAD_INPUT: u8 = 2;
 /// `hpc-tutor demo`: plays, checks or prints a script, or follows a demo's notes.
 pub fn command(source: &LessonSource, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     if args.print {
-        print!("{}", script::DEFAULT_SCRIPT);
+        crate::commands::stdout::print(script::DEFAULT_SCRIPT)?;
         return Ok(ExitCode::SUCCESS);
     }
     let notes_file = args.notes_file.clone().or_else(notes::default_path);
@@ -68,7 +68,11 @@ pub fn command(source: &LessonSource, args: &DemoArgs) -> anyhow::Result<ExitCod
         }
     };
     if args.check {
-        println!("{}: {} steps, ok", script.name, script.steps.len());
+        crate::commands::stdout::print(&format!(
+            "{}: {} steps, ok\n",
+            script.name,
+            script.steps.len()
+        ))?;
         return Ok(ExitCode::SUCCESS);
     }
     present(script, lessons, notes_file)

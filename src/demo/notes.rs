@@ -51,7 +51,7 @@ pub fn publish(path: &Path, state: &NotesState) -> std::io::Result<()> {
 
 /// Reads the published state; `None` when there is none (no demo yet) or it cannot be read.
 pub fn read(path: &Path) -> Option<NotesState> {
-    let text = std::fs::read(path).ok()?;
+    let text = crate::input::read_regular(path, crate::input::MIB, "a notes file").ok()?;
     serde_json::from_slice(&text).ok()
 }
 

@@ -33,6 +33,10 @@ static RECORDINGS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/recor
 /// The folder prefix by which scripts name shipped recordings.
 pub const RECORDINGS_PREFIX: &str = "assets/recordings/";
 
+/// The largest demo script read: the built-in one is a few kilobytes, and a script of
+/// 20,000 steps about 8 MiB.
+pub const MAX_SCRIPT_BYTES: u64 = 16 * crate::input::MIB;
+
 /// Longest wait, hold or tick a script may ask for.
 const MAX_SECONDS: f64 = 3600.0;
 
@@ -285,16 +289,18 @@ impl Script {
         Script::parse(DEFAULT_SCRIPT, DEFAULT_NAME, &Base::BuiltIn, lessons)
     }
 
-    /// Reads and checks the script file at `path`.
+    /// Reads and checks the script file at `path`: a regular file of at most
+    /// [`MAX_SCRIPT_BYTES`] (a FIFO or a device is refused, not waited on or read for ever).
     pub fn load(path: &Path, lessons: &LessonSet) -> Result<Script, ScriptErrors> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ScriptErrors(vec![ScriptError {
-                path: name.clone(),
-                line: 1,
-                message: format!("cannot read the script: {e}"),
-            }])
-        })?;
+        let text =
+            crate::input::read_text(path, MAX_SCRIPT_BYTES, "a demo script").map_err(|e| {
+                ScriptErrors(vec![ScriptError {
+                    path: name.clone(),
+                    line: 1,
+                    message: format!("cannot read the script: {e}"),
+                }])
+            })?;
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -909,7 +915,8 @@ pub fn load_recording(base: &Base, name: &str) -> Result<Vec<Record>, String> {
         } else {
             dir.join(path)
         };
-        if on_disk.is_file() {
+        // Anything there is read (a FIFO or a device is refused with what it is).
+        if on_disk.exists() && !on_disk.is_dir() {
             return crate::record::store::load(&on_disk)
                 .map_err(|e| format!("recording `{name}`: {e}"));
         }

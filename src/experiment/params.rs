@@ -169,6 +169,16 @@ pub enum ParamError {
     /// Not `KEY=VALUE`.
     #[error("--param `{0}`: expected KEY=VALUE")]
     Syntax(String),
+    /// The same parameter given twice.
+    #[error("parameter `{name}` is given twice (`{first}`, then `{second}`); give it once")]
+    Repeated {
+        /// The parameter.
+        name: String,
+        /// The first pair that set it.
+        first: String,
+        /// The second.
+        second: String,
+    },
     /// The experiment takes no parameters in this version.
     #[error("experiment `{0}` cannot run in this version of hpc-tutor")]
     NotRunnable(String),
@@ -181,7 +191,8 @@ pub struct Params {
 }
 
 impl Params {
-    /// Parses `KEY=VALUE` pairs for `experiment`, filling in defaults. Later pairs win.
+    /// Parses `KEY=VALUE` pairs for `experiment`, filling in defaults. A key given twice
+    /// is an error: which of two values was meant is not for the tutor to guess.
     pub fn parse(experiment: &ExperimentInfo, pairs: &[String]) -> Result<Self, ParamError> {
         if !experiment.runnable() {
             return Err(ParamError::NotRunnable(experiment.name.to_owned()));
@@ -191,11 +202,19 @@ impl Params {
             .iter()
             .map(|p| (p.name.to_owned(), p.default_value()))
             .collect();
+        let mut given: BTreeMap<&str, &String> = BTreeMap::new();
         for pair in pairs {
             let (k, v) = pair
                 .split_once('=')
                 .ok_or_else(|| ParamError::Syntax(pair.clone()))?;
             let k = k.trim();
+            if let Some(first) = given.insert(k, pair) {
+                return Err(ParamError::Repeated {
+                    name: k.to_owned(),
+                    first: first.clone(),
+                    second: pair.clone(),
+                });
+            }
             let spec = experiment
                 .params
                 .iter()
@@ -294,6 +313,12 @@ mod tests {
             Err(ParamError::Syntax(_))
         ));
         assert!(Params::parse(mc(), &["samples=1500.5".into()]).is_err());
+        let e =
+            Params::parse(mc(), &["samples=1e6".into(), " samples=2e6".into()]).expect_err("twice");
+        assert_eq!(
+            e.to_string(),
+            "parameter `samples` is given twice (`samples=1e6`, then ` samples=2e6`); give it once"
+        );
         let integral = find("integral").expect("registered");
         let e = Params::parse(integral, &["a=5".into(), "b=1".into()]).expect_err("a >= b");
         assert!(e.to_string().contains("greater than a = 5"), "{e}");

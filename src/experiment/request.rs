@@ -108,6 +108,9 @@ pub enum RequestError {
     /// Warm-up runs out of range.
     #[error("--warmup: `{0}` is not allowed; expected a whole number from 0 to 100")]
     Warmup(String),
+    /// `--deadline` where it does not apply.
+    #[error("{0}")]
+    Deadline(String),
     /// A parameter that is unknown, malformed, out of range or at odds with another.
     #[error("{message}")]
     Param {
@@ -128,6 +131,7 @@ impl RequestError {
             RequestError::Workers(_) => Some("workers"),
             RequestError::Reps(_) => Some("reps"),
             RequestError::Warmup(_) => Some("warmup"),
+            RequestError::Deadline(_) => Some("deadline"),
             RequestError::Param { name, .. } => name.as_deref(),
         }
     }
@@ -229,6 +233,28 @@ impl RunRequest {
             launcher: None,
             deadline: None,
         })
+    }
+
+    /// Sets the seconds MPI ranks may go without progress (`--deadline`): only for runs on
+    /// the MPI backend; a threads run has no ranks to wait for, and says so (naming the
+    /// experiment's own `deadline` parameter where it has one, as `locks` does).
+    pub fn with_deadline(mut self, deadline: Option<f64>) -> Result<Self, RequestError> {
+        if deadline.is_some() && self.backend != Backend::Mpi {
+            let own = if self.experiment.params.iter().any(|p| p.name == "deadline") {
+                format!(
+                    "; experiment `{}` has its own `deadline` parameter: --param deadline=SECS",
+                    self.experiment.name
+                )
+            } else {
+                String::new()
+            };
+            return Err(RequestError::Deadline(format!(
+                "--deadline applies to MPI runs (--backend mpi), where it is how long ranks may go without progress; this run is on {}{own}",
+                self.backend
+            )));
+        }
+        self.deadline = deadline;
+        Ok(self)
     }
 
     /// The `hpc-tutor` arguments of this request: `run EXPERIMENT` and every option, each
@@ -434,6 +460,33 @@ mod tests {
                 .expect("mpi is its first backend")
                 .backend,
             Backend::Mpi
+        );
+        let e = RunRequest::check(
+            "mc-pi",
+            None,
+            &[],
+            5,
+            1,
+            &["samples=1e6".into(), "samples=2e6".into()],
+        )
+        .expect_err("twice");
+        assert_eq!(e.field(), Some("samples"));
+        let threads = RunRequest::defaults("locks").expect("defaults");
+        let e = threads.with_deadline(Some(5.0)).expect_err("threads");
+        assert_eq!(e.field(), Some("deadline"));
+        assert!(
+            e.to_string().contains("--deadline applies to MPI runs"),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("`locks` has its own `deadline` parameter"),
+            "{e}"
+        );
+        let mpi = RunRequest::defaults("exchange").expect("defaults");
+        assert_eq!(
+            mpi.with_deadline(Some(5.0)).map(|r| r.deadline),
+            Ok(Some(5.0))
         );
         assert!(parse_workers("1, 2,4").is_ok());
         assert!(parse_workers("0").is_err());

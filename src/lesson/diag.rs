@@ -7,7 +7,7 @@ use std::fmt;
 pub struct Diagnostic {
     /// The file, as the user named it (or `lessons/NAME.md` for built-in lessons).
     pub path: String,
-    /// Line of the problem, from 1.
+    /// Line of the problem, from 1; 0 for the file as a whole (shown as `path: message`).
     pub line: usize,
     /// Column of the problem, in characters, from 1.
     pub col: usize,
@@ -17,6 +17,10 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Line 0: a problem with the file as a whole (it cannot be read).
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.path, self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",

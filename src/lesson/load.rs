@@ -52,6 +52,7 @@ pub struct LessonSet {
 impl LessonSet {
     /// Loads and validates every lesson of `source`.
     pub fn load(source: &LessonSource) -> Result<Self, LoadError> {
+        let mut unreadable = Vec::new();
         let files = match source {
             LessonSource::BuiltIn => BUILT_IN
                 .files()
@@ -61,16 +62,33 @@ impl LessonSet {
                     (path, f.contents_utf8().map(str::to_owned))
                 })
                 .collect::<Vec<_>>(),
-            LessonSource::Directory(dir) => read_folder(dir)?,
+            LessonSource::Directory(dir) => read_folder(dir, &mut unreadable)?,
         };
-        if files.is_empty() {
+        if files.is_empty() && unreadable.is_empty() {
             let place = match source {
                 LessonSource::BuiltIn => "the built-in lessons".to_owned(),
                 LessonSource::Directory(d) => d.display().to_string(),
             };
             return Err(LoadError::Empty(place));
         }
-        Ok(Self::from_texts(source.clone(), files))
+        let mut set = Self::from_texts(source.clone(), files);
+        if !unreadable.is_empty() {
+            set.broken
+                .extend(unreadable.into_iter().map(|(path, message)| BrokenLesson {
+                    id: file_stem(&path),
+                    title: file_stem(&path),
+                    // Line 0: the file as a whole, shown as `path: message`.
+                    diagnostics: vec![Diagnostic {
+                        path: path.clone(),
+                        line: 0,
+                        col: 0,
+                        message,
+                    }],
+                    path,
+                }));
+            set.broken.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        Ok(set)
     }
 
     /// Builds a set from `(path, text)` pairs; a `None` text is a file that is not UTF-8.
@@ -157,7 +175,16 @@ fn is_lesson_file(path: &Path) -> bool {
         && path.components().count() == 1
 }
 
-fn read_folder(dir: &Path) -> Result<Vec<(String, Option<String>)>, LoadError> {
+/// The largest lesson file read; the lessons shipped are a few kilobytes each.
+const MAX_LESSON_BYTES: u64 = 4 * crate::input::MIB;
+
+/// Reads the lesson files of `dir`. A lesson file that cannot be read — a broken or looping
+/// symlink, a FIFO, a file over [`MAX_LESSON_BYTES`], one without permission — is put in
+/// `unreadable` with what is wrong; only a folder that cannot be listed is an error.
+fn read_folder(
+    dir: &Path,
+    unreadable: &mut Vec<(String, String)>,
+) -> Result<Vec<(String, Option<String>)>, LoadError> {
     let folder_error = |source| LoadError::Folder {
         path: dir.display().to_string(),
         source,
@@ -166,18 +193,27 @@ fn read_folder(dir: &Path) -> Result<Vec<(String, Option<String>)>, LoadError> {
     for entry in std::fs::read_dir(dir).map_err(folder_error)? {
         let entry = entry.map_err(folder_error)?;
         let name = PathBuf::from(entry.file_name());
-        if !is_lesson_file(&name) || !entry.path().is_file() {
+        if !is_lesson_file(&name) {
             continue;
         }
         let path = entry.path();
         let shown = path.display().to_string();
-        match std::fs::read(&path) {
-            Ok(bytes) => files.push((shown, String::from_utf8(bytes).ok())),
+        match std::fs::metadata(&path) {
+            // A folder named like a lesson file is not one.
+            Ok(meta) if meta.is_dir() => continue,
+            Ok(_) => match crate::input::read_regular(&path, MAX_LESSON_BYTES, "a lesson file") {
+                Ok(bytes) => files.push((shown, String::from_utf8(bytes).ok())),
+                Err(e) => unreadable.push((shown, format!("cannot read: {e}"))),
+            },
             Err(e) => {
-                return Err(LoadError::Folder {
-                    path: shown,
-                    source: e,
-                });
+                let message = match std::fs::read_link(&path) {
+                    Ok(_) if e.raw_os_error() == Some(nix::libc::ELOOP) => {
+                        "broken symlink: a loop of links".to_owned()
+                    }
+                    Ok(target) => format!("broken symlink: {} does not exist", target.display()),
+                    Err(_) => format!("cannot read: {e}"),
+                };
+                unreadable.push((shown, message));
             }
         }
     }

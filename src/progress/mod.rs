@@ -120,6 +120,9 @@ fn version_of(bytes: &[u8]) -> Option<u64> {
         .as_u64()
 }
 
+/// The largest progress file read (a FIFO or a device is not read at all).
+const MAX_BYTES: u64 = 64 * crate::input::MIB;
+
 /// The current format version.
 pub const VERSION: u32 = 1;
 
@@ -197,7 +200,7 @@ impl ProgressStore {
     /// moved aside to `progress.json.corrupt-<unix seconds>` and reported in the warning,
     /// and the learner starts fresh rather than being stopped.
     pub fn load(&self) -> Loaded {
-        let bytes = match std::fs::read(&self.path) {
+        let bytes = match crate::input::read_regular(&self.path, MAX_BYTES, "a progress file") {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Loaded {

@@ -22,7 +22,9 @@ pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, StoreError> {
                 })?
                 .filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|f| f.is_file() && f.extension().is_some_and(|e| e == "jsonl"))
+                // Not only regular files: a FIFO or a dangling link named .jsonl is
+                // reported when it is read, not passed over in silence.
+                .filter(|f| !f.is_dir() && f.extension().is_some_and(|e| e == "jsonl"))
                 .collect();
             found.sort();
             out.extend(found);
@@ -33,24 +35,57 @@ pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, StoreError> {
     Ok(out)
 }
 
-/// Loads every file; the first unreadable one is the error (`path:line: message`). Files
-/// without a run record (empty, or an array task that died before its first line) are
-/// reported as such.
-pub fn load_all(files: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<Record>)>, StoreError> {
-    files
-        .iter()
-        .map(|f| {
-            let records = load(f)?;
-            if !matches!(records.first(), Some(Record::Run(_))) {
-                return Err(StoreError::BadLine {
+/// The results files that could be read, and why each of the others could not.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Each readable file with its records, in the order given.
+    pub inputs: Vec<(PathBuf, Vec<Record>)>,
+    /// The problem of each file that could not be read (`path:line: message` or
+    /// `path: message`), in the order given.
+    pub skipped: Vec<StoreError>,
+}
+
+/// Loads each file on its own: one that cannot be read, is empty, or does not start with
+/// a run record (an array task that died before its first line) is set aside with its
+/// problem, and the others are read.
+pub fn load_each(files: &[PathBuf]) -> Loaded {
+    let mut loaded = Loaded::default();
+    for f in files {
+        match load(f) {
+            Ok(records) if records.is_empty() => loaded.skipped.push(StoreError::NotResults {
+                path: f.display().to_string(),
+                message: "empty: no records (a job that ended before its first line?)".to_owned(),
+            }),
+            Ok(records) if !matches!(records.first(), Some(Record::Run(_))) => {
+                loaded.skipped.push(StoreError::BadLine {
                     path: f.display().to_string(),
                     line: 1,
                     message: "not a results file: the first record is not a run record".to_owned(),
                 });
             }
-            Ok((f.clone(), records))
-        })
-        .collect()
+            Ok(records) => loaded.inputs.push((f.clone(), records)),
+            Err(e) => loaded.skipped.push(e),
+        }
+    }
+    loaded
+}
+
+/// Loads every file; the first that [`load_each`] sets aside is the error.
+pub fn load_all(files: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<Record>)>, StoreError> {
+    let loaded = load_each(files);
+    match loaded.skipped.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(loaded.inputs),
+    }
+}
+
+/// One line per file that could not be read, for a message: `  PATH:LINE: MESSAGE`.
+pub fn list_skipped(skipped: &[StoreError]) -> String {
+    skipped
+        .iter()
+        .map(|e| format!("  {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// One merged sweep.

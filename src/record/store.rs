@@ -5,7 +5,7 @@
 //! dies mid-run.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::{Record, RunRecord, Status};
@@ -20,6 +20,14 @@ pub enum StoreError {
         path: String,
         /// What the system said.
         source: std::io::Error,
+    },
+    /// A file that is not a results file as a whole (e.g. an empty one).
+    #[error("{path}: {message}")]
+    NotResults {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
     },
     /// A line of a results file is not a record.
     #[error("{path}:{line}: {message}")]
@@ -152,30 +160,65 @@ impl Store {
     }
 }
 
+/// The longest line a results file may have. A record is at most a few kilobytes; a longer
+/// line is not a results file, and is not read into memory to find out.
+pub const MAX_LINE: usize = 1 << 20;
+
 /// Reads every record of a results file. A bad line is an error naming `path:line`; a
-/// truncated last line (the writer died mid-line) is ignored.
+/// truncated last line (the writer died mid-line) is ignored. Only regular files are read
+/// (a FIFO or a device is refused with what it is), and a line longer than [`MAX_LINE`]
+/// is an error at its line.
 pub fn load(path: &Path) -> Result<Vec<Record>, StoreError> {
-    let file = File::open(path).map_err(io_err(path))?;
-    let lines: Vec<String> = BufReader::new(file)
-        .lines()
-        .collect::<Result<_, _>>()
-        .map_err(io_err(path))?;
+    let bad = |line: usize, message: &str| StoreError::BadLine {
+        path: path.display().to_string(),
+        line,
+        message: message.to_owned(),
+    };
+    let file = crate::input::open_regular(path).map_err(io_err(path))?;
+    let mut reader = BufReader::new(file);
+    // Each line's bytes, and whether a newline ended it.
+    let mut lines: Vec<(Vec<u8>, bool)> = Vec::new();
+    loop {
+        let mut buf = Vec::new();
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(io_err(path))?;
+        if n == 0 {
+            break;
+        }
+        let ended = buf.last() == Some(&b'\n');
+        if ended {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        } else if buf.len() > MAX_LINE {
+            return Err(bad(
+                lines.len() + 1,
+                "line longer than 1 MiB: not a results file",
+            ));
+        }
+        lines.push((buf, ended));
+    }
     let mut records = Vec::with_capacity(lines.len());
     let last = lines.len();
-    for (i, line) in lines.iter().enumerate() {
+    for (i, (bytes, ended)) in lines.iter().enumerate() {
+        // A writer killed mid-line leaves an unfinished last line, perhaps mid-character.
+        let cut = i + 1 == last && !ended;
+        let Ok(line) = std::str::from_utf8(bytes) else {
+            if cut {
+                break;
+            }
+            return Err(bad(i + 1, "not UTF-8 text: not a results file"));
+        };
         if line.trim().is_empty() {
             continue;
         }
         match Record::from_line(line) {
             Ok(r) => records.push(r),
             Err(_) if i + 1 == last && !line.trim_end().ends_with('}') => break,
-            Err(e) => {
-                return Err(StoreError::BadLine {
-                    path: path.display().to_string(),
-                    line: i + 1,
-                    message: e.to_string(),
-                });
-            }
+            Err(e) => return Err(bad(i + 1, &e.to_string())),
         }
     }
     Ok(records)

@@ -40,6 +40,23 @@ pub fn load_results(dir: &std::path::Path) -> Result<Vec<crate::record::merge::S
 
 /// Like [`load_results`], each sweep with the run records of its files, newest first.
 pub fn load_result_entries(dir: &std::path::Path) -> Result<Vec<results::ResultEntry>, String> {
+    read_results_folder(dir).map(|f| f.entries)
+}
+
+/// What `--results DIR` found: the sweeps of the files that could be read, and the files
+/// that could not.
+#[derive(Debug)]
+pub struct ResultsFolder {
+    /// Each sweep with the run records of its files, newest first.
+    pub entries: Vec<results::ResultEntry>,
+    /// Why each unreadable file was left out, as `path:line: message`.
+    pub skipped: Vec<String>,
+}
+
+/// Reads the results files in `dir`: the readable ones merged into sweeps, the others
+/// listed. An error (for exit status 2) only when `dir` is no folder, holds no results file,
+/// or none of them can be read.
+pub fn read_results_folder(dir: &std::path::Path) -> Result<ResultsFolder, String> {
     use crate::record::merge;
     if !dir.is_dir() {
         return Err(format!("--results: {} is not a folder", dir.display()));
@@ -51,21 +68,56 @@ pub fn load_result_entries(dir: &std::path::Path) -> Result<Vec<results::ResultE
             dir.display()
         ));
     }
-    let inputs = merge::load_all(&files).map_err(|e| format!("--results: {e}"))?;
-    let sweeps = merge::merge(&inputs);
-    Ok(results::entries(&inputs, sweeps))
+    let loaded = merge::load_each(&files);
+    match loaded.skipped.as_slice() {
+        [one] if loaded.inputs.is_empty() => return Err(format!("--results: {one}")),
+        many if loaded.inputs.is_empty() => {
+            return Err(format!(
+                "--results: none of the {} results files in {} can be read:\n{}",
+                many.len(),
+                dir.display(),
+                merge::list_skipped(many)
+            ));
+        }
+        _ => {}
+    }
+    let sweeps = merge::merge(&loaded.inputs);
+    Ok(ResultsFolder {
+        entries: results::entries(&loaded.inputs, sweeps),
+        skipped: loaded.skipped.iter().map(ToString::to_string).collect(),
+    })
 }
 
-/// Opens the tutor on the results in `dir` (`hpc-tutor --results DIR`).
+/// Opens the tutor on the results in `dir` (`hpc-tutor --results DIR`). Files that cannot
+/// be read are listed on standard error (seen again after the tutor closes) and in the
+/// status line.
 pub fn run_results(source: LessonSource, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let entries = match load_result_entries(dir) {
+    let folder = match read_results_folder(dir) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("hpc-tutor: {e}");
             return Ok(ExitCode::from(2));
         }
     };
-    run_with(source, None, Some((dir, entries)))
+    let warning = match folder.skipped.as_slice() {
+        [] => None,
+        [one] => Some(format!("skipped a results file: {one}")),
+        many => Some(format!(
+            "skipped {} results files that cannot be read, e.g. {}; all are listed in the terminal after you quit",
+            many.len(),
+            many[0]
+        )),
+    };
+    if !folder.skipped.is_empty() {
+        eprintln!(
+            "hpc-tutor: --results: skipped {} file(s) that cannot be read:",
+            folder.skipped.len()
+        );
+        for s in &folder.skipped {
+            eprintln!("  {s}");
+        }
+    }
+    run_with(source, None, Some((dir, folder.entries, warning)))
 }
 
 /// Opens the tutor on the lessons of `source`, at lesson `open` if given.
@@ -77,7 +129,7 @@ pub fn run(source: LessonSource, open: Option<String>) -> anyhow::Result<ExitCod
 fn run_with(
     source: LessonSource,
     open: Option<String>,
-    results: Option<(&std::path::Path, Vec<results::ResultEntry>)>,
+    results: Option<(&std::path::Path, Vec<results::ResultEntry>, Option<String>)>,
 ) -> anyhow::Result<ExitCode> {
     let lessons = LessonSet::load(&source)?;
     if let Some(id) = &open
@@ -137,8 +189,10 @@ fn run_with(
         .as_ref()
         .and_then(|a| a.partition.clone());
     app.io.push(app::Io::NodeCpus(partition));
-    if let Some((dir, entries)) = results {
+    let mut warning = warning;
+    if let Some((dir, entries, skipped)) = results {
         app.open_results(dir, entries);
+        warning = warning.or(skipped);
     }
     if let Some(w) = warning {
         app.set_status(w, true);
