@@ -61,7 +61,7 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
 
 /// The error for a file over `max` bytes: `larger than 8 MiB, the most read for WHAT`.
 pub fn too_large(max: u64, what: &str) -> io::Error {
-    let size = if max % MIB == 0 {
+    let size = if max.is_multiple_of(MIB) {
         format!("{} MiB", max / MIB)
     } else {
         format!("{max} bytes")

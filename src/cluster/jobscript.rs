@@ -764,9 +764,10 @@ mod tests {
     #[test]
     fn a_partition_from_the_environment_must_be_a_name_too() {
         let mut system = crate::cluster::SystemInfo::detect();
-        let mut alloc = crate::cluster::slurm::Allocation::default();
-        alloc.partition = Some("debug\nrm -rf ~".into());
-        system.allocation = Some(alloc);
+        system.allocation = Some(crate::cluster::slurm::Allocation {
+            partition: Some("debug\nrm -rf ~".into()),
+            ..Default::default()
+        });
         let s = JobSpec::new(
             "mc-pi",
             false,
