@@ -19,15 +19,14 @@ fn main() -> ExitCode {
             format!("{option} opens the tutor: it cannot be used with a command"),
         ));
     }
-    // Where the lesson folder came from, for messages about it.
-    let (lessons, origin) = match cli.lessons_dir() {
-        Some((dir, origin)) => (Some(dir), Some(origin)),
-        None => (None, None),
-    };
+    // The lesson folder, and where it was given (`--lessons`, HPC_TUTOR_LESSONS) for
+    // messages about it.
+    let (lessons, mut origin_of_lessons) = cli
+        .lessons_dir()
+        .map_or((None, None), |(dir, origin)| (Some(dir), Some(origin)));
     let source = |dir: Option<std::path::PathBuf>| {
         dir.map_or(LessonSource::BuiltIn, LessonSource::Directory)
     };
-    let mut origin_of_lessons = origin;
     let result = match cli.command {
         None => match cli.results {
             Some(dir) => hpc_tutor::tui::run_results(source(lessons), &dir),

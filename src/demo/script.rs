@@ -4,7 +4,7 @@
 //!
 //! The format is described in `assets/demos/README.md`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use toml::Spanned;
 
 use crate::chart::Metric;
 use crate::experiment::{self, Params};
-use crate::lesson::LessonSet;
+use crate::lesson::{LessonSet, LineIndex};
 use crate::puzzle::{Session, StepResult};
 use crate::record::{Record, RunRecord};
 
@@ -250,18 +250,19 @@ struct RawStep {
 /// Collects problems with their positions while a script is checked.
 struct Cx<'a> {
     path: &'a str,
-    text: &'a str,
+    /// Where each line of the script starts: a step's line is a binary search, not a count
+    /// of the newlines before it (which made checking quadratic in the script's length).
+    lines: LineIndex<'a>,
     errors: Vec<ScriptError>,
+    /// Recordings read so far, by name: a recording named by many steps is read once.
+    recordings: HashMap<String, Result<Vec<Record>, String>>,
+    /// The headings of each lesson shown so far, by index.
+    headings: HashMap<usize, Vec<String>>,
 }
 
 impl Cx<'_> {
     fn line(&self, span: &Range<usize>) -> usize {
-        let end = span.start.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
+        self.lines.position(span.start).0
     }
 
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
@@ -318,8 +319,10 @@ impl Script {
     ) -> Result<Script, ScriptErrors> {
         let mut cx = Cx {
             path: name,
-            text,
+            lines: LineIndex::new(text),
             errors: Vec::new(),
+            recordings: HashMap::new(),
+            headings: HashMap::new(),
         };
         let raw: RawScript = match toml::from_str(text) {
             Ok(r) => r,
@@ -573,8 +576,12 @@ fn check_step(
             *seen_lesson = Some(lesson);
             let heading = raw.heading.as_ref().map(|h| {
                 let wanted = h.get_ref().trim().trim_start_matches('#').trim();
-                if !has_heading(&lessons.lessons[lesson].body, wanted) {
-                    let known = headings(&lessons.lessons[lesson].body);
+                let known = cx
+                    .headings
+                    .entry(lesson)
+                    .or_insert_with(|| headings(&lessons.lessons[lesson].body));
+                if !known.iter().any(|k| k.eq_ignore_ascii_case(wanted)) {
+                    let known = known.clone();
                     cx.error(
                         h.span(),
                         format!(
@@ -850,6 +857,7 @@ fn headings(body: &str) -> Vec<String> {
     out
 }
 
+#[cfg(test)]
 fn has_heading(body: &str, wanted: &str) -> bool {
     headings(body)
         .iter()
@@ -866,7 +874,11 @@ fn recording(
     stands_in_for: Option<(&String, &str)>,
 ) -> Option<Recording> {
     let name = file.get_ref().clone();
-    let loaded = load_recording(base, &name);
+    let loaded = cx
+        .recordings
+        .entry(name.clone())
+        .or_insert_with(|| load_recording(base, &name))
+        .clone();
     let records = match loaded {
         Ok(r) => r,
         Err(message) => {

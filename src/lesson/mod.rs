@@ -8,6 +8,7 @@ mod load;
 mod parse;
 
 pub use diag::Diagnostic;
+pub(crate) use diag::LineIndex;
 pub use load::{LessonSet, LessonSource, LoadError};
 pub use parse::{BrokenLesson, ParsedLesson, parse_lesson};
 

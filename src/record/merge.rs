@@ -1,7 +1,7 @@
 //! Merging results files into sweeps: the tasks of a job array each measure one point of a
 //! sweep; put together, they are one run with speedups against the merged 1-worker point.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::store::{StoreError, load};
@@ -104,26 +104,28 @@ pub struct Sweep {
 /// Groups runs by experiment, backend and parameters and merges each group. A group of
 /// one run keeps that run's records as they are. Groups come out in start order.
 pub fn merge(inputs: &[(PathBuf, Vec<Record>)]) -> Vec<Sweep> {
-    type Key = (String, String, BTreeMap<String, String>);
+    type Key<'a> = (&'a str, &'a str, &'a BTreeMap<String, String>);
     type Member<'a> = (&'a Path, &'a RunRecord, &'a [Record]);
-    let mut groups: Vec<(Key, Vec<Member<'_>>)> = Vec::new();
+    // Groups in order of first appearance, found by key in a map: one look-up per file.
+    let mut groups: Vec<Vec<Member<'_>>> = Vec::new();
+    let mut index: HashMap<Key<'_>, usize> = HashMap::new();
     for (path, records) in inputs {
         let Some(Record::Run(run)) = records.first() else {
             continue;
         };
-        let key = (
-            run.experiment.clone(),
-            run.backend.clone(),
-            run.params.clone(),
-        );
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, members)) => members.push((path, run, records)),
-            None => groups.push((key, vec![(path, run, records)])),
+        let key = (run.experiment.as_str(), run.backend.as_str(), &run.params);
+        let member = (path.as_path(), run, records.as_slice());
+        match index.get(&key) {
+            Some(&i) => groups[i].push(member),
+            None => {
+                index.insert(key, groups.len());
+                groups.push(vec![member]);
+            }
         }
     }
     let mut sweeps: Vec<Sweep> = groups
         .into_iter()
-        .map(|(_, mut members)| {
+        .map(|mut members| {
             members.sort_by(|a, b| a.1.started_at.cmp(&b.1.started_at));
             if let [(path, _, records)] = members.as_slice() {
                 return Sweep {
@@ -227,26 +229,35 @@ fn merge_group(members: &[(&Path, &RunRecord, &[Record])]) -> Sweep {
 
     let run_count = run.merged_from.len();
     let mut out = vec![Record::Run(run)];
-    let mut variants: Vec<Option<String>> = points.keys().map(|k| k.0.clone()).collect();
-    variants.dedup();
-    for variant in variants {
+    // The samples of each run by worker count and variant, gathered in one pass (not
+    // searched for again for every point).
+    let mut samples: HashMap<(usize, usize, Option<&str>), Vec<&Record>> = HashMap::new();
+    for (i, (_, _, records)) in members.iter().enumerate() {
+        for r in records.iter() {
+            if let Record::Sample(s) = r {
+                samples
+                    .entry((i, s.workers, s.variant.as_deref()))
+                    .or_default()
+                    .push(r);
+            }
+        }
+    }
+    // The points are sorted by variant first: each variant's points are one run of them.
+    let all: Vec<(&PointKey, &(usize, super::PointRecord))> = points.iter().collect();
+    for group in all.chunk_by(|a, b| a.0.0 == b.0.0) {
+        let variant = group[0].0.0.clone();
         let mut speedups = Vec::new();
         let mut messages = Vec::new();
-        let base: BTreeMap<Option<u64>, f64> = points
+        let base: BTreeMap<Option<u64>, f64> = group
             .iter()
-            .filter(|(k, (_, p))| k.0 == variant && k.1 == 1 && p.reps > 0)
+            .filter(|(k, (_, p))| k.1 == 1 && p.reps > 0)
             .map(|(k, (_, p))| (k.2, p.median_s))
             .collect();
-        for (key, (from, point)) in points.iter().filter(|(k, _)| k.0 == variant) {
+        for &(key, (from, point)) in group {
             let mut p = point.clone();
             // The samples of the kept measurement, from the run that made it.
-            for r in members[*from].2 {
-                if let Record::Sample(s) = r
-                    && s.workers == p.workers
-                    && s.variant == p.variant
-                {
-                    out.push(r.clone());
-                }
+            if let Some(kept) = samples.get(&(*from, p.workers, p.variant.as_deref())) {
+                out.extend(kept.iter().map(|&r| r.clone()));
             }
             if model.is_some_and(Model::is_scaling_law) && p.reps > 0 {
                 let scaled = base
@@ -268,7 +279,7 @@ fn merge_group(members: &[(&Path, &RunRecord, &[Record])]) -> Sweep {
             }
             out.push(Record::Point(p));
         }
-        if let Some(fit) = fit_record(model, variant.clone(), &speedups, &messages) {
+        if let Some(fit) = fit_record(model, variant, &speedups, &messages) {
             out.push(Record::Fit(fit));
         }
     }
@@ -283,12 +294,10 @@ fn merge_group(members: &[(&Path, &RunRecord, &[Record])]) -> Sweep {
     // How the sweep ended: from the runs it still depends on. A run whose points were all
     // measured again later (a resubmitted array task) no longer counts; one that measured
     // nothing counts if its worker counts are missing.
+    let kept_from: HashSet<usize> = points.values().map(|(from, _)| *from).collect();
+    let measured: HashSet<usize> = points.keys().map(|k| k.1).collect();
     let counts = |i: usize, run: &RunRecord| {
-        points.values().any(|(from, _)| *from == i)
-            || run
-                .workers
-                .iter()
-                .any(|w| !points.keys().any(|k| k.1 == *w))
+        kept_from.contains(&i) || run.workers.iter().any(|w| !measured.contains(w))
     };
     let members: Vec<_> = members
         .iter()

@@ -88,41 +88,38 @@ impl ResultEntry {
     }
 }
 
+/// Each item once, in first-seen order (a set remembers what was seen: no scan of the list
+/// for every item).
 fn unique<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut out: Vec<&str> = Vec::new();
-    for i in items {
-        if !out.contains(&i) {
-            out.push(i);
-        }
-    }
-    out
+    let mut seen = std::collections::HashSet::new();
+    items.filter(|i| seen.insert(*i)).collect()
 }
 
 /// Pairs merged sweeps with the run records of the files each came from, newest first.
 pub fn entries(inputs: &[(PathBuf, Vec<Record>)], sweeps: Vec<Sweep>) -> Vec<ResultEntry> {
+    // The run record of each file, looked up by path (the first file of a path given
+    // twice), not searched for among all files for every source.
+    let mut by_path: std::collections::HashMap<&Path, Option<&RunRecord>> =
+        std::collections::HashMap::new();
+    for (p, records) in inputs {
+        by_path.entry(p.as_path()).or_insert(match records.first() {
+            Some(Record::Run(r)) => Some(r),
+            _ => None,
+        });
+    }
     let mut out: Vec<ResultEntry> = sweeps
         .into_iter()
         .map(|sweep| {
             let runs = sweep
                 .sources
                 .iter()
-                .filter_map(|src| {
-                    inputs
-                        .iter()
-                        .find(|(p, _)| p == src)
-                        .and_then(|(_, records)| match records.first() {
-                            Some(Record::Run(r)) => Some(r.clone()),
-                            _ => None,
-                        })
-                })
+                .filter_map(|src| by_path.get(src.as_path()).copied().flatten().cloned())
                 .collect();
             ResultEntry { sweep, runs }
         })
         .collect();
-    out.sort_by(|a, b| {
-        let started = |e: &ResultEntry| e.run().map(|r| r.started_at.clone()).unwrap_or_default();
-        started(b).cmp(&started(a))
-    });
+    let started = |e: &ResultEntry| e.run().map_or(String::new(), |r| r.started_at.clone());
+    out.sort_by_cached_key(|e| std::cmp::Reverse(started(e)));
     out
 }
 
