@@ -635,8 +635,10 @@ impl Executor for MpiExecutor {
         let mut spec = self.spec.clone();
         spec.variant = key.1.clone();
         if let (Some(param), Some(size)) = (&spec.size_param, point.size) {
-            // Later pairs win: this overrides the parameter's value.
-            spec.params.push(format!("{param}={size}"));
+            // This point's size replaces the parameter's value (a key is given once).
+            let key = format!("{param}=");
+            spec.params.retain(|p| !p.starts_with(&key));
+            spec.params.push(format!("{key}{size}"));
         }
         let mut ranks = Ranks::start(&spec, workers, self.runs).map_err(|e| e.to_string())?;
         match ranks
