@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use hpc_tutor::demo::Script;
 use hpc_tutor::demo::script::Base;
 use hpc_tutor::lesson::{LessonSet, LessonSource};
+use hpc_tutor::measure::merge;
 use hpc_tutor::record::Record;
-use hpc_tutor::record::merge;
 
 /// One measurement at a time: the tests of this file must not time each other.
 static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());

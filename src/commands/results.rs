@@ -24,7 +24,7 @@ fn write_out(path: &Path, text: &str) -> Result<(), ExitCode> {
 
 /// `hpc-tutor results merge`.
 pub fn merge(paths: &[std::path::PathBuf], output: Option<&Path>) -> anyhow::Result<ExitCode> {
-    use crate::record::merge;
+    use crate::measure::merge;
     let fail = |m: String| {
         eprintln!("hpc-tutor results merge: {m}");
         Ok(ExitCode::from(BAD_INPUT))

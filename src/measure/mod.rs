@@ -2,5 +2,6 @@
 
 pub mod fit;
 pub mod format;
+pub mod merge;
 pub mod protocol;
 pub mod stats;

@@ -4,7 +4,6 @@
 //! the TUI (which reads a child run's output line by line), the results store, batch jobs
 //! and, later, export and demo replay. `docs/results-format.md` describes it for users.
 
-pub mod merge;
 pub mod store;
 
 use std::collections::BTreeMap;

@@ -31,7 +31,7 @@ use theme::Theme;
 
 /// Reads the results files in `dir` for `--results` and merges them into sweeps; bad input
 /// is one message (`path:line: message`) and exit status 2.
-pub fn load_results(dir: &std::path::Path) -> Result<Vec<crate::record::merge::Sweep>, String> {
+pub fn load_results(dir: &std::path::Path) -> Result<Vec<crate::measure::merge::Sweep>, String> {
     Ok(load_result_entries(dir)?
         .into_iter()
         .map(|e| e.sweep)
@@ -57,7 +57,7 @@ pub struct ResultsFolder {
 /// listed. An error (for exit status 2) only when `dir` is no folder, holds no results file,
 /// or none of them can be read.
 pub fn read_results_folder(dir: &std::path::Path) -> Result<ResultsFolder, String> {
-    use crate::record::merge;
+    use crate::measure::merge;
     if !dir.is_dir() {
         return Err(format!("--results: {} is not a folder", dir.display()));
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use crate::chart::Metric;
-use crate::record::merge::Sweep;
+use crate::measure::merge::Sweep;
 use crate::record::{Record, RunRecord, Status};
 
 /// One merged sweep with the runs (results files) it was made from.
@@ -238,7 +238,7 @@ impl ResultsView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::merge;
+    use crate::measure::merge;
 
     fn fixture() -> Vec<(PathBuf, Vec<Record>)> {
         let files = merge::files(&[PathBuf::from("tests/fixtures/results/amdahl-array")])

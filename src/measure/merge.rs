@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::store::{StoreError, load};
-use super::{EndRecord, Record, RunRecord, Status};
 use crate::experiment::{self, Params};
 use crate::measure::protocol::{Scaled, fit_record};
 use crate::record::Model;
+use crate::record::store::{StoreError, load};
+use crate::record::{EndRecord, Record, RunRecord, Status};
 
 /// The results files among `paths`: files as given, folders' `.jsonl` files in name order.
 pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, StoreError> {
@@ -155,7 +155,7 @@ fn merge_group(members: &[(&Path, &RunRecord, &[Record])]) -> Sweep {
     let first = members[0].1;
     let sources = members.iter().map(|m| m.0.to_path_buf()).collect();
     // The later measurement of a point wins; remember which run each point came from.
-    let mut points: BTreeMap<PointKey, (usize, super::PointRecord)> = BTreeMap::new();
+    let mut points: BTreeMap<PointKey, (usize, crate::record::PointRecord)> = BTreeMap::new();
     let mut replaced = Vec::new();
     for (i, (path, _, records)) in members.iter().enumerate() {
         for r in records.iter() {
@@ -243,7 +243,7 @@ fn merge_group(members: &[(&Path, &RunRecord, &[Record])]) -> Sweep {
         }
     }
     // The points are sorted by variant first: each variant's points are one run of them.
-    let all: Vec<(&PointKey, &(usize, super::PointRecord))> = points.iter().collect();
+    let all: Vec<(&PointKey, &(usize, crate::record::PointRecord))> = points.iter().collect();
     for group in all.chunk_by(|a, b| a.0.0 == b.0.0) {
         let variant = group[0].0.0.clone();
         let mut speedups = Vec::new();
