@@ -14,6 +14,7 @@
 //! `pingpong` (one-way time per message size), `collectives` (one collective per launch)
 //! and `hybrid` (a rayon pool of exactly `threads` threads in every rank).
 
+use crate::kernel::Output;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -290,8 +291,8 @@ fn exchange(
         side.set("reduce to rank 0");
         report(world, rank, elapsed, || {
             Outputs::from([
-                ("size_bytes".to_owned(), bytes as f64),
-                ("data_ok".to_owned(), if ok { 1.0 } else { 0.0 }),
+                (Output::SizeBytes.key().to_owned(), bytes as f64),
+                (Output::DataOk.key().to_owned(), if ok { 1.0 } else { 0.0 }),
             ])
         });
     }
@@ -385,8 +386,8 @@ fn pingpong(
             side.set("reduce to rank 0");
             report(world, rank, one_way, || {
                 Outputs::from([
-                    ("size_bytes".to_owned(), n as f64),
-                    ("round_trips".to_owned(), trips as f64),
+                    (Output::SizeBytes.key().to_owned(), n as f64),
+                    (Output::RoundTrips.key().to_owned(), trips as f64),
                 ])
             });
         }
@@ -505,9 +506,9 @@ fn collectives(
         }
         report(world, rank, per_call, || {
             Outputs::from([
-                ("size_bytes".to_owned(), size as f64),
-                ("calls".to_owned(), calls as f64),
-                ("data_ok".to_owned(), all_ok as f64),
+                (Output::SizeBytes.key().to_owned(), size as f64),
+                (Output::Calls.key().to_owned(), calls as f64),
+                (Output::DataOk.key().to_owned(), all_ok as f64),
             ])
         });
         if op == Collective::Broadcast && rank != 0 {

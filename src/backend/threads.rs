@@ -8,6 +8,7 @@
 //! A kernel with one task per worker runs exactly one task on each thread, all at once
 //! (rayon's broadcast); a kernel with more tasks than workers lets idle threads steal them.
 
+use crate::kernel::{Output, OutputsExt};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -97,7 +98,7 @@ impl Executor for Threads {
         let max = busy.iter().copied().fold(0.0, f64::max);
         if mean > 0.0 {
             // 1.0 is perfect balance; 1.5 means the busiest thread worked 50 % more than average.
-            outputs.insert("load_imbalance".to_owned(), max / mean);
+            outputs.set_output(Output::LoadImbalance, max / mean);
         }
         Ok((seconds, outputs))
     }

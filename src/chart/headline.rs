@@ -7,6 +7,7 @@
 //! a results file gets the same headline as a live run.
 
 use crate::chart::sizes::{SizeChart, format_bytes};
+use crate::kernel::{Output, OutputsExt};
 use crate::measure::format::{count, latency_bandwidth_text, seconds};
 use crate::record::{Model, PointRecord, Record};
 
@@ -61,14 +62,13 @@ pub fn headline(records: &[Record]) -> Vec<String> {
     let at_widest: Vec<&&PointRecord> = points.iter().filter(|p| p.workers == widest).collect();
     if points
         .iter()
-        .any(|p| p.outputs.contains_key("lost_updates"))
+        .any(|p| p.outputs.output(Output::LostUpdates).is_some())
     {
         out.push(lost_updates(&at_widest, widest));
     }
-    if let Some(p) = at_widest
-        .iter()
-        .find(|p| p.outputs.contains_key("estimate") || p.outputs.contains_key("value"))
-    {
+    if let Some(p) = at_widest.iter().find(|p| {
+        p.outputs.output(Output::Estimate).is_some() || p.outputs.output(Output::Value).is_some()
+    }) {
         out.push(estimate(p));
     }
     // A fit per variant of many is noise in a headline: the chart's legend has them.
@@ -157,10 +157,10 @@ fn lost_updates(points: &[&&PointRecord], workers: usize) -> String {
     let mut lost = Vec::new();
     let mut none = Vec::new();
     for p in points {
-        let Some(&n) = p.outputs.get("lost_updates") else {
+        let Some(n) = p.outputs.output(Output::LostUpdates) else {
             continue;
         };
-        let expected = p.outputs.get("expected_count").copied().unwrap_or(0.0);
+        let expected = p.outputs.output(Output::ExpectedCount).unwrap_or(0.0);
         let name = p.variant.as_deref().unwrap_or("run");
         if n > 0.0 && expected > 0.0 {
             lost.push(format!(
@@ -190,17 +190,20 @@ fn lost_updates(points: &[&&PointRecord], workers: usize) -> String {
 /// `π ≈ 3.14159 ± 0.00012 (off by 5.8e-6)`: the estimate with its statistical error where
 /// the sample count gives one, and how far it is from the exact value.
 fn estimate(p: &PointRecord) -> String {
-    let (value, name) = match (p.outputs.get("estimate"), p.outputs.get("value")) {
-        (Some(&v), _) => (v, "π ≈"),
-        (None, Some(&v)) => (v, "value ="),
+    let (value, name) = match (
+        p.outputs.output(Output::Estimate),
+        p.outputs.output(Output::Value),
+    ) {
+        (Some(v), _) => (v, "π ≈"),
+        (None, Some(v)) => (v, "value ="),
         (None, None) => return String::new(),
     };
     let sigma = p
         .outputs
-        .get("samples")
+        .output(Output::Samples)
         .filter(|_| name == "π ≈")
-        .filter(|&&n| n > 0.0)
-        .map(|&n| {
+        .filter(|&n| n > 0.0)
+        .map(|n| {
             // A sample lands in the quarter circle with probability π/4: the estimate
             // 4·hits/n has standard error 4·√(p(1-p)/n).
             let q = std::f64::consts::FRAC_PI_4;
@@ -210,7 +213,7 @@ fn estimate(p: &PointRecord) -> String {
         Some(s) => format!("{name} {value:.6} ± {s:.1e} (1σ)"),
         None => format!("{name} {value:.6}"),
     };
-    if let Some(&e) = p.outputs.get("abs_error") {
+    if let Some(e) = p.outputs.output(Output::AbsError) {
         text.push_str(&format!(", off by {e:.1e}"));
     }
     text
@@ -298,8 +301,8 @@ mod tests {
                 panic!("a point")
             };
             p.outputs = [
-                ("size_bytes".to_owned(), bytes),
-                ("completed".to_owned(), completed),
+                (Output::SizeBytes.key().to_owned(), bytes),
+                (Output::Completed.key().to_owned(), completed),
             ]
             .into();
             Record::Point(p)

@@ -54,8 +54,11 @@ mod tests {
         Record::Point(PointRecord {
             reps: if completed { p.reps } else { 0 },
             outputs: [
-                ("size_bytes".to_owned(), bytes),
-                ("completed".to_owned(), f64::from(u8::from(completed))),
+                (crate::kernel::Output::SizeBytes.key().to_owned(), bytes),
+                (
+                    crate::kernel::Output::Completed.key().to_owned(),
+                    f64::from(u8::from(completed)),
+                ),
             ]
             .into(),
             ..p

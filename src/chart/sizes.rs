@@ -3,6 +3,7 @@
 //! one-way time (or the bandwidth) on a log10 axis; sizes whose launch deadlocked are drawn
 //! apart, as crosses along the top.
 
+use crate::kernel::{Output, OutputsExt};
 use crate::record::{Model, Record, RunRecord};
 
 /// What the y axis of a size chart shows.
@@ -143,9 +144,9 @@ impl SizeChart {
     /// Whether these runs are about message sizes: some point carries `size_bytes`.
     pub fn applies(runs: &[&[Record]]) -> bool {
         runs.iter().any(|records| {
-            records
-                .iter()
-                .any(|r| matches!(r, Record::Point(p) if p.outputs.contains_key("size_bytes")))
+            records.iter().any(
+                |r| matches!(r, Record::Point(p) if p.outputs.output(Output::SizeBytes).is_some()),
+            )
         })
     }
 
@@ -169,7 +170,7 @@ impl SizeChart {
             for r in *records {
                 match r {
                     Record::Point(p) => {
-                        let Some(&bytes) = p.outputs.get("size_bytes") else {
+                        let Some(bytes) = p.outputs.output(Output::SizeBytes) else {
                             continue;
                         };
                         let point = SizePoint {
@@ -177,7 +178,8 @@ impl SizeChart {
                             median_s: p.median_s,
                             min_s: p.min_s,
                             max_s: p.max_s,
-                            completed: p.outputs.get("completed") != Some(&0.0) && p.reps > 0,
+                            completed: p.outputs.output(Output::Completed) != Some(0.0)
+                                && p.reps > 0,
                         };
                         let idx = match by_variant.iter().position(|(v, _)| *v == p.variant) {
                             Some(i) => i,
@@ -381,8 +383,11 @@ pub(crate) fn test_point(bytes: u64, median: f64, completed: bool) -> Record {
         oversubscribed: false,
         setup_s: 0.0,
         outputs: BTreeMap::from([
-            ("size_bytes".to_owned(), bytes as f64),
-            ("completed".to_owned(), if completed { 1.0 } else { 0.0 }),
+            (Output::SizeBytes.key().to_owned(), bytes as f64),
+            (
+                Output::Completed.key().to_owned(),
+                if completed { 1.0 } else { 0.0 },
+            ),
         ]),
         ranks: Some(2),
         threads: Some(1),

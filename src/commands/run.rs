@@ -1,5 +1,6 @@
 //! `hpc-tutor run` and `hpc-tutor experiments`: the headless face of the experiment engine.
 
+use crate::kernel::{Output as Out, OutputsExt};
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -366,7 +367,7 @@ struct Report {
     first_column: (&'static str, usize),
     configured_serial: Option<f64>,
     /// Outputs shown first, in this order, because they are what the experiment is about.
-    lead_outputs: &'static [&'static str],
+    lead_outputs: &'static [Out],
     output_keys: Vec<String>,
     /// CSV: whether the columns `ranks` and `threads` are written (MPI runs).
     csv_ranks: bool,
@@ -427,7 +428,7 @@ impl Report {
             (
                 self.lead_outputs
                     .iter()
-                    .position(|l| l == k)
+                    .position(|l| l.key() == k.as_str())
                     .unwrap_or(usize::MAX),
                 k.as_str().to_owned(),
             )
@@ -634,7 +635,7 @@ impl Report {
 
     /// A pingpong row: size, latency with its interval, bandwidth.
     fn message_row(&self, p: &PointRecord) -> String {
-        let size = p.outputs.get("size_bytes").copied().unwrap_or(f64::NAN);
+        let size = p.outputs.output(Out::SizeBytes).unwrap_or(f64::NAN);
         let bandwidth = p
             .outputs
             .get("bandwidth_mb_s")
@@ -654,8 +655,8 @@ impl Report {
 
     /// An eager-limit sweep row: the size, and whether it completed.
     fn probe_row(&mut self, p: &PointRecord) -> String {
-        let size = p.outputs.get("size_bytes").copied().unwrap_or(f64::NAN);
-        let ok = p.outputs.get("completed").is_some_and(|&c| c > 0.0);
+        let size = p.outputs.output(Out::SizeBytes).unwrap_or(f64::NAN);
+        let ok = p.outputs.output(Out::Completed).is_some_and(|c| c > 0.0);
         // Sizes are whole numbers of bytes.
         let whole = size as u64;
         if ok {

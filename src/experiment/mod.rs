@@ -11,7 +11,6 @@ use std::time::Duration;
 pub use params::{ParamError, ParamKind, ParamSpec, ParamValue, Params};
 pub use request::{Backend, RunRequest};
 
-use crate::kernel::Kernel;
 use crate::kernel::amdahl::Amdahl;
 use crate::kernel::imbalance::{Imbalance, Schedule};
 use crate::kernel::integral::Integral;
@@ -19,6 +18,7 @@ use crate::kernel::locks::{self, Locks};
 use crate::kernel::mc_pi::{McPi, Mode};
 use crate::kernel::pingpong;
 use crate::kernel::race::{self, Race};
+use crate::kernel::{Kernel, Output};
 use crate::record::Model;
 
 /// Which experiment: every behaviour that differs between experiments is an exhaustive
@@ -707,12 +707,12 @@ impl ExperimentInfo {
 
     /// The outputs a table shows first, before the others in name order (e.g. `locks`'
     /// back-offs, `race`'s lost updates).
-    pub fn lead_outputs(&self) -> &'static [&'static str] {
+    pub fn lead_outputs(&self) -> &'static [Output] {
         match self.kind {
-            Kind::Race => &["lost_updates", "ns_per_increment"],
-            Kind::Locks => &["backoffs"],
-            Kind::Pingpong => &["round_trips"],
-            Kind::Collectives => &["data_ok", "calls"],
+            Kind::Race => &[Output::LostUpdates, Output::NsPerIncrement],
+            Kind::Locks => &[Output::Backoffs],
+            Kind::Pingpong => &[Output::RoundTrips],
+            Kind::Collectives => &[Output::DataOk, Output::Calls],
             Kind::McPi
             | Kind::Integral
             | Kind::Amdahl

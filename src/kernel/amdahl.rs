@@ -2,6 +2,7 @@
 //! split evenly over the workers. Real arithmetic ([`busy_work`]), never sleep.
 
 use super::{Kernel, Outputs, Partial, busy_work, share};
+use crate::kernel::Output;
 
 /// The kernel's parameters.
 #[derive(Debug, Clone)]
@@ -43,9 +44,9 @@ impl Kernel for Amdahl {
         let checksum = partials.iter().fold(serial as u64, |a, p| a ^ p.count);
         let units: u64 = partials.iter().map(|p| p.units).sum::<u64>() + self.serial_units();
         Outputs::from([
-            ("serial_configured".to_owned(), self.serial),
-            ("work_units".to_owned(), units as f64),
-            ("checksum".to_owned(), checksum as f64),
+            (Output::SerialConfigured.key().to_owned(), self.serial),
+            (Output::WorkUnits.key().to_owned(), units as f64),
+            (Output::Checksum.key().to_owned(), checksum as f64),
         ])
     }
 }

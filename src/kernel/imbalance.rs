@@ -3,6 +3,7 @@
 //! idle workers steal).
 
 use super::{Kernel, Outputs, Partial, busy_work};
+use crate::kernel::{Output, OutputsExt};
 
 /// How tasks are handed to workers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,13 +73,13 @@ impl Kernel for Imbalance {
 
     fn finish(&self, _serial: f64, partials: &[Partial], workers: usize) -> Outputs {
         let units: u64 = partials.iter().map(|p| p.units).sum();
-        let mut out = Outputs::from([("work_units".to_owned(), units as f64)]);
+        let mut out = Outputs::from([(Output::WorkUnits.key().to_owned(), units as f64)]);
         if self.schedule == Schedule::Static && workers > 0 {
             // The planned imbalance: the heaviest share over the average share.
             let max = partials.iter().map(|p| p.units).max().unwrap_or(0) as f64;
             let mean = units as f64 / workers as f64;
             if mean > 0.0 {
-                out.insert("planned_imbalance".to_owned(), max / mean);
+                out.set_output(Output::PlannedImbalance, max / mean);
             }
         }
         out

@@ -1,6 +1,7 @@
 //! The trapezoid rule for the integral of f(x) = x² over [a, b] with n intervals.
 
 use super::{Kernel, Outputs, Partial, share};
+use crate::kernel::Output;
 
 /// The kernel's parameters.
 #[derive(Debug, Clone)]
@@ -66,8 +67,11 @@ impl Kernel for Integral {
         let interior: f64 = partials.iter().map(|p| p.sum).sum();
         let value = h * (0.5 * (f(self.a) + f(self.b)) + interior);
         Outputs::from([
-            ("value".to_owned(), value),
-            ("abs_error".to_owned(), (value - self.exact()).abs()),
+            (Output::Value.key().to_owned(), value),
+            (
+                Output::AbsError.key().to_owned(),
+                (value - self.exact()).abs(),
+            ),
         ])
     }
 }

@@ -13,6 +13,7 @@
 //! what and waits for what (the [`DiagnosisRecord`]), and all threads give up, let go of
 //! their locks and return.
 
+use crate::kernel::Output;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, MutexGuard};
@@ -319,8 +320,8 @@ impl Kernel for Locks {
         let backoffs: u64 = self.board.lock().threads.iter().map(|t| t.backoffs).sum();
         let rounds: u64 = partials.iter().map(|p| p.count).sum();
         Outputs::from([
-            ("rounds_done".to_owned(), rounds as f64),
-            ("backoffs".to_owned(), backoffs as f64),
+            (Output::RoundsDone.key().to_owned(), rounds as f64),
+            (Output::Backoffs.key().to_owned(), backoffs as f64),
         ])
     }
 

@@ -3,6 +3,7 @@
 
 use super::rng::{LANES, Lanes, Xoshiro256pp};
 use super::{Kernel, Outputs, Partial, share};
+use crate::kernel::Output;
 
 /// Strong scaling splits `samples` over the workers; weak scaling gives each worker `samples`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,12 +96,12 @@ impl Kernel for McPi {
         // Counts below 2^53 convert to f64 exactly.
         let estimate = 4.0 * inside as f64 / total.max(1) as f64;
         Outputs::from([
-            ("estimate".to_owned(), estimate),
+            (Output::Estimate.key().to_owned(), estimate),
             (
                 "abs_error".to_owned(),
                 (estimate - std::f64::consts::PI).abs(),
             ),
-            ("samples".to_owned(), total as f64),
+            (Output::Samples.key().to_owned(), total as f64),
         ])
     }
 }

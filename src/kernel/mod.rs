@@ -32,6 +32,104 @@ pub struct Partial {
 /// Named results of a run, e.g. `estimate` and `abs_error`.
 pub type Outputs = BTreeMap<String, f64>;
 
+/// The named outputs kernels and MPI ranks write and other parts read: one definition of
+/// each key, so that a writer and its readers cannot disagree on a spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// `size_bytes`.
+    SizeBytes,
+    /// `completed`.
+    Completed,
+    /// `bandwidth_mb_s`.
+    BandwidthMbS,
+    /// `latency_us`.
+    LatencyUs,
+    /// `round_trips`.
+    RoundTrips,
+    /// `data_ok`.
+    DataOk,
+    /// `calls`.
+    Calls,
+    /// `lost_updates`.
+    LostUpdates,
+    /// `expected_count`.
+    ExpectedCount,
+    /// `final_count`.
+    FinalCount,
+    /// `estimate`.
+    Estimate,
+    /// `abs_error`.
+    AbsError,
+    /// `value`.
+    Value,
+    /// `samples`.
+    Samples,
+    /// `load_imbalance`.
+    LoadImbalance,
+    /// `planned_imbalance`.
+    PlannedImbalance,
+    /// `work_units`.
+    WorkUnits,
+    /// `checksum`.
+    Checksum,
+    /// `serial_configured`.
+    SerialConfigured,
+    /// `backoffs`.
+    Backoffs,
+    /// `rounds_done`.
+    RoundsDone,
+    /// `ns_per_increment`.
+    NsPerIncrement,
+}
+
+impl Output {
+    /// The key in the records' `outputs`.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Output::SizeBytes => "size_bytes",
+            Output::Completed => "completed",
+            Output::BandwidthMbS => "bandwidth_mb_s",
+            Output::LatencyUs => "latency_us",
+            Output::RoundTrips => "round_trips",
+            Output::DataOk => "data_ok",
+            Output::Calls => "calls",
+            Output::LostUpdates => "lost_updates",
+            Output::ExpectedCount => "expected_count",
+            Output::FinalCount => "final_count",
+            Output::Estimate => "estimate",
+            Output::AbsError => "abs_error",
+            Output::Value => "value",
+            Output::Samples => "samples",
+            Output::LoadImbalance => "load_imbalance",
+            Output::PlannedImbalance => "planned_imbalance",
+            Output::WorkUnits => "work_units",
+            Output::Checksum => "checksum",
+            Output::SerialConfigured => "serial_configured",
+            Output::Backoffs => "backoffs",
+            Output::RoundsDone => "rounds_done",
+            Output::NsPerIncrement => "ns_per_increment",
+        }
+    }
+}
+
+/// Reading and writing [`Output`]s of an [`Outputs`] map (a point's `outputs`).
+pub trait OutputsExt {
+    /// The value of `o`, if the point has it.
+    fn output(&self, o: Output) -> Option<f64>;
+    /// Sets `o` to `v`.
+    fn set_output(&mut self, o: Output, v: f64);
+}
+
+impl OutputsExt for Outputs {
+    fn output(&self, o: Output) -> Option<f64> {
+        self.get(o.key()).copied()
+    }
+
+    fn set_output(&mut self, o: Output, v: f64) {
+        self.insert(o.key().to_owned(), v);
+    }
+}
+
 /// A parallel computation split into tasks.
 pub trait Kernel: Send + Sync {
     /// The serial phase, run on one worker before the parallel phase (Amdahl's serial part).

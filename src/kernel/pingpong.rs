@@ -5,6 +5,7 @@
 //! pure arithmetic, shared by the ranks and the launching side.
 
 use super::{Kernel, Outputs, Partial};
+use crate::kernel::{Output, OutputsExt};
 
 /// Messages up to this size make the full `iterations` round trips per repetition; larger
 /// ones make proportionally fewer, so a repetition moves at most about
@@ -57,9 +58,9 @@ impl Kernel for OneWay {
         if !(median_s.is_finite() && median_s > 0.0) {
             return;
         }
-        outputs.insert("latency_us".to_owned(), median_s * 1e6);
-        if let Some(&bytes) = outputs.get("size_bytes") {
-            outputs.insert("bandwidth_mb_s".to_owned(), bytes / median_s / 1e6);
+        outputs.set_output(Output::LatencyUs, median_s * 1e6);
+        if let Some(bytes) = outputs.output(Output::SizeBytes) {
+            outputs.set_output(Output::BandwidthMbS, bytes / median_s / 1e6);
         }
     }
 }
@@ -90,7 +91,7 @@ mod tests {
 
     #[test]
     fn latency_and_bandwidth_come_from_the_median() {
-        let mut out = Outputs::from([("size_bytes".to_owned(), 1e6)]);
+        let mut out = Outputs::from([(Output::SizeBytes.key().to_owned(), 1e6)]);
         // 1 MB in 200 µs: 5000 MB/s.
         OneWay.point_outputs(2e-4, &mut out);
         assert!((out["latency_us"] - 200.0).abs() < 1e-9);

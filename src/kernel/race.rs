@@ -12,6 +12,7 @@
 //! to wake a sleeping thread, so without the start line one worker could be done before the
 //! other began, and nothing would race.
 
+use crate::kernel::Output;
 use std::hint::black_box;
 use std::sync::atomic::{
     AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed,
@@ -275,10 +276,10 @@ impl Kernel for Race {
         let expected = self.increments.saturating_mul(partials.len() as u64);
         // Counts are below 2^53 by the parameter's range, so they convert to f64 exactly.
         Outputs::from([
-            ("final_count".to_owned(), counted as f64),
-            ("expected_count".to_owned(), expected as f64),
+            (Output::FinalCount.key().to_owned(), counted as f64),
+            (Output::ExpectedCount.key().to_owned(), expected as f64),
             (
-                "lost_updates".to_owned(),
+                Output::LostUpdates.key().to_owned(),
                 expected.saturating_sub(counted) as f64,
             ),
         ])
@@ -286,7 +287,7 @@ impl Kernel for Race {
 
     fn ns_per_item(&self, workers: usize) -> Option<(&'static str, u64)> {
         Some((
-            "ns_per_increment",
+            Output::NsPerIncrement.key(),
             self.increments.saturating_mul(workers as u64),
         ))
     }

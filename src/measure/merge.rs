@@ -1,6 +1,7 @@
 //! Merging results files into sweeps: the tasks of a job array each measure one point of a
 //! sweep; put together, they are one run with speedups against the merged 1-worker point.
 
+use crate::kernel::{Output, OutputsExt};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -160,7 +161,7 @@ fn merge_group(members: &[(&Path, &RunRecord, &[Record])]) -> Sweep {
     for (i, (path, _, records)) in members.iter().enumerate() {
         for r in records.iter() {
             if let Record::Point(p) = r {
-                let size = p.outputs.get("size_bytes").map(|&b| b as u64);
+                let size = p.outputs.output(Output::SizeBytes).map(|b| b as u64);
                 let key = (p.variant.clone(), p.workers, size);
                 if let Some((j, _)) = points.insert(key, (i, p.clone())) {
                     replaced.push(format!(

@@ -6,6 +6,7 @@
 //! The protocol knows nothing of threads or processes: an [`Executor`] runs the kernel. The
 //! thread backend is one; tests use a fake one with scripted times.
 
+use crate::kernel::{Output, OutputsExt};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -328,9 +329,9 @@ pub fn run_plan(
                 let point = if let Some(stalled) = stuck {
                     if let Some(b) = size {
                         deadlocked.push(b);
-                        outputs.insert("size_bytes".to_owned(), b as f64);
+                        outputs.set_output(Output::SizeBytes, b as f64);
                     }
-                    outputs.insert("completed".to_owned(), 0.0);
+                    outputs.set_output(Output::Completed, 0.0);
                     // No timed repetition completed: the times are how long the workers
                     // went without progress before they were stopped.
                     PointRecord {
@@ -363,7 +364,7 @@ pub fn run_plan(
                         if let Some(b) = size {
                             completed.push(b);
                         }
-                        outputs.insert("completed".to_owned(), 1.0);
+                        outputs.set_output(Output::Completed, 1.0);
                     }
                     if let Some(b) = size {
                         messages.push((b as f64, s.median));
@@ -444,7 +445,7 @@ pub(crate) mod tests {
             }
             let jitter = [1.0, 1.01, 0.99, 1.02, 0.98][self.calls % 5];
             let t = self.t1 * (self.serial + (1.0 - self.serial) / n as f64) * jitter;
-            Ok((t, Outputs::from([("estimate".to_owned(), 3.0)])))
+            Ok((t, Outputs::from([(Output::Estimate.key().to_owned(), 3.0)])))
         }
     }
 
@@ -760,7 +761,7 @@ pub(crate) mod tests {
             }
             Ok((
                 1e-6 + b as f64 / 1e9,
-                Outputs::from([("size_bytes".to_owned(), b as f64)]),
+                Outputs::from([(Output::SizeBytes.key().to_owned(), b as f64)]),
             ))
         }
     }

@@ -1,6 +1,7 @@
 //! The experiment screen: the form and the run's progress on the left, the live chart on the
 //! right, and the measured points below the chart when there is room.
 
+use crate::kernel::{Output, OutputsExt};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -673,40 +674,43 @@ pub(super) fn points(records: &[Record]) -> Vec<Row> {
 /// the eager-limit sweep), then the results of the computation.
 fn note(outputs: &std::collections::BTreeMap<String, f64>) -> String {
     let mut parts = Vec::new();
-    if let Some(&b) = outputs.get("size_bytes") {
+    if let Some(b) = outputs.output(Output::SizeBytes) {
         parts.push(bytes(b));
     }
-    if outputs.get("completed") == Some(&0.0) {
+    if outputs.output(Output::Completed) == Some(0.0) {
         parts.push("DEADLOCK".to_owned());
     }
-    if let Some(&r) = outputs.get("bandwidth_mb_s") {
+    if let Some(r) = outputs.output(Output::BandwidthMbS) {
         parts.push(rate(r));
     }
     // The outputs that tell the story first: lost updates, then the computed value.
-    let rank = |k: &str| match k {
-        "lost_updates" => 0,
-        "estimate" | "value" => 1,
-        "abs_error" => 2,
-        _ => 3,
+    let first = [
+        Output::LostUpdates,
+        Output::Estimate,
+        Output::Value,
+        Output::AbsError,
+    ];
+    let rank = |k: &str| {
+        first
+            .iter()
+            .position(|o| o.key() == k)
+            .unwrap_or(first.len())
     };
+    // Internal bookkeeping, and what is shown above.
+    let hidden = [
+        Output::Checksum,
+        Output::WorkUnits,
+        Output::SerialConfigured,
+        Output::Samples,
+        Output::SizeBytes,
+        Output::Completed,
+        Output::BandwidthMbS,
+    ];
     let mut rest: Vec<(&String, &f64)> = outputs.iter().collect();
     rest.sort_by_key(|(k, _)| rank(k));
     parts.extend(
         rest.into_iter()
-            // Everything else the kernel reports but its internal bookkeeping and what is
-            // shown above.
-            .filter(|(k, _)| {
-                !matches!(
-                    k.as_str(),
-                    "checksum"
-                        | "work_units"
-                        | "serial_configured"
-                        | "samples"
-                        | "size_bytes"
-                        | "completed"
-                        | "bandwidth_mb_s"
-                )
-            })
+            .filter(|(k, _)| !hidden.iter().any(|o| o.key() == k.as_str()))
             // Counts in full (`5,000,000`), other values in a few digits.
             .map(|(k, v)| format!("{k} {}", crate::measure::format::value(*v))),
     );
