@@ -19,4 +19,5 @@ pub mod measure;
 pub mod progress;
 pub mod puzzle;
 pub mod record;
+pub mod stdout;
 pub mod tui;

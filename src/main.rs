@@ -71,10 +71,10 @@ fn main() -> ExitCode {
                 }
                 return ExitCode::from(2);
             }
-            match commands::stdout::StdoutError::find(&e) {
+            match hpc_tutor::stdout::StdoutError::find(&e) {
                 // The reader of the output went away (`| head`): stop quietly, as SIGPIPE
                 // would.
-                Some(s) if s.is_broken_pipe() => ExitCode::from(commands::stdout::BROKEN_PIPE),
+                Some(s) if s.is_broken_pipe() => ExitCode::from(hpc_tutor::stdout::BROKEN_PIPE),
                 _ => {
                     eprintln!("hpc-tutor: {e:#}");
                     ExitCode::FAILURE
@@ -92,9 +92,9 @@ fn usage(e: &clap::Error) -> ExitCode {
     match e.print() {
         Ok(()) => code,
         Err(io) if !e.use_stderr() => {
-            let failed = commands::stdout::StdoutError(io);
+            let failed = hpc_tutor::stdout::StdoutError(io);
             if failed.is_broken_pipe() {
-                ExitCode::from(commands::stdout::BROKEN_PIPE)
+                ExitCode::from(hpc_tutor::stdout::BROKEN_PIPE)
             } else {
                 eprintln!("hpc-tutor: {failed}");
                 ExitCode::FAILURE

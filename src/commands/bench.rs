@@ -32,7 +32,7 @@ use crate::measure::stats::median;
 /// write returns its error from the function.
 macro_rules! say {
     ($($arg:tt)*) => {
-        super::stdout::print(&format!("{}\n", format_args!($($arg)*)))?
+        crate::stdout::print(&format!("{}\n", format_args!($($arg)*)))?
     };
 }
 

@@ -67,7 +67,7 @@ pub fn export(source: &LessonSource, args: &ExportArgs) -> anyhow::Result<ExitCo
     match result {
         Ok(path) => {
             let shown = std::fs::canonicalize(&path).unwrap_or(path);
-            super::stdout::print(&format!("wrote {}\n", shown.display()))?;
+            crate::stdout::print(&format!("wrote {}\n", shown.display()))?;
             Ok(ExitCode::SUCCESS)
         }
         Err(stop) => {

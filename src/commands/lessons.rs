@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::stdout::Stdout;
+use crate::stdout::Stdout;
 
 use crate::lesson::{LessonSet, LessonSource};
 

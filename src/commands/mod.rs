@@ -6,4 +6,3 @@ pub mod lessons;
 pub mod results;
 pub mod run;
 pub mod slurm;
-pub mod stdout;

@@ -110,7 +110,7 @@ pub fn merge(paths: &[std::path::PathBuf], output: Option<&Path>) -> anyhow::Res
                 return Ok(code);
             }
         }
-        None => super::stdout::print(&text)?,
+        None => crate::stdout::print(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -300,7 +300,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
             // As every command: one message and exit 1, or a quiet 141 for a closed pipe.
-            None => Err(super::stdout::StdoutError(e).into()),
+            None => Err(crate::stdout::StdoutError(e).into()),
         };
     }
     if let Some(path) = &args.out {
@@ -772,7 +772,7 @@ fn stuck_ranks(d: &DiagnosisRecord) -> String {
 
 /// Prints every experiment with its parameters.
 pub fn list_experiments() -> anyhow::Result<ExitCode> {
-    let mut out = super::stdout::Stdout::lock();
+    let mut out = crate::stdout::Stdout::lock();
     for e in experiment::EXPERIMENTS {
         let state = if e.runnable() {
             format!("backends: {}", e.backend_names().join(", "))

@@ -115,7 +115,7 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
                 path.display()
             );
         }
-        None => super::stdout::print(&text)?,
+        None => crate::stdout::print(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -255,7 +255,7 @@ pub fn info() -> anyhow::Result<ExitCode> {
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(0);
-    let mut out = super::stdout::Stdout::lock();
+    let mut out = crate::stdout::Stdout::lock();
     for (k, v) in rows {
         writeln!(out, "{k:<width$}  {v}")?;
     }

@@ -43,7 +43,7 @@ const BAD_INPUT: u8 = 2;
 /// `hpc-tutor demo`: plays, checks or prints a script, or follows a demo's notes.
 pub fn command(source: &LessonSource, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     if args.print {
-        crate::commands::stdout::print(script::DEFAULT_SCRIPT)?;
+        crate::stdout::print(script::DEFAULT_SCRIPT)?;
         return Ok(ExitCode::SUCCESS);
     }
     let notes_file = args.notes_file.clone().or_else(notes::default_path);
@@ -68,7 +68,7 @@ pub fn command(source: &LessonSource, args: &DemoArgs) -> anyhow::Result<ExitCod
         }
     };
     if args.check {
-        crate::commands::stdout::print(&format!(
+        crate::stdout::print(&format!(
             "{}: {} steps, ok\n",
             script.name,
             script.steps.len()
