@@ -366,21 +366,6 @@ fn a_lesson_card_draws_each_run_with_its_own_chart() {
     assert!(red_pixels(&s.path("mpi-deadlock.png")) > 100);
 }
 
-/// The names in `dir`, sorted.
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("list")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-fn is_char_device(path: &str) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_char_device())
-}
-
 /// A device is written through, never replaced: `/dev/null` takes the image, `/dev/full`
 /// refuses it (ENOSPC) with one line and exit 1, and both stay character devices.
 #[test]
@@ -394,7 +379,10 @@ fn devices_are_written_through_never_replaced() {
         .assert()
         .success()
         .stdout("wrote /dev/null\n");
-    assert!(is_char_device("/dev/null"), "/dev/null is still a device");
+    assert!(
+        common::is_char_device("/dev/null"),
+        "/dev/null is still a device"
+    );
     s.cmd()
         .args(["export", "--chart", "time", "--run"])
         .arg(&file)
@@ -405,8 +393,11 @@ fn devices_are_written_through_never_replaced() {
         .stderr(
             "hpc-tutor export: cannot write /dev/full: No space left on device (os error 28)\n",
         );
-    assert!(is_char_device("/dev/full"), "/dev/full is still a device");
-    assert_eq!(names_in(s.dir.path()), ["amdahl.jsonl"]);
+    assert!(
+        common::is_char_device("/dev/full"),
+        "/dev/full is still a device"
+    );
+    assert_eq!(common::names_in(s.dir.path()), ["amdahl.jsonl"]);
 }
 
 /// `-o LINK` writes the file the link points to; the link stays a link.
@@ -427,7 +418,7 @@ fn a_link_is_written_through_and_stays_a_link() {
     let meta = std::fs::symlink_metadata(s.path("latest.png")).expect("meta");
     assert!(meta.file_type().is_symlink(), "still a link");
     assert_eq!(png_size(&s.path("charts/real.png")), (1200, 800));
-    assert_eq!(names_in(&s.path("charts")), ["real.png"]);
+    assert_eq!(common::names_in(&s.path("charts")), ["real.png"]);
 }
 
 /// A write that fails half-way (here: over the file size limit, as a full disk would)
@@ -450,5 +441,5 @@ fn a_failed_write_leaves_nothing_behind() {
         String::from_utf8_lossy(&out.stderr),
         "hpc-tutor export: cannot write out.png: File too large (os error 27)\n"
     );
-    assert_eq!(names_in(s.dir.path()), ["amdahl.jsonl"]);
+    assert_eq!(common::names_in(s.dir.path()), ["amdahl.jsonl"]);
 }

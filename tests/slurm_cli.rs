@@ -494,21 +494,6 @@ fn a_slurm_controller_that_does_not_answer_costs_at_most_a_moment() {
     assert!(!text.contains("nodes of up to"), "{text}");
 }
 
-fn is_char_device(path: &str) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_char_device())
-}
-
-/// The names in `dir`, sorted.
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("list")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 /// `results merge -o` and `slurm script -o` write through fsio: a device is written
 /// through and stays a device, a full one is one line with exit 1, and a write that fails
 /// half-way keeps the old file whole with no temporary file beside it.
@@ -531,7 +516,7 @@ fn merge_and_script_outputs_are_written_safely() {
         (script("/dev/null"), "script"),
     ] {
         c.assert().success();
-        assert!(is_char_device("/dev/null"), "after {name}");
+        assert!(common::is_char_device("/dev/null"), "after {name}");
     }
     merge("/dev/full").assert().code(1).stderr(predicate::str::ends_with(
         "hpc-tutor results merge: cannot write /dev/full: No space left on device (os error 28)\n",
@@ -539,7 +524,7 @@ fn merge_and_script_outputs_are_written_safely() {
     script("/dev/full").assert().code(1).stderr(predicate::str::ends_with(
         "hpc-tutor slurm script: cannot write /dev/full: No space left on device (os error 28)\n",
     ));
-    assert!(is_char_device("/dev/full"));
+    assert!(common::is_char_device("/dev/full"));
 
     // Both outputs are over 1 KiB: past a 2-block limit under any shell.
     let dir = data.path().join("out");
@@ -574,7 +559,7 @@ fn merge_and_script_outputs_are_written_safely() {
         ),
         "{out:?}"
     );
-    assert_eq!(names_in(&dir), ["job.sbatch", "merged.jsonl"]);
+    assert_eq!(common::names_in(&dir), ["job.sbatch", "merged.jsonl"]);
     assert_eq!(
         std::fs::read_to_string(dir.join("merged.jsonl")).expect("read"),
         "old results\n"

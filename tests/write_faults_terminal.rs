@@ -9,16 +9,6 @@ mod common;
 
 use common::tmux::Tmux;
 
-/// The names in `dir`, sorted.
-fn names_in(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("list")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn a_job_script_that_cannot_be_written_whole_leaves_no_file() {
     let t = Tmux::start("jobscript-limit");
@@ -55,7 +45,7 @@ fn a_job_script_that_cannot_be_written_whole_leaves_no_file() {
     t.keys(&["q"]);
     assert_eq!(t.wait_for_file("exit-js").trim(), "0");
     assert_eq!(
-        names_in(&work),
+        common::names_in(&work),
         Vec::<String>::new(),
         "no cut-off script, no temporary file"
     );
