@@ -868,12 +868,15 @@ impl App {
         {
             candidates.push((c.records.clone(), format!("run {id} on {host}"), workers));
         }
-        if let Some(store) = &self.store
-            && let Some((r, records)) =
-                store.latest_of_sweep(&spec.experiment, backend, &spec.params, &spec.workers)
-        {
-            let from = format!("run {} on {}", r.run.run_id, r.run.env.host);
-            candidates.push((records, from, r.run.workers.clone()));
+        // The stored ones: the experiment's recent runs, read off the UI thread when the
+        // lesson opened (no look-up in the store here). Finished runs only.
+        for records in self.latest.get(&spec.experiment).into_iter().flatten() {
+            let ended_ok = records
+                .iter()
+                .any(|r| matches!(r, Record::End(e) if e.status == crate::record::Status::Ok));
+            if let Some((id, host, workers)) = sweep_of(records).filter(|_| ended_ok) {
+                candidates.push((records.clone(), format!("run {id} on {host}"), workers));
+            }
         }
         candidates.sort_by_key(|(_, _, workers)| *workers != spec.workers);
         let measured: Option<(Vec<Record>, String)> =
