@@ -163,18 +163,7 @@ pub struct RunRequest {
 impl RunRequest {
     /// The experiment called `name` with its defaults, on its first backend.
     pub fn defaults(name: &str) -> Result<Self, RequestError> {
-        let experiment = super::find(name).ok_or_else(|| RequestError::UnknownExperiment {
-            name: name.to_owned(),
-            known: super::known_names(),
-        })?;
-        Self::check(
-            experiment.name,
-            None,
-            &[],
-            DEFAULT_REPS,
-            DEFAULT_WARMUP,
-            &[],
-        )
+        Self::check(name, None, &[], DEFAULT_REPS, DEFAULT_WARMUP, &[])
     }
 
     /// Checks every part of a request, given as the command line and the form have it:

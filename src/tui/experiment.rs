@@ -256,9 +256,7 @@ impl ExperimentView {
                     .field()
                     .and_then(|name| self.fields.iter().position(|f| f.name == name))
                     .unwrap_or(self.fields.len() - 1);
-                let text = e.to_string();
-                let prefix = format!("--{}: ", self.fields[i].name);
-                self.fields[i].error = Some(text.strip_prefix(&prefix).unwrap_or(&text).to_owned());
+                mark(&mut self.fields[i], e);
                 None
             }
         }

@@ -276,9 +276,17 @@ impl Session {
 pub fn suspend(terminal: &mut ratatui::DefaultTerminal) -> anyhow::Result<()> {
     ratatui::restore();
     nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP).context("cannot stop")?;
-    // Running again: a new terminal (raw mode, the alternate screen, empty buffers, so the
-    // next draw draws everything).
-    *terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    // Running again: raw mode, the alternate screen, and a new terminal whose empty
+    // buffers make the next draw draw everything (ratatui's `init` would install its panic
+    // hook once more on every resume).
+    ratatui::crossterm::terminal::enable_raw_mode().context("cannot set up the terminal")?;
+    ratatui::crossterm::execute!(
+        std::io::stdout(),
+        ratatui::crossterm::terminal::EnterAlternateScreen
+    )
+    .context("cannot set up the terminal")?;
+    *terminal = ratatui::Terminal::new(ratatui::prelude::CrosstermBackend::new(std::io::stdout()))
+        .context("cannot set up the terminal")?;
     Ok(())
 }
 
