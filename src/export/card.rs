@@ -607,6 +607,7 @@ mod tests {
                 unit: None,
             },
             explanation: String::new(),
+            hint: None,
             measure: Some(Measure {
                 experiment: "amdahl".into(),
                 quantity,

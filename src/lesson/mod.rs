@@ -56,6 +56,9 @@ pub struct Check {
     pub kind: CheckKind,
     /// Shown after the learner answers, right or wrong.
     pub explanation: String,
+    /// Shown after a first wrong answer, before the learner tries once more; without it,
+    /// the tutor says only whether a number was too high or too low.
+    pub hint: Option<String>,
     /// For predictions: the measurement the answer is compared with after a run.
     pub measure: Option<Measure>,
 }
@@ -344,6 +347,7 @@ mod tests {
                 unit: None,
             },
             explanation: String::new(),
+            hint: None,
             measure: None,
         }
     }
@@ -369,6 +373,7 @@ mod tests {
                 answer: 1,
             },
             explanation: String::new(),
+            hint: None,
             measure: None,
         };
         assert!(c.is_correct(&Answer::Choice("b".into())));

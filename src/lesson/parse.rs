@@ -72,6 +72,8 @@ struct RawCheck {
     question: Spanned<String>,
     explanation: Spanned<String>,
     #[serde(default)]
+    hint: Option<Spanned<String>>,
+    #[serde(default)]
     choices: Option<Spanned<Vec<Spanned<String>>>>,
     answer: Spanned<toml::Value>,
     #[serde(default)]
@@ -500,6 +502,14 @@ fn validate_check(
             );
         }
     }
+    if let Some(h) = &raw.hint
+        && h.get_ref().trim().is_empty()
+    {
+        p.at(
+            shift(h.span()),
+            "check `hint` must not be empty (leave the key out instead)".to_owned(),
+        );
+    }
     let kind = match raw.kind.get_ref().as_str() {
         "choice" => {
             let (Some(choices), answer) = (&raw.choices, &raw.answer) else {
@@ -626,6 +636,7 @@ fn validate_check(
         question: raw.question.into_inner(),
         kind,
         explanation: raw.explanation.into_inner(),
+        hint: raw.hint.map(Spanned::into_inner),
         measure,
     })
 }
