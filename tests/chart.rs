@@ -36,6 +36,7 @@ fn run(experiment: &str, mode: Option<&str>, cpus: usize, started_at: &str) -> R
             version: "0.1.0".into(),
             git_commit: None,
             busy_before: None,
+            mpi: None,
         },
         started_at: started_at.into(),
         merged_from: Vec::new(),

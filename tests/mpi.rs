@@ -627,22 +627,65 @@ fn the_eager_sweep_finds_the_limit_stops_every_deadlock_and_ends_ok() {
         0,
     );
     let pts = points(&recs);
-    assert_eq!(pts.len(), 21, "1 B to 1 MiB");
-    let outcome: Vec<(f64, bool)> = pts
+    let outcome: Vec<(u64, bool)> = pts
         .iter()
-        .map(|p| (p.outputs["size_bytes"], p.outputs["completed"] == 1.0))
+        .map(|p| {
+            (
+                p.outputs["size_bytes"] as u64,
+                p.outputs["completed"] == 1.0,
+            )
+        })
         .collect();
-    assert!(outcome[0].1, "1 B fits any eager buffer: {outcome:?}");
-    assert!(
-        !outcome[20].1,
-        "1 MiB needs the receiver (rendezvous): {outcome:?}"
+    assert_eq!(
+        outcome[0],
+        (1, true),
+        "1 B fits any eager buffer: {outcome:?}"
     );
+    let first_deadlock = outcome.iter().position(|o| !o.1).expect("a size deadlocks");
+    // The ladder doubles up to its first deadlock …
+    for (i, o) in outcome[..=first_deadlock].iter().enumerate() {
+        assert_eq!(o.0, 1 << i, "{outcome:?}");
+    }
+    // … and the largest size that completed is one byte below the smallest that deadlocked.
     let limit = outcome
         .iter()
         .filter(|o| o.1)
         .map(|o| o.0)
-        .fold(0.0, f64::max);
-    eprintln!("eager limit measured: largest send-first exchange that completed = {limit} B");
+        .max()
+        .expect("completed");
+    let stuck = outcome
+        .iter()
+        .filter(|o| !o.1)
+        .map(|o| o.0)
+        .min()
+        .expect("deadlocked");
+    assert_eq!(stuck, limit + 1, "bisected to the byte: {outcome:?}");
+    assert!(
+        outcome.iter().all(|&(size, done)| done == (size <= limit)),
+        "a clean threshold: {outcome:?}"
+    );
+    // Sizes above the first deadlock are not each tried: one sample at the top.
+    assert_eq!(outcome.last(), Some(&(1 << 20, false)), "{outcome:?}");
+    assert!(
+        outcome.len() <= first_deadlock + 1 + 12 + 1,
+        "{} sizes tried: {outcome:?}",
+        outcome.len()
+    );
+    eprintln!(
+        "eager limit measured: largest send-first exchange that completed = {limit} B ({} sizes tried)",
+        outcome.len()
+    );
+    // Open MPI's shared memory: 4096 B including its header, so a little less of payload.
+    let Some(Record::Run(run)) = recs.first() else {
+        panic!("a run record")
+    };
+    if let Some((component, configured)) = run.env.mpi.as_ref().and_then(|l| l.shared_memory()) {
+        eprintln!("configured: btl_{component}_eager_limit = {configured} B");
+        assert!(
+            limit < configured && configured - limit < 256,
+            "{limit} B against {configured} B"
+        );
+    }
     for p in pts.iter().filter(|p| p.outputs["completed"] == 0.0) {
         assert_eq!(p.reps, 0, "{p:?}");
     }
@@ -660,9 +703,9 @@ fn the_eager_sweep_finds_the_limit_stops_every_deadlock_and_ends_ok() {
     };
     assert_eq!(e.status, Status::Ok);
     assert!(
-        e.message
-            .as_deref()
-            .is_some_and(|m| m.starts_with(&format!("largest size that completed: {limit} B"))),
+        e.message.as_deref().is_some_and(|m| m.starts_with(&format!(
+            "largest size that completed: {limit} B, to the byte"
+        ))),
         "{e:?}"
     );
     assert_nothing_left();

@@ -2,6 +2,7 @@
 
 pub mod child;
 pub mod launch;
+pub mod library;
 #[cfg(feature = "mpi")]
 pub mod mpi;
 pub mod threads;

@@ -6,7 +6,7 @@
 //! It is read from what the run wrote (its outputs, fits and diagnosis), so a recording or
 //! a results file gets the same headline as a live run.
 
-use crate::chart::sizes::{SizeChart, format_bytes};
+use crate::chart::sizes::SizeChart;
 use crate::kernel::{Output, OutputsExt};
 use crate::measure::format::{count, latency_bandwidth_text, seconds};
 use crate::record::{Model, PointRecord, Record};
@@ -45,17 +45,18 @@ pub fn headline(records: &[Record]) -> Vec<String> {
     }
     if sizes {
         let chart = SizeChart::from_runs(&runs, &[]);
-        if let Some((done, dead)) = chart.eager_limit() {
-            out.push(match done {
-                Some(d) => format!(
-                    "eager limit between {} and {}: completed up to {}, deadlocked from {}",
-                    format_bytes(d),
-                    format_bytes(dead),
-                    format_bytes(d),
-                    format_bytes(dead)
-                ),
-                None => format!("deadlocked at every size, from {}", format_bytes(dead)),
+        if let Some(words) = chart.eager_limit_words() {
+            out.push(format!("eager limit: {words}"));
+            // Next to the limit the library is configured with, where the run knows it.
+            let library = records.iter().find_map(|r| match r {
+                Record::Run(run) => run.env.mpi.as_ref(),
+                _ => None,
             });
+            if let (Some(lib), Some((Some(done), _))) = (library, chart.eager_limit())
+                && let Some(c) = lib.compare(done)
+            {
+                out.push(c);
+            }
         }
     }
     let widest = points.iter().map(|p| p.workers).max().unwrap_or(1);
@@ -321,7 +322,7 @@ mod tests {
         ];
         let lines = headline(&records);
         assert!(
-            lines[0].starts_with("eager limit between 2 KiB and 4 KiB"),
+            lines[0] == "eager limit: completed up to 2 KiB, deadlocked from 4 KiB",
             "{lines:?}"
         );
         assert!(

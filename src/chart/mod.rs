@@ -964,6 +964,7 @@ pub(crate) mod tests {
                 version: "0.1.0".into(),
                 git_commit: None,
                 busy_before: None,
+                mpi: None,
             },
             started_at: started.into(),
             merged_from: Vec::new(),

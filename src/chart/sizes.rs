@@ -271,6 +271,22 @@ impl SizeChart {
         Some((done, dead))
     }
 
+    /// What the sweep found about the eager limit, in words, with exact byte counts: e.g.
+    /// `completed up to 4040 B, deadlocked from 4041 B: the eager limit to the byte`.
+    pub fn eager_limit_words(&self) -> Option<String> {
+        let (done, dead) = self.eager_limit()?;
+        let b = |n: u64| crate::measure::format::bytes(n as f64);
+        Some(match done {
+            Some(d) if dead == d + 1 => format!(
+                "completed up to {}, deadlocked from {}: the eager limit to the byte",
+                b(d),
+                b(dead)
+            ),
+            Some(d) => format!("completed up to {}, deadlocked from {}", b(d), b(dead)),
+            None => format!("deadlocked at every size, from {}", b(dead)),
+        })
+    }
+
     /// The fitted T(n) = α + n/β (or its bandwidth n / T(n)) at 48 sizes spread evenly on
     /// the log axis over the measured range; empty without a fit.
     pub fn fit_curve(&self, s: &SizeSeries, metric: SizeMetric) -> Vec<(f64, f64)> {

@@ -57,6 +57,7 @@ impl SystemInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             git_commit: (!commit.is_empty()).then(|| commit.to_owned()),
             busy_before: None,
+            mpi: None,
         }
     }
 }

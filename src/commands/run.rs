@@ -132,6 +132,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     // How busy our CPUs are before we start: other programs on them skew every timing.
     let mut env = system.environment();
     env.busy_before = crate::cluster::busy_fraction(std::time::Duration::from_millis(250));
+    if mpi && info.about_messages() {
+        env.mpi = crate::backend::library::MpiLibrary::query();
+    }
     let now = chrono::Local::now();
     let run = RunRecord {
         run_id: new_run_id(&now),
@@ -376,6 +379,8 @@ struct Report {
     /// Probe: the largest size that completed and the smallest that deadlocked.
     completed: Option<u64>,
     deadlocked: Option<u64>,
+    /// The MPI library's configuration, from the run record.
+    library: Option<crate::backend::library::MpiLibrary>,
 }
 
 impl Report {
@@ -411,6 +416,7 @@ impl Report {
             diagnosis: None,
             completed: None,
             deadlocked: None,
+            library: None,
         }
     }
 
@@ -471,6 +477,7 @@ impl Report {
     fn table(&mut self, r: &Record) -> String {
         match r {
             Record::Run(run) => {
+                self.library = run.env.mpi.clone();
                 let params: Vec<String> =
                     run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 let job = run
@@ -604,11 +611,24 @@ impl Report {
             Record::End(e) => match e.status {
                 Status::Ok if self.layout == Layout::Probe => {
                     let limit = match (self.completed, self.deadlocked) {
-                        (Some(ok), Some(stuck)) if ok < stuck => format!(
-                            "eager limit: {} is the largest message that completed; from {} on, each send waited for the other rank's receive, which never came",
-                            bytes(ok as f64),
-                            bytes(stuck as f64)
-                        ),
+                        (Some(ok), Some(stuck)) if ok < stuck => {
+                            let exact = if stuck == ok + 1 {
+                                " (to the byte)"
+                            } else {
+                                ""
+                            };
+                            let configured = self
+                                .library
+                                .as_ref()
+                                .and_then(|l| l.compare(ok))
+                                .map(|c| format!("\n{c}"))
+                                .unwrap_or_default();
+                            format!(
+                                "eager limit: {} is the largest message that completed{exact}; from {} on, each send waited for the other rank's receive, which never came{configured}",
+                                bytes(ok as f64),
+                                bytes(stuck as f64)
+                            )
+                        }
                         (Some(ok), None) => format!(
                             "every size completed, up to {}: this order never waited for a receive here",
                             bytes(ok as f64)

@@ -195,7 +195,7 @@ const EXCHANGE: &[ParamSpec] = &[
             options: &["off", "on"],
             default: "off",
         },
-        help: "on: try sizes 1, 2, 4, … B up to max_size, each its own launch with a short deadline; each size completes or deadlocks, and the largest that completes is the library's eager limit",
+        help: "on: find the eager limit: sizes 1, 2, 4, … B until one deadlocks, then bisection to the byte, then the largest power of two up to max_size as a sample; each size its own launch with a short deadline",
     },
     ParamSpec {
         name: "max_size",
@@ -635,6 +635,22 @@ impl ExperimentInfo {
         }
     }
 
+    /// Whether the MPI library's transports decide what the run measures (message times,
+    /// the eager limit): the library's configuration is then kept with an MPI run.
+    pub fn about_messages(&self) -> bool {
+        match self.kind {
+            Kind::Exchange | Kind::Pingpong => true,
+            Kind::McPi
+            | Kind::Integral
+            | Kind::Amdahl
+            | Kind::Imbalance
+            | Kind::Race
+            | Kind::Locks
+            | Kind::Collectives
+            | Kind::Hybrid => false,
+        }
+    }
+
     /// Whether a deadlock is what the run measures (`exchange` with `sweep=on`): each
     /// deadlocked size is recorded as a point and the sweep goes on.
     pub fn probes_deadlocks(&self, params: &Params) -> bool {
@@ -670,11 +686,13 @@ impl ExperimentInfo {
     }
 
     /// How long a launcher waits for any report of the ranks before it declares them
-    /// stuck, in seconds: short where a deadlock is expected (2 s for the eager-limit
+    /// stuck, in seconds: short where a deadlock is expected (1 s for the eager-limit
     /// sweep, which has many launches), long where repetitions are long.
     pub fn default_deadline(&self, params: &Params) -> f64 {
         match self.kind {
-            Kind::Exchange if self.probes_deadlocks(params) => 2.0,
+            // 100 times the longest a completed exchange of the sweep's largest size takes
+            // here (16 MiB: 8 ms), and the sweep's time is mostly its deadlocks' deadlines.
+            Kind::Exchange if self.probes_deadlocks(params) => 1.0,
             Kind::Exchange => 10.0,
             Kind::Pingpong => 30.0,
             Kind::Collectives => 60.0,
@@ -931,7 +949,7 @@ mod tests {
         assert!(ex.probes_deadlocks(&p));
         assert_eq!(
             (ex.default_deadline(&p), ex.size_param()),
-            (2.0, Some("size"))
+            (1.0, Some("size"))
         );
         let plain = Params::parse(ex, &[]).expect("defaults");
         assert!(ex.sizes(&plain).is_empty() && !ex.probes_deadlocks(&plain));

@@ -41,19 +41,9 @@ pub(crate) fn draw(
         grey,
         Align::Left,
     )?;
-    if let Some((done, dead)) = chart.eager_limit() {
+    if let Some(words) = chart.eager_limit_words() {
         y += tick.line_height() * 1.2;
-        let found = match done {
-            Some(d) => format!(
-                "completed up to {}; deadlocked from {} (✗: stopped by the watchdog)",
-                format_bytes(d),
-                format_bytes(dead)
-            ),
-            None => format!(
-                "deadlocked from {} (✗: stopped by the watchdog)",
-                format_bytes(dead)
-            ),
-        };
+        let found = format!("{words} (✗: stopped by the watchdog)");
         c.text(
             &ellipsize(&found, tick, area.w),
             (area.x, y),

@@ -372,6 +372,7 @@ mod tests {
                 version: "0".into(),
                 git_commit: None,
                 busy_before: Some(0.0),
+                mpi: None,
             },
             started_at: started.into(),
             merged_from: Vec::new(),

@@ -3,5 +3,6 @@
 pub mod fit;
 pub mod format;
 pub mod merge;
+pub mod probe;
 pub mod protocol;
 pub mod stats;

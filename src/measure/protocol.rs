@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::fit::{Fit, fit_amdahl, fit_gustafson, fit_latency_bandwidth, karp_flatt};
+use super::probe::Probe;
 use super::stats::summarize;
 use crate::kernel::{Kernel, Outputs};
 use crate::record::{
@@ -123,7 +124,12 @@ fn probe_summary(completed: &[u64], deadlocked: &[u64]) -> String {
     let smallest = deadlocked.iter().min();
     match (largest, smallest) {
         (Some(ok), Some(stuck)) if ok < stuck => format!(
-            "largest size that completed: {ok} B; {stuck} B and larger deadlocked ({} of {} sizes)",
+            "largest size that completed: {ok} B{}; {stuck} B and larger deadlocked ({} of {} sizes tried)",
+            if *stuck == ok + 1 {
+                ", to the byte"
+            } else {
+                ""
+            },
             deadlocked.len(),
             completed.len() + deadlocked.len()
         ),
@@ -135,6 +141,46 @@ fn probe_summary(completed: &[u64], deadlocked: &[u64]) -> String {
         (Some(ok), None) => format!("every size completed, up to {ok} B"),
         (None, Some(stuck)) => format!("every size deadlocked, from {stuck} B"),
         (None, None) => "no size measured".to_owned(),
+    }
+}
+
+/// The sizes of one worker count: each of a list in turn, a deadlock probe's choice (see
+/// [`Probe`]), or one point without a size.
+enum Sizes<'a> {
+    Each(std::slice::Iter<'a, u64>),
+    Probe(Probe),
+    One(bool),
+}
+
+impl<'a> Sizes<'a> {
+    fn new(sizes: &'a [u64], probing: bool) -> Self {
+        if probing {
+            Sizes::Probe(Probe::new(sizes.to_vec()))
+        } else if sizes.is_empty() {
+            Sizes::One(true)
+        } else {
+            Sizes::Each(sizes.iter())
+        }
+    }
+
+    /// The next point's size: `Some(None)` for the one point without a size.
+    fn next(&mut self) -> Option<Option<u64>> {
+        match self {
+            Sizes::Each(it) => it.next().map(|&s| Some(s)),
+            Sizes::Probe(p) => p.next().map(Some),
+            Sizes::One(left) => std::mem::take(left).then_some(None),
+        }
+    }
+
+    /// How `size` ended, for a probe to choose the next one; returns how many more points
+    /// the probe may try before and after learning it, for the progress estimate.
+    fn record(&mut self, size: u64, completed: bool) -> Option<(usize, usize)> {
+        let Sizes::Probe(p) = self else {
+            return None;
+        };
+        let before = p.remaining_at_most().saturating_sub(1);
+        p.record(size, completed);
+        Some((before, p.remaining_at_most()))
     }
 }
 
@@ -209,13 +255,15 @@ pub fn run_plan(
     let workers = plan.run.workers.clone();
     let (reps, warmup) = (plan.run.reps, plan.run.warmup);
     let weak = plan.model == Some(Model::Gustafson);
-    let sizes: Vec<Option<u64>> = if plan.sizes.is_empty() {
-        vec![None]
-    } else {
-        plan.sizes.iter().map(|&s| Some(s)).collect()
-    };
+    let probing = plan.on_deadlock == OnDeadlock::RecordPoint && !plan.sizes.is_empty();
     let threads = plan.threads_per_rank;
-    let total = plan.variants.len() * workers.len() * sizes.len() * (reps + warmup);
+    let points_per_count = if probing {
+        Probe::new(plan.sizes.clone()).remaining_at_most()
+    } else {
+        plan.sizes.len().max(1)
+    };
+    // For a probe, an upper bound that shrinks to the truth as sizes are tried.
+    let mut total = plan.variants.len() * workers.len() * points_per_count * (reps + warmup);
     let mut done = 0;
     // Deadlock probes: the sizes that completed and those that deadlocked.
     let (mut completed, mut deadlocked): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
@@ -239,7 +287,8 @@ pub fn run_plan(
         // The 1-worker time of each size, the base of the speedups.
         let mut base: Vec<(Option<u64>, f64)> = Vec::new();
         for &n in &workers {
-            for &size in &sizes {
+            let mut sizes = Sizes::new(&plan.sizes, probing);
+            while let Some(size) = sizes.next() {
                 let spec = PointSpec {
                     workers: n,
                     variant: variant.as_deref(),
@@ -302,7 +351,8 @@ pub fn run_plan(
                                 return end(sink, Status::Failed, write_failed(e));
                             }
                             // The rest of this point's runs will not happen.
-                            done += warmup + reps - i;
+                            total -= warmup + reps - i - 1;
+                            done += 1;
                             on_progress(Progress { done, total });
                             stuck = Some(stalled);
                             break;
@@ -403,6 +453,14 @@ pub fn run_plan(
                         threads,
                     }
                 };
+                if let Some(b) = size
+                    && let Some((before, after)) = sizes.record(b, stuck.is_none())
+                {
+                    // The probe now knows better how many sizes are left.
+                    total =
+                        (total + after * (reps + warmup)).saturating_sub(before * (reps + warmup));
+                    on_progress(Progress { done, total });
+                }
                 if let Err(e) = sink(&Record::Point(point)) {
                     return end(sink, Status::Failed, write_failed(e));
                 }
@@ -415,8 +473,7 @@ pub fn run_plan(
             }
         }
     }
-    let summary = (plan.on_deadlock == OnDeadlock::RecordPoint && !plan.sizes.is_empty())
-        .then(|| probe_summary(&completed, &deadlocked));
+    let summary = probing.then(|| probe_summary(&completed, &deadlocked));
     end(sink, Status::Ok, summary)
 }
 
@@ -476,6 +533,7 @@ pub(crate) mod tests {
                 version: "0".into(),
                 git_commit: None,
                 busy_before: None,
+                mpi: None,
             },
             started_at: "2026-11-22T00:00:00Z".into(),
             merged_from: Vec::new(),
@@ -845,8 +903,9 @@ pub(crate) mod tests {
             |p| progress = p,
         );
         assert_eq!(status, Status::Ok, "a deadlock is what a probe measures");
-        assert_eq!(wire.seen.len(), 4, "every size is tried");
-        assert_eq!((progress.done, progress.total), (12, 12));
+        // The ladder to the first deadlock, the bisection between 2 and 4, one sample above.
+        assert_eq!(wire.seen.len(), 5, "{:?}", wire.seen);
+        assert_eq!((progress.done, progress.total), (11, 11));
         let done: Vec<(f64, f64, usize)> = recs
             .iter()
             .filter_map(|r| match r {
@@ -856,7 +915,13 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(
             done,
-            [(1.0, 1.0, 2), (2.0, 1.0, 2), (4.0, 0.0, 0), (8.0, 0.0, 0)]
+            [
+                (1.0, 1.0, 2),
+                (2.0, 1.0, 2),
+                (4.0, 0.0, 0),
+                (3.0, 1.0, 2),
+                (8.0, 0.0, 0)
+            ]
         );
         let diagnoses = recs
             .iter()
@@ -869,7 +934,9 @@ pub(crate) mod tests {
         };
         assert_eq!(
             e.message.as_deref(),
-            Some("largest size that completed: 2 B; 4 B and larger deadlocked (2 of 4 sizes)")
+            Some(
+                "largest size that completed: 3 B, to the byte; 4 B and larger deadlocked (2 of 5 sizes tried)"
+            )
         );
     }
 

@@ -79,6 +79,10 @@ pub struct Environment {
     /// competed with the run and speedups are lower than the hardware allows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub busy_before: Option<f64>,
+    /// The MPI library's version and eager limits, for MPI runs about messages (where the
+    /// library's transport decides what is measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mpi: Option<crate::backend::library::MpiLibrary>,
 }
 
 /// One timed (or warm-up) repetition.
@@ -413,6 +417,7 @@ pub(crate) mod tests {
             version: "0.1.0".into(),
             git_commit: Some("abc1234".into()),
             busy_before: Some(0.02),
+            mpi: None,
         };
         vec![
             Record::Run(RunRecord {

@@ -79,6 +79,7 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
         version: "0.1.0".into(),
         git_commit: None,
         busy_before: None,
+        mpi: None,
     };
     let mut v = vec![Record::Run(RunRecord {
         run_id: "20261122-070000-1".into(),
@@ -156,6 +157,7 @@ pub fn race_records() -> Vec<hpc_tutor::record::Record> {
         version: "0.1.0".into(),
         git_commit: None,
         busy_before: None,
+        mpi: None,
     };
     let mut v = vec![Record::Run(RunRecord {
         run_id: "20261122-073000-3".into(),

@@ -44,15 +44,8 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
         SizeMetric::Bandwidth => "bandwidth (log10)",
     };
     let mut title = chart.title.clone();
-    if let Some((done, dead)) = chart.eager_limit() {
-        title = match done {
-            Some(d) => format!(
-                "{title} · completed up to {}, deadlocked from {}",
-                format_bytes(d),
-                format_bytes(dead)
-            ),
-            None => format!("{title} · deadlocked from {}", format_bytes(dead)),
-        };
+    if let Some(words) = chart.eager_limit_words() {
+        title = format!("{title} · {words}");
     }
     buf.set_stringn(
         area.x,

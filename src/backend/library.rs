@@ -1,0 +1,135 @@
+//! What the MPI library says of itself: its version and the eager limit of each transport,
+//! from `ompi_info` (Open MPI). A run about messages keeps this in its environment, so that
+//! the limit the eager-limit sweep measures can be shown next to the one the library is
+//! configured with.
+
+use std::collections::BTreeMap;
+
+/// An MPI library's configuration, as far as a run about messages needs it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MpiLibrary {
+    /// `Open MPI 4.1.4`.
+    pub name: String,
+    /// Each transport's configured eager limit in bytes, by the name of its Open MPI
+    /// component (`vader` or `sm`: shared memory; `tcp`; `self`: a rank to itself). Open MPI
+    /// counts its own header in these limits.
+    pub eager_limits: BTreeMap<String, u64>,
+}
+
+impl MpiLibrary {
+    /// Asks `ompi_info` (about 0.3 s). `None` where it is not installed (MPICH, no MPI) or
+    /// says nothing usable.
+    pub fn query() -> Option<Self> {
+        let out = std::process::Command::new("ompi_info")
+            .args(["--parsable", "--param", "btl", "all", "--level", "4"])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        Self::parse(&String::from_utf8_lossy(&out.stdout))
+    }
+
+    /// Reads `ompi_info --parsable` lines: `mca:btl:vader:param:btl_vader_eager_limit:value:4096`
+    /// for the limits, `mca:btl:vader:version:"component:4.1.4"` for the version.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut eager_limits = BTreeMap::new();
+        let mut version = None;
+        for line in text.lines() {
+            let fields: Vec<&str> = line.split(':').collect();
+            match fields.as_slice() {
+                ["mca", "btl", component, "param", name, "value", value]
+                    if *name == format!("btl_{component}_eager_limit") =>
+                {
+                    if let Ok(v) = value.parse::<u64>() {
+                        eager_limits.insert((*component).to_owned(), v);
+                    }
+                }
+                ["mca", "btl", _, "version", "\"component", v] if version.is_none() => {
+                    version = Some(v.trim_end_matches('"').to_owned());
+                }
+                _ => {}
+            }
+        }
+        (!eager_limits.is_empty()).then(|| Self {
+            name: match version {
+                Some(v) => format!("Open MPI {v}"),
+                None => "Open MPI".to_owned(),
+            },
+            eager_limits,
+        })
+    }
+
+    /// The shared-memory transport's name and eager limit: what two ranks on one node use.
+    pub fn shared_memory(&self) -> Option<(&str, u64)> {
+        ["vader", "sm"]
+            .into_iter()
+            .find_map(|c| self.eager_limits.get_key_value(c))
+            .map(|(k, &v)| (k.as_str(), v))
+    }
+
+    /// What the measured largest eager message means next to the configured limit of
+    /// shared memory: the header, when the two are close; `None` without such a limit.
+    pub fn compare(&self, measured: u64) -> Option<String> {
+        let (component, limit) = self.shared_memory()?;
+        let setting = format!(
+            "{} configures btl_{component}_eager_limit = {limit} B for shared memory, its header included",
+            self.name
+        );
+        Some(if measured < limit && limit - measured <= 1024 {
+            format!(
+                "{setting}: the largest message that completed is {} B smaller, the header the library puts in front of every eager message",
+                limit - measured
+            )
+        } else {
+            format!(
+                "{setting}; the measured {measured} B is not just under it: these messages went through another transport or protocol (across nodes, or a library other than Open MPI's ob1)"
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OMPI_4: &str = r#"mca:btl:self:version:"mca:2.1.0"
+mca:btl:self:version:"api:3.1.0"
+mca:btl:self:version:"component:4.1.4"
+mca:btl:self:param:btl_self_eager_limit:value:1024
+mca:btl:tcp:param:btl_tcp_eager_limit:value:65536
+mca:btl:tcp:param:btl_tcp_rndv_eager_limit:value:65536
+mca:btl:vader:param:btl_vader_eager_limit:value:4096
+mca:btl:vader:param:btl_vader_eager_limit:help:Maximum size (in bytes, including header) of "short" messages (must be >= 1).
+"#;
+
+    #[test]
+    fn ompi_info_gives_the_version_and_each_transports_limit() {
+        let lib = MpiLibrary::parse(OMPI_4).expect("parsed");
+        assert_eq!(lib.name, "Open MPI 4.1.4");
+        assert_eq!(
+            lib.eager_limits,
+            BTreeMap::from([
+                ("self".to_owned(), 1024),
+                ("tcp".to_owned(), 65536),
+                ("vader".to_owned(), 4096)
+            ]),
+            "rndv_eager_limit is another setting"
+        );
+        assert_eq!(lib.shared_memory(), Some(("vader", 4096)));
+        let said = lib.compare(4040).expect("compared");
+        assert!(said.contains("btl_vader_eager_limit = 4096 B"), "{said}");
+        assert!(said.contains("56 B smaller"), "{said}");
+        assert!(lib.compare(65000).unwrap().contains("another transport"));
+    }
+
+    #[test]
+    fn open_mpi_5_calls_shared_memory_sm_and_other_libraries_say_nothing() {
+        let lib = MpiLibrary::parse("mca:btl:sm:param:btl_sm_eager_limit:value:4096\n").unwrap();
+        assert_eq!(lib.shared_memory(), Some(("sm", 4096)));
+        assert_eq!(lib.name, "Open MPI");
+        assert_eq!(MpiLibrary::parse("HYDRA build details:\n"), None);
+    }
+}
