@@ -122,12 +122,17 @@ mca:btl:vader:param:btl_vader_eager_limit:help:Maximum size (in bytes, including
         let said = lib.compare(4040).expect("compared");
         assert!(said.contains("btl_vader_eager_limit = 4096 B"), "{said}");
         assert!(said.contains("56 B smaller"), "{said}");
-        assert!(lib.compare(65000).unwrap().contains("another transport"));
+        assert!(
+            lib.compare(65000)
+                .expect("compared")
+                .contains("another transport")
+        );
     }
 
     #[test]
     fn open_mpi_5_calls_shared_memory_sm_and_other_libraries_say_nothing() {
-        let lib = MpiLibrary::parse("mca:btl:sm:param:btl_sm_eager_limit:value:4096\n").unwrap();
+        let lib =
+            MpiLibrary::parse("mca:btl:sm:param:btl_sm_eager_limit:value:4096\n").expect("parsed");
         assert_eq!(lib.shared_memory(), Some(("sm", 4096)));
         assert_eq!(lib.name, "Open MPI");
         assert_eq!(MpiLibrary::parse("HYDRA build details:\n"), None);
