@@ -261,7 +261,7 @@ fn every_invalid_puzzle_fixture_gets_one_precise_diagnostic() {
         "D/missing-goal.md:9:1: missing key `goal`",
         "D/one-thread.md:17:1: a puzzle needs 2 or 3 threads (`[[puzzles.threads]]` tables), not 1",
         "D/unknown-goal.md:12:8: unknown goal `crash` (known: assert_fails, deadlock, both_in_critical, finish)",
-        "D/unknown-instruction.md:20:5: unknown instruction `lod` (known: load, store, set, add, sub, jump_if, jump, lock, unlock, wait, signal, broadcast, down, up, barrier, assert, critical_begin, critical_end, enter, leave, nop); to show readable code, write it on its own line and its steps indented below it",
+        "D/unknown-instruction.md:20:5: unknown instruction `lod` (known: load, store, set, add, sub, jump_if, jump, lock, unlock, wait, signal, broadcast, down, up, barrier, send, recv, assert, critical_begin, critical_end, enter, leave, nop); to show readable code, write it on its own line and its steps indented below it",
         "D/unknown-label.md:20:17: unknown label `tpo` (labels in this thread: top)",
         "D/unknown-lock.md:21:8: unknown lock `n` (locks: m); write `unlock MUTEX`",
         "D/unknown-variable.md:28:13: unknown shared variable `countr` (shared variables: counter); write `load REGISTER, VARIABLE`",

@@ -5,7 +5,8 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use crate::puzzle::{
-    BlockReason, Goal, Instr, Puzzle, Session, State, Status, StepResult, ThreadId, Wait, explore,
+    BlockReason, Goal, Instr, Operand, Puzzle, Session, State, Status, StepResult, ThreadId, Wait,
+    explore,
 };
 
 /// States the search behind the solution and the proof may visit. Shipped puzzles have at
@@ -276,14 +277,11 @@ impl PuzzleView {
             }
         } else {
             match r.witness {
-                Some(w) => {
-                    let names: Vec<String> = w.iter().map(|&t| self.thread_name(t)).collect();
-                    format!(
-                        "A solution from the start ({} steps): {}",
-                        w.len(),
-                        names.join(" ")
-                    )
-                }
+                Some(w) => format!(
+                    "A solution from the start ({} steps): {}",
+                    w.len(),
+                    p.schedule_text(&w)
+                ),
                 None => "The tutor found no solution for this puzzle.".to_owned(),
             }
         };
@@ -362,6 +360,48 @@ fn describe_step(p: &Puzzle, before: &State, after: &State, t: ThreadId) -> Stri
                     after.barriers[*b].arrived, p.barriers[*b].parties
                 ),
                 _ => format!("barrier {name} opens"),
+            }
+        }
+        Instr::Send { channel, value } => {
+            let ch = &p.channels[*channel];
+            let v = match *value {
+                Operand::Int(k) => k,
+                Operand::Reg(r) => before.threads[t].regs.get(r).copied().unwrap_or(0),
+                Operand::Var(x) => before.vars.get(x).copied().unwrap_or(0),
+            };
+            let queue = &before.channels[*channel];
+            if before.threads[t].wait == Wait::Matched {
+                "its message was received: send returns".to_owned()
+            } else if after.threads[t].wait == Wait::Posted {
+                if ch.capacity == 0 {
+                    format!("{} has no buffer: waits for a recv (rendezvous)", ch.name)
+                } else {
+                    format!("{} is full: waits for a recv (rendezvous)", ch.name)
+                }
+            } else if let Some(&r) = queue.receivers.first() {
+                format!("hands {v} to {}, waiting in recv", thread(r))
+            } else {
+                format!(
+                    "{v} goes into {}'s buffer ({} of {}): send returns at once",
+                    ch.name,
+                    after.channels[*channel].buffer.len(),
+                    ch.capacity
+                )
+            }
+        }
+        Instr::Recv { reg: r, channel } => {
+            let ch = &p.channels[*channel];
+            let queue = &before.channels[*channel];
+            if before.threads[t].wait == Wait::Matched {
+                format!("{}: recv returns", reg(*r))
+            } else if after.threads[t].wait == Wait::Posted {
+                format!("nothing on {}: waits for a send", ch.name)
+            } else if !queue.buffer.is_empty() {
+                format!("{}, from {}'s buffer", reg(*r), ch.name)
+            } else if let Some(&(s, _)) = queue.senders.first() {
+                format!("{}, from {}'s waiting send", reg(*r), thread(s))
+            } else {
+                reg(*r)
             }
         }
         Instr::Assert(c) => format!("{} holds", c.text),
