@@ -212,25 +212,14 @@ impl Blocked {
                 p.conditions.get(*c).map_or("?", |c| c.name.as_str())
             ),
             BlockReason::Send(c) => {
-                let Some(ch) = p.channels.get(*c) else {
-                    return "in send".to_owned();
+                let why = match p.channels.get(*c) {
+                    Some(ch) if ch.capacity == 0 => " (no buffer)".to_owned(),
+                    Some(ch) => format!(" ({} full, {1} of {1})", ch.name, ch.capacity),
+                    None => String::new(),
                 };
-                let how = if ch.capacity == 0 {
-                    "no buffer, a rendezvous".to_owned()
-                } else {
-                    format!("its buffer is full, {0} of {0}", ch.capacity)
-                };
-                format!(
-                    "in send on {} ({how}): {}",
-                    ch.name,
-                    waits_for(p, self.thread, *c, true)
-                )
+                format!("in send: {}{why}", waits_for(p, self.thread, *c, true))
             }
-            BlockReason::Recv(c) => format!(
-                "in recv on {}, nothing to take: {}",
-                p.channels.get(*c).map_or("?", |ch| ch.name.as_str()),
-                waits_for(p, self.thread, *c, false)
-            ),
+            BlockReason::Recv(c) => format!("in recv: {}", waits_for(p, self.thread, *c, false)),
             BlockReason::Finished => "finished".to_owned(),
             BlockReason::Over => "the program has stopped".to_owned(),
         }
@@ -1080,7 +1069,7 @@ mod tests {
         assert_eq!(s.channels[0].senders, [(0, 8)]);
         assert_eq!(
             s.enabled(&p, 0).map_err(|b| b.describe(&p)),
-            Err("in send on c (its buffer is full, 1 of 1): waits for T2 to recv on c".to_owned())
+            Err("in send: waits for T2 to recv on c (c full, 1 of 1)".to_owned())
         );
         let before = s.clone();
         assert!(matches!(s.step(&p, 0), StepResult::Blocked(_)));
@@ -1106,7 +1095,7 @@ mod tests {
         assert_eq!(s.step(&p, 0), StepResult::Ok);
         assert_eq!(
             s.can_run(&p, 0).map_err(|b| b.describe(&p)),
-            Err("in send on c (no buffer, a rendezvous): waits for T2 to recv on c".to_owned())
+            Err("in send: waits for T2 to recv on c (no buffer)".to_owned())
         );
         assert_eq!(s.step(&p, 1), StepResult::Ok, "T2 takes the message");
         assert_eq!(s.threads[1].regs, [5]);
@@ -1124,7 +1113,7 @@ mod tests {
         assert_eq!(s.channels[0].receivers, [1]);
         assert_eq!(
             s.can_run(&p, 1).map_err(|b| b.describe(&p)),
-            Err("in recv on c, nothing to take: waits for T1 to send on c".to_owned())
+            Err("in recv: waits for T1 to send on c".to_owned())
         );
         assert_eq!(
             s.step(&p, 0),
@@ -1177,11 +1166,11 @@ mod tests {
         assert_eq!(s.status(&p), Status::GoalReached);
         assert_eq!(
             s.can_run(&p, 0).map_err(|b| b.describe(&p)),
-            Err("in send on to1 (no buffer, a rendezvous): waits for T2 to recv on to1".to_owned())
+            Err("in send: waits for T2 to recv on to1 (no buffer)".to_owned())
         );
         assert_eq!(
             s.can_run(&p, 1).map_err(|b| b.describe(&p)),
-            Err("in send on to0 (no buffer, a rendezvous): waits for T1 to recv on to0".to_owned())
+            Err("in send: waits for T1 to recv on to0 (no buffer)".to_owned())
         );
         let r = explore(&p, 1000);
         assert!(r.complete);

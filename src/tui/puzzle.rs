@@ -280,13 +280,43 @@ impl PuzzleView {
                 Some(w) => format!(
                     "A solution from the start ({} steps): {}",
                     w.len(),
-                    p.schedule_text(&w)
+                    solution_text(p, &w)
                 ),
                 None => "The tutor found no solution for this puzzle.".to_owned(),
             }
         };
         self.say(Tone::Hint, text);
     }
+}
+
+/// Longest solution written out thread by thread; a longer one is written in runs.
+const SOLUTION_WIDTH: usize = 60;
+
+/// A schedule for the learner to follow: every step (`T1 T1 T2`) when that is short, else
+/// the runs of steps by one thread (`consumer A ×4, producer ×6, …`).
+fn solution_text(p: &Puzzle, schedule: &[ThreadId]) -> String {
+    let plain = p.schedule_text(schedule);
+    if plain.chars().count() <= SOLUTION_WIDTH {
+        return plain;
+    }
+    let mut runs: Vec<(ThreadId, usize)> = Vec::new();
+    for &t in schedule {
+        match runs.last_mut() {
+            Some((u, n)) if *u == t => *n += 1,
+            _ => runs.push((t, 1)),
+        }
+    }
+    let name = |t: ThreadId| p.threads.get(t).map_or("?", |th| th.name.as_str());
+    runs.iter()
+        .map(|&(t, n)| {
+            if n == 1 {
+                name(t).to_owned()
+            } else {
+                format!("{} ×{n}", name(t))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What a step changed, in a few words: `r = 1`, `holds m`, `woke T1`, …
@@ -532,5 +562,13 @@ mod tests {
             Some("A solution from the start (6 steps): T1 T1 T2 T1 T2 T2")
         );
         assert_eq!(v.hints_shown, 2);
+    }
+
+    #[test]
+    fn a_long_solution_is_written_in_runs() {
+        let p = lost_update();
+        assert_eq!(solution_text(&p, &[0, 0, 1]), "T1 T1 T2");
+        let long: Vec<ThreadId> = [0; 20].into_iter().chain([1; 21]).chain([0]).collect();
+        assert_eq!(solution_text(&p, &long), "T1 ×20, T2 ×21, T1");
     }
 }

@@ -457,7 +457,7 @@ fn shared_spans(p: &Puzzle, state: &State, t: &Theme) -> Vec<(String, Style)> {
         } else {
             let messages: Vec<String> = cs.buffer.iter().map(i64::to_string).collect();
             format!(
-                "channel {}: {} ({} of {})",
+                "channel {}: holds {} ({} of {})",
                 c.name,
                 messages.join(", "),
                 cs.buffer.len(),
