@@ -280,7 +280,13 @@ fn shipped_lessons_carry_their_puzzles() {
     };
     assert_eq!(
         ids("race-conditions"),
-        ["lost-update", "overdraw", "mutex-counter"]
+        [
+            "lost-update",
+            "overdraw",
+            "mutex-counter",
+            "three-way-loss",
+            "half-locked"
+        ]
     );
     assert_eq!(
         ids("lock-deadlock"),
@@ -288,8 +294,20 @@ fn shipped_lessons_carry_their_puzzles() {
             "homemade-lock",
             "lock-order",
             "consumer-holds-lock",
-            "lost-wakeup"
+            "lost-wakeup",
+            "two-flags",
+            "peterson",
+            "if-not-while",
+            "while-not-if"
         ]
+    );
+    assert_eq!(
+        ids("concurrency-parallelism"),
+        ["early-barrier", "write-then-meet"]
+    );
+    assert_eq!(
+        ids("mpi-deadlock"),
+        ["send-first-large", "send-first-small", "parity", "odd-ring"]
     );
 }
 
