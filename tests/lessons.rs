@@ -255,13 +255,15 @@ fn every_invalid_puzzle_fixture_gets_one_precise_diagnostic() {
         .map(|d| d.to_string().replace(&dir, "D"))
         .collect();
     let expected = [
+        "D/bad-capacity.md:14:20: channel `to1` needs a capacity from 0 to 8 messages (0: every send waits for its receive), not 64",
         "D/bad-operand.md:21:12: `counter` is a shared variable, but `add` needs a register here (load the variable into a register first); write `add REGISTER, REGISTER-or-NUMBER`",
         "D/breakable-finish.md:12:8: a `finish` puzzle must not break, but this schedule breaks it: T1 T1 T2 T1 T2 T2",
         "D/duplicate-id.md:34:6: duplicate puzzle id `race` in this lesson",
         "D/missing-goal.md:9:1: missing key `goal`",
         "D/one-thread.md:17:1: a puzzle needs 2 or 3 threads (`[[puzzles.threads]]` tables), not 1",
+        "D/unknown-channel.md:27:9: unknown channel `t1` (channels: to1, to0); write `recv REGISTER, CHANNEL`",
         "D/unknown-goal.md:12:8: unknown goal `crash` (known: assert_fails, deadlock, both_in_critical, finish)",
-        "D/unknown-instruction.md:20:5: unknown instruction `lod` (known: load, store, set, add, sub, jump_if, jump, lock, unlock, wait, signal, broadcast, down, up, barrier, assert, critical_begin, critical_end, enter, leave, nop); to show readable code, write it on its own line and its steps indented below it",
+        "D/unknown-instruction.md:20:5: unknown instruction `lod` (known: load, store, set, add, sub, jump_if, jump, lock, unlock, wait, signal, broadcast, down, up, barrier, send, recv, assert, critical_begin, critical_end, enter, leave, nop); to show readable code, write it on its own line and its steps indented below it",
         "D/unknown-label.md:20:17: unknown label `tpo` (labels in this thread: top)",
         "D/unknown-lock.md:21:8: unknown lock `n` (locks: m); write `unlock MUTEX`",
         "D/unknown-variable.md:28:13: unknown shared variable `countr` (shared variables: counter); write `load REGISTER, VARIABLE`",
@@ -280,7 +282,13 @@ fn shipped_lessons_carry_their_puzzles() {
     };
     assert_eq!(
         ids("race-conditions"),
-        ["lost-update", "overdraw", "mutex-counter"]
+        [
+            "lost-update",
+            "overdraw",
+            "mutex-counter",
+            "three-way-loss",
+            "half-locked"
+        ]
     );
     assert_eq!(
         ids("lock-deadlock"),
@@ -288,8 +296,20 @@ fn shipped_lessons_carry_their_puzzles() {
             "homemade-lock",
             "lock-order",
             "consumer-holds-lock",
-            "lost-wakeup"
+            "lost-wakeup",
+            "two-flags",
+            "peterson",
+            "if-not-while",
+            "while-not-if"
         ]
+    );
+    assert_eq!(
+        ids("concurrency-parallelism"),
+        ["early-barrier", "write-then-meet"]
+    );
+    assert_eq!(
+        ids("mpi-deadlock"),
+        ["send-first-large", "send-first-small", "parity", "odd-ring"]
     );
 }
 

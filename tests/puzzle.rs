@@ -36,6 +36,22 @@ fn at_least_six_puzzles_covering_every_goal() {
         all.iter().any(|p| !p.semaphores.is_empty()),
         "a semaphore puzzle"
     );
+    assert!(
+        all.iter().any(|p| !p.barriers.is_empty()),
+        "a barrier puzzle"
+    );
+    assert!(
+        all.iter().any(|p| !p.conditions.is_empty()),
+        "a condition variable puzzle"
+    );
+    assert!(
+        all.iter().any(|p| !p.channels.is_empty()),
+        "a message puzzle"
+    );
+    assert!(
+        all.iter().any(|p| p.threads.len() == 3),
+        "a three-thread puzzle"
+    );
     for p in &all {
         assert!(!p.hints.is_empty(), "{} has hints", p.id);
         assert!((2..=3).contains(&p.threads.len()), "{}", p.id);
@@ -121,4 +137,60 @@ fn the_overdraw_needs_both_checks_before_either_subtraction() {
     }
     assert_eq!(s.state().vars, [-30]);
     assert_eq!(s.status(), Status::GoalReached);
+}
+
+#[test]
+fn the_eager_buffer_hides_the_send_first_deadlock_and_parity_needs_none() {
+    // The same send-first code: no buffer deadlocks on every schedule, one message of
+    // buffer finishes on every schedule.
+    let large = find("send-first-large");
+    let small = find("send-first-small");
+    for (p, q) in large.threads.iter().zip(&small.threads) {
+        assert_eq!(p.steps, q.steps, "the code is the same");
+    }
+    assert!(large.channels.iter().all(|c| c.capacity == 0));
+    assert!(small.channels.iter().all(|c| c.capacity == 1));
+    let r = explore(&large, 100_000);
+    assert!(r.complete && r.goal_reachable);
+    let mut s = Session::new(large.clone());
+    for t in [1, 0] {
+        s.step(t);
+    }
+    assert_eq!(s.status(), Status::GoalReached, "either order deadlocks");
+    let r = explore(&small, 100_000);
+    assert!(r.complete && r.counterexample.is_none());
+
+    // Parity and the odd ring complete with no buffer at all.
+    for id in ["parity", "odd-ring"] {
+        let p = find(id);
+        assert!(p.channels.iter().all(|c| c.capacity == 0), "{id}");
+        let r = explore(&p, 100_000);
+        assert!(r.complete && r.counterexample.is_none(), "{id}: {r:?}");
+    }
+}
+
+#[test]
+fn a_condition_wait_needs_a_while_and_a_barrier_needs_the_writes_before_it() {
+    for (broken, fixed) in [
+        ("if-not-while", "while-not-if"),
+        ("early-barrier", "write-then-meet"),
+        ("half-locked", "mutex-counter"),
+        ("two-flags", "peterson"),
+    ] {
+        let b = explore(&find(broken), 100_000);
+        assert!(b.complete && b.goal_reachable, "{broken} can be broken");
+        let f = explore(&find(fixed), 100_000);
+        assert!(
+            f.complete && f.counterexample.is_none(),
+            "{fixed} cannot be broken"
+        );
+    }
+    // Three threads can lose two updates at once.
+    let p = find("three-way-loss");
+    let witness = explore(&p, 100_000).witness.expect("solvable");
+    let mut s = Session::new(p);
+    for t in witness {
+        s.step(t);
+    }
+    assert_eq!(s.state().vars, [1]);
 }

@@ -138,3 +138,34 @@ fn finishing_without_breaking_a_broken_program() {
         &[Enter, Enter, Enter, Right, Enter, Enter, Enter],
     );
 }
+
+#[test]
+fn both_ranks_in_send_show_the_channels_and_whom_each_waits_for() {
+    use KeyCode::*;
+    snapshot(
+        "puzzle_mpi_send_first_deadlock",
+        &shipped("send-first-large"),
+        &[Enter, Char('2'), Enter],
+    );
+}
+
+#[test]
+fn an_eager_message_waits_in_the_buffer_while_a_recv_is_matched() {
+    use KeyCode::*;
+    // Rank 0 sends eagerly and waits in recv; rank 1's send hands its message over.
+    snapshot(
+        "puzzle_mpi_eager_buffer",
+        &shipped("send-first-small"),
+        &[Enter, Enter, Char('2'), Enter],
+    );
+}
+
+#[test]
+fn a_ring_of_three_ranks_with_a_rendezvous_pending() {
+    use KeyCode::*;
+    snapshot(
+        "puzzle_mpi_odd_ring",
+        &shipped("odd-ring"),
+        &[Enter, Char('2'), Enter, Char('3'), Enter],
+    );
+}

@@ -23,6 +23,8 @@ pub struct State {
     pub barriers: Vec<BarrierState>,
     /// Per condition variable: the threads waiting on it, longest-waiting first.
     pub waiters: Vec<Vec<ThreadId>>,
+    /// Per channel: its buffered messages and the sends and receives waiting on it.
+    pub channels: Vec<ChannelState>,
     /// The assertion failure or misuse that stopped the program, if one did.
     pub failure: Option<Failure>,
 }
@@ -54,6 +56,23 @@ pub enum Wait {
     Queued,
     /// Woken by a signal; its next step takes the mutex back.
     Woken,
+    /// In the `send` or `recv` at its pc, waiting for the matching call on the channel.
+    Posted,
+    /// Its `send` or `recv` was matched (the message went across); its next step returns.
+    Matched,
+}
+
+/// A channel's part of the [`State`]. At most one of its queues is in use at a time: a
+/// receive waits only when there is nothing to take, and a send never waits (nor buffers)
+/// while a receive is waiting.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct ChannelState {
+    /// Messages sent eagerly and not yet received, oldest first.
+    pub buffer: Vec<i64>,
+    /// Sends waiting for a receive (rendezvous), longest-waiting first, with their messages.
+    pub senders: Vec<(ThreadId, i64)>,
+    /// Receives waiting for a send, longest-waiting first.
+    pub receivers: Vec<ThreadId>,
 }
 
 /// A barrier's part of the [`State`].
@@ -145,6 +164,11 @@ pub enum BlockReason {
     },
     /// Sleeping on a condition variable until a signal.
     Condition(usize),
+    /// In `send` on a channel whose buffer is full (or that has none), until a receive
+    /// takes the message.
+    Send(usize),
+    /// In `recv` on a channel with nothing to take, until a send.
+    Recv(usize),
     /// The thread has run its last step.
     Finished,
     /// The program has stopped (goal reached, assertion failed, deadlock): undo or reset.
@@ -187,6 +211,15 @@ impl Blocked {
                 "waiting for a signal on {}",
                 p.conditions.get(*c).map_or("?", |c| c.name.as_str())
             ),
+            BlockReason::Send(c) => {
+                let why = match p.channels.get(*c) {
+                    Some(ch) if ch.capacity == 0 => " (no buffer)".to_owned(),
+                    Some(ch) => format!(" ({} full, {1} of {1})", ch.name, ch.capacity),
+                    None => String::new(),
+                };
+                format!("in send: {}{why}", waits_for(p, self.thread, *c, true))
+            }
+            BlockReason::Recv(c) => format!("in recv: {}", waits_for(p, self.thread, *c, false)),
             BlockReason::Finished => "finished".to_owned(),
             BlockReason::Over => "the program has stopped".to_owned(),
         }
@@ -243,6 +276,23 @@ impl fmt::Display for Status {
     }
 }
 
+/// Whom a blocked `send` (`recv_needed`) or `recv` on channel `c` waits for, in words.
+fn waits_for(p: &Puzzle, t: ThreadId, c: usize, recv_needed: bool) -> String {
+    let name = p.channels.get(c).map_or("?", |ch| ch.name.as_str());
+    let peers: Vec<&str> = p
+        .channel_peers(c, recv_needed)
+        .into_iter()
+        .filter(|&u| u != t)
+        .map(|u| thread_name(p, u))
+        .collect();
+    let what = if recv_needed { "recv" } else { "send" };
+    match peers.as_slice() {
+        [] => format!("waits for a {what} on {name}, which no other thread makes"),
+        [one] => format!("waits for {one} to {what} on {name}"),
+        _ => format!("waits for {} to {what} on {name}", peers.join(" or ")),
+    }
+}
+
 /// The name of thread `t`, or `?` for an index out of range.
 pub(crate) fn thread_name(p: &Puzzle, t: ThreadId) -> &str {
     p.threads.get(t).map_or("?", |t| t.name.as_str())
@@ -273,6 +323,7 @@ impl State {
                 p.barriers.len()
             ],
             waiters: vec![Vec::new(); p.conditions.len()],
+            channels: vec![ChannelState::default(); p.channels.len()],
             failure: None,
         }
     }
@@ -347,6 +398,12 @@ impl State {
                 }
                 _ => Ok(()),
             },
+            Instr::Send { channel, .. } if ts.wait == Wait::Posted => {
+                blocked(BlockReason::Send(*channel))
+            }
+            Instr::Recv { channel, .. } if ts.wait == Wait::Posted => {
+                blocked(BlockReason::Recv(*channel))
+            }
             _ => Ok(()),
         }
     }
@@ -512,6 +569,46 @@ impl State {
                     }
                 }
             }
+            Instr::Send { channel, value } => {
+                if self.threads[t].wait == Wait::Matched {
+                    // The message was received while this send waited: return.
+                    self.threads[t].wait = Wait::None;
+                } else {
+                    let v = self.value(Some(t), *value);
+                    let capacity = p.channels[*channel].capacity;
+                    let ch = &mut self.channels[*channel];
+                    if !ch.receivers.is_empty() {
+                        // A receive is waiting: the message goes straight to it.
+                        let r = ch.receivers.remove(0);
+                        self.deliver(p, r, v);
+                    } else if ch.senders.is_empty() && ch.buffer.len() < capacity {
+                        ch.buffer.push(v);
+                    } else {
+                        ch.senders.push((t, v));
+                        self.threads[t].wait = Wait::Posted;
+                        next = pc;
+                    }
+                }
+            }
+            Instr::Recv { reg, channel } => {
+                if self.threads[t].wait == Wait::Matched {
+                    // A send delivered the message into the register: return.
+                    self.threads[t].wait = Wait::None;
+                } else {
+                    let ch = &mut self.channels[*channel];
+                    if !ch.buffer.is_empty() {
+                        self.threads[t].regs[*reg] = ch.buffer.remove(0);
+                    } else if !ch.senders.is_empty() {
+                        let (s, v) = ch.senders.remove(0);
+                        self.threads[s].wait = Wait::Matched;
+                        self.threads[t].regs[*reg] = v;
+                    } else {
+                        ch.receivers.push(t);
+                        self.threads[t].wait = Wait::Posted;
+                        next = pc;
+                    }
+                }
+            }
             Instr::Assert(c) => {
                 if !self.holds(Some(t), c) {
                     let message = self.assert_message(p, Some(t), c);
@@ -546,6 +643,16 @@ impl State {
             return StepResult::AssertFailed(message);
         }
         StepResult::ThreadFinished
+    }
+
+    /// Hands message `v` to thread `r`, which waits in `recv`: into its register, and its
+    /// next step returns.
+    fn deliver(&mut self, p: &Puzzle, r: ThreadId, v: i64) {
+        let pc = self.threads[r].pc;
+        if let Some(Instr::Recv { reg, .. }) = p.threads[r].steps.get(pc).map(|s| &s.instr) {
+            self.threads[r].regs[*reg] = v;
+        }
+        self.threads[r].wait = Wait::Matched;
     }
 
     fn misuse(&mut self, p: &Puzzle, t: ThreadId, message: String) -> StepResult {
@@ -944,5 +1051,142 @@ mod tests {
             errors[0].message,
             "a `finish` puzzle must not break, but this schedule breaks it: T1 T2"
         );
+    }
+
+    const CHANNEL: &str = "channels = { c = 1 }";
+
+    #[test]
+    fn a_send_into_a_buffer_with_room_returns_at_once_and_a_full_one_blocks() {
+        let p = puzzle("deadlock", CHANNEL, &["send c, 7\nsend c, 8", "recv r, c"]);
+        let mut s = State::initial(&p);
+        assert_eq!(s.step(&p, 0), StepResult::Ok, "eager: into the buffer");
+        assert_eq!(s.channels[0].buffer, [7]);
+        assert_eq!(s.threads[0].pc, 1);
+        assert_eq!(s.threads[0].wait, Wait::None);
+        assert_eq!(s.step(&p, 0), StepResult::Ok, "the send is posted");
+        assert_eq!(s.threads[0].pc, 1, "and waits in send");
+        assert_eq!(s.threads[0].wait, Wait::Posted);
+        assert_eq!(s.channels[0].senders, [(0, 8)]);
+        assert_eq!(
+            s.enabled(&p, 0).map_err(|b| b.describe(&p)),
+            Err("in send: waits for T2 to recv on c (c full, 1 of 1)".to_owned())
+        );
+        let before = s.clone();
+        assert!(matches!(s.step(&p, 0), StepResult::Blocked(_)));
+        assert_eq!(s, before);
+        // The receive takes the oldest message, from the buffer; the waiting send stays
+        // waiting (a rendezvous needs a receive of its own).
+        assert_eq!(s.step(&p, 1), StepResult::ThreadFinished);
+        assert_eq!(s.threads[1].regs, [7]);
+        assert!(s.channels[0].buffer.is_empty());
+        assert_eq!(s.threads[0].wait, Wait::Posted);
+        assert_eq!(s.status(&p), Status::GoalReached, "T1 waits forever");
+    }
+
+    #[test]
+    fn a_rendezvous_completes_when_the_receiver_arrives_in_either_order() {
+        let p = puzzle(
+            "finish",
+            "channels = { c = 0 }",
+            &["send c, 5", "recv r, c\nassert r == 5"],
+        );
+        // The sender first: it waits until the receive takes the message, then returns.
+        let mut s = State::initial(&p);
+        assert_eq!(s.step(&p, 0), StepResult::Ok);
+        assert_eq!(
+            s.can_run(&p, 0).map_err(|b| b.describe(&p)),
+            Err("in send: waits for T2 to recv on c (no buffer)".to_owned())
+        );
+        assert_eq!(s.step(&p, 1), StepResult::Ok, "T2 takes the message");
+        assert_eq!(s.threads[1].regs, [5]);
+        assert_eq!(s.threads[1].pc, 1);
+        assert_eq!(s.threads[0].wait, Wait::Matched);
+        assert_eq!(s.can_run(&p, 0), Ok(()), "T1 may return from send");
+        assert_eq!(s.step(&p, 0), StepResult::ThreadFinished);
+        assert_eq!(s.threads[0].wait, Wait::None);
+        assert_eq!(s.step(&p, 1), StepResult::ThreadFinished);
+        assert_eq!(s.status(&p), Status::GoalReached);
+
+        // The receiver first: it waits; the send hands the message straight over.
+        let mut s = State::initial(&p);
+        assert_eq!(s.step(&p, 1), StepResult::Ok);
+        assert_eq!(s.channels[0].receivers, [1]);
+        assert_eq!(
+            s.can_run(&p, 1).map_err(|b| b.describe(&p)),
+            Err("in recv: waits for T1 to send on c".to_owned())
+        );
+        assert_eq!(
+            s.step(&p, 0),
+            StepResult::ThreadFinished,
+            "nothing to wait for"
+        );
+        assert_eq!(s.threads[1].regs, [5]);
+        assert_eq!(s.threads[1].wait, Wait::Matched);
+        assert!(s.channels[0].receivers.is_empty());
+        assert_eq!(s.step(&p, 1), StepResult::Ok, "T2 returns from recv");
+        assert_eq!(s.threads[1].pc, 1);
+        assert_eq!(s.step(&p, 1), StepResult::ThreadFinished);
+        assert_eq!(s.status(&p), Status::GoalReached);
+        let r = explore(&p, 1000);
+        assert!(r.complete && r.counterexample.is_none(), "{r:?}");
+    }
+
+    #[test]
+    fn messages_keep_their_order_and_a_send_never_overtakes_a_waiting_one() {
+        let p = puzzle(
+            "finish",
+            CHANNEL,
+            &[
+                "send c, 1\nsend c, 2",
+                "recv a, c\nrecv b, c\nrecv d, c",
+                "send c, 3",
+            ],
+        );
+        let (s, _) = run(&p, &[0, 0, 1, 2]);
+        assert!(s.channels[0].buffer.is_empty(), "room again, but T1 waits");
+        assert_eq!(
+            s.channels[0].senders,
+            [(0, 2), (2, 3)],
+            "so T3 queues behind"
+        );
+        let (s, _) = run(&p, &[0, 0, 1, 2, 1, 1, 0, 2]);
+        assert_eq!(s.threads[1].regs, [1, 2, 3]);
+        assert_eq!(s.status(&p), Status::GoalReached);
+    }
+
+    #[test]
+    fn both_ranks_in_send_deadlock_without_a_buffer_and_finish_with_one() {
+        let rank = |to: &str, from: &str, v: i64| format!("send {to}, {v}\nrecv r, {from}");
+        let p = puzzle(
+            "deadlock",
+            "channels = { to1 = 0, to0 = 0 }",
+            &[&rank("to1", "to0", 1), &rank("to0", "to1", 2)],
+        );
+        let (s, _) = run(&p, &[0, 1]);
+        assert_eq!(s.status(&p), Status::GoalReached);
+        assert_eq!(
+            s.can_run(&p, 0).map_err(|b| b.describe(&p)),
+            Err("in send: waits for T2 to recv on to1 (no buffer)".to_owned())
+        );
+        assert_eq!(
+            s.can_run(&p, 1).map_err(|b| b.describe(&p)),
+            Err("in send: waits for T1 to recv on to0 (no buffer)".to_owned())
+        );
+        let r = explore(&p, 1000);
+        assert!(r.complete);
+        assert_eq!(r.witness, Some(vec![0, 1]));
+
+        // With room for one message each way, every order completes.
+        let q = puzzle(
+            "finish",
+            "channels = { to1 = 1, to0 = 1 }",
+            &[&rank("to1", "to0", 1), &rank("to0", "to1", 2)],
+        );
+        let r = explore(&q, 1000);
+        assert!(r.complete && r.counterexample.is_none(), "{r:?}");
+        let (s, _) = run(&q, &[0, 1, 0, 1]);
+        assert_eq!(s.threads[0].regs, [2]);
+        assert_eq!(s.threads[1].regs, [1]);
+        assert_eq!(s.status(&q), Status::GoalReached);
     }
 }

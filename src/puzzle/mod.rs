@@ -1,7 +1,8 @@
 //! Interleaving puzzles: the learner is the scheduler.
 //!
 //! A [`Puzzle`] is a tiny concurrent program: shared integer variables, mutexes, semaphores,
-//! barriers, condition variables and two or three threads of atomic instructions. The learner
+//! barriers, condition variables, message channels and two or three threads (or MPI ranks) of
+//! atomic instructions. The learner
 //! picks which thread takes the next step, one instruction at a time, and tries to reach the
 //! puzzle's [`Goal`]: make an assertion fail, freeze every thread in a deadlock, get two
 //! threads into the critical section at once — or, for a correct program, discover that no
@@ -20,7 +21,9 @@ mod engine;
 mod parse;
 mod search;
 
-pub use engine::{BlockReason, Blocked, Failure, Session, State, Status, StepResult, Wait};
+pub use engine::{
+    BlockReason, Blocked, ChannelState, Failure, Session, State, Status, StepResult, Wait,
+};
 pub use parse::{PuzzleError, RawPuzzle, parse_puzzle, parse_puzzles, puzzle_from_toml};
 pub use search::{SearchResult, explore};
 
@@ -57,6 +60,8 @@ pub struct Puzzle {
     pub barriers: Vec<Barrier>,
     /// Condition variables, each tied to one of [`Puzzle::locks`].
     pub conditions: Vec<CondVar>,
+    /// Message channels for blocking `send` and `recv`, as between MPI ranks.
+    pub channels: Vec<Channel>,
     /// Checked once, right after the last thread finishes (e.g. `counter == 2`).
     pub final_assert: Option<Condition>,
     /// The threads, two or three.
@@ -102,6 +107,22 @@ pub struct CondVar {
     pub name: String,
     /// Index into [`Puzzle::locks`] of its mutex.
     pub lock: usize,
+}
+
+/// A one-way message channel, like the messages from one MPI rank to another.
+///
+/// `send` puts a message into the channel's buffer when it has room (the *eager* protocol:
+/// the send returns at once); when it has none, the send waits until a `recv` takes the
+/// message (the *rendezvous* protocol) and returns one step after that. A `recv` takes the
+/// oldest buffered message, else the message of the longest-waiting send, else it waits for a
+/// send. A send that finds a `recv` already waiting hands its message over directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    /// Its name, e.g. `to1`.
+    pub name: String,
+    /// How many messages the buffer holds (the eager limit, counted in messages); 0 makes
+    /// every send a rendezvous.
+    pub capacity: usize,
 }
 
 /// What the learner must make happen.
@@ -263,6 +284,22 @@ pub enum Instr {
     /// `barrier b`: see [`Barrier`]. Arriving is one step; a thread that has to wait takes
     /// one more step to leave once the barrier opens.
     Barrier(usize),
+    /// `send ch, v`: see [`Channel`]. A send that has to wait takes one more step to return
+    /// once its message has been received.
+    Send {
+        /// Channel index.
+        channel: usize,
+        /// The message: a register or a number.
+        value: Operand,
+    },
+    /// `recv r, ch`: see [`Channel`]. A receive that has to wait gets the message into its
+    /// register when a send delivers it, and takes one more step to return.
+    Recv {
+        /// Register index.
+        reg: usize,
+        /// Channel index.
+        channel: usize,
+    },
     /// `assert x == 2`: fails the program when the comparison is false.
     Assert(Condition),
     /// `critical_begin` (or `enter`): the thread is inside the critical section from now on.
@@ -345,6 +382,39 @@ impl Puzzle {
     /// Index of the shared variable called `name`.
     pub fn var_index(&self, name: &str) -> Option<usize> {
         self.vars.iter().position(|v| v.name == name)
+    }
+
+    /// The threads whose code receives from channel `c` (`receivers = true`) or sends on it:
+    /// whom a blocked `send` or `recv` is waiting for.
+    pub fn channel_peers(&self, c: usize, receivers: bool) -> Vec<ThreadId> {
+        (0..self.threads.len())
+            .filter(|&t| {
+                self.threads[t].steps.iter().any(|s| match s.instr {
+                    Instr::Recv { channel, .. } => receivers && channel == c,
+                    Instr::Send { channel, .. } => !receivers && channel == c,
+                    _ => false,
+                })
+            })
+            .collect()
+    }
+
+    /// The thread names of `schedule`, as one line: separated by spaces, or by commas when a
+    /// name has a space in it (`rank 0, rank 1`).
+    pub fn schedule_text(&self, schedule: &[ThreadId]) -> String {
+        let names: Vec<&str> = schedule
+            .iter()
+            .map(|&t| self.threads.get(t).map_or("?", |th| th.name.as_str()))
+            .collect();
+        names.join(self.schedule_separator())
+    }
+
+    /// What separates thread names in a schedule: see [`Puzzle::schedule_text`].
+    pub fn schedule_separator(&self) -> &'static str {
+        if self.threads.iter().any(|t| t.name.contains(' ')) {
+            ", "
+        } else {
+            " "
+        }
     }
 
     /// Whether any thread marks a critical section.

@@ -11,15 +11,18 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::engine::thread_name;
 use super::search::explore;
 use super::{
-    Barrier, CmpOp, CondVar, Condition, Goal, Instr, Operand, Puzzle, Semaphore, SourceLine, Step,
-    Thread, Var,
+    Barrier, Channel, CmpOp, CondVar, Condition, Goal, Instr, Operand, Puzzle, Semaphore,
+    SourceLine, Step, Thread, Var,
 };
 
 /// The most threads a puzzle may have: the stepper shows them side by side.
 const MAX_THREADS: usize = 3;
+
+/// The largest channel capacity, in messages: enough to show buffering, small enough to keep
+/// the search quick.
+const MAX_CAPACITY: i64 = 8;
 
 /// States the validator's search may visit before it calls a puzzle too large.
 const CHECK_LIMIT: usize = 100_000;
@@ -47,6 +50,8 @@ pub struct RawPuzzle {
     barriers: BTreeMap<String, Spanned<i64>>,
     #[serde(default)]
     conditions: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    channels: BTreeMap<String, Spanned<i64>>,
     #[serde(default)]
     final_assert: Option<Spanned<String>>,
     threads: Vec<Spanned<RawThread>>,
@@ -259,6 +264,26 @@ fn compile(
             }
         })
         .collect();
+    let channels: Vec<Channel> = by_position(&raw.channels)
+        .into_iter()
+        .map(|(name, value)| {
+            names.declare(&mut cx, name, value.span(), "channel");
+            let capacity = *value.get_ref();
+            if !(0..=MAX_CAPACITY).contains(&capacity) {
+                cx.error(
+                    value.span(),
+                    format!(
+                        "channel `{name}` needs a capacity from 0 to {MAX_CAPACITY} messages \
+                         (0: every send waits for its receive), not {capacity}"
+                    ),
+                );
+            }
+            Channel {
+                name: name.clone(),
+                capacity: usize::try_from(capacity).unwrap_or(0),
+            }
+        })
+        .collect();
 
     let mut puzzle = Puzzle {
         id: raw.id.get_ref().clone(),
@@ -281,6 +306,7 @@ fn compile(
         semaphores,
         barriers,
         conditions,
+        channels,
         final_assert: None,
         threads: Vec::new(),
     };
@@ -623,6 +649,8 @@ const INSTRUCTIONS: &[(&str, &str)] = &[
     ("down", "down SEMAPHORE"),
     ("up", "up SEMAPHORE"),
     ("barrier", "barrier BARRIER"),
+    ("send", "send CHANNEL, REGISTER-or-NUMBER"),
+    ("recv", "recv REGISTER, CHANNEL"),
     (
         "assert",
         "assert VALUE OP VALUE (variables, registers, numbers)",
@@ -806,12 +834,16 @@ impl<'t> Args<'t> {
         span: Range<usize>,
     ) -> Option<usize> {
         if p.var_index(name).is_some() {
+            let fix = if self.mnemonic == "recv" {
+                "receive into a register, then `store` it"
+            } else {
+                "load the variable into a register first"
+            };
             self.fail(
                 cx,
                 span,
                 &format!(
-                    "`{name}` is a shared variable, but `{}` needs a register here (load the \
-                     variable into a register first)",
+                    "`{name}` is a shared variable, but `{}` needs a register here ({fix})",
                     self.mnemonic
                 ),
             );
@@ -975,6 +1007,8 @@ fn object_kind(p: &Puzzle, name: &str) -> Option<&'static str> {
         Some("barrier")
     } else if p.conditions.iter().any(|c| c.name == name) {
         Some("condition variable")
+    } else if p.channels.iter().any(|c| c.name == name) {
+        Some("channel")
     } else {
         None
     }
@@ -1300,6 +1334,20 @@ fn compile_step(
             args.object(cx, "barrier", "barriers", &names)
                 .map(Instr::Barrier)
         }
+        "send" => (|| {
+            let names: Vec<String> = p.channels.iter().map(|c| c.name.clone()).collect();
+            let channel = args.object(cx, "channel", "channels", &names)?;
+            args.comma(cx)?;
+            let value = args.value(cx, p, regs, Operands::RegsAndInts)?;
+            Some(Instr::Send { channel, value })
+        })(),
+        "recv" => (|| {
+            let reg = args.dest_register(cx, p, regs)?;
+            args.comma(cx)?;
+            let names: Vec<String> = p.channels.iter().map(|c| c.name.clone()).collect();
+            let channel = args.object(cx, "channel", "channels", &names)?;
+            Some(Instr::Recv { reg, channel })
+        })(),
         "assert" => args
             .condition(cx, p, regs, Operands::Any)
             .map(Instr::Assert),
@@ -1371,12 +1419,11 @@ fn check_solvable(cx: &mut Cx<'_>, p: &Puzzle, span: Range<usize>) {
     if p.goal == Goal::Finish
         && let Some(schedule) = &result.counterexample
     {
-        let names: Vec<&str> = schedule.iter().map(|&t| thread_name(p, t)).collect();
         cx.error(
             span,
             format!(
                 "a `finish` puzzle must not break, but this schedule breaks it: {}",
-                names.join(" ")
+                p.schedule_text(schedule)
             ),
         );
     }
@@ -1521,7 +1568,7 @@ leave
         assert_eq!(
             errors(&with_code("lod r, counter")),
             [
-                "10:1: unknown instruction `lod` (known: load, store, set, add, sub, jump_if, jump, lock, unlock, wait, signal, broadcast, down, up, barrier, assert, critical_begin, critical_end, enter, leave, nop); to show readable code, write it on its own line and its steps indented below it"
+                "10:1: unknown instruction `lod` (known: load, store, set, add, sub, jump_if, jump, lock, unlock, wait, signal, broadcast, down, up, barrier, send, recv, assert, critical_begin, critical_end, enter, leave, nop); to show readable code, write it on its own line and its steps indented below it"
             ]
         );
         assert_eq!(
@@ -1650,6 +1697,93 @@ leave
             errors(&twice),
             ["6:10: `counter` is declared twice (as a shared variable and as a lock)"]
         );
+    }
+
+    /// A two-rank exchange; line 10 is the first line of the first thread's code.
+    fn with_channels(code: &str) -> String {
+        format!(
+            "id = \"x\"\ntitle = \"X\"\ngoal = \"deadlock\"\ndescription = \"d\"\nvars = {{ counter = 0 }}\nchannels = {{ to1 = 0, to0 = 0 }}\n\n[[threads]]\ncode = '''\n{code}\n'''\n\n[[threads]]\nname = \"rank 1\"\ncode = '''\nsend to0, 2\nrecv r, to1\n'''\n"
+        )
+    }
+
+    #[test]
+    fn send_and_recv_compile_and_their_errors_point_at_the_operand() {
+        let p = puzzle_from_toml(&with_channels("send to1, 1\nrecv m, to0")).expect("valid");
+        assert_eq!(p.channels.len(), 2);
+        assert_eq!(
+            (p.channels[0].name.as_str(), p.channels[0].capacity),
+            ("to1", 0)
+        );
+        assert_eq!(
+            (p.channels[1].name.as_str(), p.channels[1].capacity),
+            ("to0", 0)
+        );
+        assert_eq!(
+            p.threads[0].steps[0].instr,
+            Instr::Send {
+                channel: 0,
+                value: Operand::Int(1)
+            }
+        );
+        assert_eq!(
+            p.threads[0].steps[1].instr,
+            Instr::Recv { reg: 0, channel: 1 }
+        );
+        assert_eq!(p.threads[1].name, "rank 1");
+        assert_eq!(p.channel_peers(0, true), [1], "rank 1 receives on to1");
+        assert_eq!(p.channel_peers(0, false), [0], "T1 sends on it");
+
+        assert_eq!(
+            errors(&with_channels("send t1, 1")),
+            [
+                "10:6: unknown channel `t1` (channels: to1, to0); write `send CHANNEL, REGISTER-or-NUMBER`"
+            ]
+        );
+        assert_eq!(
+            errors(&with_channels("recv counter, to0")),
+            [
+                "10:6: `counter` is a shared variable, but `recv` needs a register here (receive into a register, then `store` it); write `recv REGISTER, CHANNEL`"
+            ]
+        );
+        assert_eq!(
+            errors(&with_channels("recv r to0")),
+            ["10:8: expected `,`, found `to0`; write `recv REGISTER, CHANNEL`"]
+        );
+        assert_eq!(
+            errors(&with_channels("send to1, to0")),
+            ["10:11: `to0` is a channel, not a register; write `send CHANNEL, REGISTER-or-NUMBER`"]
+        );
+        assert_eq!(
+            errors(&with_channels("set r, 1\nsend to1,")),
+            [
+                "11:10: `send` is missing a register or a number; write `send CHANNEL, REGISTER-or-NUMBER`"
+            ]
+        );
+        let negative = with_channels("send to1, 1").replace("to1 = 0", "to1 = -1");
+        assert_eq!(
+            errors(&negative),
+            [
+                "6:20: channel `to1` needs a capacity from 0 to 8 messages (0: every send waits for its receive), not -1"
+            ]
+        );
+        let clash = with_channels("send to1, 1").replace("to0 = 0", "counter = 0");
+        assert_eq!(
+            errors(&clash).first().map(String::as_str),
+            Some("6:23: `counter` is declared twice (as a shared variable and as a channel)")
+        );
+    }
+
+    #[test]
+    fn send_first_without_buffers_never_finishes_and_ranks_are_listed_with_commas() {
+        let text = with_channels("send to1, 1\nrecv m, to0").replace("\"deadlock\"", "\"finish\"");
+        assert_eq!(
+            errors(&text),
+            ["3:8: no interleaving reaches the goal `finish` (all 4 reachable states checked)"]
+        );
+        let p = puzzle_from_toml(&with_channels("send to1, 1\nrecv m, to0")).expect("valid");
+        assert_eq!(p.schedule_text(&[0, 1, 1]), "T1, rank 1, rank 1");
+        let q = puzzle_from_toml(LOST_UPDATE).expect("valid");
+        assert_eq!(q.schedule_text(&[0, 1]), "T1 T2");
     }
 
     #[test]

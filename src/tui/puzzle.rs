@@ -5,7 +5,8 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use crate::puzzle::{
-    BlockReason, Goal, Instr, Puzzle, Session, State, Status, StepResult, ThreadId, Wait, explore,
+    BlockReason, Goal, Instr, Operand, Puzzle, Session, State, Status, StepResult, ThreadId, Wait,
+    explore,
 };
 
 /// States the search behind the solution and the proof may visit. Shipped puzzles have at
@@ -276,19 +277,46 @@ impl PuzzleView {
             }
         } else {
             match r.witness {
-                Some(w) => {
-                    let names: Vec<String> = w.iter().map(|&t| self.thread_name(t)).collect();
-                    format!(
-                        "A solution from the start ({} steps): {}",
-                        w.len(),
-                        names.join(" ")
-                    )
-                }
+                Some(w) => format!(
+                    "A solution from the start ({} steps): {}",
+                    w.len(),
+                    solution_text(p, &w)
+                ),
                 None => "The tutor found no solution for this puzzle.".to_owned(),
             }
         };
         self.say(Tone::Hint, text);
     }
+}
+
+/// Longest solution written out thread by thread; a longer one is written in runs.
+const SOLUTION_WIDTH: usize = 60;
+
+/// A schedule for the learner to follow: every step (`T1 T1 T2`) when that is short, else
+/// the runs of steps by one thread (`consumer A ×4, producer ×6, …`).
+fn solution_text(p: &Puzzle, schedule: &[ThreadId]) -> String {
+    let plain = p.schedule_text(schedule);
+    if plain.chars().count() <= SOLUTION_WIDTH {
+        return plain;
+    }
+    let mut runs: Vec<(ThreadId, usize)> = Vec::new();
+    for &t in schedule {
+        match runs.last_mut() {
+            Some((u, n)) if *u == t => *n += 1,
+            _ => runs.push((t, 1)),
+        }
+    }
+    let name = |t: ThreadId| p.threads.get(t).map_or("?", |th| th.name.as_str());
+    runs.iter()
+        .map(|&(t, n)| {
+            if n == 1 {
+                name(t).to_owned()
+            } else {
+                format!("{} ×{n}", name(t))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What a step changed, in a few words: `r = 1`, `holds m`, `woke T1`, …
@@ -362,6 +390,48 @@ fn describe_step(p: &Puzzle, before: &State, after: &State, t: ThreadId) -> Stri
                     after.barriers[*b].arrived, p.barriers[*b].parties
                 ),
                 _ => format!("barrier {name} opens"),
+            }
+        }
+        Instr::Send { channel, value } => {
+            let ch = &p.channels[*channel];
+            let v = match *value {
+                Operand::Int(k) => k,
+                Operand::Reg(r) => before.threads[t].regs.get(r).copied().unwrap_or(0),
+                Operand::Var(x) => before.vars.get(x).copied().unwrap_or(0),
+            };
+            let queue = &before.channels[*channel];
+            if before.threads[t].wait == Wait::Matched {
+                "its message was received: send returns".to_owned()
+            } else if after.threads[t].wait == Wait::Posted {
+                if ch.capacity == 0 {
+                    format!("{} has no buffer: waits for a recv (rendezvous)", ch.name)
+                } else {
+                    format!("{} is full: waits for a recv (rendezvous)", ch.name)
+                }
+            } else if let Some(&r) = queue.receivers.first() {
+                format!("hands {v} to {}, waiting in recv", thread(r))
+            } else {
+                format!(
+                    "{v} goes into {}'s buffer ({} of {}): send returns at once",
+                    ch.name,
+                    after.channels[*channel].buffer.len(),
+                    ch.capacity
+                )
+            }
+        }
+        Instr::Recv { reg: r, channel } => {
+            let ch = &p.channels[*channel];
+            let queue = &before.channels[*channel];
+            if before.threads[t].wait == Wait::Matched {
+                format!("{}: recv returns", reg(*r))
+            } else if after.threads[t].wait == Wait::Posted {
+                format!("nothing on {}: waits for a send", ch.name)
+            } else if !queue.buffer.is_empty() {
+                format!("{}, from {}'s buffer", reg(*r), ch.name)
+            } else if let Some(&(s, _)) = queue.senders.first() {
+                format!("{}, from {}'s waiting send", reg(*r), thread(s))
+            } else {
+                reg(*r)
             }
         }
         Instr::Assert(c) => format!("{} holds", c.text),
@@ -492,5 +562,13 @@ mod tests {
             Some("A solution from the start (6 steps): T1 T1 T2 T1 T2 T2")
         );
         assert_eq!(v.hints_shown, 2);
+    }
+
+    #[test]
+    fn a_long_solution_is_written_in_runs() {
+        let p = lost_update();
+        assert_eq!(solution_text(&p, &[0, 0, 1]), "T1 T1 T2");
+        let long: Vec<ThreadId> = [0; 20].into_iter().chain([1; 21]).chain([0]).collect();
+        assert_eq!(solution_text(&p, &long), "T1 ×20, T2 ×21, T1");
     }
 }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 use unicode_width::UnicodeWidthStr;
 
 use super::truncate;
-use crate::puzzle::{BlockReason, Goal, Puzzle, State, Status, ThreadId, Wait};
+use crate::puzzle::{BlockReason, Goal, Instr, Puzzle, State, Status, ThreadId, Wait};
 use crate::tui::puzzle::{PuzzleView, Tone};
 use crate::tui::theme::Theme;
 
@@ -155,24 +155,25 @@ fn status_line(view: &PuzzleView, status: &Status, t: &Theme, width: usize) -> L
         n => format!(" · {n} steps: "),
     };
     let room = width.saturating_sub(line.width() + label.width() + 1);
+    let sep = p.schedule_separator();
     if names.is_empty() {
         line.push_str(&label);
     } else if room >= 8 {
-        let all = names.join(" ");
+        let all = names.join(sep);
         let shown = if all.width() <= room {
             all
         } else {
             let mut kept: Vec<&str> = Vec::new();
             let mut used = 1;
             for name in names.iter().rev() {
-                if used + name.width() + 1 > room {
+                if used + name.width() + sep.width() > room {
                     break;
                 }
-                used += name.width() + 1;
+                used += name.width() + sep.width();
                 kept.push(name);
             }
             kept.reverse();
-            format!("…{}", kept.join(" "))
+            format!("…{}", kept.join(sep))
         };
         line.push_str(&label);
         line.push_str(&shown);
@@ -312,6 +313,17 @@ fn thread_state_lines(
         Ok(()) => match state.threads[i].wait {
             Wait::Woken => ("woken: can take its lock back".to_owned(), t.dim()),
             Wait::Barrier { .. } => ("barrier open: can leave".to_owned(), t.dim()),
+            Wait::Matched => {
+                let call = match p.threads[i]
+                    .steps
+                    .get(state.threads[i].pc)
+                    .map(|s| &s.instr)
+                {
+                    Some(Instr::Send { .. }) => "message received: send can return",
+                    _ => "message arrived: recv can return",
+                };
+                (call.to_owned(), t.dim())
+            }
             _ => ("ready".to_owned(), t.dim()),
         },
     };
@@ -402,8 +414,8 @@ fn draw_thread(
     Paragraph::new(lines).render(inner, buf);
 }
 
-/// The shared state as spans: variables, then locks, semaphores, barriers, conditions and the
-/// final check. Items are separated by runs of spaces, where wrapping may break.
+/// The shared state as spans: variables, then locks, semaphores, barriers, conditions,
+/// channels (buffered messages, capacity, waiting sends and receives) and the final check. Items are separated by runs of spaces, where wrapping may break.
 fn shared_spans(p: &Puzzle, state: &State, t: &Theme) -> Vec<(String, Style)> {
     let thread = |u: ThreadId| p.threads.get(u).map_or("?", |th| th.name.as_str());
     let mut items: Vec<(String, Style)> = Vec::new();
@@ -436,6 +448,30 @@ fn shared_spans(p: &Puzzle, state: &State, t: &Theme) -> Vec<(String, Style)> {
             format!("condition {}: {} waiting", c.name, who.join(", "))
         };
         items.push((text, t.text()));
+    }
+    for (c, cs) in p.channels.iter().zip(&state.channels) {
+        let mut text = if c.capacity == 0 {
+            format!("channel {}: no buffer", c.name)
+        } else if cs.buffer.is_empty() {
+            format!("channel {}: empty (0 of {})", c.name, c.capacity)
+        } else {
+            let messages: Vec<String> = cs.buffer.iter().map(i64::to_string).collect();
+            format!(
+                "channel {}: holds {} ({} of {})",
+                c.name,
+                messages.join(", "),
+                cs.buffer.len(),
+                c.capacity
+            )
+        };
+        for (s, v) in &cs.senders {
+            text.push_str(&format!(" · {} waits to send {v}", thread(*s)));
+        }
+        for r in &cs.receivers {
+            text.push_str(&format!(" · {} waits to recv", thread(*r)));
+        }
+        let busy = !cs.senders.is_empty() || !cs.receivers.is_empty();
+        items.push((text, if busy { t.warn() } else { t.code() }));
     }
     if let Some(fa) = &p.final_assert {
         items.push((format!("at the end: assert {}", fa.text), t.dim()));
