@@ -5,7 +5,7 @@ mod common;
 use common::{app_with, ch, fixture_set, key, typed, valid_app};
 use hpc_tutor::lesson::Answer;
 use hpc_tutor::progress::Progress;
-use hpc_tutor::tui::app::{Focus, Io, LessonState, Overlay, Row, Screen};
+use hpc_tutor::tui::app::{CheckDialog, Focus, Io, LessonState, Loaded, Overlay, Row, Screen};
 use hpc_tutor::tui::{Effect, Event, StopSignal};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -75,6 +75,17 @@ fn opening_reading_to_the_end_and_going_back() {
     assert_eq!(app.update(key(KeyCode::Esc)), Effect::Save);
     assert_eq!(app.screen, Screen::Catalogue);
     assert_eq!(app.progress.last_lesson, None);
+}
+
+/// Progress where beta's prediction is answered: its experiment then runs at `r` without
+/// asking for it first.
+fn predicted() -> Progress {
+    let mut p = Progress::default();
+    p.lessons
+        .entry("beta".into())
+        .or_default()
+        .record_answer("predict".into(), Answer::Number(1.5));
+    p
 }
 
 #[test]
@@ -352,12 +363,7 @@ fn run_event(id: u64, r: hpc_tutor::record::Record) -> Event {
 #[test]
 fn experiment_screen_starts_streams_and_ends_a_run() {
     use hpc_tutor::tui::experiment::RunState;
-    let mut app = app_with(
-        fixture_set("valid"),
-        Progress::default(),
-        SIZE,
-        Some("beta"),
-    );
+    let mut app = app_with(fixture_set("valid"), predicted(), SIZE, Some("beta"));
     assert_eq!(app.update(ch('x')), Effect::Redraw);
     assert!(matches!(&app.screen, Screen::Experiment { name, .. } if name == "amdahl"));
     // The form starts from the lesson's preset.
@@ -415,12 +421,7 @@ fn experiment_screen_starts_streams_and_ends_a_run() {
 fn a_crashed_run_is_reported_and_a_bad_form_starts_nothing() {
     use hpc_tutor::tui::app::RunEvent;
     use hpc_tutor::tui::experiment::RunState;
-    let mut app = app_with(
-        fixture_set("valid"),
-        Progress::default(),
-        SIZE,
-        Some("beta"),
-    );
+    let mut app = app_with(fixture_set("valid"), predicted(), SIZE, Some("beta"));
     app.update(ch('x'));
     // Make the worker list invalid: nothing starts, the field says why.
     app.update(key(KeyCode::Enter));
@@ -486,12 +487,7 @@ fn experiments_from_the_panel_and_chart_switching() {
 
 #[test]
 fn r_in_the_reader_runs_the_lessons_experiment() {
-    let mut app = app_with(
-        fixture_set("valid"),
-        Progress::default(),
-        SIZE,
-        Some("beta"),
-    );
+    let mut app = app_with(fixture_set("valid"), predicted(), SIZE, Some("beta"));
     let Effect::StartRun { request, .. } = app.update(ch('r')) else {
         panic!("starts a run")
     };
@@ -572,12 +568,7 @@ fn every_shipped_puzzle_can_be_solved_with_keys_and_stays_solved() {
 
 /// The beta lesson's amdahl screen, with the workers field set to `workers` by keys.
 fn amdahl_screen(workers: &str) -> hpc_tutor::tui::App {
-    let mut app = app_with(
-        fixture_set("valid"),
-        Progress::default(),
-        SIZE,
-        Some("beta"),
-    );
+    let mut app = app_with(fixture_set("valid"), predicted(), SIZE, Some("beta"));
     app.update(ch('x'));
     app.update(key(KeyCode::Enter));
     for _ in 0..8 {
@@ -850,4 +841,167 @@ fn bad_results_folders_are_one_message() {
     assert!(load_results(&file).is_err(), "a file is not a folder");
     let bad = load_results(dir.path()).expect_err("bad line");
     assert!(bad.contains("a.jsonl:2:"), "{bad}");
+}
+
+fn dialog(app: &hpc_tutor::tui::App) -> &CheckDialog {
+    match &app.overlay {
+        Some(Overlay::Check(d)) => d,
+        other => panic!("a check dialog, not {other:?}"),
+    }
+}
+
+/// The order of the options is the learner's: stable for one learner, different between
+/// learners, and the digit keys answer by the order shown.
+#[test]
+fn choices_are_shown_in_the_learners_own_order() {
+    let open = |learner: u64| {
+        let mut app = app_with(
+            fixture_set("valid"),
+            Progress {
+                learner,
+                ..Progress::default()
+            },
+            SIZE,
+            Some("alpha"),
+        );
+        app.update(key(KeyCode::Tab));
+        app.update(key(KeyCode::Enter));
+        app
+    };
+    let orders: std::collections::BTreeSet<Vec<usize>> =
+        (0..12).map(|l| dialog(&open(l)).order.clone()).collect();
+    assert!(
+        orders.len() > 3,
+        "learners see different orders: {orders:?}"
+    );
+    let mut app = open(5);
+    let order = dialog(&app).order.clone();
+    let alpha = app.lessons.lessons[0].clone();
+    assert_eq!(order, alpha.checks[0].shown_order(5, "alpha"));
+    // alpha's options are 5, 20, 95, Unlimited; 20 (index 1) is right.
+    let right = order.iter().position(|&i| i == 1).expect("shown");
+    app.update(ch(char::from(b'1' + right as u8)));
+    assert_eq!(dialog(&app).result, Some(true));
+    assert_eq!(
+        app.progress.lessons["alpha"].answers["limit"],
+        Answer::Choice("20".into())
+    );
+    app.update(key(KeyCode::Enter));
+    // Reopened: the same order, the answer highlighted where it is shown.
+    app.update(key(KeyCode::Enter));
+    assert_eq!(dialog(&app).order, order);
+    assert_eq!(dialog(&app).selected, right);
+}
+
+/// A first wrong answer gets a hint and one more try; the answer is shown only after the
+/// second.
+#[test]
+fn a_wrong_answer_gets_one_more_try_before_the_answer() {
+    let mut app = valid_app(SIZE);
+    app.update(key(KeyCode::Enter));
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Enter));
+    let order = dialog(&app).order.clone();
+    let wrong = char::from(b'1' + order.iter().position(|&i| i != 1).expect("a wrong one") as u8);
+    assert_eq!(app.update(ch(wrong)), Effect::Save);
+    let d = dialog(&app);
+    assert_eq!((d.result, d.wrong, d.revealed()), (Some(false), 1, false));
+    // Enter tries again, from nothing selected as answered.
+    assert_eq!(app.update(key(KeyCode::Enter)), Effect::Redraw);
+    assert_eq!(dialog(&app).result, None);
+    app.update(ch(wrong));
+    let d = dialog(&app);
+    assert_eq!((d.result, d.wrong, d.revealed()), (Some(false), 2, true));
+    // Now Enter closes.
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.overlay, None);
+}
+
+/// `r` on an experiment whose prediction the learner has not made asks for it first; the
+/// run starts when the dialog closes, answered (Enter) or not (Esc).
+#[test]
+fn r_asks_for_the_prediction_first_and_runs_when_it_closes() {
+    let beta = || {
+        let mut app = app_with(
+            fixture_set("valid"),
+            Progress::default(),
+            SIZE,
+            Some("beta"),
+        );
+        app.update(ch('x'));
+        app
+    };
+    let mut app = beta();
+    assert_eq!(app.update(ch('r')), Effect::Redraw);
+    let d = dialog(&app);
+    assert_eq!(d.check, 1, "beta's prediction");
+    assert!(d.then_run.is_some());
+    assert_eq!(app.running, None, "nothing runs before the prediction");
+    typed(&mut app, "1.5");
+    assert_eq!(app.update(key(KeyCode::Enter)), Effect::Save);
+    let Effect::StartRun { request, .. } = app.update(key(KeyCode::Enter)) else {
+        panic!("the run starts when the dialog closes")
+    };
+    assert_eq!(request.experiment.name, "amdahl");
+    assert_eq!(
+        app.progress.lessons["beta"].answers["predict"],
+        Answer::Number(1.5)
+    );
+
+    let mut app = beta();
+    app.update(ch('r'));
+    assert!(
+        matches!(app.update(key(KeyCode::Esc)), Effect::StartRun { .. }),
+        "Esc runs without a prediction"
+    );
+    assert!(
+        !app.progress.lessons.contains_key("beta")
+            || !app.progress.lessons["beta"].answers.contains_key("predict")
+    );
+    // r in the reader goes through the same question.
+    let mut app = app_with(
+        fixture_set("valid"),
+        Progress::default(),
+        SIZE,
+        Some("beta"),
+    );
+    assert_eq!(app.update(ch('r')), Effect::Redraw);
+    assert!(dialog(&app).then_run.is_some());
+}
+
+/// A prediction answered after the run it is compared with says so.
+#[test]
+fn a_prediction_made_after_its_run_is_marked() {
+    let text = |run_started: &str| {
+        let mut app = app_with(
+            fixture_set("valid"),
+            Progress::default(),
+            (100, 40),
+            Some("beta"),
+        );
+        let mut records = common::amdahl_records();
+        if let hpc_tutor::record::Record::Run(r) = &mut records[0] {
+            r.started_at = run_started.to_owned();
+        }
+        app.update(Event::Loaded(Loaded::RecentRuns {
+            experiment: "amdahl".into(),
+            runs: vec![records],
+        }));
+        app.update(key(KeyCode::Tab));
+        app.update(key(KeyCode::Down));
+        app.update(key(KeyCode::Enter));
+        typed(&mut app, "1.54");
+        app.update(key(KeyCode::Enter));
+        assert!(dialog(&app).revealed());
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 40)).expect("terminal");
+        terminal
+            .draw(|f| hpc_tutor::tui::view::draw(&app, f))
+            .expect("draw");
+        terminal.backend().to_string()
+    };
+    let after = text("2026-11-22T07:00:00+00:00");
+    assert!(after.contains("You answered after this run"), "{after}");
+    let before = text("2999-01-01T00:00:00+00:00");
+    assert!(before.contains("Predicted before the run"), "{before}");
 }

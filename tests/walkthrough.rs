@@ -157,7 +157,15 @@ impl Walk {
         );
         match &check.kind {
             CheckKind::Choice { choices, answer } => {
-                let n = *answer;
+                // Options are shown in the learner's order: the answer's place on screen.
+                let Some(Overlay::Check(d)) = &self.app.overlay else {
+                    panic!("{}: check {} is open", lesson.id, check.id)
+                };
+                let n = d
+                    .order
+                    .iter()
+                    .position(|i| i == answer)
+                    .expect("the answer is shown");
                 assert!(
                     n < 9 && n < choices.len(),
                     "{}: choice {} is reachable by its digit",

@@ -212,14 +212,13 @@ fn export_lesson(source: &LessonSource, id: &str, args: &ExportArgs) -> Result<P
         eprintln!("hpc-tutor export: note: {text}; the card shows it as not run yet");
     }
     let progress = read_progress();
-    let answers: Option<&BTreeMap<String, Answer>> = progress
-        .as_ref()
-        .and_then(|p| p.lessons.get(&lesson.id))
-        .map(|lp| &lp.answers);
+    let lesson_progress = progress.as_ref().and_then(|p| p.lessons.get(&lesson.id));
+    let answers: Option<&BTreeMap<String, Answer>> = lesson_progress.map(|lp| &lp.answers);
     let card = LessonCard {
         lesson,
         runs: &runs,
         answers,
+        answered_at: lesson_progress.map(|lp| &lp.answered_at),
     };
     let png = export::render_lesson_card(&card, args.width, args.height)?;
     let path = output_path(

@@ -919,6 +919,7 @@ impl Player {
                     lesson,
                     runs: &runs,
                     answers: None,
+                    answered_at: None,
                 };
                 let png =
                     export::render_lesson_card(&card, None, None).map_err(|e| e.to_string())?;

@@ -34,6 +34,9 @@ pub struct LessonCard<'a> {
     pub runs: &'a BTreeMap<String, Vec<Record>>,
     /// The learner's answers to the lesson's checks, by check id (from the progress file).
     pub answers: Option<&'a BTreeMap<String, Answer>>,
+    /// When each answer was given (milliseconds since 1970, by check id), to say whether a
+    /// prediction was made before its run.
+    pub answered_at: Option<&'a BTreeMap<String, u64>>,
 }
 
 impl LessonCard<'_> {
@@ -551,11 +554,24 @@ fn prediction(check: &Check, card: &LessonCard) -> Option<(String, String)> {
         Some(Answer::Number(v)) if v.is_finite() => Some(*v),
         _ => None,
     };
-    let measured = card
-        .runs
-        .get(&m.experiment)
+    let run = card.runs.get(&m.experiment);
+    let measured = run
         .and_then(|records| m.measured(records))
         .filter(|v| v.is_finite());
+    // Whether the prediction was made before the run it is compared with.
+    let before = run
+        .and_then(|records| {
+            records.iter().find_map(|r| match r {
+                Record::Run(run) => Some(run.started_at.as_str()),
+                _ => None,
+            })
+        })
+        .and_then(|started| {
+            crate::lesson::predicted_before(
+                card.answered_at.and_then(|a| a.get(&check.id)).copied(),
+                started,
+            )
+        });
     let show = |v: f64, as_typed: bool| match m.quantity {
         Quantity::Speedup if as_typed => format!("{v}×"),
         Quantity::Speedup => Metric::Speedup.format_value(v),
@@ -579,6 +595,11 @@ fn prediction(check: &Check, card: &LessonCard) -> Option<(String, String)> {
                     let dir = if rel < 0.0 { "lower" } else { "higher" };
                     s.push_str(&format!(" ({:.1} % {dir})", rel.abs()));
                 }
+            }
+            match before {
+                Some(true) => s.push_str(" · predicted before the run"),
+                Some(false) => s.push_str(" · answered after the run"),
+                None => {}
             }
             s
         }
@@ -669,6 +690,7 @@ mod tests {
             lesson: &l,
             runs: &runs,
             answers: Some(&answers),
+            answered_at: None,
         };
         let lines: Vec<String> = l
             .checks
@@ -690,10 +712,36 @@ mod tests {
             lesson: &l,
             runs: &empty,
             answers: None,
+            answered_at: None,
         };
         let (main, question) = prediction(&l.checks[0], &card).expect("a prediction");
         assert_eq!(main, "S(2): no prediction yet · not measured yet");
         assert_eq!(question, "What do you predict?");
+    }
+
+    #[test]
+    fn a_prediction_says_whether_it_was_made_before_its_run() {
+        let l = lesson(vec![check("s2", Quantity::Speedup, Some(2))]);
+        let runs = runs();
+        let answers: BTreeMap<String, Answer> = [("s2".to_owned(), Answer::Number(1.54))].into();
+        // The run started at 2026-11-22T07:00:00Z = 1 795 330 800 000 ms.
+        let started_ms = 1_795_330_800_000;
+        let line = |at: u64| {
+            let answered_at: BTreeMap<String, u64> = [("s2".to_owned(), at)].into();
+            let card = LessonCard {
+                lesson: &l,
+                runs: &runs,
+                answers: Some(&answers),
+                answered_at: Some(&answered_at),
+            };
+            prediction(&l.checks[0], &card).expect("a prediction").0
+        };
+        assert!(line(started_ms - 60_000).ends_with(" · predicted before the run"));
+        assert!(line(started_ms + 60_000).ends_with(" · answered after the run"));
+        assert!(
+            !line(0).contains(" the run"),
+            "unknown for answers without a time"
+        );
     }
 
     #[test]
@@ -704,6 +752,7 @@ mod tests {
             lesson: &l,
             runs: &runs,
             answers: None,
+            answered_at: None,
         };
         let err = render_lesson_card(&card, Some(600), Some(300)).expect_err("too small");
         assert!(

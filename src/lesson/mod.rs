@@ -162,6 +162,15 @@ impl Measure {
     }
 }
 
+/// Whether an answer given at `answered_at_ms` (milliseconds since 1970) was given before
+/// the run that started at `run_started_at` (RFC 3339): a prediction or a look at the
+/// result. `None` when either time is unknown.
+pub fn predicted_before(answered_at_ms: Option<u64>, run_started_at: &str) -> Option<bool> {
+    let answered = i64::try_from(answered_at_ms.filter(|&t| t > 0)?).ok()?;
+    let started = chrono::DateTime::parse_from_rfc3339(run_started_at).ok()?;
+    Some(answered < started.timestamp_millis())
+}
+
 /// Quantities a prediction can be about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quantity {
@@ -237,6 +246,42 @@ pub enum Answer {
 }
 
 impl Check {
+    /// The order in which a choice check's options are shown to `learner` (indices into
+    /// `choices`): a shuffle that differs between checks and between learners and is the
+    /// same every time for one learner, so that where the right answer stands tells
+    /// nothing. FNV-1a of the ids and seed, then SplitMix64 driving a Fisher–Yates shuffle:
+    /// both fixed here, so the order does not change with a library's version. A numeric
+    /// check has no options: empty.
+    pub fn shown_order(&self, learner: u64, lesson_id: &str) -> Vec<usize> {
+        let CheckKind::Choice { choices, .. } = &self.kind else {
+            return Vec::new();
+        };
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in learner
+            .to_le_bytes()
+            .iter()
+            .chain(lesson_id.as_bytes())
+            .chain(&[0])
+            .chain(self.id.as_bytes())
+        {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        let mut next = move || {
+            hash = hash.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = hash;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let mut order: Vec<usize> = (0..choices.len()).collect();
+        for i in (1..order.len()).rev() {
+            // Any bias of the modulo is far below what a learner could notice.
+            let j = (next() % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+        order
+    }
+
     /// Whether `answer` is right for this check. An answer of the wrong kind is wrong.
     pub fn is_correct(&self, answer: &Answer) -> bool {
         match (&self.kind, answer) {
@@ -361,6 +406,53 @@ mod tests {
         assert!(!c.is_correct(&Answer::Number(2.35)));
         assert!(!c.is_correct(&Answer::Number(f64::NAN)));
         assert!(!c.is_correct(&Answer::Choice("2.29".into())));
+    }
+
+    fn choice(id: &str, n: usize) -> Check {
+        Check {
+            id: id.into(),
+            question: "?".into(),
+            kind: CheckKind::Choice {
+                choices: (0..n).map(|i| format!("option {i}")).collect(),
+                answer: 0,
+            },
+            explanation: String::new(),
+            hint: None,
+            measure: None,
+        }
+    }
+
+    #[test]
+    fn options_are_shown_in_an_order_of_the_learner_and_the_check() {
+        let c = choice("limit", 4);
+        let order = c.shown_order(7, "amdahl");
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, [0, 1, 2, 3], "a permutation");
+        assert_eq!(order, c.shown_order(7, "amdahl"), "stable for one learner");
+        // Over many learners (or checks) the right answer stands everywhere, about evenly.
+        let mut first_at = [0usize; 4];
+        for learner in 0..4000 {
+            let at = c
+                .shown_order(learner, "amdahl")
+                .iter()
+                .position(|&i| i == 0);
+            first_at[at.expect("shown")] += 1;
+        }
+        assert!(
+            first_at.iter().all(|&n| (800..1200).contains(&n)),
+            "{first_at:?}"
+        );
+        let mut by_check = [0usize; 4];
+        for k in 0..4000 {
+            let order = choice(&format!("c{k}"), 4).shown_order(0, "amdahl");
+            by_check[order.iter().position(|&i| i == 0).expect("shown")] += 1;
+        }
+        assert!(
+            by_check.iter().all(|&n| (800..1200).contains(&n)),
+            "{by_check:?}"
+        );
+        assert!(numeric(1.0, 0.1).shown_order(7, "amdahl").is_empty());
     }
 
     #[test]

@@ -33,6 +33,33 @@ pub struct Progress {
     pub last_lesson: Option<String>,
     /// Per lesson id.
     pub lessons: BTreeMap<String, LessonProgress>,
+    /// This learner's seed for the order in which multiple-choice options are shown:
+    /// random, chosen once when the progress file is first loaded, so the order differs
+    /// between learners and stays the same for one. 0 (tests, files from before it) still
+    /// shuffles, by the lesson's and check's ids alone.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub learner: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+impl Progress {
+    /// A fresh start for a new learner: empty, with a random seed of its own.
+    pub fn new_learner() -> Self {
+        Self {
+            // std's hasher keys are random per process (from the OS): a random seed
+            // without another dependency.
+            learner: {
+                use std::hash::BuildHasher;
+                std::collections::hash_map::RandomState::new()
+                    .hash_one(now_millis())
+                    .max(1)
+            },
+            ..Self::default()
+        }
+    }
 }
 
 /// Progress in one lesson.
@@ -97,6 +124,10 @@ impl Progress {
     pub fn merged_into(&self, disk: Progress) -> Progress {
         let mut out = disk;
         out.version = VERSION;
+        // The first seed saved stays: the options keep their order for this learner.
+        if out.learner == 0 {
+            out.learner = self.learner;
+        }
         out.last_lesson.clone_from(&self.last_lesson);
         for (id, mine) in &self.lessons {
             out.lessons.entry(id.clone()).or_default().merge_from(mine);
@@ -204,7 +235,7 @@ impl ProgressStore {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Loaded {
-                    progress: Progress::default(),
+                    progress: Progress::new_learner(),
                     warning: None,
                 };
             }
@@ -227,8 +258,13 @@ impl ProgressStore {
             )
         };
         match serde_json::from_slice::<Progress>(&bytes) {
-            Ok(p) => Loaded {
-                progress: p,
+            Ok(mut p) => Loaded {
+                progress: {
+                    if p.learner == 0 {
+                        p.learner = Progress::new_learner().learner;
+                    }
+                    p
+                },
                 warning: newer
                     .map(|v| format!("{}; what this version understands is used", newer_note(v))),
             },
@@ -358,7 +394,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = ProgressStore::in_dir(dir.path().join("nested"));
         let fresh = store.load();
-        assert_eq!(fresh.progress, Progress::default());
+        assert_eq!(
+            Progress {
+                learner: 0,
+                ..fresh.progress.clone()
+            },
+            Progress::default()
+        );
+        assert_ne!(fresh.progress.learner, 0, "a new learner gets a seed");
         assert!(fresh.warning.is_none());
 
         let mut p = Progress {

@@ -4,6 +4,7 @@
 //! never touches the terminal, so every interaction is testable without one. Drawing lives
 //! in `view/` and only reads the state.
 
+use crate::experiment::RunRequest;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -293,7 +294,10 @@ impl JobScript {
 pub struct CheckDialog {
     /// Index into the lesson's checks.
     pub check: usize,
-    /// Highlighted option of a choice check.
+    /// A choice check's options in the order shown, as indices into its `choices` (see
+    /// [`crate::lesson::Check::shown_order`]); empty for a numeric check.
+    pub order: Vec<usize>,
+    /// Highlighted option of a choice check: a position in `order`.
     pub selected: usize,
     /// What has been typed for a numeric check.
     pub input: String,
@@ -304,6 +308,20 @@ pub struct CheckDialog {
     /// After an answer: how a percentage was read, or that the answer would be right as a
     /// fraction (or as a percentage).
     pub note: Option<String>,
+    /// Wrong answers since the dialog opened: after the first, a hint and one more try;
+    /// after the second, the answer and its explanation.
+    pub wrong: u8,
+    /// The run the learner asked for before predicting its result: it starts when this
+    /// (prediction) dialog closes, answered or not.
+    pub then_run: Option<Box<RunRequest>>,
+}
+
+impl CheckDialog {
+    /// Whether the right answer and the explanation are shown: after a right answer, or
+    /// after the second wrong one.
+    pub fn revealed(&self) -> bool {
+        self.result == Some(true) || (self.result == Some(false) && self.wrong >= 2)
+    }
 }
 
 /// The number typed for a numeric check: `0.95`, or `95 %` read as 0.95 (unless the check's
@@ -785,29 +803,18 @@ impl App {
                 _ => Effect::None,
             },
             Action::Run(request) => {
-                if let Some((_, other)) = &self.running {
-                    self.set_status(
-                        format!(
-                            "a `{other}` run is still going: cancel it first (c on its screen)"
-                        ),
-                        true,
-                    );
+                // Predict first: a prediction made after seeing the result teaches nothing.
+                if self.running.is_none()
+                    && let Some(i) = self.unanswered_prediction(&name, &request)
+                {
+                    if let Effect::Redraw = self.open_check(i)
+                        && let Some(Overlay::Check(d)) = &mut self.overlay
+                    {
+                        d.then_run = Some(request);
+                    }
                     return Effect::Redraw;
                 }
-                let id = self.next_run;
-                self.next_run += 1;
-                let now = Instant::now();
-                view.run = Some(LiveRun {
-                    id,
-                    records: Vec::new(),
-                    state: RunState::Starting,
-                    started: now,
-                    now,
-                    stored: None,
-                    stderr: Vec::new(),
-                });
-                self.running = Some((id, name));
-                Effect::StartRun { id, request }
+                self.start_run(&name, request)
             }
             Action::Export => Effect::Export,
             Action::JobScript => self.open_job_script(&name),
@@ -1210,13 +1217,34 @@ impl App {
         }
     }
 
-    /// The measured value for a prediction check, with how it compares: `(value, note)`.
+    /// The measured value for a prediction check, from the newest run it is about.
     pub fn measurement_for(&self, check: &crate::lesson::Check) -> Option<f64> {
+        self.measured_run(check).map(|(v, _)| v)
+    }
+
+    /// The measured value for a prediction check and when its run started (RFC 3339), from
+    /// the newest run it is about.
+    pub fn measured_run(&self, check: &crate::lesson::Check) -> Option<(f64, String)> {
         let m = check.measure.as_ref()?;
-        self.latest
-            .get(&m.experiment)?
-            .iter()
-            .find_map(|records| m.measured(records))
+        self.latest.get(&m.experiment)?.iter().find_map(|records| {
+            let started = records.iter().find_map(|r| match r {
+                Record::Run(run) => Some(run.started_at.clone()),
+                _ => None,
+            })?;
+            m.measured(records).map(|v| (v, started))
+        })
+    }
+
+    /// When the learner gave their answer to check `check_id` of `lesson`, in milliseconds
+    /// since 1970; `None` when not answered or not known (answers from older files).
+    pub fn answered_at(&self, lesson: &Lesson, check_id: &str) -> Option<u64> {
+        self.progress
+            .lessons
+            .get(&lesson.id)?
+            .answered_at
+            .get(check_id)
+            .copied()
+            .filter(|&t| t > 0)
     }
 
     fn open_lesson_progress_mut(&mut self) -> Option<&mut LessonProgress> {
@@ -1428,9 +1456,13 @@ impl App {
             .get(&lesson.id)
             .and_then(|p| p.answers.get(&c.id));
         let measure_of = c.measure.as_ref().map(|m| m.experiment.clone());
+        let order = c.shown_order(self.progress.learner, &lesson.id);
         let (selected, input) = match (&c.kind, previous) {
             (CheckKind::Choice { choices, .. }, Some(Answer::Choice(t))) => (
-                choices.iter().position(|x| x == t).unwrap_or(0),
+                order
+                    .iter()
+                    .position(|&i| choices.get(i) == Some(t))
+                    .unwrap_or(0),
                 String::new(),
             ),
             (CheckKind::Numeric { .. }, Some(Answer::Number(n))) => (0, n.to_string()),
@@ -1438,11 +1470,14 @@ impl App {
         };
         self.overlay = Some(Overlay::Check(CheckDialog {
             check,
+            order,
             selected,
             input,
             error: None,
             result: None,
             note: None,
+            wrong: 0,
+            then_run: None,
         }));
         if let Some(e) = measure_of {
             self.ensure_latest(&e);
@@ -1534,12 +1569,33 @@ impl App {
         };
         let lesson_id = lesson.id.clone();
         if key.code == KeyCode::Esc {
-            return Effect::Redraw;
+            return self.close_check(d);
+        }
+        if d.result == Some(false) && !d.revealed() {
+            // The first wrong answer: its hint is shown; Enter or `r` tries once more.
+            match key.code {
+                KeyCode::Enter | KeyCode::Char('r') => {
+                    d.result = None;
+                    d.error = None;
+                    d.note = None;
+                    d.input.clear();
+                    self.overlay = Some(Overlay::Check(d));
+                    return Effect::Redraw;
+                }
+                KeyCode::Char('q') => {
+                    self.sync_progress();
+                    return Effect::Quit(0);
+                }
+                _ => {
+                    self.overlay = Some(Overlay::Check(d));
+                    return Effect::None;
+                }
+            }
         }
         if d.result.is_some() {
             // The answer is shown: Enter closes, `r` answers again.
             match key.code {
-                KeyCode::Enter => return Effect::Redraw,
+                KeyCode::Enter => return self.close_check(d),
                 KeyCode::Char('r') => {
                     // Answer again from an empty input, not from the answer just judged.
                     d.result = None;
@@ -1575,15 +1631,23 @@ impl App {
                 }
                 KeyCode::Char(c @ '1'..='9') => {
                     let i = (c as usize) - ('1' as usize);
-                    if i < choices.len() {
-                        d.selected = i;
-                        Some(Answer::Choice(choices[i].clone()))
-                    } else {
-                        d.error = Some(format!("choose 1 to {}", choices.len()));
-                        None
+                    match d.order.get(i).and_then(|&k| choices.get(k)) {
+                        Some(choice) => {
+                            d.selected = i;
+                            Some(Answer::Choice(choice.clone()))
+                        }
+                        None => {
+                            d.error = Some(format!("choose 1 to {}", choices.len()));
+                            None
+                        }
                     }
                 }
-                KeyCode::Enter => choices.get(d.selected).cloned().map(Answer::Choice),
+                KeyCode::Enter => d
+                    .order
+                    .get(d.selected)
+                    .and_then(|&k| choices.get(k))
+                    .cloned()
+                    .map(Answer::Choice),
                 KeyCode::Char('q') => {
                     self.sync_progress();
                     return Effect::Quit(0);
@@ -1634,6 +1698,9 @@ impl App {
             Some(answer) => {
                 let right = check.is_correct(&answer);
                 d.result = Some(right);
+                if !right {
+                    d.wrong = d.wrong.saturating_add(1);
+                }
                 d.error = None;
                 d.note = percent_note(&check, &answer, &d.input);
                 self.progress
@@ -1647,6 +1714,62 @@ impl App {
         };
         self.overlay = Some(Overlay::Check(d));
         effect
+    }
+
+    /// Starts `request` on experiment `name`'s screen, unless another run is going.
+    fn start_run(&mut self, name: &str, request: Box<RunRequest>) -> Effect {
+        let Some(view) = self.experiments.get_mut(name) else {
+            return Effect::None;
+        };
+        if let Some((_, other)) = &self.running {
+            self.set_status(
+                format!("a `{other}` run is still going: cancel it first (c on its screen)"),
+                true,
+            );
+            return Effect::Redraw;
+        }
+        let id = self.next_run;
+        self.next_run += 1;
+        let now = Instant::now();
+        view.run = Some(LiveRun {
+            id,
+            records: Vec::new(),
+            state: RunState::Starting,
+            started: now,
+            now,
+            stored: None,
+            stderr: Vec::new(),
+        });
+        self.running = Some((id, name.to_owned()));
+        Effect::StartRun { id, request }
+    }
+
+    /// Closes a check dialog; a run that waited for this prediction starts now.
+    fn close_check(&mut self, d: CheckDialog) -> Effect {
+        match (d.then_run, &self.screen) {
+            (Some(request), Screen::Experiment { name, .. }) => {
+                let name = name.clone();
+                self.start_run(&name, request)
+            }
+            _ => Effect::Redraw,
+        }
+    }
+
+    /// The first prediction check of the lesson this experiment screen was opened from
+    /// that is about a run like `request` (its experiment and the parameter values the
+    /// check names) and has no answer yet: asked before that run starts.
+    fn unanswered_prediction(&self, name: &str, request: &RunRequest) -> Option<usize> {
+        let lesson = self.lesson_in_reader()?;
+        let answers = self.progress.lessons.get(&lesson.id).map(|p| &p.answers);
+        let params = request.params.to_strings();
+        lesson.checks.iter().position(|c| {
+            c.measure.as_ref().is_some_and(|m| {
+                m.experiment == name
+                    && m.params.iter().all(|(k, v)| params.get(k) == Some(v))
+                    && m.workers
+                        .is_none_or(|w| request.workers.iter().any(|&n| usize::from(n) == w))
+            }) && answers.is_none_or(|a| !a.contains_key(&c.id))
+        })
     }
 
     // ----- queries for the views -------------------------------------------------------

@@ -96,6 +96,11 @@ impl App {
                     lesson,
                     runs: &runs,
                     answers: self.progress.lessons.get(&lesson.id).map(|p| &p.answers),
+                    answered_at: self
+                        .progress
+                        .lessons
+                        .get(&lesson.id)
+                        .map(|p| &p.answered_at),
                 };
                 let png = export::render_lesson_card(&card, None, None)?;
                 let path = dir.join(export::lesson_file_name(&lesson.id));

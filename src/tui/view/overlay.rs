@@ -203,13 +203,23 @@ fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
     let Some(check) = lesson.checks.get(d.check) else {
         return;
     };
-    let mut lines = vec![
-        Line::styled(check.question.clone(), t.text().patch(t.heading(3))),
-        Line::raw(""),
-    ];
+    let mut lines = Vec::new();
+    if d.then_run.is_some() {
+        lines.push(Line::styled(
+            "Before the run: what do you predict? Answer, and the run starts when this closes.",
+            t.key(),
+        ));
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::styled(
+        check.question.clone(),
+        t.text().patch(t.heading(3)),
+    ));
+    lines.push(Line::raw(""));
     match &check.kind {
         CheckKind::Choice { choices, .. } => {
-            for (i, c) in choices.iter().enumerate() {
+            let shown = d.order.iter().filter_map(|&k| choices.get(k));
+            for (i, c) in shown.enumerate() {
                 let text = format!(" {}) {c}", i + 1);
                 if i == d.selected {
                     lines.push(Line::styled(text, t.selected()));
@@ -243,6 +253,10 @@ fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
             lines.push(Line::styled("✓ Right.", t.good()));
             lines.push(Line::raw(check.explanation.clone()));
         }
+        Some(false) if !d.revealed() => {
+            lines.push(Line::styled("✗ Not quite. One more try.", t.bad()));
+            lines.push(Line::raw(first_try_hint(app, check)));
+        }
         Some(false) => {
             lines.push(Line::styled(
                 format!(
@@ -256,7 +270,7 @@ fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
         None => {}
     }
     if let Some(m) = &check.measure
-        && d.result.is_some()
+        && d.revealed()
     {
         lines.push(Line::raw(""));
         let what = format!(
@@ -270,8 +284,8 @@ fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
                 .map(|v| format!(" ({v})"))
                 .unwrap_or_default()
         );
-        match app.measurement_for(check) {
-            Some(measured) => {
+        match app.measured_run(check) {
+            Some((measured, started_at)) => {
                 lines.push(Line::styled(
                     format!("Measured on this machine: {what} = {}", fmt_measure(measured)),
                     t.key(),
@@ -282,6 +296,18 @@ fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
                         fmt_measure(*p),
                         crate::tui::experiment::explain_gap(m.quantity, *p, measured)
                     )));
+                    let before = crate::lesson::predicted_before(
+                        app.answered_at(lesson, &check.id),
+                        &started_at,
+                    );
+                    if before == Some(false) {
+                        lines.push(Line::styled(
+                            "⚠ You answered after this run had measured it: a prediction counts when it is made before the run. Predict the next one before you press r.",
+                            t.warn(),
+                        ));
+                    } else if before == Some(true) {
+                        lines.push(Line::styled("✓ Predicted before the run.", t.good()));
+                    }
                 }
             }
             None if m.params.is_empty() => lines.push(Line::styled(
@@ -303,7 +329,10 @@ fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
     }
     lines.push(Line::raw(""));
     let keys = match (d.result, &check.kind) {
+        (Some(false), _) if !d.revealed() => "Enter try again · Esc close",
+        (Some(_), _) if d.then_run.is_some() => "Enter close and run · r answer again",
         (Some(_), _) => "Enter close · r answer again",
+        (None, _) if d.then_run.is_some() => "Enter answer · Esc run without a prediction",
         (None, CheckKind::Choice { .. }) => "1-9 answer · ↑↓ move · Enter answer · Esc close",
         (None, CheckKind::Numeric { .. }) => "type a number · Backspace · Enter answer · Esc close",
     };
@@ -311,6 +340,25 @@ fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
     let max_height = frame.area().height.saturating_sub(2);
     let title = format!(" Check {} of {} ", d.check + 1, lesson.checks.len());
     window(frame, t, 72, max_height, &title, lines);
+}
+
+/// What a learner reads after a first wrong answer: the check's hint, or for a number
+/// without one, which side of the answer it fell on. Never the answer itself.
+fn first_try_hint(app: &App, check: &crate::lesson::Check) -> String {
+    if let Some(h) = &check.hint {
+        return format!("Hint: {h}");
+    }
+    let typed = app.current_lesson().and_then(|l| app.answer(l, &check.id));
+    match (&check.kind, typed) {
+        (CheckKind::Numeric { answer, .. }, Some(crate::lesson::Answer::Number(v))) => {
+            if v > answer {
+                "Hint: that is too high.".to_owned()
+            } else {
+                "Hint: that is too low.".to_owned()
+            }
+        }
+        _ => "Hint: read the part of the lesson this question is about once more.".to_owned(),
+    }
 }
 
 /// The job-script window: where the time limit came from (plainly a guess when nothing
