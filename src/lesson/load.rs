@@ -219,3 +219,104 @@ fn read_folder(
     }
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::lesson::CheckKind;
+
+    fn built_in() -> LessonSet {
+        LessonSet::load(&LessonSource::BuiltIn).expect("built-in lessons load")
+    }
+
+    /// Every number written in `text`, with thousands separators: `50,000,000` is one number.
+    fn numbers_in(text: &str) -> Vec<f64> {
+        text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+            .map(|t| t.trim_matches(|c| c == '.' || c == ',').replace(',', ""))
+            .filter_map(|t| t.parse().ok())
+            .collect()
+    }
+
+    /// The right option must not be guessable from where it stands or how long it is: the
+    /// tutor shuffles options per learner, but the files must not rely on that.
+    #[test]
+    fn built_in_choice_answers_are_spread_over_positions_and_lengths() {
+        let set = built_in();
+        let mut at_position = BTreeMap::<usize, Vec<String>>::new();
+        let mut longest = Vec::new();
+        for lesson in &set.lessons {
+            for check in &lesson.checks {
+                if let CheckKind::Choice { choices, answer } = &check.kind {
+                    let name = format!("{}/{}", lesson.id, check.id);
+                    at_position.entry(*answer).or_default().push(name.clone());
+                    let len = |s: &String| s.chars().count();
+                    if choices
+                        .iter()
+                        .enumerate()
+                        .all(|(i, c)| i == *answer || len(c) < len(&choices[*answer]))
+                    {
+                        longest.push(name);
+                    }
+                }
+            }
+        }
+        let total: usize = at_position.values().map(Vec::len).sum();
+        assert!(total >= 10, "the built-in lessons have choice checks");
+        for (position, checks) in &at_position {
+            assert!(
+                2 * checks.len() <= total,
+                "{} of {total} choice answers are option {}: {checks:?}",
+                checks.len(),
+                position + 1
+            );
+        }
+        assert!(
+            4 * longest.len() <= total,
+            "the right option is the longest in {} of {total} checks: {longest:?}",
+            longest.len()
+        );
+    }
+
+    /// A hint is shown after a first wrong answer, before one more try: every built-in check
+    /// has one, and it points at the idea without handing over the answer.
+    #[test]
+    fn every_built_in_check_has_a_hint_that_keeps_the_answer() {
+        let set = built_in();
+        for lesson in &set.lessons {
+            for check in &lesson.checks {
+                let name = format!("{}/{}", lesson.id, check.id);
+                let hint = check
+                    .hint
+                    .as_deref()
+                    .unwrap_or_else(|| panic!("{name} has no hint"));
+                let numbers = numbers_in(hint);
+                let gives = |x: f64| numbers.iter().any(|n| (n - x).abs() < 1e-9);
+                match &check.kind {
+                    CheckKind::Numeric { answer, .. } => {
+                        assert!(!gives(*answer), "{name}: the hint states the answer");
+                    }
+                    CheckKind::Choice { choices, .. } => {
+                        for option in choices {
+                            let as_number = option.trim().parse::<f64>().ok();
+                            let named = match as_number {
+                                Some(x) => gives(x),
+                                None => hint.to_lowercase().contains(&option.to_lowercase()),
+                            };
+                            assert!(!named, "{name}: the hint names the option `{option}`");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_are_read_with_their_separators() {
+        assert_eq!(
+            numbers_in("from 1, 2 and 4 to 50,000,000 points: 1.95x."),
+            [1.0, 2.0, 4.0, 50_000_000.0, 1.95]
+        );
+    }
+}

@@ -3,6 +3,7 @@
 //! A lesson file is a TOML front matter between `+++` lines followed by a Markdown body;
 //! `lessons/README.md` documents the format for lesson authors.
 
+mod body;
 mod diag;
 mod load;
 mod parse;

@@ -136,6 +136,16 @@ pub fn parse_lesson(path: &str, text: &str) -> Result<ParsedLesson, BrokenLesson
 
     let shift = |r: Range<usize>| r.start + front_start..r.end + front_start;
     let lesson = validate(path, raw, front, body, &shift, &mut problems);
+    // The body is the end of `text`, so this is where it starts in the file.
+    let body_start = text.len() - body.len();
+    for repeat in super::body::repeated_paragraphs(body) {
+        let (first_line, _) = index.position(body_start + repeat.first);
+        let at = body_start + repeat.second;
+        problems.at(
+            at..at,
+            format!("this paragraph repeats the one at line {first_line}; keep one of them"),
+        );
+    }
     match lesson {
         Some((lesson, id_span)) if problems.list.is_empty() => Ok(ParsedLesson {
             lesson,
