@@ -442,6 +442,7 @@ fn array_sweep_then_dependent_merge_gives_one_sweep_and_its_chart() {
 
 /// No worker rank of this build's binary is running (only ours: other checkouts may run
 /// their own tests on the machine).
+#[cfg(feature = "mpi")]
 fn our_ranks() -> String {
     let out = Command::new("pgrep")
         .args(["-a", "-f", &format!("{} mpi-worker", bin())])
