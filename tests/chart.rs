@@ -71,6 +71,8 @@ fn point(
         outputs: BTreeMap::new(),
         ranks: None,
         threads: None,
+        other_busy: None,
+        other_runs: 0,
     })
 }
 
@@ -84,6 +86,8 @@ fn fit(model: Model, variant: Option<&str>, s: f64) -> Record {
         points: 3,
         latency_s: None,
         bandwidth_bytes_s: None,
+        meaningful: true,
+        caveat: None,
     })
 }
 

@@ -516,7 +516,7 @@ pub fn descendants(root: i32) -> Vec<i32> {
 }
 
 /// Whether process `pid` exists and is not a zombie.
-fn alive(pid: i32) -> bool {
+pub fn alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|s| {

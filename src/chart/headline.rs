@@ -108,7 +108,13 @@ pub fn headline(records: &[Record]) -> Vec<String> {
                         .map(|c| format!(", configured {c}"))
                         .unwrap_or_default();
                     let clamped = f.serial_fraction <= 1e-3 || f.serial_fraction >= 0.999;
-                    if clamped {
+                    if let Some(c) = &f.caveat {
+                        // What the run found doubtful about the fit, in its own words.
+                        out.push(format!(
+                            "{law} fit{variant}: s = {:.3}{configured}: {c}",
+                            f.serial_fraction
+                        ));
+                    } else if clamped {
                         out.push(format!(
                             "{law} fit{variant}: s at its bound {:.2}: the law does not describe these points",
                             f.serial_fraction

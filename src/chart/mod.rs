@@ -371,6 +371,10 @@ pub enum FitRejection {
     AtBound(f64),
     /// The law does not describe the points: its r² (given) is below [`MIN_FIT_R2`].
     PoorMatch(f64),
+    /// The run judged it not meaningful (its record's `meaningful` is false) for a reason
+    /// the record alone cannot show: points it was fitted to shared their CPUs (its
+    /// `caveat` says which).
+    Flagged,
 }
 
 /// Whether `fit` means nothing and must not be drawn: its serial fraction clamped at a
@@ -387,6 +391,8 @@ pub fn fit_rejection(fit: &FitRecord) -> Option<FitRejection> {
     }
     match fit.r2 {
         Some(r2) if r2.is_finite() && r2 < MIN_FIT_R2 => Some(FitRejection::PoorMatch(r2)),
+        // Judged not meaningful when it was fitted: its points shared their CPUs.
+        _ if !fit.meaningful => Some(FitRejection::Flagged),
         _ => None,
     }
 }
@@ -405,6 +411,7 @@ impl FitRejection {
         match self {
             FitRejection::AtBound(s) => format!("s at its bound {s:.2}"),
             FitRejection::PoorMatch(r2) => format!("r²={r2:.2}, does not match the points"),
+            FitRejection::Flagged => "its points shared their CPUs with other work".to_owned(),
         }
     }
 
@@ -413,6 +420,7 @@ impl FitRejection {
         match self {
             FitRejection::AtBound(s) => format!("s={s:.2} at bound"),
             FitRejection::PoorMatch(r2) => format!("r²={r2:.2}"),
+            FitRejection::Flagged => "CPUs shared".to_owned(),
         }
     }
 }
@@ -1001,6 +1009,8 @@ pub(crate) mod tests {
             outputs: BTreeMap::new(),
             ranks: None,
             threads: None,
+            other_busy: None,
+            other_runs: 0,
         })
     }
 
@@ -1014,6 +1024,8 @@ pub(crate) mod tests {
             points: 3,
             latency_s: None,
             bandwidth_bytes_s: None,
+            meaningful: true,
+            caveat: None,
         })
     }
 
@@ -1273,6 +1285,8 @@ pub(crate) mod tests {
             points: 3,
             latency_s: None,
             bandwidth_bytes_s: None,
+            meaningful: true,
+            caveat: None,
         });
         assert!(close(m.model_curve(&g, Metric::Speedup)[63].1, 3.25));
         assert!(close(m.model_curve(&g, Metric::Time)[63].1, 4.0 / 3.25));
@@ -1289,6 +1303,8 @@ pub(crate) mod tests {
             points: 3,
             latency_s: None,
             bandwidth_bytes_s: None,
+            meaningful: true,
+            caveat: None,
         });
         assert!(m.model_curve(&g, Metric::Speedup).is_empty());
     }
@@ -1377,6 +1393,8 @@ pub(crate) mod tests {
             points: 3,
             latency_s: None,
             bandwidth_bytes_s: None,
+            meaningful: true,
+            caveat: None,
         };
         assert_eq!(fit_label(&f(Model::Amdahl, 0.07)), "Amdahl fit s=0.07");
         assert_eq!(
@@ -1414,6 +1432,8 @@ pub(crate) mod tests {
                 points: 1,
                 latency_s: None,
                 bandwidth_bytes_s: None,
+                meaningful: true,
+                caveat: None,
             }));
         }
         records
@@ -1485,6 +1505,8 @@ pub(crate) mod tests {
             points: 3,
             latency_s: None,
             bandwidth_bytes_s: None,
+            meaningful: true,
+            caveat: None,
         }
     }
 
@@ -1567,6 +1589,8 @@ pub(crate) mod tests {
             points: 1,
             latency_s: None,
             bandwidth_bytes_s: None,
+            meaningful: true,
+            caveat: None,
         }));
         records.push(Record::Fit(FitRecord {
             model: Model::Gustafson,
@@ -1577,6 +1601,8 @@ pub(crate) mod tests {
             points: 3,
             latency_s: None,
             bandwidth_bytes_s: None,
+            meaningful: true,
+            caveat: None,
         }));
         let m = ChartModel::from_runs(&[&records]);
         let notes = m.fit_notes();

@@ -407,6 +407,8 @@ pub(crate) fn test_point(bytes: u64, median: f64, completed: bool) -> Record {
         ]),
         ranks: Some(2),
         threads: Some(1),
+        other_busy: None,
+        other_runs: 0,
     })
 }
 
@@ -449,6 +451,8 @@ mod tests {
             points: 2,
             latency_s: Some(1e-6),
             bandwidth_bytes_s: Some(1e9),
+            meaningful: true,
+            caveat: None,
         }));
         let c = SizeChart::from_runs(&[&records], &[]);
         let s = &c.series[0];

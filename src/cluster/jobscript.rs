@@ -806,6 +806,8 @@ mod tests {
             outputs: BTreeMap::new(),
             ranks: None,
             threads: None,
+            other_busy: None,
+            other_runs: 0,
         })
     }
 

@@ -129,6 +129,23 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         None => Output::Stdout(io::stdout().lock()),
     };
 
+    // Other runs on this host see this one, and it sees them, point by point.
+    let registration = crate::record::store::data_dir().and_then(|d| {
+        crate::measure::contention::Registration::register(&d, &system.host, info.name)
+    });
+    let watch = crate::measure::contention::Watch::new(registration, mpi);
+    let others = watch.other_runs();
+    if !others.is_empty() {
+        let list: Vec<String> = others
+            .iter()
+            .map(|o| format!("{} (pid {})", o.experiment, o.pid))
+            .collect();
+        eprintln!(
+            "warning: {} other hpc-tutor run(s) on this host share its CPUs: {}; their timings and this one's disturb each other",
+            others.len(),
+            list.join(", ")
+        );
+    }
     // How busy our CPUs are before we start: other programs on them skew every timing.
     let mut env = system.environment();
     env.busy_before = crate::cluster::busy_fraction(std::time::Duration::from_millis(250));
@@ -181,6 +198,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             OnDeadlock::EndRun
         },
         threads_per_rank: mpi.then_some(threads_per_rank),
+        watch: Some(watch),
+        configured_serial: info.configured_serial_param().and_then(|p| params.float(p)),
     };
     let cancel = Arc::new(AtomicBool::new(false));
     let mut executor: Box<dyn Executor> = if mpi {
@@ -454,6 +473,9 @@ impl Report {
     /// those in `skip` and those every experiment leaves out of tables.
     fn notes(&self, p: &PointRecord, skip: &[&str]) -> String {
         let mut notes = Vec::new();
+        if let Some(d) = p.disturbance() {
+            notes.push(format!("⚠ {d}"));
+        }
         if p.oversubscribed {
             notes.push("oversubscribed".to_owned());
         }
@@ -574,8 +596,13 @@ impl Report {
                     .configured_serial
                     .map(|s| format!("; configured serial = {s}"))
                     .unwrap_or_default();
+                let caveat = f
+                    .caveat
+                    .as_deref()
+                    .map(|c| format!("⚠ {c}\n"))
+                    .unwrap_or_default();
                 format!(
-                    "\n{law}{variant}: serial fraction s = {:.3}{configured} (rms error {:.3}{r2}, {} point(s))\n",
+                    "\n{law}{variant}: serial fraction s = {:.3}{configured} (rms error {:.3}{r2}, {} point(s))\n{caveat}",
                     f.serial_fraction, f.rmse, f.points
                 )
             }
@@ -716,7 +743,7 @@ impl Report {
                         .cloned()
                         .collect();
                     self.csv_ranks = p.ranks.is_some();
-                    s.push_str("workers,variant,reps,median_s,min_s,max_s,ci95_low_s,ci95_high_s,speedup,efficiency,karp_flatt,oversubscribed,outliers,setup_s");
+                    s.push_str("workers,variant,reps,median_s,min_s,max_s,ci95_low_s,ci95_high_s,speedup,efficiency,karp_flatt,oversubscribed,outliers,setup_s,other_busy,other_runs");
                     if self.csv_ranks {
                         s.push_str(",ranks,threads");
                     }
@@ -728,7 +755,7 @@ impl Report {
                 }
                 let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
                 s.push_str(&format!(
-                    "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                     p.workers,
                     p.variant.as_deref().unwrap_or(""),
                     p.reps,
@@ -742,7 +769,9 @@ impl Report {
                     opt(p.karp_flatt),
                     p.oversubscribed,
                     p.outliers,
-                    p.setup_s
+                    p.setup_s,
+                    opt(p.other_busy),
+                    p.other_runs
                 ));
                 if self.csv_ranks {
                     let n = |v: Option<usize>| v.map_or(String::new(), |x| x.to_string());

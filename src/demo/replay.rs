@@ -126,6 +126,8 @@ mod tests {
             ranks: None,
             threads: None,
             outputs: Default::default(),
+            other_busy: None,
+            other_runs: 0,
         })
     }
 

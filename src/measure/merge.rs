@@ -249,6 +249,7 @@ fn merge_group(members: &[(&Path, &RunRecord, &[Record])]) -> Sweep {
         let variant = group[0].0.0.clone();
         let mut speedups = Vec::new();
         let mut messages = Vec::new();
+        let mut kept: Vec<crate::record::PointRecord> = Vec::new();
         let base: BTreeMap<Option<u64>, f64> = group
             .iter()
             .filter(|(k, (_, p))| k.1 == 1 && p.reps > 0)
@@ -278,9 +279,20 @@ fn merge_group(members: &[(&Path, &RunRecord, &[Record])]) -> Sweep {
             {
                 messages.push((b as f64, p.median_s));
             }
+            kept.push(p.clone());
             out.push(Record::Point(p));
         }
-        if let Some(fit) = fit_record(model, variant, &speedups, &messages) {
+        if let Some(mut fit) = fit_record(model, variant, &speedups, &messages) {
+            let all: Vec<&crate::record::PointRecord> = kept.iter().collect();
+            let used: Vec<&crate::record::PointRecord> = kept
+                .iter()
+                .filter(|p| p.workers > 1 && !p.oversubscribed && p.speedup.is_some())
+                .collect();
+            let configured = crate::experiment::find(&first.experiment)
+                .and_then(|e| e.configured_serial_param())
+                .and_then(|k| first.params.get(k))
+                .and_then(|v| v.parse::<f64>().ok());
+            crate::measure::protocol::judge_fit(&mut fit, &used, &all, configured);
             out.push(Record::Fit(fit));
         }
     }
@@ -407,6 +419,8 @@ mod tests {
                 outputs: BTreeMap::new(),
                 ranks: None,
                 threads: None,
+                other_busy: None,
+                other_runs: 0,
             }),
             Record::End(EndRecord {
                 status: Status::Ok,

@@ -1,5 +1,6 @@
 //! Statistics of repeated timings and the scaling models fitted to them.
 
+pub mod contention;
 pub mod fit;
 pub mod format;
 pub mod merge;

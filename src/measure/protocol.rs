@@ -10,6 +10,7 @@ use crate::kernel::{Output, OutputsExt};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use super::contention::Watch;
 use super::fit::{Fit, fit_amdahl, fit_gustafson, fit_latency_bandwidth, karp_flatt};
 use super::probe::Probe;
 use super::stats::summarize;
@@ -95,6 +96,12 @@ pub struct Plan<'a> {
     /// Threads per MPI rank, for runs on MPI ranks (1 for plain MPI): points then record
     /// `ranks` and `threads`. `None` for the thread backend.
     pub threads_per_rank: Option<usize>,
+    /// Watches what else used the CPUs during each point (`other_busy`, `other_runs`);
+    /// `None` records nothing of it (tests with scripted times).
+    pub watch: Option<Watch>,
+    /// The serial fraction the run was configured with (`amdahl`'s `serial`), which the
+    /// fitted one is judged against.
+    pub configured_serial: Option<f64>,
 }
 
 /// Where records go. An error stops the run (e.g. the reader of our output went away).
@@ -239,13 +246,82 @@ pub fn fit_record(
         points: f.points,
         latency_s: message_cost.map(|m| m.0),
         bandwidth_bytes_s: message_cost.map(|m| m.1),
+        meaningful: true,
+        caveat: None,
     })
 }
+
+/// Judges a scaling-law fit against the points it was fitted to (`used`: not
+/// oversubscribed, N > 1), the run's other points (`all`), and the serial fraction the run
+/// was configured with: sets `meaningful` and `caveat`.
+///
+/// Not meaningful: a point it was fitted to shared its CPUs (other work above
+/// [`DISTURBED`](super::contention::DISTURBED), or another `hpc-tutor run`), s at a bound
+/// of 0..=1, or r² below [`MIN_FIT_R2`](crate::chart::MIN_FIT_R2). Meaningful but doubted: a
+/// fitted s more than [`CONFIGURED_GAP`] from the configured one, with its likely cause.
+pub fn judge_fit(
+    fit: &mut FitRecord,
+    used: &[&PointRecord],
+    all: &[&PointRecord],
+    configured: Option<f64>,
+) {
+    if !fit.model.is_scaling_law() {
+        return;
+    }
+    let shared: Vec<String> = used
+        .iter()
+        .filter_map(|p| p.disturbance().map(|d| format!("N = {} {d}", p.workers)))
+        .collect();
+    let s = fit.serial_fraction;
+    let bound = crate::chart::FIT_BOUND_MARGIN;
+    let why_not = if !shared.is_empty() {
+        Some(format!(
+            "not meaningful: {}; the fit measures the sharing, not the program",
+            shared.join("; ")
+        ))
+    } else if s.is_finite() && (s <= bound || s >= 1.0 - bound) {
+        Some(format!(
+            "not meaningful: s at its bound {s:.2}: the law does not describe these points"
+        ))
+    } else {
+        fit.r2
+            .filter(|r2| r2.is_finite() && *r2 < crate::chart::MIN_FIT_R2)
+            .map(|r2| format!("not meaningful: r² = {r2:.2}: the law does not match the points"))
+    };
+    fit.meaningful = why_not.is_none();
+    let gap = configured
+        .filter(|c| s.is_finite() && (s - c).abs() > CONFIGURED_GAP)
+        .map(|c| {
+            let cause = if all.iter().any(|p| p.disturbance().is_some()) {
+                "other work shared the CPUs during the run"
+            } else if all.iter().any(|p| p.oversubscribed) {
+                "more workers than CPUs (oversubscribed points)"
+            } else if all.iter().any(|p| p.reps > 0 && p.median_s < SHORT_REPETITION_S) {
+                "too little work per repetition: start-up and synchronisation count as serial"
+            } else if s > c {
+                "overheads the configured serial part does not include (synchronisation, memory bandwidth, a busy machine)"
+            } else {
+                "timing noise, or work that shrank with more workers (caches)"
+            };
+            format!("fitted s = {s:.3} is {:.3} from the configured {c}: likely cause: {cause}", (s - c).abs())
+        });
+    fit.caveat = match (why_not, gap) {
+        (Some(w), Some(g)) => Some(format!("{w}; {g}")),
+        (w, g) => w.or(g),
+    };
+}
+
+/// How far a fitted serial fraction may be from the configured one before the fit is
+/// doubted.
+pub const CONFIGURED_GAP: f64 = 0.1;
+
+/// A repetition shorter than this is mostly start-up and synchronisation.
+const SHORT_REPETITION_S: f64 = 0.01;
 
 /// Runs the plan, sending every record to `sink`. Checks `cancel` between repetitions.
 /// Returns how the run ended (also sent as the last record).
 pub fn run_plan(
-    plan: Plan<'_>,
+    mut plan: Plan<'_>,
     exec: &mut dyn Executor,
     sink: &mut Sink<'_>,
     cancel: &AtomicBool,
@@ -282,6 +358,8 @@ pub fn run_plan(
     }
 
     for (variant, kernel) in &plan.variants {
+        // This variant's points, for judging its fit.
+        let mut points: Vec<PointRecord> = Vec::new();
         let mut speedups: Vec<(usize, f64)> = Vec::new();
         let mut messages: Vec<(f64, f64)> = Vec::new();
         // The 1-worker time of each size, the base of the speedups.
@@ -308,6 +386,7 @@ pub fn run_plan(
                     }
                 };
                 let oversubscribed = n * threads.unwrap_or(1) > plan.cpus;
+                let watching = plan.watch.as_mut().map(Watch::begin);
                 let mut times = Vec::with_capacity(reps);
                 let mut outputs = Outputs::new();
                 let mut stuck: Option<f64> = None;
@@ -376,6 +455,10 @@ pub fn run_plan(
                     done += 1;
                     on_progress(Progress { done, total });
                 }
+                let (other_busy, other_runs) = match (&mut plan.watch, &watching) {
+                    (Some(w), Some(p)) => w.end(p),
+                    _ => (None, 0),
+                };
                 let point = if let Some(stalled) = stuck {
                     if let Some(b) = size {
                         deadlocked.push(b);
@@ -401,6 +484,8 @@ pub fn run_plan(
                         outputs,
                         ranks: threads.map(|_| n),
                         threads,
+                        other_busy,
+                        other_runs,
                     }
                 } else {
                     let s = summarize(&times);
@@ -451,6 +536,8 @@ pub fn run_plan(
                         outputs,
                         ranks: threads.map(|_| n),
                         threads,
+                        other_busy,
+                        other_runs,
                     }
                 };
                 if let Some(b) = size
@@ -461,12 +548,20 @@ pub fn run_plan(
                         (total + after * (reps + warmup)).saturating_sub(before * (reps + warmup));
                     on_progress(Progress { done, total });
                 }
-                if let Err(e) = sink(&Record::Point(point)) {
+                let sent = sink(&Record::Point(point.clone()));
+                points.push(point);
+                if let Err(e) = sent {
                     return end(sink, Status::Failed, write_failed(e));
                 }
             }
         }
-        if let Some(r) = fit_record(plan.model, variant.clone(), &speedups, &messages) {
+        if let Some(mut r) = fit_record(plan.model, variant.clone(), &speedups, &messages) {
+            let all: Vec<&PointRecord> = points.iter().collect();
+            let used: Vec<&PointRecord> = points
+                .iter()
+                .filter(|p| p.workers > 1 && !p.oversubscribed && p.speedup.is_some())
+                .collect();
+            judge_fit(&mut r, &used, &all, plan.configured_serial);
             let r = Record::Fit(r);
             if let Err(e) = sink(&r) {
                 return end(sink, Status::Failed, write_failed(e));
@@ -568,6 +663,8 @@ pub(crate) mod tests {
             sizes: Vec::new(),
             on_deadlock: OnDeadlock::EndRun,
             threads_per_rank: None,
+            watch: None,
+            configured_serial: None,
             cpus: 2,
         };
         let mut fake = Fake {
@@ -630,6 +727,8 @@ pub(crate) mod tests {
             sizes: Vec::new(),
             on_deadlock: OnDeadlock::EndRun,
             threads_per_rank: None,
+            watch: None,
+            configured_serial: None,
             cpus: 2,
         };
         let mut fake = Fake {
@@ -672,6 +771,8 @@ pub(crate) mod tests {
             sizes: Vec::new(),
             on_deadlock: OnDeadlock::EndRun,
             threads_per_rank: None,
+            watch: None,
+            configured_serial: None,
             cpus: 2,
         };
         let (_, recs) = collect(plan, &mut Constant, &AtomicBool::new(false));
@@ -728,6 +829,8 @@ pub(crate) mod tests {
             sizes: Vec::new(),
             on_deadlock: OnDeadlock::EndRun,
             threads_per_rank: None,
+            watch: None,
+            configured_serial: None,
             cpus: 2,
         };
         let (status, recs) = collect(plan, &mut Stuck, &AtomicBool::new(false));
@@ -769,6 +872,8 @@ pub(crate) mod tests {
             sizes: Vec::new(),
             on_deadlock: OnDeadlock::EndRun,
             threads_per_rank: None,
+            watch: None,
+            configured_serial: None,
             cpus: 2,
         };
         let mut fake = Fake {
@@ -834,6 +939,8 @@ pub(crate) mod tests {
             sizes: vec![1, 1024, 1 << 20],
             on_deadlock: OnDeadlock::EndRun,
             threads_per_rank: Some(1),
+            watch: None,
+            configured_serial: None,
         };
         let mut wire = Wire {
             size: None,
@@ -884,6 +991,8 @@ pub(crate) mod tests {
             sizes: vec![1, 2, 4, 8],
             on_deadlock: OnDeadlock::RecordPoint,
             threads_per_rank: Some(1),
+            watch: None,
+            configured_serial: None,
         };
         let mut wire = Wire {
             size: None,
@@ -966,6 +1075,8 @@ pub(crate) mod tests {
             sizes: Vec::new(),
             on_deadlock: OnDeadlock::EndRun,
             threads_per_rank: Some(2),
+            watch: None,
+            configured_serial: None,
         };
         let mut wire = Wire {
             size: None,

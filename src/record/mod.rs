@@ -144,6 +144,26 @@ pub struct PointRecord {
     /// for the thread backend. `oversubscribed` counts ranks × threads against the CPUs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<usize>,
+    /// The share of the run's CPUs (0 to 1) that other programs used while this point was
+    /// measured (the run's own CPU time subtracted); absent where it could not be told (a
+    /// point shorter than a tenth of a second, no `/proc`). See [`crate::measure::contention`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_busy: Option<f64>,
+    /// How many other `hpc-tutor run`s were going on the same host during the point.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub other_runs: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl PointRecord {
+    /// Why this point's times are not the machine's alone, e.g. `shared its CPUs: 43 % busy
+    /// with other work`; `None` for a point measured undisturbed (as far as is known).
+    pub fn disturbance(&self) -> Option<String> {
+        crate::measure::contention::point_warning(self.other_busy, self.other_runs)
+    }
 }
 
 /// Which law a fit is for.
@@ -191,6 +211,21 @@ pub struct FitRecord {
     /// `latency_bandwidth`: the bandwidth β, bytes per second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth_bytes_s: Option<f64>,
+    /// Whether the fitted value says something about the program: `false` when s sits at
+    /// a bound of 0..=1, the law does not match the points (r² < 0.5), or points it was
+    /// fitted to shared their CPUs with other work. Charts draw only meaningful fits.
+    /// Records from before this field read as `true` (charts still check the bounds and
+    /// r² themselves).
+    #[serde(default = "yes")]
+    pub meaningful: bool,
+    /// Why the fit is not meaningful, or what to doubt in it (e.g. a fitted s far from the
+    /// configured one, with its likely cause).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caveat: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// How a run ended.
@@ -456,6 +491,8 @@ pub(crate) mod tests {
                 outputs: [("estimate".to_owned(), 3.0)].into(),
                 ranks: None,
                 threads: None,
+                other_busy: None,
+                other_runs: 0,
             }),
             Record::Fit(FitRecord {
                 model: Model::Amdahl,
@@ -466,6 +503,8 @@ pub(crate) mod tests {
                 points: 2,
                 latency_s: None,
                 bandwidth_bytes_s: None,
+                meaningful: true,
+                caveat: None,
             }),
             Record::Fit(FitRecord {
                 model: Model::LatencyBandwidth,
@@ -476,6 +515,8 @@ pub(crate) mod tests {
                 points: 25,
                 latency_s: Some(4e-7),
                 bandwidth_bytes_s: Some(5e9),
+                meaningful: true,
+                caveat: None,
             }),
             Record::Diagnosis(two_cycle()),
             Record::End(EndRecord {

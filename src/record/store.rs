@@ -75,11 +75,7 @@ impl Store {
 
     /// The default place: `$HPC_TUTOR_DATA_DIR`, else the XDG data directory's `results/`.
     pub fn default_location() -> Option<Self> {
-        if let Some(dir) = std::env::var_os("HPC_TUTOR_DATA_DIR").filter(|d| !d.is_empty()) {
-            return Some(Self::in_dir(PathBuf::from(dir).join("results")));
-        }
-        let dirs = directories::ProjectDirs::from("", "", "hpc-tutor")?;
-        Some(Self::in_dir(dirs.data_dir().join("results")))
+        data_dir().map(|d| Self::in_dir(d.join("results")))
     }
 
     /// The folder.
@@ -297,6 +293,16 @@ impl RunWriter {
             .and_then(|()| self.file.flush())
             .map_err(io_err(&self.path))
     }
+}
+
+/// hpc-tutor's data folder: `$HPC_TUTOR_DATA_DIR`, else the XDG data directory
+/// (`~/.local/share/hpc-tutor`). The results store is its `results/`, the runs going on
+/// now register in its `active/`.
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("HPC_TUTOR_DATA_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "hpc-tutor").map(|d| d.data_dir().to_path_buf())
 }
 
 #[cfg(test)]

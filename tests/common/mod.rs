@@ -124,6 +124,8 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
             outputs: Default::default(),
             ranks: None,
             threads: None,
+            other_busy: None,
+            other_runs: 0,
         }));
     }
     v.push(Record::Fit(FitRecord {
@@ -135,6 +137,8 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
         points: 2,
         latency_s: None,
         bandwidth_bytes_s: None,
+        meaningful: true,
+        caveat: None,
     }));
     v.push(Record::End(EndRecord {
         status: Status::Ok,
@@ -204,6 +208,8 @@ pub fn race_records() -> Vec<hpc_tutor::record::Record> {
                 outputs: Default::default(),
                 ranks: None,
                 threads: None,
+                other_busy: None,
+                other_runs: 0,
             }));
         }
     }
@@ -217,6 +223,8 @@ pub fn race_records() -> Vec<hpc_tutor::record::Record> {
             points: 1,
             latency_s: None,
             bandwidth_bytes_s: None,
+            meaningful: true,
+            caveat: None,
         }));
     }
     v.push(Record::End(EndRecord {

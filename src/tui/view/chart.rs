@@ -833,6 +833,8 @@ mod tests {
                         points: 1,
                         latency_s: None,
                         bandwidth_bytes_s: None,
+                        meaningful: true,
+                        caveat: None,
                     }),
                     replayed: None,
                 })
