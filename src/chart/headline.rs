@@ -156,6 +156,22 @@ pub fn headline(records: &[Record]) -> Vec<String> {
             ));
         }
     }
+    // Points measured while other work shared the CPUs: the numbers above are not the
+    // machine's alone.
+    let shared: Vec<String> = points
+        .iter()
+        .filter_map(|p| {
+            let d = p.disturbance()?;
+            let what = d.strip_prefix("shared its CPUs: ").unwrap_or(&d).to_owned();
+            Some(format!("N = {} ({what})", p.workers))
+        })
+        .collect();
+    if !shared.is_empty() {
+        out.push(format!(
+            "⚠ CPUs shared with other work at {}: times longer, speedups lower than this machine's own",
+            shared.join(", ")
+        ));
+    }
     out
 }
 

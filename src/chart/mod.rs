@@ -230,6 +230,9 @@ pub struct SeriesPoint {
     pub efficiency: Option<f64>,
     /// More workers than CPUs available.
     pub oversubscribed: bool,
+    /// Other work shared the run's CPUs while this point was measured (see
+    /// [`crate::record::PointRecord::disturbance`]): the chart marks it.
+    pub disturbed: bool,
 }
 
 impl Series {
@@ -552,6 +555,7 @@ impl ChartModel {
                             speedup: p.speedup,
                             efficiency: p.efficiency,
                             oversubscribed: p.oversubscribed,
+                            disturbed: p.disturbance().is_some(),
                         };
                         let idx = match found.iter().position(|s| s.variant == p.variant) {
                             Some(idx) => idx,
@@ -586,6 +590,10 @@ impl ChartModel {
                 let replay = replayed.get(i).cloned().flatten();
                 if replay.is_some() {
                     label.push_str(" · replay");
+                }
+                // A comparison must carry the warning of a run that was disturbed.
+                if runs.len() > 1 && s.points.values().any(|p| p.disturbed) {
+                    label.push_str(" · ⚠ CPUs shared");
                 }
                 model.series.push(Series {
                     label,

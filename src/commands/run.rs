@@ -911,7 +911,7 @@ mod tests {
         let mut csv = Report::new(Format::Csv, race, &params);
         let text = csv.csv(&records[2]);
         assert!(
-            text.starts_with("workers,variant,reps,median_s,min_s,max_s,ci95_low_s,ci95_high_s,speedup,efficiency,karp_flatt,oversubscribed,outliers,setup_s,lost_updates,ns_per_increment,expected_count,final_count\n"),
+            text.starts_with("workers,variant,reps,median_s,min_s,max_s,ci95_low_s,ci95_high_s,speedup,efficiency,karp_flatt,oversubscribed,outliers,setup_s,other_busy,other_runs,lost_updates,ns_per_increment,expected_count,final_count\n"),
             "{text}"
         );
     }

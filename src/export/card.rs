@@ -601,6 +601,9 @@ fn prediction(check: &Check, card: &LessonCard) -> Option<(String, String)> {
                 Some(false) => s.push_str(" · answered after the run"),
                 None => {}
             }
+            if run.is_some_and(|r| m.disturbance(r).is_some()) {
+                s.push_str(" · ⚠ CPUs shared with other work");
+            }
             s
         }
         (Some(p), None) => format!(

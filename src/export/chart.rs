@@ -39,6 +39,9 @@ const IDEAL: u32 = 0x8A8A8A;
 const OVER_FILL: u32 = 0xFFF3E3;
 const OVER_INK: u32 = 0xA65A00;
 /// Legend box.
+/// The mark under a point measured while other work shared the run's CPUs, and its ink.
+const SHARED_MARK: &str = "!";
+const SHARED_INK: u32 = 0xC62828;
 const LEGEND_FILL: u32 = 0xFFFFFF;
 const LEGEND_EDGE: u32 = 0xBDBDBD;
 
@@ -162,6 +165,8 @@ struct Geometry {
     points: Vec<(usize, (f64, f64), bool)>,
     /// Value labels: text, baseline position, alignment and the box they cover.
     labels: Vec<(String, (f64, f64), Align, Rect)>,
+    /// Points measured while other work shared the CPUs: a `!` is drawn under each.
+    shared: Vec<(f64, f64)>,
     /// The x pixel of N = CPUs, when the oversubscribed region is on the chart.
     cpu_x: Option<f64>,
     /// The label of the oversubscribed region and the box it covers.
@@ -409,6 +414,16 @@ fn legend_entries(
             over.get_or_insert((styles[i].marker, series_color(styles[i].color)));
         }
     }
+    if model
+        .series
+        .iter()
+        .any(|s| s.points.iter().any(|p| p.disturbed))
+    {
+        entries.push(Entry {
+            sample: Sample::Blank,
+            text: format!("{SHARED_MARK} measured while other work shared the CPUs"),
+        });
+    }
     if let Some((shape, color)) = over {
         let (shape, color) = if over_count > 1 {
             (Shape::Circle, ink(AXIS))
@@ -564,6 +579,9 @@ fn geometry(model: &ChartModel, metric: Metric, f: &Frame, m: &Metrics) -> Geome
             }
             let over = s.point(n).is_some_and(|p| p.oversubscribed);
             g.points.push((i, (x, f.y(v)), over));
+            if s.point(n).is_some_and(|p| p.disturbed) {
+                g.shared.push((x, f.y(v)));
+            }
         }
         // Value labels for a single series, when neighbouring points are far enough apart
         // for them not to run into each other.
@@ -899,6 +917,16 @@ fn draw_data(c: &Canvas, f: &Frame, g: &Geometry, m: &Metrics) -> Result<(), Exp
         // A light halo keeps the label readable over lines.
         c.fill_rect(*rect, ink(0xFFFFFF).mix(0.75))?;
         c.text(text, *pos, m.value, ink(TEXT), *align)?;
+    }
+    for &(x, y) in &g.shared {
+        let base = y + r + m.value.cap_height() + 4.0 * u;
+        c.text(
+            SHARED_MARK,
+            (x, base),
+            m.value,
+            ink(SHARED_INK),
+            Align::Center,
+        )?;
     }
     Ok(())
 }

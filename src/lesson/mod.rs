@@ -151,6 +151,32 @@ impl Measure {
         }
     }
 
+    /// Why the run this prediction is compared with may not show the machine's own
+    /// behaviour, e.g. `this run shared its CPUs: 43 % busy with other work during N = 2`:
+    /// a point it is compared at (or, for a fitted fraction, any point) measured while
+    /// other work shared the CPUs. `None` when the run is not about it or was undisturbed.
+    pub fn disturbance(&self, records: &[crate::record::Record]) -> Option<String> {
+        use crate::record::Record;
+        if !self.matches(records) {
+            return None;
+        }
+        records.iter().find_map(|r| match r {
+            Record::Point(p)
+                if (self.quantity == Quantity::SerialFraction
+                    || Some(p.workers) == self.workers)
+                    && (self.variant.is_none() || p.variant == self.variant) =>
+            {
+                let d = p.disturbance()?;
+                let what = d.strip_prefix("shared its CPUs: ").unwrap_or(&d);
+                Some(format!(
+                    "this run shared its CPUs: {what} during N = {}",
+                    p.workers
+                ))
+            }
+            _ => None,
+        })
+    }
+
     /// The quantity in words, e.g. `speedup`.
     pub fn quantity_label(&self) -> &'static str {
         match self.quantity {

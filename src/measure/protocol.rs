@@ -1049,6 +1049,88 @@ pub(crate) mod tests {
         );
     }
 
+    fn point_at(workers: usize, median_s: f64, other_busy: Option<f64>) -> PointRecord {
+        PointRecord {
+            workers,
+            variant: None,
+            reps: 5,
+            median_s,
+            min_s: median_s,
+            max_s: median_s,
+            ci95_s: [median_s, median_s],
+            outliers: 0,
+            speedup: Some(1.0),
+            efficiency: Some(1.0),
+            karp_flatt: None,
+            oversubscribed: false,
+            setup_s: 0.0,
+            outputs: Outputs::new(),
+            ranks: None,
+            threads: None,
+            other_busy,
+            other_runs: 0,
+        }
+    }
+
+    fn amdahl_fit(s: f64, r2: Option<f64>) -> FitRecord {
+        FitRecord {
+            model: Model::Amdahl,
+            variant: None,
+            serial_fraction: s,
+            rmse: 0.01,
+            r2,
+            points: 1,
+            latency_s: None,
+            bandwidth_bytes_s: None,
+            meaningful: true,
+            caveat: None,
+        }
+    }
+
+    #[test]
+    fn a_fit_to_points_that_shared_their_cpus_means_nothing_and_says_why() {
+        let (p1, p2) = (point_at(1, 1.0, Some(0.02)), point_at(2, 0.9, Some(0.43)));
+        let mut f = amdahl_fit(0.8, None);
+        judge_fit(&mut f, &[&p2], &[&p1, &p2], Some(0.3));
+        assert!(!f.meaningful);
+        let c = f.caveat.expect("a caveat");
+        assert!(
+            c.contains("N = 2 shared its CPUs: 43 % busy with other work"),
+            "{c}"
+        );
+        assert!(
+            c.contains("0.500 from the configured 0.3: likely cause: other work shared the CPUs"),
+            "{c}"
+        );
+    }
+
+    #[test]
+    fn fits_at_a_bound_off_the_points_or_far_from_the_configured_s_are_flagged() {
+        let (p1, p2) = (point_at(1, 1.0, Some(0.0)), point_at(2, 0.6, Some(0.0)));
+        let mut f = amdahl_fit(1.0, None);
+        judge_fit(&mut f, &[&p2], &[&p1, &p2], None);
+        assert!(!f.meaningful);
+        assert!(f.caveat.expect("why").contains("s at its bound 1.00"));
+        let mut f = amdahl_fit(0.3, Some(0.1));
+        judge_fit(&mut f, &[&p2], &[&p1, &p2], None);
+        assert!(!f.meaningful && f.caveat.expect("why").contains("r² = 0.10"));
+        // Meaningful, but far from what was configured: with repetitions of 2 ms, the
+        // likely cause is too little work.
+        let (q1, q2) = (point_at(1, 0.002, None), point_at(2, 0.0015, None));
+        let mut f = amdahl_fit(0.45, Some(0.9));
+        judge_fit(&mut f, &[&q2], &[&q1, &q2], Some(0.3));
+        assert!(f.meaningful);
+        assert!(
+            f.caveat
+                .expect("doubt")
+                .contains("too little work per repetition")
+        );
+        // Close to the configured one, undisturbed: nothing to say.
+        let mut f = amdahl_fit(0.32, Some(0.9));
+        judge_fit(&mut f, &[&p2], &[&p1, &p2], Some(0.3));
+        assert!(f.meaningful && f.caveat.is_none());
+    }
+
     #[test]
     fn probe_summaries_say_what_was_found() {
         assert_eq!(

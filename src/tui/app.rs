@@ -1235,6 +1235,18 @@ impl App {
         })
     }
 
+    /// Why the run a prediction check is compared with may not show the machine's own
+    /// behaviour (other work shared its CPUs), from the newest run it is about.
+    pub fn measured_disturbance(&self, check: &crate::lesson::Check) -> Option<String> {
+        let m = check.measure.as_ref()?;
+        let records = self
+            .latest
+            .get(&m.experiment)?
+            .iter()
+            .find(|records| m.measured(records).is_some())?;
+        m.disturbance(records)
+    }
+
     /// When the learner gave their answer to check `check_id` of `lesson`, in milliseconds
     /// since 1970; `None` when not answered or not known (answers from older files).
     pub fn answered_at(&self, lesson: &Lesson, check_id: &str) -> Option<u64> {

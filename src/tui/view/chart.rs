@@ -31,6 +31,8 @@ use crate::tui::theme::Theme;
 
 /// Marker of the error bars.
 const ERROR_BAR: char = '│';
+/// The marker of a point measured while other work shared the run's CPUs.
+const SHARED: char = '!';
 /// Marker of the line at N = CPUs.
 const CPU_LINE: char = '┊';
 /// Legend samples of the dashed fit and the dotted ideal line.
@@ -343,6 +345,7 @@ impl Plot {
                 plot.push(data, Marker::Braille, GraphType::Line, style);
             }
         }
+        let mut disturbed = false;
         for (i, (s, vals)) in model.series.iter().zip(&values).enumerate() {
             let glyph = styles[i].marker.glyph();
             let open = styles[i].marker.hollow_glyph();
@@ -350,8 +353,22 @@ impl Plot {
                 .iter()
                 .map(|&(n, v, _, _)| (n, ((n as f64).log2(), v)))
                 .partition(|(n, _)| s.point(*n).is_some_and(|p| p.oversubscribed));
+            // Points measured while other work shared the CPUs: `!`, whatever their series.
+            let (shared, normal): (Vec<_>, Vec<_>) = normal
+                .into_iter()
+                .partition(|(n, _)| s.point(*n).is_some_and(|p| p.disturbed));
             let normal: Vec<_> = normal.into_iter().map(|(_, p)| p).collect();
             let over: Vec<_> = over.into_iter().map(|(_, p)| p).collect();
+            if !shared.is_empty() {
+                disturbed = true;
+                plot.markers.push(SHARED);
+                plot.push(
+                    shared.into_iter().map(|(_, p)| p).collect(),
+                    Marker::Custom(SHARED),
+                    GraphType::Scatter,
+                    theme.warn(),
+                );
+            }
             plot.markers.push(glyph);
             plot.push(
                 normal,
@@ -374,6 +391,16 @@ impl Plot {
             });
         }
 
+        if disturbed {
+            plot.full.push(Entry {
+                text: format!("{SHARED} CPUs shared with other work"),
+                style: theme.warn(),
+            });
+            plot.compact.push(Entry {
+                text: format!("{SHARED} CPUs shared"),
+                style: theme.warn(),
+            });
+        }
         if !hollow.is_empty() {
             plot.full.push(Entry {
                 text: format!("{hollow} oversubscribed (N > CPUs)"),
@@ -822,6 +849,7 @@ mod tests {
                             speedup: Some(workers as f64 / median_s),
                             efficiency: Some(1.0 / median_s),
                             oversubscribed: false,
+                            disturbed: false,
                         })
                         .collect(),
                     fit: Some(FitRecord {

@@ -648,6 +648,8 @@ pub(super) struct Row {
     speedup: Option<f64>,
     efficiency: Option<f64>,
     oversubscribed: bool,
+    /// Other work shared the CPUs while it was measured.
+    disturbance: Option<String>,
     note: String,
 }
 
@@ -663,6 +665,7 @@ pub(super) fn points(records: &[Record]) -> Vec<Row> {
                 speedup: p.speedup,
                 efficiency: p.efficiency,
                 oversubscribed: p.oversubscribed,
+                disturbance: p.disturbance(),
                 note: note(&p.outputs),
             }),
             _ => None,
@@ -741,6 +744,9 @@ fn draw_points(rows: &[Row], scroll: Option<usize>, t: &Theme, frame: &mut Frame
         if r.oversubscribed {
             note = format!("oversubscribed  {note}");
         }
+        if let Some(d) = &r.disturbance {
+            note = format!("⚠ {d}  {note}");
+        }
         lines.push(Line::styled(
             format!(
                 " {:>7}{:>vw$} {:>11} {:>8} {:>10}  {note}",
@@ -750,7 +756,11 @@ fn draw_points(rows: &[Row], scroll: Option<usize>, t: &Theme, frame: &mut Frame
                 opt(r.speedup),
                 opt(r.efficiency),
             ),
-            if r.oversubscribed { t.warn() } else { t.text() },
+            if r.oversubscribed || r.disturbance.is_some() {
+                t.warn()
+            } else {
+                t.text()
+            },
         ));
     }
     let title = if shown < rows.len() {

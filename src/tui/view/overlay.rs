@@ -309,6 +309,12 @@ fn draw_check(app: &App, d: &CheckDialog, frame: &mut Frame) {
                         lines.push(Line::styled("✓ Predicted before the run.", t.good()));
                     }
                 }
+                if let Some(d) = app.measured_disturbance(check) {
+                    lines.push(Line::styled(
+                        format!("⚠ {d}: the measurement shows the sharing as much as the machine; run it again on a quiet machine."),
+                        t.warn(),
+                    ));
+                }
             }
             None if m.params.is_empty() => lines.push(Line::styled(
                 format!(
