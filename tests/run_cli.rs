@@ -672,3 +672,94 @@ fn a_repeated_parameter_and_a_deadline_on_threads_are_refused() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// Two runs at the same time on one host see each other: each records, point by point,
+/// that another hpc-tutor run shared the host, and says so; a run alone records nothing
+/// of the kind. Every point says how busy other work kept its CPUs.
+#[test]
+fn runs_at_the_same_time_see_each_other() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let long = |out: &std::path::Path| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("hpc-tutor"));
+        c.env("HPC_TUTOR_DATA_DIR", data.path())
+            .args([
+                "run",
+                "amdahl",
+                "--workers",
+                "1",
+                "--reps",
+                "4",
+                "--warmup",
+                "0",
+            ])
+            .args(["--param", "work=100000000", "--no-store", "--out"])
+            .arg(out)
+            .stderr(std::process::Stdio::piped());
+        c
+    };
+    let (a_out, b_out) = (data.path().join("a.jsonl"), data.path().join("b.jsonl"));
+    let a = long(&a_out).spawn().expect("first run");
+    // The second starts once the first has registered.
+    let active = data.path().join("active");
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(&active).map_or(0, |d| d.count()) == 0 {
+        assert!(started.elapsed().as_secs() < 20, "the first run registers");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let b = long(&b_out).output().expect("second run");
+    let a = a.wait_with_output().expect("first run ends");
+    assert!(a.status.success() && b.status.success());
+    let b_err = String::from_utf8_lossy(&b.stderr);
+    assert!(
+        b_err.contains("other hpc-tutor run(s) on this host share its CPUs: amdahl"),
+        "{b_err}"
+    );
+    for out in [&a_out, &b_out] {
+        let text = std::fs::read_to_string(out).expect("records");
+        let recs: Vec<Record> = text
+            .lines()
+            .map(|l| Record::from_line(l).expect("record"))
+            .collect();
+        let shared = points(&recs).iter().filter(|p| p.other_runs >= 1).count();
+        assert!(
+            shared >= 1,
+            "{}: a point saw the other run: {text}",
+            out.display()
+        );
+        assert!(
+            points(&recs).iter().all(|p| p.other_busy.is_some()),
+            "{text}"
+        );
+        assert!(
+            points(&recs).iter().any(|p| p.disturbance().is_some()),
+            "the point is flagged: {text}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&active).map_or(0, |d| d.count()),
+        0,
+        "both runs removed their entries"
+    );
+    // Alone, nothing is said of other runs.
+    let alone = cmd()
+        .env("HPC_TUTOR_DATA_DIR", data.path())
+        .args([
+            "run",
+            "mc-pi",
+            "--workers",
+            "1",
+            "--reps",
+            "1",
+            "--warmup",
+            "0",
+            "--no-store",
+        ])
+        .args(["--param", "samples=1000000"])
+        .assert()
+        .success();
+    let recs: Vec<Record> = String::from_utf8_lossy(&alone.get_output().stdout)
+        .lines()
+        .map(|l| Record::from_line(l).expect("record"))
+        .collect();
+    assert!(points(&recs).iter().all(|p| p.other_runs == 0));
+}
