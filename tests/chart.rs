@@ -73,6 +73,7 @@ fn point(
         threads: None,
         other_busy: None,
         other_runs: 0,
+        inner_runs: 1,
     })
 }
 

@@ -660,6 +660,11 @@ impl Executor for MpiExecutor {
         Ok(setup)
     }
 
+    /// The ranks were started for a fixed number of runs, and time each run themselves.
+    fn batches(&self) -> bool {
+        false
+    }
+
     fn run(&mut self, _kernel: &dyn Kernel, workers: usize) -> Result<(f64, Outputs), RunError> {
         let Some(ranks) = self.ranks.as_mut() else {
             return Err(RunError::Failed("no ranks started".to_owned()));

@@ -1019,6 +1019,7 @@ pub(crate) mod tests {
             threads: None,
             other_busy: None,
             other_runs: 0,
+            inner_runs: 1,
         })
     }
 
@@ -1089,6 +1090,7 @@ pub(crate) mod tests {
                 rep: 0,
                 warmup: false,
                 seconds: 1.0,
+                inner_runs: 1,
             }),
         ];
         let m = ChartModel::from_runs(&[&records]);

@@ -409,6 +409,7 @@ pub(crate) fn test_point(bytes: u64, median: f64, completed: bool) -> Record {
         threads: Some(1),
         other_busy: None,
         other_runs: 0,
+        inner_runs: 1,
     })
 }
 

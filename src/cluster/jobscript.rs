@@ -808,6 +808,7 @@ mod tests {
             threads: None,
             other_busy: None,
             other_runs: 0,
+            inner_runs: 1,
         })
     }
 
@@ -818,6 +819,7 @@ mod tests {
             rep: 0,
             warmup: false,
             seconds,
+            inner_runs: 1,
         })
     }
 

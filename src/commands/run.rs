@@ -482,6 +482,9 @@ impl Report {
         if p.outliers > 0 {
             notes.push(format!("{} outlier(s)", p.outliers));
         }
+        if p.inner_runs > 1 {
+            notes.push(format!("{} runs per sample", p.inner_runs));
+        }
         for k in self.ordered(p.outputs.keys()) {
             if skip.contains(&k.as_str())
                 || matches!(

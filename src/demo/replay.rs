@@ -105,6 +105,7 @@ mod tests {
             rep: 0,
             warmup: false,
             seconds,
+            inner_runs: 1,
         })
     }
 
@@ -128,6 +129,7 @@ mod tests {
             outputs: Default::default(),
             other_busy: None,
             other_runs: 0,
+            inner_runs: 1,
         })
     }
 

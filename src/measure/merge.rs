@@ -400,6 +400,7 @@ mod tests {
                 rep: 0,
                 warmup: false,
                 seconds: median,
+                inner_runs: 1,
             }),
             Record::Point(PointRecord {
                 workers,
@@ -421,6 +422,7 @@ mod tests {
                 threads: None,
                 other_busy: None,
                 other_runs: 0,
+                inner_runs: 1,
             }),
             Record::End(EndRecord {
                 status: Status::Ok,

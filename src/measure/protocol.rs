@@ -62,6 +62,48 @@ pub trait Executor {
     fn setup(&mut self, point: &PointSpec<'_>) -> Result<f64, String>;
     /// Runs the kernel once on the workers set up last; returns kernel seconds and outputs.
     fn run(&mut self, kernel: &dyn Kernel, workers: usize) -> Result<(f64, Outputs), RunError>;
+    /// Whether a sample may run the kernel several times back to back (see
+    /// [`SAMPLE_FLOOR_S`]): not where the workers were started for a fixed number of runs
+    /// (MPI ranks).
+    fn batches(&self) -> bool {
+        true
+    }
+}
+
+/// The shortest sample worth timing, in seconds: a kernel run shorter than this (measured
+/// in the warm-up) is run several times back to back in every sample, and the sample's
+/// time is the time per run — as criterion and hyperfine do for short benchmarks — so that
+/// a scheduler's tick or a cold cache does not decide the figure.
+pub const SAMPLE_FLOOR_S: f64 = 0.02;
+
+/// The most kernel runs in one sample.
+const MAX_INNER_RUNS: usize = 1000;
+
+/// How many kernel runs a sample needs for a run that took `seconds` to last
+/// [`SAMPLE_FLOOR_S`].
+fn inner_runs_for(seconds: f64) -> usize {
+    if !(seconds.is_finite() && seconds > 0.0) || seconds >= SAMPLE_FLOOR_S {
+        return 1;
+    }
+    ((SAMPLE_FLOOR_S / seconds).ceil() as usize).clamp(1, MAX_INNER_RUNS)
+}
+
+/// One sample: `runs` kernel runs back to back; the time per run and the last run's
+/// outputs.
+fn sample(
+    exec: &mut dyn Executor,
+    kernel: &dyn Kernel,
+    workers: usize,
+    runs: usize,
+) -> Result<(f64, Outputs), RunError> {
+    let mut total = 0.0;
+    let mut outputs = Outputs::new();
+    for _ in 0..runs.max(1) {
+        let (s, o) = exec.run(kernel, workers)?;
+        total += s;
+        outputs = o;
+    }
+    Ok((total / runs.max(1) as f64, outputs))
 }
 
 /// What a detected deadlock means for the sweep.
@@ -390,11 +432,14 @@ pub fn run_plan(
                 let mut times = Vec::with_capacity(reps);
                 let mut outputs = Outputs::new();
                 let mut stuck: Option<f64> = None;
+                // Kernel runs per timed sample, set by the last warm-up.
+                let mut inner = 1;
                 for i in 0..warmup + reps {
                     if cancel.load(Ordering::Relaxed) {
                         return end(sink, Status::Cancelled, Some("cancelled".to_owned()));
                     }
-                    let (seconds, out) = match exec.run(kernel.as_ref(), n) {
+                    let runs = if i < warmup { 1 } else { inner };
+                    let (seconds, out) = match sample(exec, kernel.as_ref(), n, runs) {
                         Ok(r) => r,
                         // Stopped because the run was cancelled: that is how it ended.
                         Err(RunError::Failed(_)) if cancel.load(Ordering::Relaxed) => {
@@ -438,14 +483,18 @@ pub fn run_plan(
                         }
                     };
                     let is_warmup = i < warmup;
-                    let sample = Record::Sample(SampleRecord {
+                    if i + 1 == warmup && exec.batches() {
+                        inner = inner_runs_for(seconds);
+                    }
+                    let record = Record::Sample(SampleRecord {
                         workers: n,
                         variant: variant.clone(),
                         rep: if is_warmup { i } else { i - warmup },
                         warmup: is_warmup,
                         seconds,
+                        inner_runs: runs,
                     });
-                    if let Err(e) = sink(&sample) {
+                    if let Err(e) = sink(&record) {
                         return end(sink, Status::Failed, write_failed(e));
                     }
                     if !is_warmup {
@@ -486,6 +535,7 @@ pub fn run_plan(
                         threads,
                         other_busy,
                         other_runs,
+                        inner_runs: 1,
                     }
                 } else {
                     let s = summarize(&times);
@@ -538,6 +588,7 @@ pub fn run_plan(
                         threads,
                         other_busy,
                         other_runs,
+                        inner_runs: inner,
                     }
                 };
                 if let Some(b) = size
@@ -1069,6 +1120,7 @@ pub(crate) mod tests {
             threads: None,
             other_busy,
             other_runs: 0,
+            inner_runs: 1,
         }
     }
 
@@ -1129,6 +1181,73 @@ pub(crate) mod tests {
         let mut f = amdahl_fit(0.32, Some(0.9));
         judge_fit(&mut f, &[&p2], &[&p1, &p2], Some(0.3));
         assert!(f.meaningful && f.caveat.is_none());
+    }
+
+    #[test]
+    fn short_kernel_runs_are_batched_to_a_sample_of_the_floor() {
+        assert_eq!(inner_runs_for(0.5), 1);
+        assert_eq!(inner_runs_for(0.001), 20);
+        assert_eq!(inner_runs_for(1e-9), MAX_INNER_RUNS);
+        assert_eq!(inner_runs_for(0.0), 1, "no time measured: one run");
+        let plan = Plan {
+            run: run_record(vec![1, 2], 3, 1),
+            variants: vec![(None, Box::new(Nothing))],
+            model: Some(Model::Amdahl),
+            sizes: Vec::new(),
+            on_deadlock: OnDeadlock::EndRun,
+            threads_per_rank: None,
+            watch: None,
+            configured_serial: None,
+            cpus: 2,
+        };
+        // 1 ms per run on one worker (with a jitter of 2 %).
+        let mut fake = Fake {
+            t1: 0.001,
+            serial: 0.2,
+            calls: 0,
+            fail_at: None,
+        };
+        let (status, recs) = collect(plan, &mut fake, &AtomicBool::new(false));
+        assert_eq!(status, Status::Ok);
+        let samples: Vec<&SampleRecord> = recs
+            .iter()
+            .filter_map(|r| match r {
+                Record::Sample(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        // The warm-up runs once and decides: ceil(20 ms / ~1 ms) runs per timed sample.
+        assert!(
+            samples
+                .iter()
+                .filter(|s| s.warmup)
+                .all(|s| s.inner_runs == 1)
+        );
+        let timed: Vec<(usize, usize)> = samples
+            .iter()
+            .filter(|s| !s.warmup)
+            .map(|s| (s.workers, s.inner_runs))
+            .collect();
+        // 1 ms on one worker: 20 runs; 0.6 ms on two: 34.
+        assert!(
+            timed.iter().all(|&(n, k)| match n {
+                1 => (19..=21).contains(&k),
+                _ => (32..=36).contains(&k),
+            }),
+            "{timed:?}"
+        );
+        // Times stay per kernel run.
+        assert!(samples.iter().all(|s| s.seconds < 0.0011), "{samples:?}");
+        let total_inner: usize = timed.iter().map(|t| t.1).sum();
+        assert_eq!(fake.calls, 2 + total_inner, "warm-ups plus every inner run");
+        let points: Vec<usize> = recs
+            .iter()
+            .filter_map(|r| match r {
+                Record::Point(p) => Some(p.inner_runs),
+                _ => None,
+            })
+            .collect();
+        assert!(points.iter().all(|&k| k > 1), "{points:?}");
     }
 
     #[test]

@@ -97,8 +97,22 @@ pub struct SampleRecord {
     pub rep: usize,
     /// Whether this was a warm-up run (not used in the statistics).
     pub warmup: bool,
-    /// Kernel time in seconds (setup excluded).
+    /// Kernel time in seconds (setup excluded): per kernel run, when the sample ran the
+    /// kernel several times (`inner_runs`).
     pub seconds: f64,
+    /// How many times the kernel ran back to back in this sample: more than 1 when one run
+    /// is shorter than [`crate::measure::protocol::SAMPLE_FLOOR_S`], so that scheduler
+    /// noise does not decide the time.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub inner_runs: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 /// Statistics of one point.
@@ -152,6 +166,9 @@ pub struct PointRecord {
     /// How many other `hpc-tutor run`s were going on the same host during the point.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub other_runs: usize,
+    /// Kernel runs per sample (see [`SampleRecord::inner_runs`]); the times are per run.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub inner_runs: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -473,6 +490,7 @@ pub(crate) mod tests {
                 rep: 0,
                 warmup: false,
                 seconds: 0.5,
+                inner_runs: 1,
             }),
             Record::Point(PointRecord {
                 workers: 2,
@@ -493,6 +511,7 @@ pub(crate) mod tests {
                 threads: None,
                 other_busy: None,
                 other_runs: 0,
+                inner_runs: 1,
             }),
             Record::Fit(FitRecord {
                 model: Model::Amdahl,

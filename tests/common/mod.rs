@@ -105,6 +105,7 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
                 rep,
                 warmup: false,
                 seconds: t,
+                inner_runs: 1,
             }));
         }
         v.push(Record::Point(PointRecord {
@@ -126,6 +127,7 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
             threads: None,
             other_busy: None,
             other_runs: 0,
+            inner_runs: 1,
         }));
     }
     v.push(Record::Fit(FitRecord {
@@ -210,6 +212,7 @@ pub fn race_records() -> Vec<hpc_tutor::record::Record> {
                 threads: None,
                 other_busy: None,
                 other_runs: 0,
+                inner_runs: 1,
             }));
         }
     }
