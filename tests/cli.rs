@@ -218,9 +218,13 @@ fn the_tutor_without_a_terminal_says_so() {
 /// The binary with standard output going to `out`, e.g. /dev/full or a pipe nobody reads.
 fn run_into(args: &[&str], out: std::process::Stdio) -> std::process::Output {
     use assert_cmd::cargo::CommandCargoExt;
+    // A data folder of its own: runs of other tests at the same time are not on its CPUs'
+    // list of active runs (they would rightly be warned about on stderr).
+    let data = tempfile::tempdir().expect("tempdir");
     std::process::Command::cargo_bin("hpc-tutor")
         .expect("binary built")
         .env_remove("HPC_TUTOR_LESSONS")
+        .env("HPC_TUTOR_DATA_DIR", data.path())
         .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(out)

@@ -91,6 +91,20 @@ impl MpiLibrary {
     }
 }
 
+impl MpiLibrary {
+    /// [`MpiLibrary::compare`] in a short line, for a headline: e.g. `Open MPI 4.1.4:
+    /// btl_vader_eager_limit = 4096 B, header included: 56 B of header`.
+    pub fn compare_short(&self, measured: u64) -> Option<String> {
+        let (component, limit) = self.shared_memory()?;
+        let head = format!("{}: btl_{component}_eager_limit = {limit} B", self.name);
+        Some(if measured < limit && limit - measured <= 1024 {
+            format!("{head}, header included: {} B of header", limit - measured)
+        } else {
+            format!("{head}: another transport or protocol carried these messages")
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +136,10 @@ mca:btl:vader:param:btl_vader_eager_limit:help:Maximum size (in bytes, including
         let said = lib.compare(4040).expect("compared");
         assert!(said.contains("btl_vader_eager_limit = 4096 B"), "{said}");
         assert!(said.contains("56 B smaller"), "{said}");
+        assert_eq!(
+            lib.compare_short(4040).as_deref(),
+            Some("Open MPI 4.1.4: btl_vader_eager_limit = 4096 B, header included: 56 B of header")
+        );
         assert!(
             lib.compare(65000)
                 .expect("compared")

@@ -53,7 +53,7 @@ pub fn headline(records: &[Record]) -> Vec<String> {
                 _ => None,
             });
             if let (Some(lib), Some((Some(done), _))) = (library, chart.eager_limit())
-                && let Some(c) = lib.compare(done)
+                && let Some(c) = lib.compare_short(done)
             {
                 out.push(c);
             }

@@ -272,16 +272,15 @@ impl SizeChart {
     }
 
     /// What the sweep found about the eager limit, in words, with exact byte counts: e.g.
-    /// `completed up to 4040 B, deadlocked from 4041 B: the eager limit to the byte`.
+    /// `4040 B, to the byte (4041 B deadlocked)`, or `completed up to 2 KiB, deadlocked
+    /// from 4 KiB` where the sizes tried leave a gap.
     pub fn eager_limit_words(&self) -> Option<String> {
         let (done, dead) = self.eager_limit()?;
         let b = |n: u64| crate::measure::format::bytes(n as f64);
         Some(match done {
-            Some(d) if dead == d + 1 => format!(
-                "completed up to {}, deadlocked from {}: the eager limit to the byte",
-                b(d),
-                b(dead)
-            ),
+            Some(d) if dead == d + 1 => {
+                format!("{}, to the byte ({} deadlocked)", b(d), b(dead))
+            }
             Some(d) => format!("completed up to {}, deadlocked from {}", b(d), b(dead)),
             None => format!("deadlocked at every size, from {}", b(dead)),
         })

@@ -745,7 +745,8 @@ fn draw_points(rows: &[Row], scroll: Option<usize>, t: &Theme, frame: &mut Frame
             note = format!("oversubscribed  {note}");
         }
         if let Some(d) = &r.disturbance {
-            note = format!("⚠ {d}  {note}");
+            // After the size and its outcome (the sweeps' first facts), before nothing else.
+            note = format!("{note}  ⚠ {d}");
         }
         lines.push(Line::styled(
             format!(
