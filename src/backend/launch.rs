@@ -393,7 +393,15 @@ impl Ranks {
     pub fn kill(&mut self) {
         let root = self.pgid.as_raw();
         let family = descendants(root);
+        // The launcher gets SIGTERM, so that it can end its job step cleanly (srun cancels
+        // the step; its ranks on other nodes go with it). The processes below it here are
+        // ranks (mpirun puts each in a group of its own): they get SIGKILL at once, since a
+        // stuck rank has nothing to save and mpirun takes more than half a second to pass
+        // SIGTERM on to ranks busy in MPI_Send; the launcher then sees them gone and exits.
         let _ = killpg(self.pgid, Signal::SIGTERM);
+        for &p in &family {
+            let _ = nix::sys::signal::kill(Pid::from_raw(p), Signal::SIGKILL);
+        }
         let until = Instant::now() + Duration::from_millis(500);
         while Instant::now() < until
             && family
