@@ -421,7 +421,7 @@ fn legend_entries(
     {
         entries.push(Entry {
             sample: Sample::Blank,
-            text: format!("{SHARED_MARK} measured while other work shared the CPUs"),
+            text: format!("red ring {SHARED_MARK}: measured while other work shared the CPUs"),
         });
     }
     if let Some((shape, color)) = over {
@@ -904,6 +904,10 @@ fn draw_data(c: &Canvas, f: &Frame, g: &Geometry, m: &Metrics) -> Result<(), Exp
         }
     }
     let r = 6.5 * u;
+    // Points measured while other work shared the CPUs: a red ring, under the point.
+    for &pos in &g.shared {
+        c.marker(Shape::Circle, pos, r * 1.9, None, ink(SHARED_INK), 2.0 * u)?;
+    }
     for &(i, pos, over) in &g.points {
         if !p.inset(-r).contains(pos) {
             continue;
@@ -919,13 +923,16 @@ fn draw_data(c: &Canvas, f: &Frame, g: &Geometry, m: &Metrics) -> Result<(), Exp
         c.text(text, *pos, m.value, ink(TEXT), *align)?;
     }
     for &(x, y) in &g.shared {
-        let base = y + r + m.value.cap_height() + 4.0 * u;
+        // A `!` right of the point's red ring (drawn before the points), clear of the
+        // error bar.
+        let ring = r * 1.9;
+        let base = y + m.value.cap_height() / 2.0;
         c.text(
             SHARED_MARK,
-            (x, base),
+            (x + ring + 3.0 * u, base),
             m.value,
             ink(SHARED_INK),
-            Align::Center,
+            Align::Left,
         )?;
     }
     Ok(())
