@@ -1106,6 +1106,38 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn points_that_shared_their_cpus_are_marked_and_a_comparison_says_so() {
+        let a = strong();
+        let mut b = strong();
+        b[0] = run("mc-pi", &[], 8, "2026-11-22T08:02:40+00:00");
+        for r in &mut b {
+            if let Record::Point(p) = r
+                && p.workers == 2
+            {
+                p.other_busy = Some(0.43);
+            }
+        }
+        let m = ChartModel::from_runs(&[&a, &b]);
+        let shared: Vec<Vec<usize>> = m
+            .series
+            .iter()
+            .map(|s| {
+                s.points
+                    .iter()
+                    .filter(|p| p.disturbed)
+                    .map(|p| p.workers)
+                    .collect()
+            })
+            .collect();
+        assert_eq!(shared, [vec![], vec![2]]);
+        assert_eq!(m.series[0].label, "mc-pi · threads · 07:15");
+        assert_eq!(m.series[1].label, "mc-pi · threads · 08:02 · ⚠ CPUs shared");
+        // Alone, the marks say it; the label stays short.
+        let m = ChartModel::from_runs(&[&b]);
+        assert_eq!(m.series[0].label, "mc-pi · threads");
+    }
+
+    #[test]
     fn overlaid_runs_are_labelled_with_their_start_time() {
         let a = strong();
         let mut b = strong();
