@@ -2,6 +2,7 @@
 //! approaches π/4.
 
 use super::rng::{LANES, Lanes, Xoshiro256pp};
+use super::simd::{self, Path};
 use super::{Kernel, Outputs, Partial, share};
 use crate::kernel::Output;
 
@@ -30,10 +31,17 @@ pub struct McPi {
 const BITS: u32 = 31;
 const RADIUS_SQ: u64 = 1 << (2 * BITS);
 
-/// Counts the points inside the quarter circle among `n` points of `rng`'s lanes.
+/// Counts the points inside the quarter circle among `n` points of `rng`'s lanes, on the
+/// widest vector instructions this CPU has ([`Path::best`]); every path gives the same count.
+pub fn count_inside(rng: &mut Lanes, n: u64) -> u64 {
+    simd::count_inside(Path::best(), rng, n)
+}
+
+/// The loop of [`count_inside`], inlined into each of [`simd`]'s compilations of it.
 // Lane-indexed loops over fixed-size arrays: the shape the vectorizer turns into SIMD code.
 #[allow(clippy::needless_range_loop)]
-pub fn count_inside(rng: &mut Lanes, n: u64) -> u64 {
+#[inline(always)]
+pub(super) fn count_inside_with(rng: &mut Lanes, n: u64) -> u64 {
     let rounds = n / LANES as u64;
     let mut inside = [0u64; LANES];
     for _ in 0..rounds {
@@ -70,8 +78,10 @@ impl McPi {
     }
 }
 
-impl Kernel for McPi {
-    fn task(&self, index: usize, tasks: usize, workers: usize) -> Partial {
+impl McPi {
+    /// [`Kernel::task`] on the vector path `path` (the kernel itself takes
+    /// [`Path::best`]): `hpc-tutor bench` compares the paths with it.
+    pub fn task_on(&self, path: Path, index: usize, tasks: usize, workers: usize) -> Partial {
         let n = match self.mode {
             Mode::Strong => {
                 let r = share(self.samples, index, tasks);
@@ -84,10 +94,16 @@ impl Kernel for McPi {
         };
         let mut rng = Lanes::new(Xoshiro256pp::for_worker(self.seed, index));
         Partial {
-            count: count_inside(&mut rng, n),
+            count: simd::count_inside(path, &mut rng, n),
             sum: 0.0,
             units: n,
         }
+    }
+}
+
+impl Kernel for McPi {
+    fn task(&self, index: usize, tasks: usize, workers: usize) -> Partial {
+        self.task_on(Path::best(), index, tasks, workers)
     }
 
     fn finish(&self, _serial: f64, partials: &[Partial], workers: usize) -> Outputs {

@@ -101,7 +101,7 @@ impl Xoshiro256pp {
 }
 
 /// [`LANES`] generators in struct-of-arrays layout.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lanes {
     s0: [u64; LANES],
     s1: [u64; LANES],
