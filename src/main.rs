@@ -1,5 +1,7 @@
 //! The `hpc-tutor` binary: parse the command line, dispatch. Everything else is in the library.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -2,6 +2,7 @@
 //! approaches π/4.
 
 use super::rng::{LANES, Lanes, Xoshiro256pp};
+use super::simd::{self, Path};
 use super::{Kernel, Outputs, Partial, share};
 use crate::kernel::Output;
 
@@ -30,31 +31,56 @@ pub struct McPi {
 const BITS: u32 = 31;
 const RADIUS_SQ: u64 = 1 << (2 * BITS);
 
-/// Counts the points inside the quarter circle among `n` points of `rng`'s lanes.
-// Lane-indexed loops over fixed-size arrays: the shape the vectorizer turns into SIMD code.
-#[allow(clippy::needless_range_loop)]
+/// Counts the points inside the quarter circle among `n` points of `rng`'s lanes, on the
+/// widest vector instructions this CPU has ([`Path::best`]); every path gives the same count.
 pub fn count_inside(rng: &mut Lanes, n: u64) -> u64 {
+    simd::count_inside(Path::best(), rng, n)
+}
+
+/// The loop of [`count_inside`], inlined into each of [`simd`]'s compilations of it, which
+/// choose `G` and `COMPARE` for their registers; every choice gives the same count, and
+/// leaves every lane where [`Lanes::next_block`] would.
+///
+/// The lanes are taken `G` at a time, each group through all its rounds: the sum of the
+/// counts is the same in any order, and a group small enough for the registers keeps its
+/// state there (AVX2: 8 lanes; 16 would spill to memory on every round).
+///
+/// `COMPARE` says how a point is tested, with the same answer either way: x² + y² < 2^63,
+/// so bit 62 alone says whether it reached (2^31)² = 2^62, and a shift tells it, which
+/// suits SSE2 (no 64-bit compare); AVX2 has the compare, which leaves the shift unit to
+/// the generator.
+#[inline(always)]
+pub(super) fn count_inside_with<const G: usize, const COMPARE: bool>(
+    rng: &mut Lanes,
+    n: u64,
+) -> u64 {
     let rounds = n / LANES as u64;
-    let mut inside = [0u64; LANES];
-    for _ in 0..rounds {
-        let r = rng.next_block();
-        for j in 0..LANES {
-            let x = r[j] >> (64 - BITS);
-            let y = r[j] & ((1 << BITS) - 1);
-            // x² + y² < 2^63, so bit 62 alone says whether it reached (2^31)² = 2^62:
-            // a shift instead of a 64-bit compare, which SSE2 does not have.
-            inside[j] += 1 - ((x * x + y * y) >> (2 * BITS));
-        }
-    }
-    let mut total: u64 = inside.iter().sum();
-    // The last few points, fewer than a round: use the first lanes of one more round.
+    // The last few points, fewer than a round: the first lanes of one more round.
     let rest = (n % LANES as u64) as usize;
-    if rest > 0 {
-        let r = rng.next_block();
-        for v in r.iter().take(rest) {
-            let x = v >> (64 - BITS);
-            let y = v & ((1 << BITS) - 1);
-            total += u64::from(x * x + y * y < RADIUS_SQ);
+    let mut total = 0;
+    for g in 0..LANES / G {
+        let mut inside = [0u64; G];
+        for _ in 0..rounds {
+            let r = rng.next_group::<G>(g);
+            for (count, v) in inside.iter_mut().zip(r) {
+                let x = v >> (64 - BITS);
+                let y = v & ((1 << BITS) - 1);
+                let d = x * x + y * y;
+                *count += if COMPARE {
+                    u64::from(d < RADIUS_SQ)
+                } else {
+                    1 - (d >> (2 * BITS))
+                };
+            }
+        }
+        total += inside.iter().sum::<u64>();
+        if rest > 0 {
+            let r = rng.next_group::<G>(g);
+            for v in r.iter().take(rest.saturating_sub(g * G)) {
+                let x = v >> (64 - BITS);
+                let y = v & ((1 << BITS) - 1);
+                total += u64::from(x * x + y * y < RADIUS_SQ);
+            }
         }
     }
     total
@@ -70,8 +96,10 @@ impl McPi {
     }
 }
 
-impl Kernel for McPi {
-    fn task(&self, index: usize, tasks: usize, workers: usize) -> Partial {
+impl McPi {
+    /// [`Kernel::task`] on the vector path `path` (the kernel itself takes
+    /// [`Path::best`]): `hpc-tutor bench` compares the paths with it.
+    pub fn task_on(&self, path: Path, index: usize, tasks: usize, workers: usize) -> Partial {
         let n = match self.mode {
             Mode::Strong => {
                 let r = share(self.samples, index, tasks);
@@ -84,10 +112,16 @@ impl Kernel for McPi {
         };
         let mut rng = Lanes::new(Xoshiro256pp::for_worker(self.seed, index));
         Partial {
-            count: count_inside(&mut rng, n),
+            count: simd::count_inside(path, &mut rng, n),
             sum: 0.0,
             units: n,
         }
+    }
+}
+
+impl Kernel for McPi {
+    fn task(&self, index: usize, tasks: usize, workers: usize) -> Partial {
+        self.task_on(Path::best(), index, tasks, workers)
     }
 
     fn finish(&self, _serial: f64, partials: &[Partial], workers: usize) -> Outputs {

@@ -5,14 +5,26 @@
 //! `race` (a shared counter) and `locks` (two mutexes and a watchdog). They reset it in
 //! [`Kernel::prepare`] and report a stall through [`Kernel::diagnosis`].
 
+#[forbid(unsafe_code)]
 pub mod amdahl;
+#[forbid(unsafe_code)]
 pub mod imbalance;
+#[forbid(unsafe_code)]
 pub mod integral;
+#[forbid(unsafe_code)]
 pub mod locks;
+#[forbid(unsafe_code)]
 pub mod mc_pi;
+#[forbid(unsafe_code)]
 pub mod pingpong;
+#[forbid(unsafe_code)]
 pub mod race;
+#[forbid(unsafe_code)]
 pub mod rng;
+// The one module with `unsafe` code: calls of AVX2/AVX-512 compilations of the hot loops,
+// each after detecting that the CPU has the instructions.
+#[allow(unsafe_code)]
+pub mod simd;
 
 use std::collections::BTreeMap;
 

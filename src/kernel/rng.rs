@@ -101,7 +101,7 @@ impl Xoshiro256pp {
 }
 
 /// [`LANES`] generators in struct-of-arrays layout.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lanes {
     s0: [u64; LANES],
     s1: [u64; LANES],
@@ -130,22 +130,34 @@ impl Lanes {
 
     /// One number from every lane.
     #[inline(always)]
+    pub fn next_block(&mut self) -> [u64; LANES] {
+        self.next_group::<LANES>(0)
+    }
+
+    /// One number from each lane of group `g` of `G` lanes (lanes `g·G .. (g+1)·G`): the
+    /// other lanes stay where they are. A loop over one group keeps its state in vector
+    /// registers where all lanes would not fit (16 lanes need 16 AVX2 registers for the
+    /// state alone, all there are).
+    #[inline(always)]
     // Indexing all five arrays by lane keeps the struct-of-arrays shape the vectorizer needs.
     #[allow(clippy::needless_range_loop)]
-    pub fn next_block(&mut self) -> [u64; LANES] {
-        let mut out = [0u64; LANES];
-        for j in 0..LANES {
-            let (s0, s1, s2, s3) = (self.s0[j], self.s1[j], self.s2[j], self.s3[j]);
-            out[j] = s0.wrapping_add(s3).rotate_left(23).wrapping_add(s0);
+    pub fn next_group<const G: usize>(&mut self, g: usize) -> [u64; G] {
+        const { assert!(G > 0 && LANES.is_multiple_of(G)) };
+        let mut out = [0u64; G];
+        let base = g * G;
+        for (j, o) in out.iter_mut().enumerate() {
+            let k = base + j;
+            let (s0, s1, s2, s3) = (self.s0[k], self.s1[k], self.s2[k], self.s3[k]);
+            *o = s0.wrapping_add(s3).rotate_left(23).wrapping_add(s0);
             let t = s1 << 17;
             let s2 = s2 ^ s0;
             let s3 = s3 ^ s1;
             let s1 = s1 ^ s2;
             let s0 = s0 ^ s3;
-            self.s0[j] = s0;
-            self.s1[j] = s1;
-            self.s2[j] = s2 ^ t;
-            self.s3[j] = s3.rotate_left(45);
+            self.s0[k] = s0;
+            self.s1[k] = s1;
+            self.s2[k] = s2 ^ t;
+            self.s3[k] = s3.rotate_left(45);
         }
         out
     }
@@ -176,6 +188,21 @@ mod tests {
                 assert_eq!(ours.next_u64(), reference.next_u64());
             }
         }
+    }
+
+    #[test]
+    fn groups_step_their_lanes_as_blocks_do() {
+        let mut blocks = Lanes::new(Xoshiro256pp::for_worker(9, 1));
+        let mut groups = blocks.clone();
+        for _ in 0..20 {
+            let want = blocks.next_block();
+            let mut got = Vec::new();
+            for g in 0..LANES / 4 {
+                got.extend(groups.next_group::<4>(g));
+            }
+            assert_eq!(got, want);
+        }
+        assert_eq!(groups, blocks);
     }
 
     #[test]
