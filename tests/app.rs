@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{app_with, ch, fixture_set, key, typed, valid_app};
+use common::{app_with, ch, fixture_set, key, predicted, typed, valid_app};
 use hpc_tutor::lesson::Answer;
 use hpc_tutor::progress::Progress;
 use hpc_tutor::tui::app::{CheckDialog, Focus, Io, LessonState, Loaded, Overlay, Row, Screen};
@@ -75,17 +75,6 @@ fn opening_reading_to_the_end_and_going_back() {
     assert_eq!(app.update(key(KeyCode::Esc)), Effect::Save);
     assert_eq!(app.screen, Screen::Catalogue);
     assert_eq!(app.progress.last_lesson, None);
-}
-
-/// Progress where beta's prediction is answered: its experiment then runs at `r` without
-/// asking for it first.
-fn predicted() -> Progress {
-    let mut p = Progress::default();
-    p.lessons
-        .entry("beta".into())
-        .or_default()
-        .record_answer("predict".into(), Answer::Number(1.5));
-    p
 }
 
 #[test]

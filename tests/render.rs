@@ -187,7 +187,7 @@ fn experiment_screen_with_a_finished_run() {
     for (w, h) in SIZES {
         let mut app = app_with(
             fixture_set("valid"),
-            Progress::default(),
+            common::predicted(),
             (w, h),
             Some("beta"),
         );
@@ -212,7 +212,7 @@ fn experiment_screen_mid_run() {
     for (w, h) in SIZES {
         let mut app = app_with(
             fixture_set("valid"),
-            Progress::default(),
+            common::predicted(),
             (w, h),
             Some("beta"),
         );
@@ -259,7 +259,7 @@ fn prediction_compared_with_the_measurement() {
 fn amdahl_with_workers(size: (u16, u16), workers: &str) -> App {
     let mut app = app_with(
         fixture_set("valid"),
-        Progress::default(),
+        common::predicted(),
         size,
         Some("beta"),
     );
