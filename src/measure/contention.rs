@@ -125,7 +125,8 @@ pub struct Watch {
 #[derive(Debug, Clone)]
 pub struct PointWatch {
     start: Option<CpuSnapshot>,
-    others: usize,
+    /// When the point started, in milliseconds since 1970.
+    start_ms: u64,
 }
 
 impl Watch {
@@ -177,19 +178,23 @@ impl Watch {
         let own = self.own_ticks();
         PointWatch {
             start: CpuSnapshot::take(own),
-            others: self.other_runs().len(),
+            start_ms: now_ms(),
         }
     }
 
-    /// Ends watching a point: the share of the CPUs other work used meanwhile, and the
-    /// most other runs seen at its start or end.
+    /// Ends watching a point: the share of the CPUs other work used meanwhile, and how
+    /// many other runs were going on at some time during it.
     pub fn end(&mut self, point: &PointWatch) -> (Option<f64>, usize) {
         let own = self.own_ticks();
         let busy = point
             .start
             .zip(CpuSnapshot::take(own))
             .and_then(|(a, b)| a.other_busy_until(&b));
-        (busy, point.others.max(self.other_runs().len()))
+        let runs = self
+            .registration
+            .as_ref()
+            .map_or(0, |r| r.since(point.start_ms).len());
+        (busy, runs)
     }
 }
 
@@ -202,14 +207,32 @@ pub struct ActiveRun {
     pub host: String,
     /// Its experiment.
     pub experiment: String,
+    /// When it started, in milliseconds since 1970.
+    #[serde(default)]
+    pub started_ms: u64,
+    /// When it ended; `None` while it runs. An ended run's entry stays for
+    /// [`KEEP_ENDED_MS`], so that a point that began before it ended still counts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_ms: Option<u64>,
 }
 
-/// This run's entry among the active runs; removed when dropped.
+/// How long the entry of a run that ended is kept.
+const KEEP_ENDED_MS: u64 = 10 * 60 * 1000;
+
+/// Milliseconds since 1970.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// This run's entry among the active runs; marked ended when dropped.
 #[derive(Debug)]
 pub struct Registration {
     dir: PathBuf,
     path: PathBuf,
     host: String,
+    me: ActiveRun,
 }
 
 impl Registration {
@@ -222,6 +245,8 @@ impl Registration {
             pid: std::process::id(),
             host: host.to_owned(),
             experiment: experiment.to_owned(),
+            started_ms: now_ms(),
+            ended_ms: None,
         };
         let path = dir.join(file_name(host, me.pid));
         let text = serde_json::to_vec(&me).ok()?;
@@ -230,12 +255,32 @@ impl Registration {
             dir,
             path,
             host: host.to_owned(),
+            me,
         })
     }
 
-    /// The other runs active on this host now; stale entries (their process gone) are
-    /// removed.
+    /// The other runs on this host going on now.
     pub fn others(&self) -> Vec<ActiveRun> {
+        self.entries()
+            .into_iter()
+            .filter(|r| r.ended_ms.is_none())
+            .collect()
+    }
+
+    /// The other runs on this host that were going on at some time since `since_ms`
+    /// (milliseconds since 1970): running now, or ended since then.
+    pub fn since(&self, since_ms: u64) -> Vec<ActiveRun> {
+        self.entries()
+            .into_iter()
+            .filter(|r| r.ended_ms.is_none_or(|e| e >= since_ms))
+            .collect()
+    }
+
+    /// Every other run's entry on this host: running, or ended less than
+    /// [`KEEP_ENDED_MS`] ago. Entries of processes that died without ending (killed) and
+    /// old ones are removed.
+    fn entries(&self) -> Vec<ActiveRun> {
+        let now = now_ms();
         let mut out = Vec::new();
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return out;
@@ -254,7 +299,11 @@ impl Registration {
             if run.host != self.host {
                 continue; // another node's, on a shared home
             }
-            if alive(run.pid) {
+            let keep = match run.ended_ms {
+                Some(e) => now.saturating_sub(e) < KEEP_ENDED_MS,
+                None => alive(run.pid),
+            };
+            if keep {
                 out.push(run);
             } else {
                 let _ = std::fs::remove_file(&path);
@@ -266,8 +315,15 @@ impl Registration {
 }
 
 impl Drop for Registration {
+    /// The run has ended: its entry says when, for the points of others that overlapped it.
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        self.me.ended_ms = Some(now_ms());
+        match serde_json::to_vec(&self.me) {
+            Ok(text) if crate::fsio::write(&self.path, &text).is_ok() => {}
+            _ => {
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
     }
 }
 
@@ -364,6 +420,8 @@ mod tests {
             pid: parent,
             host: "node1".into(),
             experiment: "amdahl".into(),
+            started_ms: now_ms(),
+            ended_ms: None,
         };
         let write = |run: &ActiveRun| {
             std::fs::write(
@@ -385,7 +443,7 @@ mod tests {
             ..other.clone()
         };
         write(&dead);
-        assert_eq!(me.others(), [other]);
+        assert_eq!(me.others(), [other.clone()]);
         assert!(
             !dir.path()
                 .join("active")
@@ -397,8 +455,24 @@ mod tests {
             .join("active")
             .join(file_name("node1", std::process::id()));
         assert!(mine.exists());
+        // A run that ended still counts for a point that began before it ended, not for
+        // one that began after.
+        let ended = ActiveRun {
+            pid: 999_999_998,
+            ended_ms: Some(now_ms() - 1000),
+            ..other.clone()
+        };
+        write(&ended);
+        assert_eq!(me.others(), [other.clone()], "running now");
+        assert_eq!(me.since(now_ms() - 5000).len(), 2, "ended a second ago");
+        assert_eq!(me.since(now_ms()).len(), 1);
         drop(me);
-        assert!(!mine.exists(), "removed when the run ends");
+        let text = std::fs::read_to_string(&mine).expect("kept");
+        let entry: ActiveRun = serde_json::from_str(&text).expect("json");
+        assert!(
+            entry.ended_ms.is_some(),
+            "marked ended when the run ends: {text}"
+        );
     }
 
     #[test]
