@@ -443,7 +443,7 @@ mod tests {
             ..other.clone()
         };
         write(&dead);
-        assert_eq!(me.others(), [other.clone()]);
+        assert_eq!(me.others(), std::slice::from_ref(&other));
         assert!(
             !dir.path()
                 .join("active")
@@ -463,7 +463,7 @@ mod tests {
             ..other.clone()
         };
         write(&ended);
-        assert_eq!(me.others(), [other.clone()], "running now");
+        assert_eq!(me.others(), std::slice::from_ref(&other), "running now");
         assert_eq!(me.since(now_ms() - 5000).len(), 2, "ended a second ago");
         assert_eq!(me.since(now_ms()).len(), 1);
         drop(me);
