@@ -572,6 +572,36 @@ fn efficiency_line(pairs: &[Pair]) -> String {
     format!("{} in all {}, {quiet}{other}", spread(&all, 3), pairs.len())
 }
 
+/// Pairs of [`paired_efficiency`].
+const PAIRS: usize = 30;
+
+/// mc-pi at its default size on 1 thread, then at once on 2, `pairs` times, each on a pool
+/// of its own built beforehand: the efficiency of each pair. On a virtual machine whose
+/// speed drifts from second to second (its host's other guests), the two runs of a pair,
+/// a tenth of a second apart, see nearly the same machine.
+fn paired_efficiency(pairs: usize) -> anyhow::Result<Vec<f64>> {
+    let mc = McPi {
+        samples: 200_000_000,
+        mode: Mode::Strong,
+        seed: 42,
+    };
+    let mut one = Threads::new();
+    let mut two = Threads::new();
+    one.setup(&PointSpec::workers(1))
+        .map_err(anyhow::Error::msg)?;
+    two.setup(&PointSpec::workers(2))
+        .map_err(anyhow::Error::msg)?;
+    one.run(&mc, 1)?; // warm-up
+    two.run(&mc, 2)?;
+    let mut out = Vec::with_capacity(pairs);
+    for _ in 0..pairs {
+        let (t1, _) = one.run(&mc, 1)?;
+        let (t2, _) = two.run(&mc, 2)?;
+        out.push(t1 / t2 / 2.0);
+    }
+    Ok(out)
+}
+
 /// The launcher for MPI ranks, when this build has MPI and the launcher is on `PATH`;
 /// otherwise why not, as a line to print.
 #[cfg(feature = "mpi")]
@@ -641,6 +671,17 @@ fn scaling(exec: &mut Threads, sys: &SystemInfo, seconds: f64) -> anyhow::Result
     say!(
         "  2 threads: efficiency {}  (target ≥ 0.95 at 2 on a quiet machine, kernel times{oversubscribed})",
         efficiency_line(&threads)
+    );
+    let mut watch = crate::measure::contention::Watch::new(None, false);
+    let during = watch.begin();
+    let paired = paired_efficiency(PAIRS)?;
+    let other = match watch.end(&during) {
+        (Some(busy), _) => format!("; other work {:.0} % of the CPUs", busy * 100.0),
+        (None, _) => String::new(),
+    };
+    say!(
+        "  2 threads: efficiency {} in {PAIRS} back-to-back pairs of a 1- and a 2-thread run in this process{other}{oversubscribed} (a drift of the machine's speed between the two points cancels out)",
+        spread(&paired, 3)
     );
     #[cfg(feature = "mpi")]
     if let Ok(launcher) = launcher {
