@@ -13,7 +13,9 @@
 //!
 //! The efficiency on 2 workers comes from alternating rounds of `hpc-tutor run mc-pi
 //! --workers 1,2` (what a learner's run measures), reported as the median over rounds with
-//! the range: on a shared machine one run's figure says little. Built with the `mpi`
+//! the range, over all rounds and over the quiet ones (other work at most [`QUIET`] of the
+//! CPUs, as each run records it): on a shared machine one run's figure says little. The
+//! single-thread rounds say how busy the CPUs were with other work too. Built with the `mpi`
 //! feature and with `mpirun` on `PATH` (or `srun` inside an allocation), each round also
 //! runs it on MPI ranks, right after the threads: parallel efficiency from kernel times,
 //! throughput per rank against a thread's, and the time of 10^8 samples on 2 ranks next to
@@ -352,7 +354,10 @@ fn single_thread(exec: &mut Threads, seconds: f64) -> anyhow::Result<bool> {
     let mut numpy = Vec::new();
     let mut numpy_error = None;
     let mut numpy_version = String::new();
+    let mut watch = crate::measure::contention::Watch::new(None, true);
+    let mut other = Vec::new();
     for _ in 0..PATH_ROUNDS {
+        let round = watch.begin();
         for (k, r) in kernels.iter().zip(&mut rates) {
             r.push(samples as f64 / time_it(exec, k, 1, each)? / 1e6);
         }
@@ -364,6 +369,9 @@ fn single_thread(exec: &mut Threads, seconds: f64) -> anyhow::Result<bool> {
                 }
                 Err(e) => numpy_error = Some(e),
             }
+        }
+        if let (Some(busy), _) = watch.end(&round) {
+            other.push(busy * 100.0);
         }
     }
     say!(
@@ -397,6 +405,12 @@ fn single_thread(exec: &mut Threads, seconds: f64) -> anyhow::Result<bool> {
         say!(
             "           counts   : DIFFER: {counts:?} inside on {}: a bug",
             names.join(", ")
+        );
+    }
+    if !other.is_empty() {
+        say!(
+            "           other work: {} % of the CPUs during the rounds (this process's own work not counted)",
+            spread(&other, 0)
         );
     }
     match numpy_error {
@@ -454,18 +468,38 @@ fn mpi_time(
     Ok(median(&times))
 }
 
-/// One round of the 2-worker comparison: the median kernel times of the 1- and 2-worker
-/// points of `hpc-tutor run mc-pi --workers 1,2` on threads, then on MPI ranks (when there
-/// are any).
-struct Round {
-    threads: [f64; 2],
-    ranks: Option<[f64; 2]>,
+/// The 1- and 2-worker points of one `hpc-tutor run mc-pi --workers 1,2`.
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    /// Median kernel times of the 1- and 2-worker points.
+    t: [f64; 2],
+    /// The larger share of the CPUs that other work used during the two points (the run's
+    /// own processes subtracted; 1 when another `hpc-tutor run` went on; NaN when the run
+    /// could not tell).
+    other: f64,
 }
 
-/// The 1- and 2-worker median kernel times of `hpc-tutor run mc-pi --backend BACKEND
-/// --workers 1,2`: exactly what a learner's run measures (default size, warm-up and
-/// repetitions, each MPI point its own launch).
-fn product_run(backend: &str) -> anyhow::Result<[f64; 2]> {
+impl Pair {
+    /// Parallel efficiency on 2 workers.
+    fn efficiency(&self) -> f64 {
+        self.t[0] / self.t[1] / 2.0
+    }
+}
+
+/// One round of the 2-worker comparison: `hpc-tutor run mc-pi --workers 1,2` on threads,
+/// then on MPI ranks (when there are any).
+struct Round {
+    threads: Pair,
+    ranks: Option<Pair>,
+}
+
+/// Other work at most this share of the CPUs during both points of a run: a quiet round.
+const QUIET: f64 = 0.05;
+
+/// The 1- and 2-worker points of `hpc-tutor run mc-pi --backend BACKEND --workers 1,2`:
+/// exactly what a learner's run measures (default size, warm-up and repetitions, each MPI
+/// point its own launch), with the contention the run recorded.
+fn product_run(backend: &str) -> anyhow::Result<Pair> {
     use crate::record::Record;
     let request = crate::experiment::RunRequest::check(
         "mc-pi",
@@ -477,20 +511,95 @@ fn product_run(backend: &str) -> anyhow::Result<[f64; 2]> {
     )
     .map_err(anyhow::Error::msg)?;
     let records = super::run::run_child(&request).map_err(anyhow::Error::msg)?;
-    let mut t = [f64::NAN; 2];
+    let mut pair = Pair {
+        t: [f64::NAN; 2],
+        other: 0.0,
+    };
     for r in records {
         if let Record::Point(p) = r
             && (1..=2).contains(&p.workers)
         {
-            t[p.workers - 1] = p.median_s;
+            pair.t[p.workers - 1] = p.median_s;
+            let other = match (p.other_runs, p.other_busy) {
+                (0, Some(busy)) => busy,
+                (0, None) => f64::NAN,
+                _ => 1.0,
+            };
+            pair.other = if other.is_nan() || pair.other.is_nan() {
+                f64::NAN
+            } else {
+                pair.other.max(other)
+            };
         }
     }
-    if t.iter().any(|v| !v.is_finite()) {
+    if pair.t.iter().any(|v| !v.is_finite()) {
         anyhow::bail!(
             "hpc-tutor run mc-pi --backend {backend} --workers 1,2 measured no 1- and 2-worker points"
         );
     }
-    Ok(t)
+    Ok(pair)
+}
+
+/// The efficiency line of `pairs`: over all rounds, then over the quiet ones, and how busy
+/// the CPUs were with other work.
+fn efficiency_line(pairs: &[Pair]) -> String {
+    let all: Vec<f64> = pairs.iter().map(Pair::efficiency).collect();
+    let quiet: Vec<f64> = pairs
+        .iter()
+        .filter(|p| p.other <= QUIET)
+        .map(Pair::efficiency)
+        .collect();
+    let other: Vec<f64> = pairs
+        .iter()
+        .map(|p| p.other * 100.0)
+        .filter(|o| o.is_finite())
+        .collect();
+    let quiet = if quiet.is_empty() {
+        "no round was quiet".to_owned()
+    } else {
+        format!(
+            "{} in the {} quiet round{}",
+            spread(&quiet, 3),
+            quiet.len(),
+            if quiet.len() == 1 { "" } else { "s" }
+        )
+    };
+    let other = if other.is_empty() {
+        String::new()
+    } else {
+        format!("; other work {} % of the CPUs", spread(&other, 0))
+    };
+    format!("{} in all {}, {quiet}{other}", spread(&all, 3), pairs.len())
+}
+
+/// Pairs of [`paired_efficiency`].
+const PAIRS: usize = 30;
+
+/// mc-pi at its default size on 1 thread, then at once on 2, `pairs` times, each on a pool
+/// of its own built beforehand: the efficiency of each pair. On a virtual machine whose
+/// speed drifts from second to second (its host's other guests), the two runs of a pair,
+/// a tenth of a second apart, see nearly the same machine.
+fn paired_efficiency(pairs: usize) -> anyhow::Result<Vec<f64>> {
+    let mc = McPi {
+        samples: 200_000_000,
+        mode: Mode::Strong,
+        seed: 42,
+    };
+    let mut one = Threads::new();
+    let mut two = Threads::new();
+    one.setup(&PointSpec::workers(1))
+        .map_err(anyhow::Error::msg)?;
+    two.setup(&PointSpec::workers(2))
+        .map_err(anyhow::Error::msg)?;
+    one.run(&mc, 1)?; // warm-up
+    two.run(&mc, 2)?;
+    let mut out = Vec::with_capacity(pairs);
+    for _ in 0..pairs {
+        let (t1, _) = one.run(&mc, 1)?;
+        let (t2, _) = two.run(&mc, 2)?;
+        out.push(t1 / t2 / 2.0);
+    }
+    Ok(out)
 }
 
 /// The launcher for MPI ranks, when this build has MPI and the launcher is on `PATH`;
@@ -542,13 +651,15 @@ fn scaling(exec: &mut Threads, sys: &SystemInfo, seconds: f64) -> anyhow::Result
         });
     }
     let each = |f: &dyn Fn(&Round) -> f64| rounds.iter().map(f).collect::<Vec<f64>>();
-    let ranks = |r: &Round| r.ranks.unwrap_or([f64::NAN; 2]);
+    let ranks = |r: &Round| r.ranks.map_or([f64::NAN; 2], |p| p.t);
     match &launcher {
         Ok(_) => say!(
-            "mc-pi      2 workers: {SCALING_ROUNDS} rounds, each `hpc-tutor run mc-pi --workers 1,2` on threads, then on MPI ranks (default size, 5 timed runs after a warm-up per point); median over rounds [min–max]"
+            "mc-pi      2 workers: {SCALING_ROUNDS} rounds, each `hpc-tutor run mc-pi --workers 1,2` on threads, then on MPI ranks (default size, 5 timed runs after a warm-up per point); median over rounds [min–max]; a round is quiet when other work took at most {:.0} % of the CPUs during both points (as the run records it)",
+            QUIET * 100.0
         ),
         Err(why) => say!(
-            "mc-pi      2 workers: {SCALING_ROUNDS} rounds of `hpc-tutor run mc-pi --workers 1,2` on threads (default size, 5 timed runs after a warm-up per point); median over rounds [min–max]; MPI skipped: {why}"
+            "mc-pi      2 workers: {SCALING_ROUNDS} rounds of `hpc-tutor run mc-pi --workers 1,2` on threads (default size, 5 timed runs after a warm-up per point); median over rounds [min–max]; a round is quiet when other work took at most {:.0} % of the CPUs during both points (as the run records it); MPI skipped: {why}",
+            QUIET * 100.0
         ),
     }
     let oversubscribed = if n < 2 {
@@ -556,26 +667,37 @@ fn scaling(exec: &mut Threads, sys: &SystemInfo, seconds: f64) -> anyhow::Result
     } else {
         ""
     };
-    let thr_eff = each(&|r| r.threads[0] / r.threads[1] / 2.0);
+    let threads: Vec<Pair> = rounds.iter().map(|r| r.threads).collect();
     say!(
         "  2 threads: efficiency {}  (target ≥ 0.95 at 2 on a quiet machine, kernel times{oversubscribed})",
-        spread(&thr_eff, 3)
+        efficiency_line(&threads)
+    );
+    let mut watch = crate::measure::contention::Watch::new(None, false);
+    let during = watch.begin();
+    let paired = paired_efficiency(PAIRS)?;
+    let other = match watch.end(&during) {
+        (Some(busy), _) => format!("; other work {:.0} % of the CPUs", busy * 100.0),
+        (None, _) => String::new(),
+    };
+    say!(
+        "  2 threads: efficiency {} in {PAIRS} back-to-back pairs of a 1- and a 2-thread run in this process{other}{oversubscribed} (a drift of the machine's speed between the two points cancels out)",
+        spread(&paired, 3)
     );
     #[cfg(feature = "mpi")]
     if let Ok(launcher) = launcher {
         let per_rank = each(&|r| samples as f64 / ranks(r)[0] / 1e6);
-        let vs_thread = each(&|r| r.threads[0] / ranks(r)[0]);
+        let vs_thread = each(&|r| r.threads.t[0] / ranks(r)[0]);
         say!(
             "  1 rank   : {} M samples/s  ({} × a thread's in the same round)",
             spread(&per_rank, 1),
             spread(&vs_thread, 2)
         );
-        let mpi_eff = each(&|r| ranks(r)[0] / ranks(r)[1] / 2.0);
+        let pairs: Vec<Pair> = rounds.iter().filter_map(|r| r.ranks).collect();
         say!(
             "  2 ranks  : efficiency {}  (target ≥ 0.95 at 2 on a quiet machine, kernel times{oversubscribed})",
-            spread(&mpi_eff, 3)
+            efficiency_line(&pairs)
         );
-        let per_core = each(&|r| r.threads[1] / ranks(r)[1]);
+        let per_core = each(&|r| r.threads.t[1] / ranks(r)[1]);
         say!(
             "  2 ranks  : throughput per core {} × 2 threads' in the same round (target within 10 %)",
             spread(&per_core, 2)
