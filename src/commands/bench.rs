@@ -490,6 +490,8 @@ impl Pair {
 /// then on MPI ranks (when there are any).
 struct Round {
     threads: Pair,
+    /// Read by the MPI lines only: always `None` in a build without MPI.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
     ranks: Option<Pair>,
 }
 
@@ -650,8 +652,6 @@ fn scaling(exec: &mut Threads, sys: &SystemInfo, seconds: f64) -> anyhow::Result
             },
         });
     }
-    let each = |f: &dyn Fn(&Round) -> f64| rounds.iter().map(f).collect::<Vec<f64>>();
-    let ranks = |r: &Round| r.ranks.map_or([f64::NAN; 2], |p| p.t);
     match &launcher {
         Ok(_) => say!(
             "mc-pi      2 workers: {SCALING_ROUNDS} rounds, each `hpc-tutor run mc-pi --workers 1,2` on threads, then on MPI ranks (default size, 5 timed runs after a warm-up per point); median over rounds [min–max]; a round is quiet when other work took at most {:.0} % of the CPUs during both points (as the run records it)",
@@ -685,6 +685,8 @@ fn scaling(exec: &mut Threads, sys: &SystemInfo, seconds: f64) -> anyhow::Result
     );
     #[cfg(feature = "mpi")]
     if let Ok(launcher) = launcher {
+        let each = |f: &dyn Fn(&Round) -> f64| rounds.iter().map(f).collect::<Vec<f64>>();
+        let ranks = |r: &Round| r.ranks.map_or([f64::NAN; 2], |p| p.t);
         let per_rank = each(&|r| samples as f64 / ranks(r)[0] / 1e6);
         let vs_thread = each(&|r| r.threads.t[0] / ranks(r)[0]);
         say!(
@@ -711,6 +713,6 @@ fn scaling(exec: &mut Threads, sys: &SystemInfo, seconds: f64) -> anyhow::Result
         );
     }
     #[cfg(not(feature = "mpi"))]
-    let _ = (launcher, ranks, samples);
+    let _ = (launcher, samples);
     Ok(())
 }
