@@ -22,9 +22,12 @@ fn records_with_code(args: &[&str], code: i32) -> Vec<Record> {
         .get_output()
         .stdout
         .clone();
-    String::from_utf8(out)
-        .expect("utf-8")
-        .lines()
+    parse(&String::from_utf8(out).expect("utf-8"))
+}
+
+/// Records from results text, one JSON line each.
+fn parse(text: &str) -> Vec<Record> {
+    text.lines()
         .map(|l| Record::from_line(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect()
 }
@@ -716,10 +719,7 @@ fn runs_at_the_same_time_see_each_other() {
     );
     for out in [&a_out, &b_out] {
         let text = std::fs::read_to_string(out).expect("records");
-        let recs: Vec<Record> = text
-            .lines()
-            .map(|l| Record::from_line(l).expect("record"))
-            .collect();
+        let recs = parse(&text);
         let shared = points(&recs).iter().filter(|p| p.other_runs >= 1).count();
         assert!(
             shared >= 1,
@@ -759,9 +759,6 @@ fn runs_at_the_same_time_see_each_other() {
         .args(["--param", "samples=1000000"])
         .assert()
         .success();
-    let recs: Vec<Record> = String::from_utf8_lossy(&alone.get_output().stdout)
-        .lines()
-        .map(|l| Record::from_line(l).expect("record"))
-        .collect();
+    let recs = parse(&String::from_utf8_lossy(&alone.get_output().stdout));
     assert!(points(&recs).iter().all(|p| p.other_runs == 0));
 }

@@ -412,11 +412,6 @@ impl Ranks {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = killpg(self.pgid, Signal::SIGKILL);
-        for &p in &family {
-            if alive(p) {
-                let _ = nix::sys::signal::kill(Pid::from_raw(p), Signal::SIGKILL);
-            }
-        }
         let _ = self.child.wait();
     }
 

@@ -48,10 +48,7 @@ pub fn headline(records: &[Record]) -> Vec<String> {
         if let Some(words) = chart.eager_limit_words() {
             out.push(format!("eager limit: {words}"));
             // Next to the limit the library is configured with, where the run knows it.
-            let library = records.iter().find_map(|r| match r {
-                Record::Run(run) => run.env.mpi.as_ref(),
-                _ => None,
-            });
+            let library = Record::run_in(records).and_then(|run| run.env.mpi.as_ref());
             if let (Some(lib), Some((Some(done), _))) = (library, chart.eager_limit())
                 && let Some(c) = lib.compare_short(done)
             {
@@ -161,8 +158,7 @@ pub fn headline(records: &[Record]) -> Vec<String> {
     let shared: Vec<String> = points
         .iter()
         .filter_map(|p| {
-            let d = p.disturbance()?;
-            let what = d.strip_prefix("shared its CPUs: ").unwrap_or(&d).to_owned();
+            let what = p.disturbance_detail()?;
             Some(format!("N = {} ({what})", p.workers))
         })
         .collect();

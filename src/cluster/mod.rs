@@ -67,34 +67,9 @@ impl SystemInfo {
 /// only the CPUs in the affinity mask, so other jobs on other cores of a shared node do not
 /// count. `None` where `/proc/stat` cannot be read.
 pub fn busy_fraction(window: std::time::Duration) -> Option<f64> {
-    let mask = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)).ok();
-    let ours = |cpu: usize| mask.as_ref().is_none_or(|m| m.is_set(cpu).unwrap_or(false));
-    let read = || -> Option<(u64, u64)> {
-        let text = std::fs::read_to_string("/proc/stat").ok()?;
-        let (mut busy, mut total) = (0u64, 0u64);
-        for line in text.lines() {
-            let Some(rest) = line.strip_prefix("cpu") else {
-                continue;
-            };
-            let mut fields = rest.split_whitespace();
-            let Some(Ok(cpu)) = fields.next().map(str::parse::<usize>) else {
-                continue; // the aggregate "cpu" line
-            };
-            if !ours(cpu) {
-                continue;
-            }
-            let v: Vec<u64> = fields.filter_map(|f| f.parse().ok()).collect();
-            // user nice system idle iowait irq softirq steal …
-            let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
-            let all: u64 = v.iter().take(8).sum();
-            busy += all.saturating_sub(idle);
-            total += all;
-        }
-        Some((busy, total))
-    };
-    let (b0, t0) = read()?;
+    let (b0, t0, _) = crate::measure::contention::mask_ticks()?;
     std::thread::sleep(window);
-    let (b1, t1) = read()?;
+    let (b1, t1, _) = crate::measure::contention::mask_ticks()?;
     let dt = t1.saturating_sub(t0);
     (dt > 0).then(|| (b1.saturating_sub(b0)) as f64 / dt as f64)
 }

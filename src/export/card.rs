@@ -560,16 +560,11 @@ fn prediction(check: &Check, card: &LessonCard) -> Option<(String, String)> {
         .filter(|v| v.is_finite());
     // Whether the prediction was made before the run it is compared with.
     let before = run
-        .and_then(|records| {
-            records.iter().find_map(|r| match r {
-                Record::Run(run) => Some(run.started_at.as_str()),
-                _ => None,
-            })
-        })
-        .and_then(|started| {
+        .and_then(|records| Record::run_in(records))
+        .and_then(|r| {
             crate::lesson::predicted_before(
                 card.answered_at.and_then(|a| a.get(&check.id)).copied(),
-                started,
+                &r.started_at,
             )
         });
     let show = |v: f64, as_typed: bool| match m.quantity {

@@ -166,8 +166,7 @@ impl Measure {
                     || Some(p.workers) == self.workers)
                     && (self.variant.is_none() || p.variant == self.variant) =>
             {
-                let d = p.disturbance()?;
-                let what = d.strip_prefix("shared its CPUs: ").unwrap_or(&d);
+                let what = p.disturbance_detail()?;
                 Some(format!(
                     "this run shared its CPUs: {what} during N = {}",
                     p.workers

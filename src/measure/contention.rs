@@ -66,7 +66,7 @@ impl CpuSnapshot {
 }
 
 /// Busy and total ticks of the CPUs in this process's affinity mask, and their count.
-fn mask_ticks() -> Option<(u64, u64, u64)> {
+pub(crate) fn mask_ticks() -> Option<(u64, u64, u64)> {
     let mask = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)).ok();
     let ours = |cpu: usize| mask.as_ref().is_none_or(|m| m.is_set(cpu).unwrap_or(false));
     let text = std::fs::read_to_string("/proc/stat").ok()?;
@@ -346,12 +346,11 @@ fn alive(pid: u32) -> bool {
     i32::try_from(pid).is_ok_and(crate::backend::launch::alive)
 }
 
-/// The per-point warning, e.g. `shared its CPUs: 43 % busy with other work; 1 other
-/// hpc-tutor run`; `None` for an undisturbed point.
-pub fn point_warning(other_busy: Option<f64>, other_runs: usize) -> Option<String> {
-    let busy = other_busy.filter(|b| *b > DISTURBED);
+/// What shared a point's CPUs, e.g. `43 % busy with other work; another hpc-tutor run at
+/// the same time`; `None` for an undisturbed point.
+pub fn shared_detail(other_busy: Option<f64>, other_runs: usize) -> Option<String> {
     let mut parts = Vec::new();
-    if let Some(b) = busy {
+    if let Some(b) = other_busy.filter(|b| *b > DISTURBED) {
         parts.push(format!("{:.0} % busy with other work", b * 100.0));
     }
     match other_runs {
@@ -359,7 +358,13 @@ pub fn point_warning(other_busy: Option<f64>, other_runs: usize) -> Option<Strin
         1 => parts.push("another hpc-tutor run at the same time".to_owned()),
         n => parts.push(format!("{n} other hpc-tutor runs at the same time")),
     }
-    (!parts.is_empty()).then(|| format!("shared its CPUs: {}", parts.join("; ")))
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// The per-point warning, e.g. `shared its CPUs: 43 % busy with other work; another
+/// hpc-tutor run at the same time`; `None` for an undisturbed point.
+pub fn point_warning(other_busy: Option<f64>, other_runs: usize) -> Option<String> {
+    shared_detail(other_busy, other_runs).map(|d| format!("shared its CPUs: {d}"))
 }
 
 #[cfg(test)]

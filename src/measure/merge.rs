@@ -283,16 +283,11 @@ fn merge_group(members: &[(&Path, &RunRecord, &[Record])]) -> Sweep {
             out.push(Record::Point(p));
         }
         if let Some(mut fit) = fit_record(model, variant, &speedups, &messages) {
-            let all: Vec<&crate::record::PointRecord> = kept.iter().collect();
-            let used: Vec<&crate::record::PointRecord> = kept
-                .iter()
-                .filter(|p| p.workers > 1 && !p.oversubscribed && p.speedup.is_some())
-                .collect();
             let configured = crate::experiment::find(&first.experiment)
                 .and_then(|e| e.configured_serial_param())
                 .and_then(|k| first.params.get(k))
                 .and_then(|v| v.parse::<f64>().ok());
-            crate::measure::protocol::judge_fit(&mut fit, &used, &all, configured);
+            crate::measure::protocol::judge_fit(&mut fit, &kept, configured);
             out.push(Record::Fit(fit));
         }
     }

@@ -293,25 +293,21 @@ pub fn fit_record(
     })
 }
 
-/// Judges a scaling-law fit against the points it was fitted to (`used`: not
-/// oversubscribed, N > 1), the run's other points (`all`), and the serial fraction the run
-/// was configured with: sets `meaningful` and `caveat`.
+/// Judges a scaling-law fit against the points of its variant (`all`; it was fitted to
+/// those with a speedup, N > 1 and not oversubscribed) and the serial fraction the run was
+/// configured with: sets `meaningful` and `caveat`.
 ///
 /// Not meaningful: a point it was fitted to shared its CPUs (other work above
 /// [`DISTURBED`](super::contention::DISTURBED), or another `hpc-tutor run`), s at a bound
 /// of 0..=1, or r² below [`MIN_FIT_R2`](crate::chart::MIN_FIT_R2). Meaningful but doubted: a
 /// fitted s more than [`CONFIGURED_GAP`] from the configured one, with its likely cause.
-pub fn judge_fit(
-    fit: &mut FitRecord,
-    used: &[&PointRecord],
-    all: &[&PointRecord],
-    configured: Option<f64>,
-) {
+pub fn judge_fit(fit: &mut FitRecord, all: &[PointRecord], configured: Option<f64>) {
     if !fit.model.is_scaling_law() {
         return;
     }
-    let shared: Vec<String> = used
+    let shared: Vec<String> = all
         .iter()
+        .filter(|p| p.workers > 1 && !p.oversubscribed && p.speedup.is_some())
         .filter_map(|p| p.disturbance().map(|d| format!("N = {} {d}", p.workers)))
         .collect();
     let s = fit.serial_fraction;
@@ -607,12 +603,7 @@ pub fn run_plan(
             }
         }
         if let Some(mut r) = fit_record(plan.model, variant.clone(), &speedups, &messages) {
-            let all: Vec<&PointRecord> = points.iter().collect();
-            let used: Vec<&PointRecord> = points
-                .iter()
-                .filter(|p| p.workers > 1 && !p.oversubscribed && p.speedup.is_some())
-                .collect();
-            judge_fit(&mut r, &used, &all, plan.configured_serial);
+            judge_fit(&mut r, &points, plan.configured_serial);
             let r = Record::Fit(r);
             if let Err(e) = sink(&r) {
                 return end(sink, Status::Failed, write_failed(e));
@@ -1143,7 +1134,7 @@ pub(crate) mod tests {
     fn a_fit_to_points_that_shared_their_cpus_means_nothing_and_says_why() {
         let (p1, p2) = (point_at(1, 1.0, Some(0.02)), point_at(2, 0.9, Some(0.43)));
         let mut f = amdahl_fit(0.8, None);
-        judge_fit(&mut f, &[&p2], &[&p1, &p2], Some(0.3));
+        judge_fit(&mut f, &[p1.clone(), p2.clone()], Some(0.3));
         assert!(!f.meaningful);
         let c = f.caveat.expect("a caveat");
         assert!(
@@ -1160,17 +1151,17 @@ pub(crate) mod tests {
     fn fits_at_a_bound_off_the_points_or_far_from_the_configured_s_are_flagged() {
         let (p1, p2) = (point_at(1, 1.0, Some(0.0)), point_at(2, 0.6, Some(0.0)));
         let mut f = amdahl_fit(1.0, None);
-        judge_fit(&mut f, &[&p2], &[&p1, &p2], None);
+        judge_fit(&mut f, &[p1.clone(), p2.clone()], None);
         assert!(!f.meaningful);
         assert!(f.caveat.expect("why").contains("s at its bound 1.00"));
         let mut f = amdahl_fit(0.3, Some(0.1));
-        judge_fit(&mut f, &[&p2], &[&p1, &p2], None);
+        judge_fit(&mut f, &[p1.clone(), p2.clone()], None);
         assert!(!f.meaningful && f.caveat.expect("why").contains("r² = 0.10"));
         // Meaningful, but far from what was configured: with repetitions of 2 ms, the
         // likely cause is too little work.
         let (q1, q2) = (point_at(1, 0.002, None), point_at(2, 0.0015, None));
         let mut f = amdahl_fit(0.45, Some(0.9));
-        judge_fit(&mut f, &[&q2], &[&q1, &q2], Some(0.3));
+        judge_fit(&mut f, &[q1.clone(), q2.clone()], Some(0.3));
         assert!(f.meaningful);
         assert!(
             f.caveat
@@ -1179,7 +1170,7 @@ pub(crate) mod tests {
         );
         // Close to the configured one, undisturbed: nothing to say.
         let mut f = amdahl_fit(0.32, Some(0.9));
-        judge_fit(&mut f, &[&p2], &[&p1, &p2], Some(0.3));
+        judge_fit(&mut f, &[p1.clone(), p2.clone()], Some(0.3));
         assert!(f.meaningful && f.caveat.is_none());
     }
 

@@ -181,6 +181,12 @@ impl PointRecord {
     pub fn disturbance(&self) -> Option<String> {
         crate::measure::contention::point_warning(self.other_busy, self.other_runs)
     }
+
+    /// What shared this point's CPUs, without the `shared its CPUs:` of
+    /// [`PointRecord::disturbance`], for sentences that say that themselves.
+    pub fn disturbance_detail(&self) -> Option<String> {
+        crate::measure::contention::shared_detail(self.other_busy, self.other_runs)
+    }
 }
 
 /// Which law a fit is for.
@@ -430,6 +436,14 @@ pub enum ParseError {
 }
 
 impl Record {
+    /// The run record among one run's `records` (its first line, in a results file).
+    pub fn run_in(records: &[Record]) -> Option<&RunRecord> {
+        records.iter().find_map(|r| match r {
+            Record::Run(run) => Some(run),
+            _ => None,
+        })
+    }
+
     /// The record as one JSON line, without the newline.
     pub fn to_line(&self) -> String {
         // A record is plain data (strings, numbers, maps with string keys): serializing it

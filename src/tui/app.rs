@@ -1227,10 +1227,7 @@ impl App {
     pub fn measured_run(&self, check: &crate::lesson::Check) -> Option<(f64, String)> {
         let m = check.measure.as_ref()?;
         self.latest.get(&m.experiment)?.iter().find_map(|records| {
-            let started = records.iter().find_map(|r| match r {
-                Record::Run(run) => Some(run.started_at.clone()),
-                _ => None,
-            })?;
+            let started = Record::run_in(records)?.started_at.clone();
             m.measured(records).map(|v| (v, started))
         })
     }
@@ -1583,6 +1580,11 @@ impl App {
         if key.code == KeyCode::Esc {
             return self.close_check(d);
         }
+        // `q` quits from every state of the window (a number never contains it).
+        if key.code == KeyCode::Char('q') {
+            self.sync_progress();
+            return Effect::Quit(0);
+        }
         if d.result == Some(false) && !d.revealed() {
             // The first wrong answer: its hint is shown; Enter or `r` tries once more.
             match key.code {
@@ -1593,10 +1595,6 @@ impl App {
                     d.input.clear();
                     self.overlay = Some(Overlay::Check(d));
                     return Effect::Redraw;
-                }
-                KeyCode::Char('q') => {
-                    self.sync_progress();
-                    return Effect::Quit(0);
                 }
                 _ => {
                     self.overlay = Some(Overlay::Check(d));
@@ -1614,10 +1612,6 @@ impl App {
                     d.error = None;
                     d.note = None;
                     d.input.clear();
-                }
-                KeyCode::Char('q') => {
-                    self.sync_progress();
-                    return Effect::Quit(0);
                 }
                 KeyCode::Char('?') => {
                     self.overlay = Some(Overlay::Check(d));
@@ -1660,10 +1654,6 @@ impl App {
                     .and_then(|&k| choices.get(k))
                     .cloned()
                     .map(Answer::Choice),
-                KeyCode::Char('q') => {
-                    self.sync_progress();
-                    return Effect::Quit(0);
-                }
                 _ => {
                     self.overlay = Some(Overlay::Check(d));
                     return Effect::None;
@@ -1696,10 +1686,6 @@ impl App {
                         None
                     }
                 },
-                KeyCode::Char('q') => {
-                    self.sync_progress();
-                    return Effect::Quit(0);
-                }
                 _ => {
                     self.overlay = Some(Overlay::Check(d));
                     return Effect::None;
