@@ -198,16 +198,41 @@ pub enum Format {
 /// What sweep to measure: the experiment, where its workers run, how many, how often.
 #[derive(Debug, clap::Args)]
 pub struct SweepArgs {
-    /// The experiment (see `hpc-tutor experiments`).
-    pub experiment: String,
+    /// The experiment (see `hpc-tutor experiments`); leave it out with --exec.
+    #[arg(required_unless_present = "exec")]
+    pub experiment: Option<String>,
 
-    /// Where the workers run: threads of one process, or MPI ranks [default: threads; mpi
-    /// for the experiments that run on MPI ranks only].
+    /// Measure your own program instead: COMMAND is run once per repetition, `{workers}` in
+    /// it replaced by the worker count (threads: OMP_NUM_THREADS, RAYON_NUM_THREADS,
+    /// NUMBA_NUM_THREADS, MKL_NUM_THREADS, OPENBLAS_NUM_THREADS are set to it; processes and
+    /// MPI ranks get 1 each). Split into words like a shell would, but run without one
+    /// unless --shell. Its exit status must be 0.
+    #[arg(long, value_name = "COMMAND")]
+    pub exec: Option<String>,
+
+    /// Run the --exec command through `sh -c` (pipes, redirections, $VARIABLES).
+    #[arg(long, requires = "exec")]
+    pub shell: bool,
+
+    /// Take the time the program prints itself: the first group of REGEX, in seconds (e.g.
+    /// 'Execution time: ([0-9.]+)'); the wall time of the whole process is recorded too
+    /// [default: the wall time, start-up included].
+    #[arg(long, value_name = "REGEX", requires = "exec")]
+    pub time_from: Option<String>,
+
+    /// Strong scaling (the same work on every worker count) or weak (the work grows with
+    /// the workers: scaled speedup, Gustafson) — for --exec and mc-pi.
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+
+    /// Where the workers run: threads of one process, processes a program starts itself
+    /// (--exec only), or MPI ranks [default: threads; mpi for the experiments that run on
+    /// MPI ranks only].
     #[arg(long, value_enum)]
     pub backend: Option<Backend>,
 
-    /// Worker counts (threads, or MPI ranks) to measure, e.g. 1,2,4 [default: 1, 2, 4, … up
-    /// to the CPUs available; for MPI inside a SLURM allocation, to its CPUs].
+    /// Worker counts (threads, processes or MPI ranks) to measure, e.g. 1,2,4 [default: 1, 2,
+    /// 4, … up to the CPUs available; for MPI inside a SLURM allocation, to its CPUs].
     #[arg(long, value_name = "N,N,…", value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: Vec<u16>,
 
@@ -224,18 +249,71 @@ pub struct SweepArgs {
     pub params: Vec<String>,
 }
 
+/// `--mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    /// The same total work on every worker count.
+    Strong,
+    /// Work per worker fixed: the total grows with the workers.
+    Weak,
+}
+
 impl SweepArgs {
     /// The run request these arguments ask for, checked once for every face.
     pub fn request(
         &self,
     ) -> Result<crate::experiment::RunRequest, crate::experiment::request::RequestError> {
+        use crate::experiment::request::RequestError;
+        let mut params = self.params.clone();
+        let name = match (&self.exec, self.experiment.as_deref()) {
+            (Some(_), Some(other)) if other != "program" => {
+                return Err(RequestError::Param {
+                    name: None,
+                    message: format!(
+                        "--exec measures your own program: leave out the experiment name `{other}`"
+                    ),
+                });
+            }
+            (Some(command), _) => {
+                params.push(format!("command={command}"));
+                if self.shell {
+                    params.push("shell=on".to_owned());
+                }
+                if let Some(re) = &self.time_from {
+                    params.push(format!("time_from={re}"));
+                }
+                "program"
+            }
+            (None, Some(name)) => name,
+            // clap asks for one of the two.
+            (None, None) => "program",
+        };
+        if let Some(mode) = self.mode {
+            let takes_mode = crate::experiment::find(name)
+                .is_some_and(|e| e.params.iter().any(|p| p.name == "mode"));
+            if !takes_mode {
+                return Err(RequestError::Param {
+                    name: Some("mode".to_owned()),
+                    message: format!(
+                        "--mode applies to --exec and mc-pi runs; `{name}` has no strong or weak mode"
+                    ),
+                });
+            }
+            params.push(format!(
+                "mode={}",
+                match mode {
+                    ModeArg::Strong => "strong",
+                    ModeArg::Weak => "weak",
+                }
+            ));
+        }
         crate::experiment::RunRequest::check(
-            &self.experiment,
+            name,
             self.backend,
             &self.workers,
             self.reps,
             self.warmup,
-            &self.params,
+            &params,
         )
     }
 }
@@ -253,8 +331,10 @@ pub struct RunArgs {
 
     /// Seconds to wait for any progress of MPI ranks before declaring them stuck; starting
     /// them gets at least 30 s [default: per experiment: 120; 60 collectives, 30 pingpong,
-    /// 10 exchange, 2 for exchange's sweep=on]. MPI runs only (`locks` on threads has its
-    /// own `--param deadline=SECS`).
+    /// 10 exchange, 1 for exchange's sweep=on]. MPI runs only (`locks` on threads has its
+    /// own `--param deadline=SECS`) — and --exec runs on any backend, where it is the
+    /// longest one run of the program may take before it and every process it started are
+    /// stopped [default: 600].
     #[arg(long, value_name = "SECS", value_parser = parse_deadline)]
     pub deadline: Option<f64>,
 

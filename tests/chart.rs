@@ -96,6 +96,7 @@ fn end() -> Record {
     Record::End(EndRecord {
         status: Status::Ok,
         elapsed_s: 12.0,
+        output: Vec::new(),
         message: None,
     })
 }
@@ -318,6 +319,7 @@ fn empty_model() {
         hpc_tutor::record::EndRecord {
             status: hpc_tutor::record::Status::Cancelled,
             elapsed_s: 1.0,
+            output: Vec::new(),
             message: None,
         },
     ));

@@ -194,6 +194,7 @@ fn end(status: Status) -> Event {
         RunEvent::Record(Box::new(Record::End(EndRecord {
             status,
             elapsed_s: 1.0,
+            output: Vec::new(),
             message: None,
         }))),
     )

@@ -295,6 +295,7 @@ impl Runs {
                             Status::Failed
                         },
                         elapsed_s: started.elapsed().as_secs_f64(),
+                        output: Vec::new(),
                         message: Some(if cancelled {
                             "cancelled by the user".to_owned()
                         } else {

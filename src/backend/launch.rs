@@ -150,15 +150,22 @@ pub fn on_path(program: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }
 
-/// The command line that starts `ranks` workers doing `runs` runs.
-pub fn command_line(spec: &LaunchSpec, ranks: usize, runs: usize, exe: &Path) -> Vec<String> {
-    let mut cmd: Vec<String> = match spec.launcher {
+/// The launcher's part of a command line starting `ranks` ranks of `threads_per_rank`
+/// threads each on `cpus` CPUs (e.g. `mpirun -np 4 --oversubscribe`): the program and its
+/// arguments follow it.
+pub fn launcher_args(
+    launcher: Launcher,
+    ranks: usize,
+    cpus: usize,
+    threads_per_rank: usize,
+) -> Vec<String> {
+    match launcher {
         Launcher::Mpirun => {
             let mut c = vec!["mpirun".to_owned(), "-np".to_owned(), ranks.to_string()];
-            if ranks > spec.cpus {
+            if ranks > cpus {
                 c.push("--oversubscribe".to_owned());
             }
-            if spec.threads_per_rank > 1 {
+            if threads_per_rank > 1 {
                 // OpenMPI binds each rank to one core by default: its threads would share it.
                 c.extend(["--bind-to".to_owned(), "none".to_owned()]);
             }
@@ -176,11 +183,11 @@ pub fn command_line(spec: &LaunchSpec, ranks: usize, runs: usize, exe: &Path) ->
             ];
             // Always say how many CPUs a rank gets: inside `srun --pty -c 2` the inherited
             // SLURM_CPUS_PER_TASK=2 would otherwise ask for 2 CPUs per rank.
-            c.extend(["-c".to_owned(), spec.threads_per_rank.max(1).to_string()]);
+            c.extend(["-c".to_owned(), threads_per_rank.max(1).to_string()]);
             // More ranks (× threads) than the allocation has CPUs: srun would refuse the
             // step; overcommitted, they take turns and the point is labelled oversubscribed.
             if crate::cluster::Allocation::from_env()
-                .is_some_and(|a| ranks * spec.threads_per_rank.max(1) > a.total_cpus())
+                .is_some_and(|a| ranks * threads_per_rank.max(1) > a.total_cpus())
             {
                 c.push("--overcommit".to_owned());
             }
@@ -191,7 +198,12 @@ pub fn command_line(spec: &LaunchSpec, ranks: usize, runs: usize, exe: &Path) ->
             }
             c
         }
-    };
+    }
+}
+
+/// The command line that starts `ranks` workers doing `runs` runs.
+pub fn command_line(spec: &LaunchSpec, ranks: usize, runs: usize, exe: &Path) -> Vec<String> {
+    let mut cmd = launcher_args(spec.launcher, ranks, spec.cpus, spec.threads_per_rank);
     cmd.push(exe.display().to_string());
     cmd.extend([
         "mpi-worker".to_owned(),
@@ -206,6 +218,20 @@ pub fn command_line(spec: &LaunchSpec, ranks: usize, runs: usize, exe: &Path) ->
         cmd.extend(["--param".to_owned(), p.clone()]);
     }
     cmd
+}
+
+/// Inside `srun --pty` the session's CPU binding (e.g. mask_cpu:0x3) is in the environment,
+/// and srun would apply it to a new step, whose CPUs differ: "CPU binding outside of job
+/// step allocation". Removed from `cmd`'s environment, srun binds the new step itself.
+pub fn clear_cpu_binding(cmd: &mut Command) {
+    for var in [
+        "SLURM_CPU_BIND",
+        "SLURM_CPU_BIND_LIST",
+        "SLURM_CPU_BIND_TYPE",
+        "SLURM_CPU_BIND_VERBOSE",
+    ] {
+        cmd.env_remove(var);
+    }
 }
 
 /// Ranks started by a launcher, reporting line by line.
@@ -253,17 +279,7 @@ impl Ranks {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if spec.launcher == Launcher::Srun {
-            // Inside `srun --pty` the session's CPU binding (e.g. mask_cpu:0x3) is in the
-            // environment, and srun would apply it to the ranks' step, whose CPUs differ:
-            // "CPU binding outside of job step allocation". Let srun bind the new step itself.
-            for var in [
-                "SLURM_CPU_BIND",
-                "SLURM_CPU_BIND_LIST",
-                "SLURM_CPU_BIND_TYPE",
-                "SLURM_CPU_BIND_VERBOSE",
-            ] {
-                cmd.env_remove(var);
-            }
+            clear_cpu_binding(&mut cmd);
         }
         // Our own process group, so that cancel and the watchdog can kill the launcher, its
         // daemons and every rank at once.
@@ -384,34 +400,10 @@ impl Ranks {
             .unwrap_or_default()
     }
 
-    /// Stops the launcher, its daemons and every rank, and waits for the launcher.
-    ///
-    /// OpenMPI puts each rank in a process group of its own, so killing the launcher's
-    /// group is not enough: first SIGTERM, which `mpirun` forwards to the ranks it started;
-    /// then SIGKILL for everything still alive among the launcher's descendants, found
-    /// through `/proc` before the launcher dies (afterwards they would be orphans).
+    /// Stops the launcher, its daemons and every rank ([`stop_launch`]), and waits for the
+    /// launcher.
     pub fn kill(&mut self) {
-        let root = self.pgid.as_raw();
-        let family = descendants(root);
-        // The launcher gets SIGTERM, so that it can end its job step cleanly (srun cancels
-        // the step; its ranks on other nodes go with it). The processes below it here are
-        // ranks (mpirun puts each in a group of its own): they get SIGKILL at once, since a
-        // stuck rank has nothing to save and mpirun takes more than half a second to pass
-        // SIGTERM on to ranks busy in MPI_Send; the launcher then sees them gone and exits.
-        let _ = killpg(self.pgid, Signal::SIGTERM);
-        for &p in &family {
-            let _ = nix::sys::signal::kill(Pid::from_raw(p), Signal::SIGKILL);
-        }
-        let until = Instant::now() + Duration::from_millis(500);
-        while Instant::now() < until
-            && family
-                .iter()
-                .chain(std::iter::once(&root))
-                .any(|&p| alive(p))
-        {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = killpg(self.pgid, Signal::SIGKILL);
+        stop_launch(self.pgid);
         let _ = self.child.wait();
     }
 
@@ -486,6 +478,35 @@ pub fn keep_tail_with(
         })
         .ok();
     (lines, thread)
+}
+
+/// Stops a launcher started in process group `pgid` (the launcher's pid), its daemons and
+/// every rank; does not reap the launcher.
+///
+/// OpenMPI puts each rank in a process group of its own, so killing the launcher's group is
+/// not enough. The launcher gets SIGTERM, so that it can end its job step cleanly (srun
+/// cancels the step; its ranks on other nodes go with it). The processes below it here are
+/// ranks: they get SIGKILL at once, found through `/proc` before the launcher dies
+/// (afterwards they would be orphans), since a stuck rank has nothing to save and mpirun
+/// takes more than half a second to pass SIGTERM on to ranks busy in MPI_Send; the launcher
+/// then sees them gone and exits, or gets SIGKILL after half a second.
+pub fn stop_launch(pgid: Pid) {
+    let root = pgid.as_raw();
+    let family = descendants(root);
+    let _ = killpg(pgid, Signal::SIGTERM);
+    for &p in &family {
+        let _ = nix::sys::signal::kill(Pid::from_raw(p), Signal::SIGKILL);
+    }
+    let until = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < until
+        && family
+            .iter()
+            .chain(std::iter::once(&root))
+            .any(|&p| alive(p))
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = killpg(pgid, Signal::SIGKILL);
 }
 
 /// Every process below `root` in the process tree (children, their children, …), from

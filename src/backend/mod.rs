@@ -5,4 +5,5 @@ pub mod launch;
 pub mod library;
 #[cfg(feature = "mpi")]
 pub mod mpi;
+pub mod program;
 pub mod threads;

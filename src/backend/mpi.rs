@@ -172,6 +172,8 @@ pub fn worker(args: &WorkerArgs) -> ExitCode {
             return collectives(&world, rank, size, &params, op, args.runs, &side);
         }
         Kind::Hybrid => return hybrid(&world, rank, size, &params, args.runs, &side),
+        // A program runs under the launcher itself, never as hpc-tutor ranks.
+        Kind::Program => return fail("a program runs under mpirun itself (run --exec)".to_owned()),
         // The kernels of the thread backend, each rank running its share.
         Kind::McPi | Kind::Integral | Kind::Amdahl | Kind::Imbalance | Kind::Race | Kind::Locks => {
         }

@@ -833,6 +833,7 @@ mod tests {
         records.push(Record::End(EndRecord {
             status: Status::Ok,
             elapsed_s: 10.0,
+            output: Vec::new(),
             message: None,
         }));
         // New sweep 1,2,4 with 6 runs a point; 4 workers use the 2-worker time (an upper

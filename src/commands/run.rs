@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::backend::launch::{LaunchSpec, Launcher, MpiExecutor};
+use crate::backend::program::{ProgramExecutor, ProgramSpec};
 use crate::backend::threads::Threads;
 use crate::cli::{Format, LauncherArg, MpiWorkerArgs, RunArgs};
 use crate::cluster::SystemInfo;
@@ -93,7 +94,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         Ok(w) => w,
         Err(e) => return bad_input(e),
     };
-    if mpi && !cfg!(feature = "mpi") {
+    let program = info.kind == experiment::Kind::Program;
+    // A program under mpirun needs no MPI in hpc-tutor itself.
+    if mpi && !program && !cfg!(feature = "mpi") {
         return bad_input(
             "this hpc-tutor was built without MPI support: rebuild with `cargo build --release --features mpi` \
              (needs an MPI implementation and libclang; Debian: apt-get install openmpi-bin libopenmpi-dev libclang-dev)",
@@ -133,7 +136,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let registration = crate::record::store::data_dir().and_then(|d| {
         crate::measure::contention::Registration::register(&d, &system.host, info.name)
     });
-    let watch = crate::measure::contention::Watch::new(registration, mpi);
+    // The CPU time of MPI ranks and of a program (and what it starts) is the run's own.
+    let watch = crate::measure::contention::Watch::new(registration, mpi || program);
     let others = watch.other_runs();
     if !others.is_empty() {
         let list: Vec<String> = others
@@ -202,12 +206,26 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         configured_serial: info.configured_serial_param().and_then(|p| params.float(p)),
     };
     let cancel = Arc::new(AtomicBool::new(false));
-    let mut executor: Box<dyn Executor> = if mpi {
-        let launcher = match request.launcher {
-            Some(LauncherArg::Mpirun) => Launcher::Mpirun,
-            Some(LauncherArg::Srun) => Launcher::Srun,
-            None => Launcher::default_here(),
+    let launcher = match request.launcher {
+        Some(LauncherArg::Mpirun) => Launcher::Mpirun,
+        Some(LauncherArg::Srun) => Launcher::Srun,
+        None => Launcher::default_here(),
+    };
+    let deadline = std::time::Duration::from_secs_f64(
+        request.deadline.unwrap_or(info.default_deadline(params)),
+    );
+    let mut executor: Box<dyn Executor> = if program {
+        let spec = match ProgramSpec::new(params, request.backend, launcher, system.cpus, deadline)
+            .and_then(|s| s.preflight().map(|()| s))
+        {
+            Ok(s) => s,
+            Err(e) => return bad_input(e),
         };
+        if let Some(&n) = workers.first() {
+            eprintln!("each run: {}", spec.shown(n));
+        }
+        Box::new(ProgramExecutor::new(spec).with_cancel(Arc::clone(&cancel)))
+    } else if mpi {
         let exec = MpiExecutor::new(
             LaunchSpec {
                 launcher,
@@ -219,9 +237,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
                     .collect(),
                 variant: None,
                 cpus: system.cpus,
-                deadline: std::time::Duration::from_secs_f64(
-                    request.deadline.unwrap_or(info.default_deadline(params)),
-                ),
+                deadline,
                 threads_per_rank,
                 size_param: size_param.map(str::to_owned),
             },
@@ -485,11 +501,19 @@ impl Report {
         if p.inner_runs > 1 {
             notes.push(format!("{} runs per sample", p.inner_runs));
         }
+        notes.extend(program_notes(p));
         for k in self.ordered(p.outputs.keys()) {
             if skip.contains(&k.as_str())
                 || matches!(
                     k.as_str(),
-                    "checksum" | "work_units" | "serial_configured" | "samples"
+                    "checksum"
+                        | "work_units"
+                        | "serial_configured"
+                        | "samples"
+                        | "wall_s"
+                        | "program_s"
+                        | "cpu_s"
+                        | "cpus_busy"
                 )
             {
                 continue;
@@ -514,14 +538,17 @@ impl Report {
                 let busy = busy_warning(run.env.busy_before, run.env.cpus_available)
                     .map(|w| format!("⚠ {w}\n"))
                     .unwrap_or_default();
+                let what = match program_header(run) {
+                    Some(lines) => lines,
+                    None => params.join(" "),
+                };
                 let head = format!(
-                    "{} on {} · {} ({}, {} CPUs available{job})\n{}\n",
+                    "{} on {} · {} ({}, {} CPUs available{job})\n{what}\n",
                     run.experiment,
                     run.backend,
                     run.env.host,
                     run.env.cpu_model,
                     run.env.cpus_available,
-                    params.join(" "),
                 );
                 match self.layout {
                     Layout::Messages => format!(
@@ -533,7 +560,9 @@ impl Report {
                         "size", "result", "time",
                     ),
                     Layout::Scaling => {
-                        if run.backend == "mpi" {
+                        if run.backend == "processes" {
+                            self.first_column = ("processes", 9);
+                        } else if run.backend == "mpi" {
                             let label = experiment::find(&run.experiment)
                                 .map_or("ranks", |e| e.mpi_workers_label());
                             self.first_column = (label, label.chars().count().max(7));
@@ -669,15 +698,14 @@ impl Report {
                 }
                 Status::Ok => format!("\ndone in {:.1} s\n", e.elapsed_s),
                 other => format!(
-                    "\nrun ended: {:?} after {:.1} s{}\n",
-                    other,
+                    "\nrun ended: {} after {:.1} s{}\n",
+                    format!("{other:?}").to_lowercase(),
                     e.elapsed_s,
                     e.message
                         .as_deref()
                         .map(|m| format!(": {m}"))
                         .unwrap_or_default()
-                )
-                .to_lowercase(),
+                ),
             },
             Record::Sample(_) => String::new(),
         }
@@ -792,6 +820,56 @@ impl Report {
     }
 }
 
+/// What a program run ran and how it was timed, for the head of its table; `None` for the
+/// built-in experiments.
+fn program_header(run: &RunRecord) -> Option<String> {
+    if run.experiment != "program" {
+        return None;
+    }
+    let get = |k: &str| run.params.get(k).map(String::as_str).unwrap_or_default();
+    let shell = if get("shell") == "on" {
+        " (through sh -c)"
+    } else {
+        ""
+    };
+    let per_worker = match run.backend.as_str() {
+        "threads" => "OMP_NUM_THREADS and the like set to the worker count",
+        "processes" => "{workers} = processes to start; OMP_NUM_THREADS and the like set to 1",
+        _ => "under the MPI launcher, one rank per worker; OMP_NUM_THREADS and the like set to 1",
+    };
+    let timing = match get("time_from") {
+        "" => "time = wall time of the whole process, start-up included".to_owned(),
+        re => format!(
+            "time = what the program printed (first group of `{re}`); wall = the whole process, start-up included"
+        ),
+    };
+    let mode = if get("mode") == "weak" {
+        "; weak scaling: speedups are scaled"
+    } else {
+        ""
+    };
+    Some(format!(
+        "command: {}{shell}\nrun once per repetition, {per_worker}; {timing}{mode}",
+        get("command")
+    ))
+}
+
+/// A program point's wall time, start-up and CPUs kept busy, for the notes of its row.
+fn program_notes(p: &PointRecord) -> Vec<String> {
+    let mut notes = Vec::new();
+    let wall = p.outputs.output(Out::WallS);
+    if let (Some(w), Some(own)) = (wall, p.outputs.output(Out::ProgramS)) {
+        notes.push(format!("wall {}", seconds(w)));
+        if w > own {
+            notes.push(format!("start-up and exit {}", seconds(w - own)));
+        }
+    }
+    if let Some(c) = p.outputs.output(Out::CpusBusy) {
+        notes.push(format!("{c:.2} CPUs busy"));
+    }
+    notes
+}
+
 /// `rank 0 and rank 1 wait for each other, both in send`: who is stuck, from a diagnosis.
 fn stuck_ranks(d: &DiagnosisRecord) -> String {
     // The call of each waiter: the words before ` to rank`, ` from rank`, ` with rank`.
@@ -837,6 +915,7 @@ pub fn list_experiments() -> anyhow::Result<ExitCode> {
                 ParamKind::Int { .. } => "int",
                 ParamKind::Float { .. } => "number",
                 ParamKind::Choice { .. } => "choice",
+                ParamKind::Text { .. } => "text",
             };
             writeln!(
                 out,
@@ -1027,6 +1106,7 @@ mod tests {
         let end = Record::End(crate::record::EndRecord {
             status: Status::Ok,
             elapsed_s: 30.0,
+            output: Vec::new(),
             message: Some("largest size that completed: 2048 B".into()),
         });
         assert_eq!(

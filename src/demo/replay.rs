@@ -138,6 +138,7 @@ mod tests {
         let end = Record::End(EndRecord {
             status: Status::Ok,
             elapsed_s: 9.0,
+            output: Vec::new(),
             message: None,
         });
         let r = Replay::new(

@@ -45,6 +45,8 @@ pub enum Kind {
     Collectives,
     /// MPI ranks times threads per rank.
     Hybrid,
+    /// The learner's own program (`hpc-tutor run --exec`), on threads, processes or ranks.
+    Program,
 }
 
 /// One experiment.
@@ -373,7 +375,54 @@ const LOCKS: &[ParamSpec] = &[
     },
 ];
 
+/// The longest command line a program run takes, in characters.
+pub const MAX_COMMAND: usize = 4096;
+
+const PROGRAM: &[ParamSpec] = &[
+    ParamSpec {
+        name: "command",
+        kind: ParamKind::Text {
+            max_len: MAX_COMMAND,
+            default: "",
+        },
+        help: "the program and its arguments (`--exec`); {workers} is replaced by the worker count",
+    },
+    ParamSpec {
+        name: "shell",
+        kind: ParamKind::Choice {
+            options: &["off", "on"],
+            default: "off",
+        },
+        help: "off: the command is split into words and run as it is; on: run by `sh -c` (pipes, redirections, variables)",
+    },
+    ParamSpec {
+        name: "time_from",
+        kind: ParamKind::Text {
+            max_len: 512,
+            default: "",
+        },
+        help: "a regular expression whose first group is the time the program prints, in seconds (`--time-from`); empty: the wall time of the whole process",
+    },
+    ParamSpec {
+        name: "mode",
+        kind: ParamKind::Choice {
+            options: &["strong", "weak"],
+            default: "strong",
+        },
+        help: "strong: the same work on every worker count; weak: the program grows its work with {workers}",
+    },
+    ParamSpec {
+        name: "name",
+        kind: ParamKind::Text {
+            max_len: 64,
+            default: "",
+        },
+        help: "a short label for charts and lessons, e.g. gil-threads",
+    },
+];
+
 const THREADS: &[Backend] = &[Backend::Threads];
+const ANY_BACKEND: &[Backend] = &[Backend::Threads, Backend::Processes, Backend::Mpi];
 const THREADS_MPI: &[Backend] = &[Backend::Threads, Backend::Mpi];
 const MPI_ONLY: &[Backend] = &[Backend::Mpi];
 
@@ -449,6 +498,13 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         params: HYBRID,
         backends: MPI_ONLY,
     },
+    ExperimentInfo {
+        kind: Kind::Program,
+        name: "program",
+        summary: "Your own program: any command (run --exec)",
+        params: PROGRAM,
+        backends: ANY_BACKEND,
+    },
 ];
 
 /// The experiment called `name`, if there is one.
@@ -494,7 +550,8 @@ impl ExperimentInfo {
             | Kind::Locks
             | Kind::Exchange
             | Kind::Pingpong
-            | Kind::Hybrid => None,
+            | Kind::Hybrid
+            | Kind::Program => None,
         }
     }
 
@@ -509,7 +566,8 @@ impl ExperimentInfo {
             | Kind::Locks
             | Kind::Exchange
             | Kind::Pingpong
-            | Kind::Hybrid => None,
+            | Kind::Hybrid
+            | Kind::Program => None,
         }
     }
 
@@ -540,7 +598,8 @@ impl ExperimentInfo {
             | Kind::Locks
             | Kind::Exchange
             | Kind::Pingpong
-            | Kind::Hybrid => &[],
+            | Kind::Hybrid
+            | Kind::Program => &[],
         }
     }
 
@@ -555,14 +614,15 @@ impl ExperimentInfo {
             | Kind::Imbalance
             | Kind::Race
             | Kind::Collectives
-            | Kind::Hybrid => None,
+            | Kind::Hybrid
+            | Kind::Program => None,
         }
     }
 
     /// Whether the run is weak scaling (work grows with the workers): Gustafson applies.
     pub fn weak_scaling(&self, params: &Params) -> bool {
         match self.kind {
-            Kind::McPi => params.choice("mode") == Some("weak"),
+            Kind::McPi | Kind::Program => params.choice("mode") == Some("weak"),
             // race gives every worker its own `increments`: the work grows with the workers.
             Kind::Race => true,
             Kind::Integral
@@ -590,7 +650,8 @@ impl ExperimentInfo {
             | Kind::Imbalance
             | Kind::Race
             | Kind::Locks
-            | Kind::Hybrid => Some(if self.weak_scaling(params) {
+            | Kind::Hybrid
+            | Kind::Program => Some(if self.weak_scaling(params) {
                 Model::Gustafson
             } else {
                 Model::Amdahl
@@ -613,7 +674,8 @@ impl ExperimentInfo {
             | Kind::Race
             | Kind::Locks
             | Kind::Collectives
-            | Kind::Hybrid => Vec::new(),
+            | Kind::Hybrid
+            | Kind::Program => Vec::new(),
         }
     }
 
@@ -631,7 +693,8 @@ impl ExperimentInfo {
             | Kind::Locks
             | Kind::Pingpong
             | Kind::Collectives
-            | Kind::Hybrid => None,
+            | Kind::Hybrid
+            | Kind::Program => None,
         }
     }
 
@@ -647,7 +710,8 @@ impl ExperimentInfo {
             | Kind::Race
             | Kind::Locks
             | Kind::Collectives
-            | Kind::Hybrid => false,
+            | Kind::Hybrid
+            | Kind::Program => false,
         }
     }
 
@@ -664,7 +728,8 @@ impl ExperimentInfo {
             | Kind::Locks
             | Kind::Pingpong
             | Kind::Collectives
-            | Kind::Hybrid => false,
+            | Kind::Hybrid
+            | Kind::Program => false,
         }
     }
 
@@ -681,7 +746,8 @@ impl ExperimentInfo {
             | Kind::Locks
             | Kind::Exchange
             | Kind::Pingpong
-            | Kind::Collectives => 1,
+            | Kind::Collectives
+            | Kind::Program => 1,
         }
     }
 
@@ -703,6 +769,8 @@ impl ExperimentInfo {
             | Kind::Race
             | Kind::Locks
             | Kind::Hybrid => 120.0,
+            // The longest one run of the program may take.
+            Kind::Program => 600.0,
         }
     }
 
@@ -719,7 +787,8 @@ impl ExperimentInfo {
             | Kind::Exchange
             | Kind::Pingpong
             | Kind::Collectives
-            | Kind::Hybrid => None,
+            | Kind::Hybrid
+            | Kind::Program => None,
         }
     }
 
@@ -736,7 +805,8 @@ impl ExperimentInfo {
             | Kind::Amdahl
             | Kind::Imbalance
             | Kind::Exchange
-            | Kind::Hybrid => &[],
+            | Kind::Hybrid
+            | Kind::Program => &[],
         }
     }
 
@@ -753,7 +823,8 @@ impl ExperimentInfo {
             | Kind::Locks
             | Kind::Exchange
             | Kind::Pingpong
-            | Kind::Collectives => "ranks",
+            | Kind::Collectives
+            | Kind::Program => "ranks",
         }
     }
 
@@ -776,7 +847,8 @@ impl ExperimentInfo {
             | Kind::Race
             | Kind::Pingpong
             | Kind::Collectives
-            | Kind::Hybrid => None,
+            | Kind::Hybrid
+            | Kind::Program => None,
         }
     }
 
@@ -822,6 +894,8 @@ impl ExperimentInfo {
                 int("rounds")?,
                 Duration::from_secs_f64(float("deadline")?),
             )),
+            // The learner's program: the executor runs it; the kernel only names its outputs.
+            Kind::Program => Box::new(crate::kernel::program::Program),
             // MPI ranks build their kernel themselves (see `remote_kernel`).
             Kind::Exchange | Kind::Pingpong | Kind::Collectives | Kind::Hybrid => return None,
         })
@@ -841,7 +915,8 @@ impl ExperimentInfo {
             | Kind::Locks
             | Kind::Exchange
             | Kind::Collectives
-            | Kind::Hybrid => Box::new(crate::kernel::Remote),
+            | Kind::Hybrid
+            | Kind::Program => Box::new(crate::kernel::Remote),
         }
     }
 
@@ -866,6 +941,9 @@ impl ExperimentInfo {
                 given: size.to_string(),
                 allowed: "a multiple of 8 from 8 to 16777216 (whole 8-byte numbers)".into(),
             });
+        }
+        if self.kind == Kind::Program {
+            crate::backend::program::check_params(params)?;
         }
         if self.kind == Kind::Integral
             && let (Some(a), Some(b)) = (params.float("a"), params.float("b"))

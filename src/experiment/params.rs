@@ -34,6 +34,14 @@ pub enum ParamKind {
         /// Used when not given.
         default: &'static str,
     },
+    /// Free text of at most `max_len` characters (a command line, a pattern, a label);
+    /// what more it must be is checked by the experiment ([`ExperimentInfo::check_together`]).
+    Text {
+        /// The most characters allowed.
+        max_len: usize,
+        /// Used when not given.
+        default: &'static str,
+    },
 }
 
 /// A parameter of an experiment.
@@ -54,6 +62,7 @@ impl ParamSpec {
             ParamKind::Int { min, max, .. } => format!("a whole number from {min} to {max}"),
             ParamKind::Float { min, max, .. } => format!("a number from {min} to {max}"),
             ParamKind::Choice { options, .. } => format!("one of {}", options.join(", ")),
+            ParamKind::Text { max_len, .. } => format!("a text of at most {max_len} characters"),
         }
     }
 
@@ -62,7 +71,9 @@ impl ParamSpec {
         match self.kind {
             ParamKind::Int { default, .. } => default.to_string(),
             ParamKind::Float { default, .. } => default.to_string(),
-            ParamKind::Choice { default, .. } => default.to_owned(),
+            ParamKind::Choice { default, .. } | ParamKind::Text { default, .. } => {
+                default.to_owned()
+            }
         }
     }
 
@@ -94,6 +105,12 @@ impl ParamSpec {
                 .find(|o| **o == t)
                 .map(|o| ParamValue::Choice((*o).to_owned()))
                 .ok_or_else(invalid),
+            ParamKind::Text { max_len, .. } => {
+                if t.chars().count() > max_len || t.chars().any(char::is_control) {
+                    return Err(invalid());
+                }
+                Ok(ParamValue::Text(t.to_owned()))
+            }
         }
     }
 
@@ -102,6 +119,7 @@ impl ParamSpec {
             ParamKind::Int { default, .. } => ParamValue::Int(default),
             ParamKind::Float { default, .. } => ParamValue::Float(default),
             ParamKind::Choice { default, .. } => ParamValue::Choice(default.to_owned()),
+            ParamKind::Text { default, .. } => ParamValue::Text(default.to_owned()),
         }
     }
 }
@@ -131,6 +149,8 @@ pub enum ParamValue {
     Float(f64),
     /// A word from the list.
     Choice(String),
+    /// Free text.
+    Text(String),
 }
 
 impl fmt::Display for ParamValue {
@@ -138,7 +158,7 @@ impl fmt::Display for ParamValue {
         match self {
             ParamValue::Int(v) => write!(f, "{v}"),
             ParamValue::Float(v) => write!(f, "{v}"),
-            ParamValue::Choice(v) => f.write_str(v),
+            ParamValue::Choice(v) | ParamValue::Text(v) => f.write_str(v),
         }
     }
 }
@@ -249,7 +269,7 @@ impl Params {
         match self.values.get(name)? {
             ParamValue::Float(v) => Some(*v),
             ParamValue::Int(v) => Some(*v as f64),
-            ParamValue::Choice(_) => None,
+            ParamValue::Choice(_) | ParamValue::Text(_) => None,
         }
     }
 
@@ -257,6 +277,14 @@ impl Params {
     pub fn choice(&self, name: &str) -> Option<&str> {
         match self.values.get(name)? {
             ParamValue::Choice(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// A text parameter.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.values.get(name)? {
+            ParamValue::Text(v) => Some(v),
             _ => None,
         }
     }

@@ -29,6 +29,9 @@ pub const DEFAULT_WARMUP: u32 = 1;
 pub enum Backend {
     /// Threads of one process (a rayon pool of exactly N threads).
     Threads,
+    /// N processes that a program starts itself (`multiprocessing`, `concurrent.futures`):
+    /// for `run --exec` only.
+    Processes,
     /// MPI ranks, started by mpirun or srun.
     Mpi,
 }
@@ -38,6 +41,7 @@ impl Backend {
     pub fn name(self) -> &'static str {
         match self {
             Backend::Threads => "threads",
+            Backend::Processes => "processes",
             Backend::Mpi => "mpi",
         }
     }
@@ -46,6 +50,7 @@ impl Backend {
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "threads" => Some(Backend::Threads),
+            "processes" => Some(Backend::Processes),
             "mpi" => Some(Backend::Mpi),
             _ => None,
         }
@@ -212,6 +217,14 @@ impl RunRequest {
                 .map(|p| p.name.to_owned());
             RequestError::Param { name, message }
         })?;
+        if experiment.kind == super::Kind::Program
+            && params.text("command").is_none_or(str::is_empty)
+        {
+            return Err(RequestError::Param {
+                name: Some("command".to_owned()),
+                message: "--exec: give the command to measure, e.g. --exec 'python3 my_program.py --workers {workers}'".to_owned(),
+            });
+        }
         Ok(Self {
             experiment,
             backend,
@@ -228,7 +241,8 @@ impl RunRequest {
     /// the MPI backend; a threads run has no ranks to wait for, and says so (naming the
     /// experiment's own `deadline` parameter where it has one, as `locks` does).
     pub fn with_deadline(mut self, deadline: Option<f64>) -> Result<Self, RequestError> {
-        if deadline.is_some() && self.backend != Backend::Mpi {
+        let program = self.experiment.kind == super::Kind::Program;
+        if deadline.is_some() && self.backend != Backend::Mpi && !program {
             let own = if self.experiment.params.iter().any(|p| p.name == "deadline") {
                 format!(
                     "; experiment `{}` has its own `deadline` parameter: --param deadline=SECS",
@@ -250,12 +264,22 @@ impl RunRequest {
     /// once, parameters sorted by name. Faces that read the child's records add
     /// `--format json --no-store` through [`RunRequest::child_args`].
     pub fn to_args(&self) -> Vec<String> {
-        let mut args = vec![
-            "run".to_owned(),
-            self.experiment.name.to_owned(),
-            "--backend".to_owned(),
-            self.backend.name().to_owned(),
-        ];
+        let program = self.experiment.kind == super::Kind::Program;
+        let mut args = vec!["run".to_owned()];
+        if program {
+            // `--exec COMMAND`, `--shell`, `--time-from RE`, `--mode M`: as a learner types them.
+            let text = |k: &str| self.params.text(k).unwrap_or_default().to_owned();
+            args.extend(["--exec".to_owned(), text("command")]);
+            if self.params.choice("shell") == Some("on") {
+                args.push("--shell".to_owned());
+            }
+            if !text("time_from").is_empty() {
+                args.extend(["--time-from".to_owned(), text("time_from")]);
+            }
+        } else {
+            args.push(self.experiment.name.to_owned());
+        }
+        args.extend(["--backend".to_owned(), self.backend.name().to_owned()]);
         if !self.workers.is_empty() {
             args.push("--workers".to_owned());
             args.push(join_workers(&self.workers));
@@ -267,6 +291,17 @@ impl RunRequest {
             self.warmup.to_string(),
         ]);
         for (k, v) in self.params.to_strings() {
+            if program {
+                match k.as_str() {
+                    "command" | "shell" | "time_from" => continue,
+                    "mode" => {
+                        args.extend(["--mode".to_owned(), v]);
+                        continue;
+                    }
+                    "name" if v.is_empty() => continue,
+                    _ => {}
+                }
+            }
             args.push("--param".to_owned());
             args.push(format!("{k}={v}"));
         }
@@ -403,25 +438,78 @@ mod tests {
 
     #[test]
     fn defaults_round_trip_through_the_argument_list() {
+        use clap::Parser;
         for e in super::super::EXPERIMENTS.iter().filter(|e| e.runnable()) {
-            let req = RunRequest::defaults(e.name).expect("defaults are valid");
+            // A program run needs its command: the rest of it is its defaults.
+            let given: &[String] = if e.kind == super::super::Kind::Program {
+                &["command=python3 pi.py {workers}".to_owned()]
+            } else {
+                &[]
+            };
+            let req = RunRequest::check(e.name, None, &[], DEFAULT_REPS, DEFAULT_WARMUP, given)
+                .expect("defaults are valid");
             let args = req.to_args();
             assert_eq!(
                 args.iter().filter(|a| *a == "--backend").count(),
                 1,
                 "{args:?}"
             );
-            let again = RunRequest::check(
-                e.name,
-                Backend::from_name(&args[3]),
-                &req.workers,
-                req.reps,
-                req.warmup,
-                &req.param_pairs(),
+            let cli = crate::cli::Cli::try_parse_from(
+                std::iter::once("hpc-tutor".to_owned()).chain(args.iter().cloned()),
             )
-            .expect("valid");
-            assert_eq!(again, req);
+            .unwrap_or_else(|err| panic!("{}: {args:?} does not parse: {err}", e.name));
+            let Some(crate::cli::Command::Run(run)) = cli.command else {
+                panic!("{}: not a run", e.name)
+            };
+            assert_eq!(run.request().expect("valid"), req, "{}", e.name);
         }
+    }
+
+    #[test]
+    fn a_program_request_reads_as_typed() {
+        let req = RunRequest::check(
+            "program",
+            Some(Backend::Processes),
+            &[1, 2],
+            3,
+            0,
+            &[
+                "command=python3 pool.py {workers}".into(),
+                "time_from=took ([0-9.]+) s".into(),
+                "mode=weak".into(),
+            ],
+        )
+        .expect("valid");
+        assert_eq!(
+            req.to_args(),
+            [
+                "run",
+                "--exec",
+                "python3 pool.py {workers}",
+                "--time-from",
+                "took ([0-9.]+) s",
+                "--backend",
+                "processes",
+                "--workers",
+                "1,2",
+                "--reps",
+                "3",
+                "--warmup",
+                "0",
+                "--mode",
+                "weak"
+            ]
+        );
+        let e = RunRequest::check("program", None, &[], 5, 1, &[]).expect_err("no command");
+        assert_eq!(e.field(), Some("command"));
+        let e = RunRequest::check("mc-pi", Some(Backend::Processes), &[], 5, 1, &[])
+            .expect_err("processes are for programs");
+        assert_eq!(e.field(), Some("backend"));
+        let with = RunRequest::check("program", None, &[], 5, 1, &["command=true".into()])
+            .expect("valid")
+            .with_deadline(Some(30.0))
+            .expect("any backend of a program takes a deadline");
+        assert_eq!(with.deadline, Some(30.0));
     }
 
     #[test]

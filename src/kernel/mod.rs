@@ -18,6 +18,8 @@ pub mod mc_pi;
 #[forbid(unsafe_code)]
 pub mod pingpong;
 #[forbid(unsafe_code)]
+pub mod program;
+#[forbid(unsafe_code)]
 pub mod race;
 #[forbid(unsafe_code)]
 pub mod rng;
@@ -92,6 +94,14 @@ pub enum Output {
     RoundsDone,
     /// `ns_per_increment`.
     NsPerIncrement,
+    /// `wall_s`: a program's wall time, from starting it to its exit.
+    WallS,
+    /// `program_s`: the time a program printed itself (`--time-from`).
+    ProgramS,
+    /// `cpu_s`: CPU time (user + system) of a program and every process it started.
+    CpuS,
+    /// `cpus_busy`: `cpu_s / wall_s`, how many CPUs the program kept busy on average.
+    CpusBusy,
 }
 
 impl Output {
@@ -120,6 +130,10 @@ impl Output {
             Output::Backoffs => "backoffs",
             Output::RoundsDone => "rounds_done",
             Output::NsPerIncrement => "ns_per_increment",
+            Output::WallS => "wall_s",
+            Output::ProgramS => "program_s",
+            Output::CpuS => "cpu_s",
+            Output::CpusBusy => "cpus_busy",
         }
     }
 }
@@ -185,6 +199,13 @@ pub trait Kernel: Send + Sync {
     /// default) adds nothing.
     fn ns_per_item(&self, _workers: usize) -> Option<(&'static str, u64)> {
         None
+    }
+
+    /// Outputs that differ from run to run and stand for the point as their median over its
+    /// timed repetitions (e.g. a program's wall time next to the time it printed), instead
+    /// of the last repetition's value. The default: none.
+    fn median_outputs(&self) -> &'static [Output] {
+        &[]
     }
 
     /// Adds outputs computed from a point's median kernel time to the point's outputs

@@ -345,6 +345,7 @@ fn merge_group(members: &[(&Path, &RunRecord, &[Record])]) -> Sweep {
             |e| e.status,
         ),
         elapsed_s: ends.iter().map(|e| e.elapsed_s).sum(),
+        output: Vec::new(),
         message: Some(message),
     }));
     Sweep {
@@ -422,6 +423,7 @@ mod tests {
             Record::End(EndRecord {
                 status: Status::Ok,
                 elapsed_s: median * 4.0,
+                output: Vec::new(),
                 message: None,
             }),
         ]

@@ -68,6 +68,11 @@ pub trait Executor {
     fn batches(&self) -> bool {
         true
     }
+    /// The last lines of output of what ran last, kept in the end record (a program's);
+    /// empty for the built-in kernels.
+    fn output_tail(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The shortest sample worth timing, in seconds: a kernel run shorter than this (measured
@@ -381,18 +386,20 @@ pub fn run_plan(
     let mut done = 0;
     // Deadlock probes: the sizes that completed and those that deadlocked.
     let (mut completed, mut deadlocked): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
-    let end = |sink: &mut Sink<'_>, status: Status, message: Option<String>| {
-        // The end record is best effort: if the sink is gone, nobody can read it anyway.
-        let _ = sink(&Record::End(EndRecord {
-            status,
-            elapsed_s: start.elapsed().as_secs_f64(),
-            message,
-        }));
-        status
-    };
+    let end =
+        |sink: &mut Sink<'_>, exec: &dyn Executor, status: Status, message: Option<String>| {
+            // The end record is best effort: if the sink is gone, nobody can read it anyway.
+            let _ = sink(&Record::End(EndRecord {
+                status,
+                elapsed_s: start.elapsed().as_secs_f64(),
+                output: exec.output_tail(),
+                message,
+            }));
+            status
+        };
     let write_failed = |e: std::io::Error| Some(format!("cannot write results: {e}"));
     if let Err(e) = sink(&Record::Run(plan.run.clone())) {
-        return end(sink, Status::Failed, write_failed(e));
+        return end(sink, &*exec, Status::Failed, write_failed(e));
     }
 
     for (variant, kernel) in &plan.variants {
@@ -413,11 +420,17 @@ pub fn run_plan(
                 let setup_s = match exec.setup(&spec) {
                     Ok(s) => s,
                     Err(_) if cancel.load(Ordering::Relaxed) => {
-                        return end(sink, Status::Cancelled, Some("cancelled".to_owned()));
+                        return end(
+                            sink,
+                            &*exec,
+                            Status::Cancelled,
+                            Some("cancelled".to_owned()),
+                        );
                     }
                     Err(e) => {
                         return end(
                             sink,
+                            &*exec,
                             Status::Failed,
                             Some(format!("{}: {e}", point_name(n, size))),
                         );
@@ -430,20 +443,37 @@ pub fn run_plan(
                 let mut stuck: Option<f64> = None;
                 // Kernel runs per timed sample, set by the last warm-up.
                 let mut inner = 1;
+                // The repetitions' values of the outputs that stand as their median.
+                let mut per_rep: Vec<(Output, Vec<f64>)> = kernel
+                    .median_outputs()
+                    .iter()
+                    .map(|&o| (o, Vec::with_capacity(reps)))
+                    .collect();
                 for i in 0..warmup + reps {
                     if cancel.load(Ordering::Relaxed) {
-                        return end(sink, Status::Cancelled, Some("cancelled".to_owned()));
+                        return end(
+                            sink,
+                            &*exec,
+                            Status::Cancelled,
+                            Some("cancelled".to_owned()),
+                        );
                     }
                     let runs = if i < warmup { 1 } else { inner };
                     let (seconds, out) = match sample(exec, kernel.as_ref(), n, runs) {
                         Ok(r) => r,
                         // Stopped because the run was cancelled: that is how it ended.
                         Err(RunError::Failed(_)) if cancel.load(Ordering::Relaxed) => {
-                            return end(sink, Status::Cancelled, Some("cancelled".to_owned()));
+                            return end(
+                                sink,
+                                &*exec,
+                                Status::Cancelled,
+                                Some("cancelled".to_owned()),
+                            );
                         }
                         Err(RunError::Failed(e)) => {
                             return end(
                                 sink,
+                                &*exec,
                                 Status::Failed,
                                 Some(format!("{}: {e}", point_name(n, size))),
                             );
@@ -465,10 +495,10 @@ pub fn run_plan(
                                 // Best effort like the end record: the run ends as a
                                 // deadlock either way.
                                 let _ = sink(&Record::Diagnosis(*d));
-                                return end(sink, Status::Deadlock, Some(message));
+                                return end(sink, &*exec, Status::Deadlock, Some(message));
                             }
                             if let Err(e) = sink(&Record::Diagnosis(*d)) {
-                                return end(sink, Status::Failed, write_failed(e));
+                                return end(sink, &*exec, Status::Failed, write_failed(e));
                             }
                             // The rest of this point's runs will not happen.
                             total -= warmup + reps - i - 1;
@@ -491,10 +521,13 @@ pub fn run_plan(
                         inner_runs: runs,
                     });
                     if let Err(e) = sink(&record) {
-                        return end(sink, Status::Failed, write_failed(e));
+                        return end(sink, &*exec, Status::Failed, write_failed(e));
                     }
                     if !is_warmup {
                         times.push(seconds);
+                        for (o, values) in &mut per_rep {
+                            values.extend(out.output(*o));
+                        }
                         outputs = out;
                     }
                     done += 1;
@@ -535,6 +568,11 @@ pub fn run_plan(
                     }
                 } else {
                     let s = summarize(&times);
+                    for (o, values) in &per_rep {
+                        if !values.is_empty() {
+                            outputs.set_output(*o, super::stats::median(values));
+                        }
+                    }
                     if let Some((name, items)) = kernel.ns_per_item(n)
                         && items > 0
                     {
@@ -598,7 +636,7 @@ pub fn run_plan(
                 let sent = sink(&Record::Point(point.clone()));
                 points.push(point);
                 if let Err(e) = sent {
-                    return end(sink, Status::Failed, write_failed(e));
+                    return end(sink, &*exec, Status::Failed, write_failed(e));
                 }
             }
         }
@@ -606,12 +644,12 @@ pub fn run_plan(
             judge_fit(&mut r, &points, plan.configured_serial);
             let r = Record::Fit(r);
             if let Err(e) = sink(&r) {
-                return end(sink, Status::Failed, write_failed(e));
+                return end(sink, &*exec, Status::Failed, write_failed(e));
             }
         }
     }
     let summary = probing.then(|| probe_summary(&completed, &deadlocked));
-    end(sink, Status::Ok, summary)
+    end(sink, &*exec, Status::Ok, summary)
 }
 
 #[cfg(test)]

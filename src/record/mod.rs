@@ -290,6 +290,9 @@ pub struct EndRecord {
     /// with `sweep=on`), what it found, e.g. the largest message size that completed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The last lines a program printed (`run --exec`), kept with the run; empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output: Vec<String>,
 }
 
 /// The wait-for state of workers that stopped making progress, and the cycle in it.
@@ -555,6 +558,7 @@ pub(crate) mod tests {
             Record::End(EndRecord {
                 status: Status::Ok,
                 elapsed_s: 2.5,
+                output: Vec::new(),
                 message: None,
             }),
         ]

@@ -613,6 +613,15 @@ mod tests {
             .filter(|e| e.runnable())
         {
             let mut form = ExperimentView::new(info, None, 2);
+            // A program run needs its command; a time pattern with spaces and quotes too.
+            for (name, value) in [
+                ("command", "python3 'my prog.py' --workers {workers}"),
+                ("time_from", "Execution time: ([0-9.]+) s"),
+            ] {
+                if let Some(f) = form.fields.iter_mut().find(|f| f.name == name) {
+                    f.value = value.to_owned();
+                }
+            }
             let request = form.validate().expect("the defaults are valid");
             let args = request.child_args();
             let cli = crate::cli::Cli::try_parse_from(

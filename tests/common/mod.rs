@@ -145,6 +145,7 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
     v.push(Record::End(EndRecord {
         status: Status::Ok,
         elapsed_s: 9.1,
+        output: Vec::new(),
         message: None,
     }));
     v
@@ -233,6 +234,7 @@ pub fn race_records() -> Vec<hpc_tutor::record::Record> {
     v.push(Record::End(EndRecord {
         status: Status::Ok,
         elapsed_s: 1.2,
+        output: Vec::new(),
         message: None,
     }));
     v
