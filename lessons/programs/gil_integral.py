@@ -13,7 +13,7 @@ the line `Execution time: ... s`. By hand:
 
     python3 gil_integral.py --pool threads --workers 2 --work python
     python3 gil_integral.py --pool processes --workers 2 --work python
-    python3 gil_integral.py --pool threads --workers 2 --work numpy --intervals 200000000
+    python3 gil_integral.py --pool threads --workers 2 --work numpy --intervals 1000000000
 """
 
 import argparse

@@ -107,6 +107,25 @@ fn time_pattern(text: &str) -> Result<Regex, ParamError> {
     Ok(re)
 }
 
+/// Words joined into one shell line, each quoted only when it needs to be
+/// ([`shell_word`](crate::cluster::jobscript::shell_word)); `{workers}` counts as safe.
+pub fn join_words<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> String {
+    use crate::cluster::jobscript::shell_word;
+    words
+        .into_iter()
+        .map(|w| {
+            let w = w.as_ref();
+            let plain = w.replace(PLACEHOLDER, "N");
+            if !plain.is_empty() && shell_word(&plain) == plain {
+                w.to_owned()
+            } else {
+                shell_word(w)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A program run, ready to start for any worker count.
 #[derive(Debug, Clone)]
 pub struct ProgramSpec {
@@ -212,7 +231,7 @@ impl ProgramSpec {
             .unwrap_or_default();
         format!(
             "OMP_NUM_THREADS={threads} … {}",
-            shell_words::join(self.argv(workers))
+            join_words(self.argv(workers))
         )
     }
 
@@ -688,7 +707,7 @@ mod tests {
         assert!(env.contains(&(WORKERS_VAR, "4".to_owned())));
         assert_eq!(
             s.shown(4),
-            "OMP_NUM_THREADS=4 … python3 'my prog.py' '--n=4' 4"
+            "OMP_NUM_THREADS=4 … python3 'my prog.py' --n=4 4"
         );
         let p = spec(&["command=python3 pool.py {workers}"], Backend::Processes);
         assert!(p.env(3).contains(&("OMP_NUM_THREADS", "1".to_owned())));

@@ -535,12 +535,12 @@ impl ChartModel {
                 if weak || run.params.get("mode").is_some_and(|m| m == "weak") {
                     model.weak = true;
                 }
-                let title = format!("{} · {}", run.experiment, run.backend);
+                let title = format!("{} · {}", run.display_name(), run.backend);
                 if !titles.contains(&title) {
                     titles.push(title);
                 }
             }
-            let experiment = run.map_or("?", |r| r.experiment.as_str());
+            let experiment = run.map_or_else(|| "?".to_owned(), RunRecord::display_name);
             let backend = run.map_or("?", |r| r.backend.as_str());
 
             let mut found: Vec<RunSeries> = Vec::new();

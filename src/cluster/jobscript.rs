@@ -13,8 +13,10 @@ use crate::record::Record;
 pub struct JobSpec {
     /// The experiment.
     pub experiment: String,
-    /// Ranks (`true`) or threads.
+    /// Ranks (`true`) or threads (or processes) of one task.
     pub mpi: bool,
+    /// Threads, processes (a program starting its own) or MPI ranks.
+    pub backend: crate::experiment::Backend,
     /// Worker counts of the sweep.
     pub workers: Vec<usize>,
     /// Timed repetitions per point.
@@ -85,7 +87,7 @@ impl JobSpec {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         experiment: &str,
-        mpi: bool,
+        backend: crate::experiment::Backend,
         workers: Vec<usize>,
         (reps, warmup): (usize, usize),
         params: BTreeMap<String, String>,
@@ -94,6 +96,7 @@ impl JobSpec {
         exe: &str,
         made_by: String,
     ) -> Self {
+        let mpi = backend == crate::experiment::Backend::Mpi;
         let (ntasks, cpus_per_task) = Self::resources(mpi, &workers, threads_per_rank);
         let mut notes = Vec::new();
         // The current job's partition, from SLURM_JOB_PARTITION: only a real partition
@@ -115,6 +118,7 @@ impl JobSpec {
         JobSpec {
             experiment: experiment.to_owned(),
             mpi,
+            backend,
             workers,
             reps,
             warmup,
@@ -135,9 +139,9 @@ impl JobSpec {
         }
     }
 
-    /// `mpi` or `threads`.
+    /// `threads`, `processes` or `mpi`.
     pub fn backend(&self) -> &'static str {
-        if self.mpi { "mpi" } else { "threads" }
+        self.backend.name()
     }
 
     /// Tasks and CPUs per task for a sweep: threads are one task with a CPU per thread of
@@ -202,7 +206,7 @@ impl JobSpec {
                 "MPI ranks".to_owned()
             }
         } else {
-            "threads".to_owned()
+            self.backend().to_owned()
         };
         // Writing to a String cannot fail.
         let _ = writeln!(s, "#!/bin/bash");
@@ -297,7 +301,7 @@ impl JobSpec {
         if self.mpi {
             let _ = writeln!(s, "  --backend mpi --launcher srun \\");
         } else {
-            let _ = writeln!(s, "  --backend threads \\");
+            let _ = writeln!(s, "  --backend {} \\", self.backend());
         }
         let _ = writeln!(
             s,
@@ -554,6 +558,11 @@ mod tests {
             notes: Vec::new(),
             experiment: "mc-pi".into(),
             mpi,
+            backend: if mpi {
+                crate::experiment::Backend::Mpi
+            } else {
+                crate::experiment::Backend::Threads
+            },
             workers: workers.to_vec(),
             reps: 5,
             warmup: 1,
@@ -770,7 +779,7 @@ mod tests {
         });
         let s = JobSpec::new(
             "mc-pi",
-            false,
+            crate::experiment::Backend::Threads,
             vec![1],
             (1, 0),
             BTreeMap::new(),

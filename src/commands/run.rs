@@ -501,7 +501,7 @@ impl Report {
         if p.inner_runs > 1 {
             notes.push(format!("{} runs per sample", p.inner_runs));
         }
-        notes.extend(program_notes(p));
+        notes.extend(crate::measure::format::program_notes(&p.outputs));
         for k in self.ordered(p.outputs.keys()) {
             if skip.contains(&k.as_str())
                 || matches!(
@@ -852,22 +852,6 @@ fn program_header(run: &RunRecord) -> Option<String> {
         "command: {}{shell}\nrun once per repetition, {per_worker}; {timing}{mode}",
         get("command")
     ))
-}
-
-/// A program point's wall time, start-up and CPUs kept busy, for the notes of its row.
-fn program_notes(p: &PointRecord) -> Vec<String> {
-    let mut notes = Vec::new();
-    let wall = p.outputs.output(Out::WallS);
-    if let (Some(w), Some(own)) = (wall, p.outputs.output(Out::ProgramS)) {
-        notes.push(format!("wall {}", seconds(w)));
-        if w > own {
-            notes.push(format!("start-up and exit {}", seconds(w - own)));
-        }
-    }
-    if let Some(c) = p.outputs.output(Out::CpusBusy) {
-        notes.push(format!("{c:.2} CPUs busy"));
-    }
-    notes
 }
 
 /// `rank 0 and rank 1 wait for each other, both in send`: who is stuck, from a diagnosis.

@@ -64,7 +64,7 @@ pub fn script(args: &SlurmScriptArgs) -> anyhow::Result<ExitCode> {
     }
     let mut spec = JobSpec::new(
         info.name,
-        mpi,
+        request.backend,
         workers,
         (request.reps as usize, request.warmup as usize),
         params.to_strings(),

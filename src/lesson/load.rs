@@ -12,6 +12,21 @@ use super::{Diagnostic, Lesson, track_rank};
 /// from any directory.
 static BUILT_IN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/lessons");
 
+/// Whether program `file` (relative to the lessons folder, checked to stay inside it)
+/// exists for the lesson at `lesson_path`: next to it on disk, or built in for the built-in
+/// lessons (`lessons/…`).
+pub(crate) fn program_exists(lesson_path: &str, file: &str) -> bool {
+    let on_disk = Path::new(lesson_path)
+        .parent()
+        .is_some_and(|d| d.join(file).is_file());
+    on_disk || (lesson_path.starts_with("lessons/") && BUILT_IN.get_file(file).is_some())
+}
+
+/// The contents of a built-in lesson's program `file`.
+pub fn built_in_program(file: &str) -> Option<&'static [u8]> {
+    BUILT_IN.get_file(file).map(|f| f.contents())
+}
+
 /// Where lessons come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LessonSource {

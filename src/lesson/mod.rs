@@ -7,11 +7,13 @@ mod body;
 mod diag;
 mod load;
 mod parse;
+pub mod program;
 
 pub use diag::Diagnostic;
 pub(crate) use diag::LineIndex;
-pub use load::{LessonSet, LessonSource, LoadError};
+pub use load::{LessonSet, LessonSource, LoadError, built_in_program};
 pub use parse::{BrokenLesson, ParsedLesson, parse_lesson};
+pub use program::LessonProgram;
 
 /// A valid lesson, ready to show.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,10 +42,39 @@ pub struct Lesson {
     pub presets: std::collections::BTreeMap<String, Preset>,
     /// Interleaving puzzles: the learner schedules the threads (see [`crate::puzzle`]).
     pub puzzles: Vec<crate::puzzle::Puzzle>,
+    /// Programs of the lesson folder the learner runs through the "Your program" screen.
+    pub programs: Vec<LessonProgram>,
     /// The Markdown text after the front matter.
     pub body: String,
     /// Where the lesson came from, as shown in messages.
     pub path: String,
+}
+
+impl Lesson {
+    /// What the panel lists after the checks and puzzles, in order: the experiments, then
+    /// `program:ID` for each program.
+    pub fn runnables(&self) -> Vec<String> {
+        self.experiments
+            .iter()
+            .cloned()
+            .chain(self.programs.iter().map(|g| format!("program:{}", g.id)))
+            .collect()
+    }
+
+    /// The experiments whose recent runs the lesson's predictions compare with: its own,
+    /// and `program` when it has programs.
+    pub fn measured_experiments(&self) -> Vec<String> {
+        let mut out = self.experiments.clone();
+        if !self.programs.is_empty() {
+            out.push("program".to_owned());
+        }
+        out
+    }
+}
+
+/// Whether a panel entry ([`Lesson::runnables`]) can run in this version.
+pub fn runnable(entry: &str) -> bool {
+    entry.starts_with("program:") || crate::experiment::find(entry).is_some_and(|e| e.runnable())
 }
 
 /// A question in a lesson.
@@ -73,6 +104,8 @@ pub struct Preset {
     pub reps: Option<u32>,
     /// Parameter values as `KEY=VALUE` texts, already checked against the registry.
     pub params: Vec<String>,
+    /// The backend, when the lesson chooses it (a program's).
+    pub backend: Option<crate::experiment::Backend>,
 }
 
 /// A measured quantity a prediction is compared with.

@@ -33,6 +33,32 @@ struct RawFront {
     presets: BTreeMap<String, Spanned<RawPreset>>,
     #[serde(default)]
     puzzles: Vec<Spanned<puzzle::RawPuzzle>>,
+    #[serde(default)]
+    programs: Vec<Spanned<RawProgram>>,
+}
+
+/// A program the lesson runs (`[[programs]]`), as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProgram {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    file: Spanned<String>,
+    #[serde(default)]
+    interpreter: Option<Spanned<String>>,
+    #[serde(default)]
+    needs: Vec<Spanned<String>>,
+    #[serde(default)]
+    args: Vec<Spanned<String>>,
+    backend: Spanned<String>,
+    #[serde(default)]
+    time_from: Option<Spanned<String>>,
+    #[serde(default)]
+    workers: Option<Spanned<Vec<u64>>>,
+    #[serde(default)]
+    reps: Option<Spanned<u64>>,
+    #[serde(default)]
+    mode: Option<Spanned<String>>,
 }
 
 /// Starting settings for an experiment, as written.
@@ -51,7 +77,11 @@ struct RawPreset {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMeasure {
-    experiment: Spanned<String>,
+    #[serde(default)]
+    experiment: Option<Spanned<String>>,
+    /// A program of the lesson instead of an experiment: its runs are those with its name.
+    #[serde(default)]
+    program: Option<Spanned<String>>,
     quantity: Spanned<String>,
     #[serde(default)]
     workers: Option<Spanned<u64>>,
@@ -265,6 +295,8 @@ fn validate(
         .map(|e| e.get_ref().clone())
         .collect();
     let presets = validate_presets(raw.presets, &lesson_experiments, shift, p);
+    let programs = validate_programs(raw.programs, path, shift, p);
+    let program_ids: Vec<String> = programs.iter().map(|g| g.id.clone()).collect();
     let mut seen = HashSet::new();
     let mut checks = Vec::with_capacity(raw.checks.len());
     for check in raw.checks {
@@ -276,7 +308,11 @@ fn validate(
                 format!("duplicate check id `{}` in this lesson", check.id.get_ref()),
             );
         }
-        if let Some(c) = validate_check(check, span, &lesson_experiments, shift, p) {
+        let known = Runnables {
+            experiments: &lesson_experiments,
+            programs: &program_ids,
+        };
+        if let Some(c) = validate_check(check, span, &known, shift, p) {
             checks.push(c);
         }
     }
@@ -304,6 +340,7 @@ fn validate(
         checks,
         presets,
         puzzles,
+        programs,
         body: body.to_owned(),
         path: path.to_owned(),
     };
@@ -370,56 +407,220 @@ fn validate_presets(
         if let Err(e) = experiment::Params::parse(info, &params) {
             p.at(shift(span.clone()), e.to_string());
         }
-        let workers = preset.workers.and_then(|w| {
-            if w.get_ref().is_empty() || w.get_ref().iter().any(|&n| !(1..=1024).contains(&n)) {
-                p.at(
-                    shift(w.span()),
-                    "`workers` must list worker counts from 1 to 1024".to_owned(),
-                );
-                None
-            } else {
-                // Checked to be at most 1024 just above.
-                Some(w.into_inner().into_iter().map(|n| n as usize).collect())
-            }
-        });
-        let reps = preset.reps.and_then(|r| {
-            if (1..=1000).contains(r.get_ref()) {
-                // At most 1000: fits in u32.
-                Some(*r.get_ref() as u32)
-            } else {
-                p.at(shift(r.span()), "`reps` must be from 1 to 1000".to_owned());
-                None
-            }
-        });
+        let workers = preset.workers.and_then(|w| checked_workers(w, shift, p));
+        let reps = preset.reps.and_then(|r| checked_reps(&r, shift, p));
         out.insert(
             name,
             Preset {
                 workers,
                 reps,
                 params,
+                backend: None,
             },
         );
     }
     out
 }
 
+/// Worker counts as a preset or a program gives them: each from 1 to 1024.
+fn checked_workers(
+    w: Spanned<Vec<u64>>,
+    shift: &dyn Fn(Range<usize>) -> Range<usize>,
+    p: &mut Problems<'_>,
+) -> Option<Vec<usize>> {
+    if w.get_ref().is_empty() || w.get_ref().iter().any(|&n| !(1..=1024).contains(&n)) {
+        p.at(
+            shift(w.span()),
+            "`workers` must list worker counts from 1 to 1024".to_owned(),
+        );
+        None
+    } else {
+        // Checked to be at most 1024 just above.
+        Some(w.into_inner().into_iter().map(|n| n as usize).collect())
+    }
+}
+
+/// Repetitions as a preset or a program gives them: from 1 to 1000.
+fn checked_reps(
+    r: &Spanned<u64>,
+    shift: &dyn Fn(Range<usize>) -> Range<usize>,
+    p: &mut Problems<'_>,
+) -> Option<u32> {
+    if (1..=1000).contains(r.get_ref()) {
+        // At most 1000: fits in u32.
+        Some(*r.get_ref() as u32)
+    } else {
+        p.at(shift(r.span()), "`reps` must be from 1 to 1000".to_owned());
+        None
+    }
+}
+
+/// The lesson's programs, each checked: its id, a file inside the lessons folder that
+/// exists, an interpreter and modules that are names, a backend, a time pattern with a
+/// group, and the sweep's workers, repetitions and mode.
+fn validate_programs(
+    raw: Vec<Spanned<RawProgram>>,
+    lesson_path: &str,
+    shift: &dyn Fn(Range<usize>) -> Range<usize>,
+    p: &mut Problems<'_>,
+) -> Vec<super::LessonProgram> {
+    let program = experiment::find("program");
+    let mut out: Vec<super::LessonProgram> = Vec::new();
+    let mut seen = HashSet::new();
+    for table in raw {
+        let g = table.into_inner();
+        let before = p.list.len();
+        let id = g.id.get_ref().clone();
+        if !is_valid_id(&id) {
+            p.at(
+                shift(g.id.span()),
+                format!("program id `{id}`: use lower-case letters, digits and `-`"),
+            );
+        } else if !seen.insert(id.clone()) {
+            p.at(
+                shift(g.id.span()),
+                format!("duplicate program id `{id}` in this lesson"),
+            );
+        }
+        if g.title.get_ref().trim().is_empty() {
+            p.at(
+                shift(g.title.span()),
+                "program `title` must not be empty".to_owned(),
+            );
+        }
+        let file = g.file.get_ref();
+        if !super::program::is_inside(file) {
+            p.at(
+                shift(g.file.span()),
+                format!("program `file` `{file}` must be a path inside the lessons folder, relative, without `..`"),
+            );
+        } else if !super::load::program_exists(lesson_path, file) {
+            p.at(
+                shift(g.file.span()),
+                format!("program `file` `{file}` does not exist next to the lesson"),
+            );
+        }
+        let word =
+            |w: &str| !w.is_empty() && !w.chars().any(|c| c.is_whitespace() || c.is_control());
+        if let Some(i) = &g.interpreter
+            && !word(i.get_ref())
+        {
+            p.at(
+                shift(i.span()),
+                "`interpreter` must be one word, e.g. python3".to_owned(),
+            );
+        }
+        for m in &g.needs {
+            if m.get_ref().is_empty()
+                || !m
+                    .get_ref()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                p.at(
+                    shift(m.span()),
+                    format!("`needs`: `{}` is not a Python module name", m.get_ref()),
+                );
+            }
+        }
+        for a in &g.args {
+            if a.get_ref().chars().any(char::is_control) {
+                p.at(
+                    shift(a.span()),
+                    "`args` must not hold control characters".to_owned(),
+                );
+            }
+        }
+        let backend = crate::experiment::Backend::from_name(g.backend.get_ref());
+        if backend.is_none() {
+            p.at(
+                shift(g.backend.span()),
+                format!(
+                    "unknown backend `{}` (known: threads, processes, mpi)",
+                    g.backend.get_ref()
+                ),
+            );
+        }
+        for (key, value) in [("time_from", &g.time_from), ("mode", &g.mode)] {
+            if let (Some(v), Some(info)) = (value, program)
+                && let Err(e) = experiment::Params::parse(info, &[format!("{key}={}", v.get_ref())])
+            {
+                p.at(shift(v.span()), e.to_string());
+            }
+        }
+        let workers = g.workers.and_then(|w| checked_workers(w, shift, p));
+        let reps = g.reps.as_ref().and_then(|r| checked_reps(r, shift, p));
+        if p.list.len() > before {
+            continue;
+        }
+        out.push(super::LessonProgram {
+            id,
+            title: g.title.into_inner(),
+            file: g.file.into_inner(),
+            interpreter: g.interpreter.map(Spanned::into_inner),
+            needs: g.needs.into_iter().map(Spanned::into_inner).collect(),
+            args: g.args.into_iter().map(Spanned::into_inner).collect(),
+            // Checked above.
+            backend: backend.unwrap_or(crate::experiment::Backend::Threads),
+            time_from: g.time_from.map(Spanned::into_inner),
+            workers,
+            reps,
+            mode: g.mode.map(Spanned::into_inner),
+        });
+    }
+    out
+}
+
+/// What a lesson can run: its experiments and its programs' ids.
+struct Runnables<'a> {
+    experiments: &'a [String],
+    programs: &'a [String],
+}
+
 fn validate_measure(
     raw: Spanned<RawMeasure>,
-    experiments: &[String],
+    known: &Runnables<'_>,
     shift: &dyn Fn(Range<usize>) -> Range<usize>,
     p: &mut Problems<'_>,
 ) -> Option<Measure> {
+    let table = raw.span();
     let raw = raw.into_inner();
-    if !experiments.contains(raw.experiment.get_ref()) {
-        p.at(
-            shift(raw.experiment.span()),
-            format!(
-                "`measure` names experiment `{}`, which is not in this lesson's `experiments`",
-                raw.experiment.get_ref()
-            ),
-        );
-        return None;
-    }
+    // A program's runs are runs of the `program` experiment carrying its name.
+    let (experiment, program) = match (&raw.experiment, &raw.program) {
+        (Some(e), None) => {
+            if !known.experiments.contains(e.get_ref()) {
+                p.at(
+                    shift(e.span()),
+                    format!(
+                        "`measure` names experiment `{}`, which is not in this lesson's `experiments`",
+                        e.get_ref()
+                    ),
+                );
+                return None;
+            }
+            (e.get_ref().clone(), None)
+        }
+        (None, Some(g)) => {
+            if !known.programs.contains(g.get_ref()) {
+                p.at(
+                    shift(g.span()),
+                    format!(
+                        "`measure` names program `{}`, which is not one of this lesson's `programs`",
+                        g.get_ref()
+                    ),
+                );
+                return None;
+            }
+            ("program".to_owned(), Some(g.get_ref().clone()))
+        }
+        _ => {
+            p.at(
+                shift(table),
+                "`measure` needs either `experiment` or `program` (one of them)".to_owned(),
+            );
+            return None;
+        }
+    };
     let Some(quantity) = Quantity::from_name(raw.quantity.get_ref()) else {
         p.at(
             shift(raw.quantity.span()),
@@ -450,11 +651,10 @@ fn validate_measure(
         (w, _) => w.as_ref().map(|w| *w.get_ref() as usize),
     };
     if let Some(v) = &raw.variant {
-        let names =
-            experiment::find(raw.experiment.get_ref()).map_or(&[][..], |e| e.variant_names());
+        let names = experiment::find(&experiment).map_or(&[][..], |e| e.variant_names());
         if !names.contains(&v.get_ref().as_str()) {
             let known = if names.is_empty() {
-                format!("`{}` has no variants", raw.experiment.get_ref())
+                format!("`{experiment}` has no variants")
             } else {
                 format!("known: {}", names.join(", "))
             };
@@ -466,7 +666,10 @@ fn validate_measure(
         }
     }
     let mut params = BTreeMap::new();
-    if let Some(info) = experiment::find(raw.experiment.get_ref()) {
+    if let Some(name) = program {
+        params.insert("name".to_owned(), name);
+    }
+    if let Some(info) = experiment::find(&experiment) {
         for (key, value) in &raw.params {
             let text = param_text(key, value, shift, p)?;
             // The value as the run record writes it, so that it compares equal.
@@ -484,7 +687,7 @@ fn validate_measure(
         }
     }
     Some(Measure {
-        experiment: raw.experiment.into_inner(),
+        experiment,
         quantity,
         workers,
         variant: raw.variant.map(Spanned::into_inner),
@@ -495,7 +698,7 @@ fn validate_measure(
 fn validate_check(
     raw: RawCheck,
     table: Range<usize>,
-    experiments: &[String],
+    experiments: &Runnables<'_>,
     shift: &dyn Fn(Range<usize>) -> Range<usize>,
     p: &mut Problems<'_>,
 ) -> Option<Check> {

@@ -126,3 +126,21 @@ mod tests {
         assert_eq!(value(2.6e-6), "2.60e-6");
     }
 }
+
+/// A program point's wall time, its start-up and exit (wall time minus the time it printed)
+/// and how many CPUs it kept busy, for the notes of its row; empty for other points.
+pub fn program_notes(outputs: &crate::kernel::Outputs) -> Vec<String> {
+    use crate::kernel::{Output, OutputsExt};
+    let mut notes = Vec::new();
+    if let Some(c) = outputs.output(Output::CpusBusy) {
+        notes.push(format!("{c:.2} CPUs busy"));
+    }
+    let wall = outputs.output(Output::WallS);
+    if let (Some(w), Some(own)) = (wall, outputs.output(Output::ProgramS)) {
+        notes.push(format!("wall {}", seconds(w)));
+        if w > own {
+            notes.push(format!("start-up and exit {}", seconds(w - own)));
+        }
+    }
+    notes
+}

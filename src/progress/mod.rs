@@ -39,13 +39,31 @@ pub struct Progress {
     /// shuffles, by the lesson's and check's ids alone.
     #[serde(skip_serializing_if = "is_zero")]
     pub learner: u64,
+    /// Commands run on the "Your program" screen, newest first (at most
+    /// [`RECENT_COMMANDS`]): `←`/`→` on its command field bring them back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recent_commands: Vec<String>,
+    /// Commands of programs from lessons loaded with `--lessons` that the learner agreed to
+    /// run (asked once each).
+    #[serde(skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub approved_programs: std::collections::BTreeSet<String>,
 }
+
+/// How many recent commands are remembered.
+pub const RECENT_COMMANDS: usize = 10;
 
 fn is_zero(v: &u64) -> bool {
     *v == 0
 }
 
 impl Progress {
+    /// Remembers `command` as the newest one run.
+    pub fn remember_command(&mut self, command: &str) {
+        self.recent_commands.retain(|c| c != command);
+        self.recent_commands.insert(0, command.to_owned());
+        self.recent_commands.truncate(RECENT_COMMANDS);
+    }
+
     /// A fresh start for a new learner: empty, with a random seed of its own.
     pub fn new_learner() -> Self {
         Self {
@@ -129,6 +147,17 @@ impl Progress {
             out.learner = self.learner;
         }
         out.last_lesson.clone_from(&self.last_lesson);
+        // This tutor's recent commands first, then the file's others.
+        let mut recent = self.recent_commands.clone();
+        for c in std::mem::take(&mut out.recent_commands) {
+            if !recent.contains(&c) {
+                recent.push(c);
+            }
+        }
+        recent.truncate(RECENT_COMMANDS);
+        out.recent_commands = recent;
+        out.approved_programs
+            .extend(self.approved_programs.iter().cloned());
         for (id, mine) in &self.lessons {
             out.lessons.entry(id.clone()).or_default().merge_from(mine);
         }

@@ -39,7 +39,7 @@ pub struct RunRecord {
     pub run_id: String,
     /// Experiment name from the registry.
     pub experiment: String,
-    /// `threads` (or `mpi` in later versions).
+    /// `threads`, `processes` (a program's own) or `mpi`.
     pub backend: String,
     /// Every parameter with the value used (defaults filled in), as given on the command line.
     pub params: BTreeMap<String, String>,
@@ -57,6 +57,28 @@ pub struct RunRecord {
     /// array): the run ids it was made from, in start order. Empty for a measured run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
+}
+
+impl RunRecord {
+    /// How charts and legends name what ran: the experiment, or for a program run
+    /// (`run --exec`) its `name`, else the file it runs (`pi.py` of `python3 pi.py 100`).
+    pub fn display_name(&self) -> String {
+        if self.experiment != "program" {
+            return self.experiment.clone();
+        }
+        if let Some(n) = self.params.get("name").filter(|n| !n.is_empty()) {
+            return n.clone();
+        }
+        let command = self.params.get("command").map_or("", String::as_str);
+        let words = shell_words::split(command).unwrap_or_default();
+        let base = |w: &String| w.rsplit('/').next().unwrap_or(w).to_owned();
+        words
+            .iter()
+            .skip(1)
+            .find(|w| !w.starts_with('-') && (w.contains('/') || w.contains('.')))
+            .or(words.first())
+            .map_or_else(|| "program".to_owned(), base)
+    }
 }
 
 /// The environment a result was measured in; a result without it cannot be trusted later.

@@ -179,12 +179,13 @@ pub enum Screen {
         /// The reader to go back to.
         back: Box<Reader>,
     },
-    /// An experiment opened from a lesson: form, run and charts.
+    /// An experiment opened from a lesson, or the "Your program" screen (experiment
+    /// `program`) opened from the catalogue: form, run and charts.
     Experiment {
         /// The experiment's name (key into [`App::experiments`]).
         name: String,
-        /// The reader to go back to.
-        back: Box<Reader>,
+        /// The reader to go back to; `None`: back to the catalogue.
+        back: Option<Box<Reader>>,
     },
     /// Results of batch jobs read from a folder (`--results DIR`), in [`App::results`].
     Results,
@@ -244,6 +245,14 @@ pub enum Overlay {
     Problems(usize),
     /// The job script that reproduces the experiment screen's form on a cluster.
     JobScript(Box<JobScript>),
+    /// Before a program of a lesson loaded with `--lessons` runs for the first time: the
+    /// learner sees its command and agrees (y) or not.
+    ConfirmProgram {
+        /// The command it would run.
+        command: String,
+        /// The run waiting for the answer.
+        request: Box<RunRequest>,
+    },
     /// Earlier runs of the open experiment, to pick one to compare with.
     History {
         /// Runs of the experiment, newest first.
@@ -695,10 +704,15 @@ impl App {
     /// Leaves a puzzle or experiment screen for the reader it was opened from.
     fn back_to_reader(&mut self) {
         match std::mem::replace(&mut self.screen, Screen::Catalogue) {
-            Screen::Puzzle { back, .. } | Screen::Experiment { back, .. } => {
+            Screen::Puzzle { back, .. }
+            | Screen::Experiment {
+                back: Some(back), ..
+            } => {
                 self.screen = Screen::Reader(*back);
                 self.rewrap();
             }
+            // The "Your program" screen opened from the catalogue goes back there.
+            Screen::Experiment { back: None, .. } => {}
             other => self.screen = other,
         }
     }
@@ -715,7 +729,7 @@ impl App {
     pub fn with_store(mut self, store: Option<Store>) -> Self {
         self.store = store;
         if let Some(l) = self.lesson_in_reader().cloned() {
-            for e in &l.experiments {
+            for e in &l.measured_experiments() {
                 self.ensure_latest(e);
             }
         }
@@ -747,9 +761,14 @@ impl App {
 
     // ----- experiments -----------------------------------------------------------------
 
-    /// Opens the experiment screen of `name` from the reader.
+    /// Opens the experiment screen of `name` from the reader; `program:ID` opens the lesson's
+    /// program ID on the "Your program" screen.
     fn open_experiment(&mut self, name: &str) -> Effect {
-        let Some(info) = crate::experiment::find(name) else {
+        let (screen, program_id) = match name.strip_prefix("program:") {
+            Some(id) => ("program", Some(id)),
+            None => (name, None),
+        };
+        let Some(info) = crate::experiment::find(screen) else {
             return Effect::None;
         };
         if !info.runnable() {
@@ -763,24 +782,123 @@ impl App {
             return Effect::None;
         };
         let back = Box::new(r.clone());
-        let lesson = self.lessons.lessons.get(r.lesson);
-        let preset = lesson.and_then(|l| l.presets.get(name));
-        let lesson_id = lesson.map(|l| l.id.clone());
-        // Each lesson opens the experiment with its own preset; the form a learner edited in
-        // this lesson stays, and so does a run still going.
-        let fresh = self.experiments.get(name).is_none_or(|v| {
-            v.opened_from != lesson_id && !v.run.as_ref().is_some_and(LiveRun::active)
+        let Some(lesson) = self.lessons.lessons.get(r.lesson).cloned() else {
+            return Effect::None;
+        };
+        let (preset, opened_from, notice) = match program_id {
+            Some(id) => {
+                let Some(program) = lesson.programs.iter().find(|g| g.id == id) else {
+                    return Effect::None;
+                };
+                match self.program_preset(program) {
+                    Ok((preset, notice)) => (Some(preset), format!("{}#{id}", lesson.id), notice),
+                    Err(e) => {
+                        self.set_status(e, true);
+                        return Effect::Redraw;
+                    }
+                }
+            }
+            None => (lesson.presets.get(name).cloned(), lesson.id.clone(), None),
+        };
+        // Each lesson (and each program of it) opens the screen with its own preset; the form
+        // a learner edited there stays, and so does a run still going.
+        let old = self.experiments.get(screen);
+        let fresh = old.is_none_or(|v| {
+            v.opened_from.as_deref() != Some(opened_from.as_str())
+                && !v.run.as_ref().is_some_and(LiveRun::active)
         });
         if fresh {
-            let mut view = ExperimentView::new(info, preset, self.system.cpus);
-            view.opened_from = lesson_id;
-            self.experiments.insert(name.to_owned(), view);
+            // Another program of the same lesson: its finished run stays on the chart to
+            // compare with (threads, then processes, of the same program).
+            let carried = old
+                .filter(|v| {
+                    program_id.is_some()
+                        && v.opened_from
+                            .as_deref()
+                            .is_some_and(|o| o.starts_with(&format!("{}#", lesson.id)))
+                })
+                .and_then(|v| v.run.as_ref())
+                .filter(|r| r.records.iter().any(|x| matches!(x, Record::Point(_))))
+                .map(|r| Comparison {
+                    label: run_label(&r.records),
+                    records: r.records.clone(),
+                });
+            let mut view = ExperimentView::new(info, preset.as_ref(), self.system.cpus);
+            view.opened_from = Some(opened_from);
+            view.notice = notice;
+            view.compare = carried;
+            self.experiments.insert(screen.to_owned(), view);
+        }
+        if program_id.is_some() {
+            self.ensure_latest("program");
         }
         self.screen = Screen::Experiment {
-            name: name.to_owned(),
-            back,
+            name: screen.to_owned(),
+            back: Some(back),
         };
         Effect::Redraw
+    }
+
+    /// Opens the "Your program" screen from the catalogue: the form of the last program run
+    /// there, or an empty one with the most recent command.
+    fn open_your_program(&mut self) -> Effect {
+        let Some(info) = crate::experiment::find("program") else {
+            return Effect::None;
+        };
+        let fresh = self.experiments.get("program").is_none_or(|v| {
+            v.opened_from.is_some() && !v.run.as_ref().is_some_and(LiveRun::active)
+        });
+        if fresh {
+            let mut view = ExperimentView::new(info, None, self.system.cpus);
+            if let Some(f) = view.fields.iter_mut().find(|f| f.name == "command") {
+                f.recent = self.progress.recent_commands.clone();
+                if let Some(c) = f.recent.first() {
+                    f.value.clone_from(c);
+                }
+            }
+            view.selected = view
+                .fields
+                .iter()
+                .position(|f| f.name == "command")
+                .unwrap_or(0);
+            self.experiments.insert("program".to_owned(), view);
+        }
+        self.ensure_latest("program");
+        self.screen = Screen::Experiment {
+            name: "program".to_owned(),
+            back: None,
+        };
+        Effect::Redraw
+    }
+
+    /// The form's starting settings for a lesson's program: its file (a built-in one
+    /// written to the data folder first), the interpreter that has its modules, and what to
+    /// install when none has.
+    fn program_preset(
+        &self,
+        program: &crate::lesson::LessonProgram,
+    ) -> Result<(crate::lesson::Preset, Option<String>), String> {
+        use crate::lesson::program::materialize;
+        let file = match &self.lessons.source {
+            crate::lesson::LessonSource::Directory(dir) => {
+                let path = dir.join(&program.file);
+                std::path::absolute(&path).unwrap_or(path)
+            }
+            crate::lesson::LessonSource::BuiltIn => {
+                let contents = crate::lesson::built_in_program(&program.file)
+                    .ok_or_else(|| format!("{} is not built into this hpc-tutor", program.file))?;
+                // `programs/…` lands in the data folder's `programs/`.
+                let dir = crate::record::store::data_dir()
+                    .unwrap_or_else(|| std::env::temp_dir().join("hpc-tutor"));
+                materialize(&dir, &program.file, contents).map_err(|e| {
+                    format!("cannot write {} into {}: {e}", program.file, dir.display())
+                })?
+            }
+        };
+        let interpreter = program.interpreter();
+        let notice = interpreter.as_ref().and_then(|i| i.install_hint());
+        let preset = program.preset(&file, interpreter.as_ref().map(|i| i.command.as_str()));
+        Ok((preset, notice))
     }
 
     fn on_experiment_key(&mut self, key: KeyEvent) -> Effect {
@@ -803,18 +921,26 @@ impl App {
                 _ => Effect::None,
             },
             Action::Run(request) => {
-                // Predict first: a prediction made after seeing the result teaches nothing.
-                if self.running.is_none()
-                    && let Some(i) = self.unanswered_prediction(&name, &request)
+                // A program of a lesson from a folder runs only once the learner agreed.
+                let lesson_program = self
+                    .experiments
+                    .get(&name)
+                    .and_then(|v| v.opened_from.as_deref())
+                    .is_some_and(|o| o.contains('#'));
+                let command = request
+                    .params
+                    .text("command")
+                    .unwrap_or_default()
+                    .to_owned();
+                if name == "program"
+                    && lesson_program
+                    && self.lessons.source != crate::lesson::LessonSource::BuiltIn
+                    && !self.progress.approved_programs.contains(&command)
                 {
-                    if let Effect::Redraw = self.open_check(i)
-                        && let Some(Overlay::Check(d)) = &mut self.overlay
-                    {
-                        d.then_run = Some(request);
-                    }
+                    self.overlay = Some(Overlay::ConfirmProgram { command, request });
                     return Effect::Redraw;
                 }
-                self.start_run(&name, request)
+                self.request_run(&name, request)
             }
             Action::Export => Effect::Export,
             Action::JobScript => self.open_job_script(&name),
@@ -829,6 +955,23 @@ impl App {
                 Effect::Redraw
             }
         }
+    }
+
+    /// Starts `request` on screen `name`, after the lesson's prediction about such a run
+    /// if it has one that is not answered yet.
+    fn request_run(&mut self, name: &str, request: Box<RunRequest>) -> Effect {
+        // Predict first: a prediction made after seeing the result teaches nothing.
+        if self.running.is_none()
+            && let Some(i) = self.unanswered_prediction(name, &request)
+        {
+            if let Effect::Redraw = self.open_check(i)
+                && let Some(Overlay::Check(d)) = &mut self.overlay
+            {
+                d.then_run = Some(request);
+            }
+            return Effect::Redraw;
+        }
+        self.start_run(name, request)
     }
 
     /// Opens the job-script window for the form of experiment `name`.
@@ -1066,6 +1209,7 @@ impl App {
                 self.screen = Screen::Results;
                 Effect::Redraw
             }
+            KeyCode::Char('p') => self.open_your_program(),
             KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => {
                 match self.rows.get(self.selected_row) {
                     Some(Row::Lesson(i)) => {
@@ -1150,7 +1294,7 @@ impl App {
         self.clamp_scroll();
         self.mark_read_if_at_end();
         if let Some(l) = self.lessons.lessons.get(idx).cloned() {
-            for e in &l.experiments {
+            for e in &l.measured_experiments() {
                 self.ensure_latest(e);
             }
         }
@@ -1210,9 +1354,11 @@ impl App {
     fn lesson_in_reader(&self) -> Option<&Lesson> {
         match &self.screen {
             Screen::Reader(r) => self.lessons.lessons.get(r.lesson),
-            Screen::Experiment { back, .. } | Screen::Puzzle { back, .. } => {
-                self.lessons.lessons.get(back.lesson)
+            Screen::Experiment {
+                back: Some(back), ..
             }
+            | Screen::Puzzle { back, .. } => self.lessons.lessons.get(back.lesson),
+            Screen::Experiment { back: None, .. } => None,
             Screen::Catalogue | Screen::Results => None,
         }
     }
@@ -1265,8 +1411,11 @@ impl App {
     pub fn sync_progress(&mut self) {
         let reader = match &self.screen {
             Screen::Reader(r) => Some(r),
-            Screen::Experiment { back, .. } | Screen::Puzzle { back, .. } => Some(back.as_ref()),
-            Screen::Catalogue | Screen::Results => None,
+            Screen::Experiment {
+                back: Some(back), ..
+            }
+            | Screen::Puzzle { back, .. } => Some(back.as_ref()),
+            Screen::Experiment { back: None, .. } | Screen::Catalogue | Screen::Results => None,
         };
         if let Some(r) = reader {
             let (scroll, of) = (r.scroll, r.lines.len());
@@ -1304,7 +1453,7 @@ impl App {
         let puzzle_count = self.lesson_in_reader().map_or(0, |l| l.puzzles.len());
         let experiments: Vec<String> = self
             .lesson_in_reader()
-            .map(|l| l.experiments.clone())
+            .map(Lesson::runnables)
             .unwrap_or_default();
         // The panel lists the checks, then the puzzles, then the experiments.
         let first_experiment = check_count + puzzle_count;
@@ -1313,7 +1462,7 @@ impl App {
                 // Run the lesson's experiment straight away, with the form as it stands.
                 let Some(name) = experiments
                     .iter()
-                    .find(|e| crate::experiment::find(e).is_some_and(|i| i.runnable()))
+                    .find(|e| crate::lesson::runnable(e))
                     .cloned()
                 else {
                     self.set_status("this lesson has no experiment to run", false);
@@ -1436,7 +1585,7 @@ impl App {
 
     fn move_check(&mut self, delta: isize) -> Effect {
         let count = self.lesson_in_reader().map_or(0, |l| {
-            l.checks.len() + l.puzzles.len() + l.experiments.len()
+            l.checks.len() + l.puzzles.len() + l.runnables().len()
         });
         let Screen::Reader(r) = &mut self.screen else {
             return Effect::None;
@@ -1503,6 +1652,30 @@ impl App {
         match overlay {
             Overlay::Check(dialog) => self.on_check_key(dialog, key),
             Overlay::JobScript(js) => self.on_job_script_key(js, key),
+            Overlay::ConfirmProgram { command, request } => match key.code {
+                KeyCode::Char('y') => {
+                    self.progress.approved_programs.insert(command);
+                    match &self.screen {
+                        Screen::Experiment { name, .. } => {
+                            let name = name.clone();
+                            self.request_run(&name, request)
+                        }
+                        _ => Effect::Redraw,
+                    }
+                }
+                KeyCode::Char('q') => {
+                    self.sync_progress();
+                    Effect::Quit(0)
+                }
+                KeyCode::Char('n') | KeyCode::Esc => {
+                    self.set_status("not run: the lesson's program needs your yes first", false);
+                    Effect::Redraw
+                }
+                _ => {
+                    self.overlay = Some(Overlay::ConfirmProgram { command, request });
+                    Effect::None
+                }
+            },
             Overlay::History { runs, mut selected } => match key.code {
                 KeyCode::Up | KeyCode::Char('k') => {
                     selected = selected.saturating_sub(1);
@@ -1522,7 +1695,13 @@ impl App {
                                     && let Some(v) = self.experiments.get_mut(name)
                                 {
                                     v.compare = Some(Comparison {
-                                        label: format!("run {}", run.run.run_id),
+                                        label: format!(
+                                            "run {}{}",
+                                            run.run.run_id,
+                                            program_name(&records)
+                                                .map(|n| format!(" ({n})"))
+                                                .unwrap_or_default()
+                                        ),
                                         records,
                                     });
                                 }
@@ -1726,6 +1905,12 @@ impl App {
             );
             return Effect::Redraw;
         }
+        if let Some(command) = request.params.text("command").filter(|c| !c.is_empty()) {
+            self.progress.remember_command(command);
+            if let Some(f) = view.fields.iter_mut().find(|f| f.name == "command") {
+                f.recent = self.progress.recent_commands.clone();
+            }
+        }
         let id = self.next_run;
         self.next_run += 1;
         let now = Instant::now();
@@ -1830,6 +2015,32 @@ fn write_job_script(dir: &std::path::Path, name: &str, text: &str) -> Result<Pat
         "{name} and 98 numbered copies exist in {}: remove some first",
         dir.display()
     ))
+}
+
+/// The `name` of a program run (a lesson's program), or its command cut short; `None` for
+/// the built-in experiments.
+fn program_name(records: &[Record]) -> Option<String> {
+    let Some(Record::Run(run)) = records.first() else {
+        return None;
+    };
+    if run.experiment != "program" {
+        return None;
+    }
+    let get = |k: &str| run.params.get(k).filter(|v| !v.is_empty());
+    get("name")
+        .cloned()
+        .or_else(|| get("command").map(|c| super::view::truncate(c, 30)))
+        .map(|n| format!("{n} on {}", run.backend))
+}
+
+/// How a run is named in a chart's legend when it is compared with: a program's name and
+/// backend, else the run id.
+fn run_label(records: &[Record]) -> String {
+    match (program_name(records), records.first()) {
+        (Some(n), _) => n,
+        (None, Some(Record::Run(r))) => format!("run {}", r.run_id),
+        _ => "an earlier run".to_owned(),
+    }
 }
 
 /// The catalogue's rows: each track's heading and lessons, then files with problems.

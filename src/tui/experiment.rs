@@ -23,9 +23,16 @@ pub struct Field {
     pub help: String,
     /// For choice parameters: the options `←`/`→` cycle through.
     pub options: Vec<&'static str>,
+    /// For text fields: earlier values `←`/`→` bring back (recently used commands).
+    pub recent: Vec<String>,
+    /// The most characters that can be typed.
+    pub max_len: usize,
     /// Why the value was refused, shown next to the field.
     pub error: Option<String>,
 }
+
+/// Characters a number or list field takes.
+const SHORT_FIELD: usize = 64;
 
 pub use crate::backend::child::RunState;
 
@@ -104,9 +111,12 @@ pub struct ExperimentView {
     pub compare: Option<Comparison>,
     /// The first row of the points table shown; `None` follows the newest point.
     pub table_scroll: Option<usize>,
-    /// The id of the lesson the screen was opened from: opening it from another lesson
-    /// starts again from that lesson's preset.
+    /// The id of the lesson the screen was opened from (`lesson#program` for a lesson's
+    /// program): opening it from another lesson starts again from that lesson's preset.
     pub opened_from: Option<String>,
+    /// A warning shown under the form until the screen is opened afresh (e.g. what to
+    /// install for a lesson's program).
+    pub notice: Option<String>,
 }
 
 impl ExperimentView {
@@ -127,6 +137,8 @@ impl ExperimentView {
                     .join(","),
                 help: "worker counts, e.g. 1,2,4 (1 to 1024 each)".into(),
                 options: vec![],
+                recent: vec![],
+                max_len: SHORT_FIELD,
                 error: None,
             },
             Field {
@@ -134,6 +146,8 @@ impl ExperimentView {
                 value: preset.and_then(|p| p.reps).unwrap_or(5).to_string(),
                 help: "timed repetitions per point (1 to 1000)".into(),
                 options: vec![],
+                recent: vec![],
+                max_len: SHORT_FIELD,
                 error: None,
             },
             Field {
@@ -141,17 +155,22 @@ impl ExperimentView {
                 value: "1".into(),
                 help: "untimed warm-up runs per point (0 to 100)".into(),
                 options: vec![],
+                recent: vec![],
+                max_len: SHORT_FIELD,
                 error: None,
             },
         ];
         fields.push(Field {
             name: "backend".into(),
-            value: info
-                .backends
-                .first()
+            value: preset
+                .and_then(|p| p.backend)
+                .filter(|b| info.runs_on(*b))
+                .or(info.backends.first().copied())
                 .map_or("threads", |b| b.name())
                 .to_owned(),
-            help: if info.backends.len() > 1 {
+            help: if info.runs_on(Backend::Processes) {
+                "threads of the program (OMP_NUM_THREADS…), processes it starts itself ({workers}), or MPI ranks under mpirun/srun".into()
+            } else if info.backends.len() > 1 {
                 "threads of one process, or MPI ranks (needs an MPI build)".into()
             } else {
                 format!(
@@ -160,6 +179,8 @@ impl ExperimentView {
                 )
             },
             options: info.backend_names(),
+            recent: vec![],
+            max_len: SHORT_FIELD,
             error: None,
         });
         for p in info.params {
@@ -177,6 +198,11 @@ impl ExperimentView {
                 options: match p.kind {
                     ParamKind::Choice { options, .. } => options.to_vec(),
                     _ => vec![],
+                },
+                recent: vec![],
+                max_len: match p.kind {
+                    ParamKind::Text { max_len, .. } => max_len,
+                    _ => SHORT_FIELD,
                 },
                 error: None,
             });
@@ -196,6 +222,7 @@ impl ExperimentView {
             compare: None,
             table_scroll: None,
             opened_from: None,
+            notice: None,
         }
     }
 
@@ -278,7 +305,7 @@ impl ExperimentView {
                 KeyCode::Backspace => {
                     f.value.pop();
                 }
-                KeyCode::Char(c) if !c.is_control() && f.value.chars().count() < 64 => {
+                KeyCode::Char(c) if !c.is_control() && f.value.chars().count() < f.max_len => {
                     f.value.push(c);
                 }
                 _ => return Action::None,
@@ -303,6 +330,19 @@ impl ExperimentView {
             }
             KeyCode::Left | KeyCode::Right => {
                 let f = &mut self.fields[self.selected];
+                if f.options.is_empty() && !f.recent.is_empty() {
+                    // Text fields bring back earlier values, newest first.
+                    let n = f.recent.len();
+                    let i = f.recent.iter().position(|r| *r == f.value);
+                    let next = match (i, key.code == KeyCode::Right) {
+                        (None, _) => 0,
+                        (Some(i), true) => (i + 1) % n,
+                        (Some(i), false) => (i + n - 1) % n,
+                    };
+                    f.value = f.recent[next].clone();
+                    f.error = None;
+                    return Action::Redraw;
+                }
                 if f.options.is_empty() {
                     return Action::None;
                 }
@@ -459,7 +499,11 @@ impl ExperimentView {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(",");
-        let backend = if mpi { "mpi" } else { "threads" };
+        let backend = self
+            .value("backend")
+            .and_then(Backend::from_name)
+            .filter(|b| self.info.runs_on(*b))
+            .unwrap_or(if mpi { Backend::Mpi } else { Backend::Threads });
         let mut made_by = format!(
             "hpc-tutor slurm script {} --backend {backend} --workers {list} --reps {reps} --warmup {warmup}",
             self.info.name
@@ -476,7 +520,7 @@ impl ExperimentView {
         ));
         let spec = JobSpec::new(
             self.info.name,
-            mpi,
+            backend,
             workers,
             (reps, warmup),
             params,
@@ -492,6 +536,26 @@ impl ExperimentView {
             .collect();
         let weak = Params::parse(self.info, &pairs).is_ok_and(|p| self.info.weak_scaling(&p));
         Ok((spec, weak))
+    }
+
+    /// For a program run: the exact command line of the form's first worker count, as it
+    /// will run (`None` while the form cannot run, or for the built-in experiments).
+    pub fn command_preview(&self, cpus: usize) -> Option<String> {
+        if self.info.kind != crate::experiment::Kind::Program {
+            return None;
+        }
+        let (workers, params) = self.sweep()?;
+        let backend = Backend::from_name(self.value("backend")?)?;
+        let n = workers.first().map_or(1, |&w| usize::from(w));
+        let spec = crate::backend::program::ProgramSpec::new(
+            &params,
+            backend,
+            crate::backend::launch::Launcher::default_here(),
+            cpus,
+            std::time::Duration::from_secs(1),
+        )
+        .ok()?;
+        (!spec.command.trim().is_empty()).then(|| spec.shown(n))
     }
 
     fn validate_quietly(&mut self) {

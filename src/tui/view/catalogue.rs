@@ -153,7 +153,9 @@ fn lesson_details(app: &App, idx: usize) -> Vec<Line<'static>> {
     out.push(Line::raw(""));
     out.push(Line::from(vec![
         Span::styled("Enter", t.key()),
-        Span::styled(" open the lesson", t.dim()),
+        Span::styled(" open the lesson   ", t.dim()),
+        Span::styled("p", t.key()),
+        Span::styled(" your program: measure any command", t.dim()),
     ]));
     out
 }

@@ -415,8 +415,16 @@ fn draw_form(app: &App, view: &ExperimentView, frame: &mut Frame, area: Rect) {
     for (i, f) in view.fields.iter().enumerate() {
         let selected = i == view.selected;
         let editing = selected && view.editing.is_some();
+        let name_room = width.saturating_sub(name_width + 3);
         let value = if editing {
-            format!("{}▏", f.value)
+            // A long value being typed shows its end, where the cursor is.
+            let shown = f.value.chars().count() + 1;
+            if shown > name_room && name_room > 1 {
+                let tail: String = f.value.chars().skip(shown - name_room + 1).collect();
+                format!("…{tail}▏")
+            } else {
+                format!("{}▏", f.value)
+            }
         } else if !f.options.is_empty() && selected {
             format!("‹ {} ›", f.value)
         } else {
@@ -436,27 +444,46 @@ fn draw_form(app: &App, view: &ExperimentView, frame: &mut Frame, area: Rect) {
     }
     if let Some(f) = view.fields.get(view.selected) {
         lines.push(Line::styled(format!(" {}", f.help), t.dim()));
+        if f.options.is_empty() && f.recent.len() > 1 && view.editing.is_none() {
+            lines.push(Line::styled(
+                format!(" ← → {} recent commands", f.recent.len()),
+                t.dim(),
+            ));
+        }
+    }
+    if let Some(n) = &view.notice {
+        lines.push(Line::styled(format!(" ⚠ {n}"), t.warn()));
+    }
+    if let Some(c) = view.command_preview(app.system.cpus) {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(" runs:", t.dim()));
+        lines.push(Line::styled(format!(" {c}"), t.code()));
     }
     lines.push(Line::raw(""));
     lines.extend(run_lines(view, t));
     let running = view.run.as_ref().is_some_and(|r| r.active());
-    let keys: &[(&str, &str)] = if view.editing.is_some() {
-        &[("Enter", "keep"), ("Esc", "undo")]
+    // The "Your program" screen opened from the catalogue goes back there.
+    let back = match &app.screen {
+        crate::tui::app::Screen::Experiment { back: None, .. } => "catalogue",
+        _ => "lesson",
+    };
+    let keys: Vec<(&str, &str)> = if view.editing.is_some() {
+        vec![("Enter", "keep"), ("Esc", "undo")]
     } else if running {
-        &[("c", "cancel"), ("v", "chart"), ("Esc", "lesson")]
+        vec![("c", "cancel"), ("v", "chart"), ("Esc", back)]
     } else {
-        &[
+        vec![
             ("r", "run"),
             ("Enter", "edit"),
             ("v", "chart"),
             ("o", "compare"),
             ("b", "job script"),
-            ("Esc", "lesson"),
+            ("Esc", back),
         ]
     };
     let mut spans = vec![Span::raw(" ")];
     for (k, what) in keys {
-        spans.push(Span::styled(*k, t.key()));
+        spans.push(Span::styled(k, t.key()));
         spans.push(Span::styled(format!(" {what}  "), t.dim()));
     }
     let keys = Line::from(spans);
@@ -464,7 +491,11 @@ fn draw_form(app: &App, view: &ExperimentView, frame: &mut Frame, area: Rect) {
     let block = Block::bordered()
         .title(format!(
             " {} · {} ",
-            view.info.name,
+            if view.info.kind == crate::experiment::Kind::Program {
+                "your program"
+            } else {
+                view.info.name
+            },
             view.fields
                 .iter()
                 .find(|f| f.name == "backend")
@@ -676,7 +707,7 @@ pub(super) fn points(records: &[Record]) -> Vec<Row> {
 /// The outputs worth a glance: the message size and what happened to it first (pingpong,
 /// the eager-limit sweep), then the results of the computation.
 fn note(outputs: &std::collections::BTreeMap<String, f64>) -> String {
-    let mut parts = Vec::new();
+    let mut parts = crate::measure::format::program_notes(outputs);
     if let Some(b) = outputs.output(Output::SizeBytes) {
         parts.push(bytes(b));
     }
@@ -708,6 +739,10 @@ fn note(outputs: &std::collections::BTreeMap<String, f64>) -> String {
         Output::SizeBytes,
         Output::Completed,
         Output::BandwidthMbS,
+        Output::WallS,
+        Output::ProgramS,
+        Output::CpuS,
+        Output::CpusBusy,
     ];
     let mut rest: Vec<(&String, &f64)> = outputs.iter().collect();
     rest.sort_by_key(|(k, _)| rank(k));

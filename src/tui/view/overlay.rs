@@ -59,6 +59,32 @@ pub(super) fn draw(app: &App, overlay: &Overlay, frame: &mut Frame) {
                 lines,
             );
         }
+        Overlay::ConfirmProgram { command, .. } => {
+            let lines = vec![
+                Line::raw(" This lesson comes from a folder of lessons, not from hpc-tutor"),
+                Line::raw(" itself. It wants to run this program on your machine:"),
+                Line::raw(""),
+                Line::styled(format!(" {command}"), t.code()),
+                Line::raw(""),
+                Line::raw(" Run it only if you trust the lesson's author. You are asked once"),
+                Line::raw(" for each command."),
+                Line::raw(""),
+                Line::from(vec![
+                    Span::styled(" y", t.key()),
+                    Span::styled(" run it   ", t.dim()),
+                    Span::styled("n Esc", t.key()),
+                    Span::styled(" do not run it", t.dim()),
+                ]),
+            ];
+            window(
+                frame,
+                t,
+                74,
+                area.height.saturating_sub(4),
+                " Run the lesson's program? ",
+                lines,
+            );
+        }
         Overlay::History { runs, selected } => {
             let mut lines = Vec::with_capacity(runs.len() + 2);
             for (i, r) in runs.iter().enumerate() {
@@ -495,6 +521,10 @@ pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static
                     "open the lesson (or show a broken file's problems)",
                 ),
             ];
+            keys.push((
+                "p",
+                "your program: measure how any command scales (threads, processes, MPI)",
+            ));
             if app.results.is_some() {
                 keys.push(("R", "back to the results of batch jobs"));
             }

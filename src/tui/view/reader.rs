@@ -73,14 +73,18 @@ pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
         }
         lines.push(Line::raw(""));
     }
-    if !lesson.experiments.is_empty() {
+    let runnables = lesson.runnables();
+    if !runnables.is_empty() {
         lines.push(Line::styled("Experiments", t.heading(3)));
-        for (j, name) in lesson.experiments.iter().enumerate() {
-            let runnable = experiment::find(name).is_some_and(|e| e.runnable());
-            let label = if runnable {
-                format!(" ▶ {name}")
-            } else {
-                format!("   {name} (later version)")
+        for (j, name) in runnables.iter().enumerate() {
+            let program = name
+                .strip_prefix("program:")
+                .and_then(|id| lesson.programs.iter().find(|g| g.id == id));
+            let runnable = crate::lesson::runnable(name);
+            let label = match (program, runnable) {
+                (Some(g), _) => truncate(&format!(" ▶ {}", g.title), width),
+                (None, true) => format!(" ▶ {name}"),
+                (None, false) => format!("   {name} (later version)"),
             };
             if r.focus == Focus::Panel
                 && r.selected_check == lesson.checks.len() + lesson.puzzles.len() + j
@@ -96,8 +100,12 @@ pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
                     if runnable { t.code() } else { t.dim() },
                 ));
             }
-            if let Some(e) = experiment::find(name) {
-                lines.push(Line::styled(format!("   {}", e.summary), t.dim()));
+            let summary = match program {
+                Some(g) => Some(format!("your program · {}", g.backend)),
+                None => experiment::find(name).map(|e| e.summary.to_owned()),
+            };
+            if let Some(summary) = summary {
+                lines.push(Line::styled(format!("   {summary}"), t.dim()));
             }
         }
         lines.push(Line::raw(""));
@@ -108,7 +116,7 @@ pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
             Span::styled(what, t.dim()),
         ])
     };
-    if !lesson.checks.is_empty() || !lesson.puzzles.is_empty() || !lesson.experiments.is_empty() {
+    if !lesson.checks.is_empty() || !lesson.puzzles.is_empty() || !runnables.is_empty() {
         lines.push(key(
             "Tab",
             if r.focus == Focus::Panel {
@@ -121,11 +129,7 @@ pub(super) fn draw(app: &App, r: &Reader, frame: &mut Frame) {
     if r.focus == Focus::Panel {
         lines.push(key("Enter", "open the selected item"));
     }
-    if lesson
-        .experiments
-        .iter()
-        .any(|e| experiment::find(e).is_some_and(|e| e.runnable()))
-    {
+    if runnables.iter().any(|e| crate::lesson::runnable(e)) {
         lines.push(key("x", "open the experiment"));
     }
     if !lesson.hints.is_empty() {
