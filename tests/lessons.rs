@@ -85,8 +85,8 @@ fn every_invalid_fixture_gets_one_precise_diagnostic() {
         "D/dup-b.md:2:6: duplicate lesson id `twin`, first used at D/dup-a.md:2:6",
         "D/missing-id.md:2:1: missing key `id`",
         "D/truncated.md:1:1: front matter is not closed: no `+++` line after the one opening it (is the file cut short?)",
-        "D/unknown-experiment.md:8:26: unknown experiment `warp-drive` (known: mc-pi, integral, amdahl, imbalance, race, locks, exchange, pingpong, collectives, hybrid)",
-        "D/unknown-key.md:8:1: unknown key `difficulty`, expected one of `id`, `title`, `track`, `order`, `summary`, `objectives`, `experiments`, `hints`, `notes`, `checks`, `presets`, `puzzles`",
+        "D/unknown-experiment.md:8:26: unknown experiment `warp-drive` (known: mc-pi, integral, amdahl, imbalance, race, locks, exchange, pingpong, collectives, hybrid, program)",
+        "D/unknown-key.md:8:1: unknown key `difficulty`, expected one of `id`, `title`, `track`, `order`, `summary`, `objectives`, `experiments`, `hints`, `notes`, `checks`, `presets`, `puzzles`, `programs`",
         "D/wrong-type.md:5:9: invalid type: string \"one\", expected a whole number ≥ 0 (key `order`)",
     ];
     assert_eq!(got, expected);

@@ -10,6 +10,10 @@
 //!   its records read back as events. Each run must end `ok`, or in the deadlock the lesson
 //!   is about, diagnosed with its wait-for cycle. The screen is then drawn at 80x24 and
 //!   100x30, and must show the experiment's main result;
+//! - opens each program the lesson declares (after its experiments in the panel) on the
+//!   "Your program" screen, checks the form the lesson set up (its file, backend, name, and an
+//!   interpreter that has the modules it needs), runs it for real and draws it the same way;
+//!   a second program of the same lesson keeps the first one's run on the chart to compare;
 //! - saves the lesson card (`s`) and checks that it is a PNG.
 //!
 //! Test-only setting: to keep the walk to a few minutes on 2 cores with an unoptimised
@@ -450,6 +454,84 @@ impl Walk {
         assert!(matches!(self.app.screen, Screen::Reader(_)));
     }
 
+    /// Opens the lesson's program `j` from the panel, checks the form it sets up, runs it and
+    /// draws the result.
+    fn walk_program(&mut self, lesson: &Lesson, j: usize) {
+        let program = &lesson.programs[j];
+        let what = format!("{}: program {}", lesson.id, program.id);
+        let previous = self.app.experiments.get("program").and_then(|v| {
+            v.run
+                .as_ref()
+                .filter(|r| !r.active())
+                .map(|r| r.records.clone())
+        });
+        self.select(lesson.checks.len() + lesson.puzzles.len() + lesson.experiments.len() + j);
+        self.send(ch('x'));
+        assert!(
+            matches!(&self.app.screen, Screen::Experiment { name, .. } if name == "program"),
+            "{what}: x opens the Your program screen"
+        );
+        let form = &self.app.experiments["program"];
+        let value = |field: &str| {
+            form.fields
+                .iter()
+                .find(|f| f.name == field)
+                .map(|f| f.value.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(value("name"), program.id, "{what}: name");
+        assert_eq!(value("backend"), program.backend.name(), "{what}: backend");
+        let file_name = Path::new(&program.file)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        assert!(
+            value("command").contains(&file_name),
+            "{what}: the command runs {file_name}: {}",
+            value("command")
+        );
+        assert_eq!(
+            form.notice, None,
+            "{what}: an interpreter with the modules it needs (tests/run.sh installs python3-numpy and python3-mpi4py)"
+        );
+        let carried = form.compare.is_some();
+        if j > 0 && previous.is_some() {
+            assert!(
+                carried,
+                "{what}: the lesson's previous program run stays on the chart"
+            );
+        }
+        let info = experiment::find("program").expect("registered");
+        if std::env::var_os("HPC_TUTOR_WALK_FULL").is_none() {
+            self.set_field("program", "reps", "2");
+            self.set_field("program", "warmup", "0");
+        }
+        let records = self.run(lesson, info, program.backend.name());
+        assert!(
+            records.iter().any(|r| matches!(r, Record::Point(_))),
+            "{what}: measured no point"
+        );
+        let headline = hpc_tutor::chart::headline::headline(&records);
+        for size in [(80, 24), (100, 30)] {
+            let screen = draw(&mut self.app, size);
+            let start: String = headline[0].chars().take(14).collect();
+            assert!(
+                screen.contains(&start) && screen.contains("measured points"),
+                "{what} at {size:?}: the main result and the points are on screen\n{screen}"
+            );
+            assert!(
+                screen.contains(&program.id),
+                "{what} at {size:?}: the chart names the program\n{screen}"
+            );
+            assert!(
+                screen.contains("CPUs busy"),
+                "{what} at {size:?}: how many CPUs it kept busy\n{screen}"
+            );
+        }
+        self.press(KeyCode::Esc);
+        assert!(matches!(self.app.screen, Screen::Reader(_)));
+    }
+
     /// A prediction is compared only with a run of the settings it asks about: after the
     /// walk's runs with the lesson's preset it has a measurement exactly when such a run was
     /// made; otherwise the walk sets the form to those settings, runs it, and then it has one.
@@ -471,6 +553,11 @@ impl Walk {
         if matching_run {
             return;
         }
+        assert_ne!(
+            m.experiment, "program",
+            "{}: check {}: the walk ran the lesson's program",
+            lesson.id, check.id
+        );
         let k = lesson
             .experiments
             .iter()
@@ -566,6 +653,9 @@ fn every_lesson_works_end_to_end_from_the_tutor() {
         }
         for k in 0..lesson.experiments.len() {
             walk.walk_experiment(lesson, k);
+        }
+        for j in 0..lesson.programs.len() {
+            walk.walk_program(lesson, j);
         }
         for check in &lesson.checks {
             walk.compare_prediction(lesson, check);

@@ -69,6 +69,23 @@ pub fn headline(records: &[Record]) -> Vec<String> {
     }) {
         out.push(estimate(p));
     }
+    // A program's run: its speedup and how many CPUs it kept busy come first — a program
+    // that keeps one CPU busy on any number of workers (Python threads under the GIL) is
+    // the story, whatever a fit says.
+    let busy_line = at_widest.first().and_then(|p| {
+        let busy = p.outputs.output(Output::CpusBusy)?;
+        let speedup = p
+            .speedup
+            .filter(|_| widest > 1)
+            .map(|s| format!("speedup on {widest} workers: {s:.2}× · "))
+            .unwrap_or_default();
+        Some(format!(
+            "{speedup}{busy:.2} CPUs busy on {widest} worker{}",
+            if widest == 1 { "" } else { "s" }
+        ))
+    });
+    let program = busy_line.is_some();
+    out.extend(busy_line);
     // A fit per variant of many is noise in a headline: the chart's legend has them.
     let fits = records
         .iter()
@@ -127,7 +144,7 @@ pub fn headline(records: &[Record]) -> Vec<String> {
         }
     }
     // Then the speedup on the most workers, where it fits on a line (one or two series).
-    if out.is_empty() || at_widest.len() <= 2 {
+    if !program && (out.is_empty() || at_widest.len() <= 2) {
         // Speedup at the largest worker count, per variant.
         let parts: Vec<String> = at_widest
             .iter()

@@ -651,6 +651,7 @@ mod tests {
             checks,
             presets: BTreeMap::new(),
             puzzles: Vec::new(),
+            programs: Vec::new(),
             body: String::new(),
             path: "amdahl.md".into(),
         }

@@ -638,6 +638,7 @@ mod tests {
             workers: Some(vec![1, 2]),
             reps: Some(3),
             params: vec!["serial=0.3".into()],
+            backend: None,
         };
         let mut v = ExperimentView::new(info, Some(&preset), 8);
         let args = v.validate().expect("valid").child_args();

@@ -155,7 +155,7 @@ fn lesson_details(app: &App, idx: usize) -> Vec<Line<'static>> {
         Span::styled("Enter", t.key()),
         Span::styled(" open the lesson   ", t.dim()),
         Span::styled("p", t.key()),
-        Span::styled(" your program: measure any command", t.dim()),
+        Span::styled(" your program", t.dim()),
     ]));
     out
 }

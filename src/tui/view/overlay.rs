@@ -521,10 +521,7 @@ pub(crate) fn help_keys(app: &App) -> (&'static str, Vec<(&'static str, &'static
                     "open the lesson (or show a broken file's problems)",
                 ),
             ];
-            keys.push((
-                "p",
-                "your program: measure how any command scales (threads, processes, MPI)",
-            ));
+            keys.push(("p", "your program: measure how any command scales"));
             if app.results.is_some() {
                 keys.push(("R", "back to the results of batch jobs"));
             }
