@@ -81,6 +81,7 @@ fn every_invalid_fixture_gets_one_precise_diagnostic() {
     let expected = [
         "D/bad-checks.md:14:10: answer `c` is not among the choices",
         "D/bad-checks.md:19:8: unknown check kind `essay` (known: choice, numeric)",
+        "D/bad-program.md:12:8: program `file` `../secret.py` must be a path inside the lessons folder, relative, without `..`",
         "D/bad-toml.md:3:18: invalid basic string, expected `\"`",
         "D/dup-b.md:2:6: duplicate lesson id `twin`, first used at D/dup-a.md:2:6",
         "D/missing-id.md:2:1: missing key `id`",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hpc-tutor needs, when they are missing, as root or through sudo.
 #
-#   bash assets/setup/deps.sh run     # what the app needs for MPI runs: OpenMPI, libclang
+#   bash assets/setup/deps.sh run     # what the app needs for MPI runs (OpenMPI, libclang)
+#                                     # and the lessons' Python programs (NumPy, mpi4py)
 #   bash assets/setup/deps.sh test    # that, plus what the tests drive: tmux, procps, shellcheck
 #   bash assets/setup/deps.sh list    # print the packages the set-up may install, one a line
 #
@@ -11,7 +12,9 @@
 # nothing is installed and the missing packages are named; the exit status is then 3.
 set -euo pipefail
 
-run_pkgs=(openmpi-bin libopenmpi-dev libclang-dev)
+# python3-numpy and python3-mpi4py: the lessons' Python programs (Debian's mpi4py is built
+# against Debian's OpenMPI). python3 itself comes with Debian and is never purged.
+run_pkgs=(openmpi-bin libopenmpi-dev libclang-dev python3-numpy python3-mpi4py)
 test_pkgs=("${run_pkgs[@]}" tmux procps shellcheck)
 
 case "${1:-}" in

@@ -297,7 +297,18 @@ impl JobSpec {
             self.experiment,
             self.backend()
         );
-        let _ = writeln!(s, "\"$HPC_TUTOR\" run {} \\", self.experiment);
+        let program = self.experiment == "program";
+        let param = |k: &str| self.params.get(k).map_or("", String::as_str);
+        if program {
+            // A program run as it is typed: `--exec 'COMMAND'`.
+            let _ = writeln!(
+                s,
+                "\"$HPC_TUTOR\" run --exec {} \\",
+                shell_word(param("command"))
+            );
+        } else {
+            let _ = writeln!(s, "\"$HPC_TUTOR\" run {} \\", self.experiment);
+        }
         if self.mpi {
             let _ = writeln!(s, "  --backend mpi --launcher srun \\");
         } else {
@@ -311,6 +322,24 @@ impl JobSpec {
             self.warmup
         );
         for (k, v) in &self.params {
+            if program {
+                match (k.as_str(), v.as_str()) {
+                    ("command", _) | ("shell", "off") | (_, "") => continue,
+                    ("shell", _) => {
+                        let _ = writeln!(s, "  --shell \\");
+                        continue;
+                    }
+                    ("time_from", re) => {
+                        let _ = writeln!(s, "  --time-from {} \\", shell_word(re));
+                        continue;
+                    }
+                    ("mode", m) => {
+                        let _ = writeln!(s, "  --mode {m} \\");
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
             let _ = writeln!(s, "  --param {} \\", shell_word(&format!("{k}={v}")));
         }
         let _ = writeln!(
