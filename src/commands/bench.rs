@@ -292,6 +292,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             median(&times) / total as f64 * 1e9
         );
     }
+    program_harness()?;
     if let Some(load) = load_average() {
         say!("load average at the end: {load}");
     }
@@ -300,6 +301,114 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Rounds of the program-harness comparison, alternating with hyperfine.
+const HARNESS_ROUNDS: usize = 3;
+/// Timed runs of the command per round, after [`HARNESS_WARMUP`].
+const HARNESS_RUNS: u32 = 40;
+const HARNESS_WARMUP: u32 = 5;
+
+/// What `run --exec` adds to a program's own wall time: the median wall time per run of a
+/// tiny command through the product (`hpc-tutor run --exec`, one worker) against `hyperfine
+/// -N` on the same command, alternating rounds (target: at most 2 ms more).
+fn program_harness() -> anyhow::Result<()> {
+    let hyperfine = crate::backend::launch::on_path("hyperfine");
+    for command in ["true", "python3 -c pass"] {
+        let first = command.split(' ').next().unwrap_or(command);
+        if crate::backend::program::resolve(first).is_err() {
+            say!("program    `{command}`: skipped ({first} is not on PATH)");
+            continue;
+        }
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..HARNESS_ROUNDS {
+            match harness_run(command) {
+                Ok(t) => ours.push(t),
+                Err(e) => {
+                    say!("program    `{command}`: hpc-tutor run --exec failed: {e}");
+                    break;
+                }
+            }
+            if hyperfine {
+                match hyperfine_median(command) {
+                    Ok(t) => theirs.push(t),
+                    Err(e) => say!("program    `{command}`: hyperfine failed: {e}"),
+                }
+            }
+        }
+        if ours.is_empty() {
+            continue;
+        }
+        let ms = |v: &[f64]| format!("{:.3} ms [{}]", median(v) * 1e3, spread_ms(v));
+        if theirs.is_empty() {
+            say!(
+                "program    `{command}`: hpc-tutor run --exec {} per run (median of {HARNESS_ROUNDS} rounds of {HARNESS_RUNS}); hyperfine not installed (apt-get install hyperfine) to compare",
+                ms(&ours)
+            );
+        } else {
+            say!(
+                "program    `{command}`: hpc-tutor run --exec {} per run, hyperfine -N {}: {:+.3} ms (target ≤ 2 ms; median of {HARNESS_ROUNDS} alternating rounds of {HARNESS_RUNS} runs)",
+                ms(&ours),
+                ms(&theirs),
+                (median(&ours) - median(&theirs)) * 1e3
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `min–max` of seconds, in milliseconds.
+fn spread_ms(v: &[f64]) -> String {
+    let (lo, hi) = v.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| {
+        (lo.min(x), hi.max(x))
+    });
+    format!("{:.3}–{:.3}", lo * 1e3, hi * 1e3)
+}
+
+/// The median wall time per run of `command` through `hpc-tutor run --exec`, one worker.
+fn harness_run(command: &str) -> Result<f64, String> {
+    use crate::kernel::{Output, OutputsExt};
+    let request = crate::experiment::RunRequest::check(
+        "program",
+        Some(crate::experiment::Backend::Threads),
+        &[1],
+        HARNESS_RUNS,
+        HARNESS_WARMUP,
+        &[format!("command={command}")],
+    )
+    .map_err(|e| e.to_string())?;
+    let records = super::run::run_child(&request)?;
+    records
+        .iter()
+        .find_map(|r| match r {
+            crate::record::Record::Point(p) => p.outputs.output(Output::WallS),
+            _ => None,
+        })
+        .ok_or_else(|| "no point".to_owned())
+}
+
+/// The median time of `command` by `hyperfine -N` (no shell), with the same runs.
+fn hyperfine_median(command: &str) -> Result<f64, String> {
+    let json = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    let out = std::process::Command::new("hyperfine")
+        .args(["-N", "--style", "none", "--warmup"])
+        .arg(HARNESS_WARMUP.to_string())
+        .arg("--runs")
+        .arg(HARNESS_RUNS.to_string())
+        .arg("--export-json")
+        .arg(json.path())
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
+    }
+    let text = std::fs::read_to_string(json.path()).map_err(|e| e.to_string())?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    v["results"][0]["median"]
+        .as_f64()
+        .ok_or_else(|| "no median in hyperfine's JSON".to_owned())
 }
 
 /// The chosen path, then the baseline if that is another.

@@ -113,20 +113,6 @@ pub fn value(v: f64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_print_whole_and_grouped() {
-        assert_eq!(count(5_000_000.0), "5,000,000");
-        assert_eq!(count(-1234.0), "-1,234");
-        assert_eq!(value(5_000_000.0), "5,000,000");
-        assert_eq!(value(1.234_567), "1.2346");
-        assert_eq!(value(2.6e-6), "2.60e-6");
-    }
-}
-
 /// A program point's wall time, its start-up and exit (wall time minus the time it printed)
 /// and how many CPUs it kept busy, for the notes of its row; empty for other points.
 pub fn program_notes(outputs: &crate::kernel::Outputs) -> Vec<String> {
@@ -143,4 +129,18 @@ pub fn program_notes(outputs: &crate::kernel::Outputs) -> Vec<String> {
         }
     }
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_print_whole_and_grouped() {
+        assert_eq!(count(5_000_000.0), "5,000,000");
+        assert_eq!(count(-1234.0), "-1,234");
+        assert_eq!(value(5_000_000.0), "5,000,000");
+        assert_eq!(value(1.234_567), "1.2346");
+        assert_eq!(value(2.6e-6), "2.60e-6");
+    }
 }
