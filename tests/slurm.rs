@@ -482,7 +482,16 @@ fn mpi_ranks_under_srun_pmix_scale_inside_salloc() {
     for p in &pts {
         assert_eq!(p.ranks, Some(p.workers), "{p:?}");
         assert!(p.outputs["abs_error"] < 0.01, "{:?}", p.outputs);
+        // The ranks run under slurmstepd: their CPU time is not the run's to see, so no
+        // share of "other work" is claimed (it once flagged every srun point as shared).
+        assert_eq!(p.other_busy, None, "{p:?}");
+        assert!(p.disturbance().is_none(), "{p:?}");
     }
+    assert!(
+        text(&out.stderr).contains("srun runs the ranks under slurmstepd"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(ended_ok(&recs), "{}", text(&out.stderr));
     assert_eq!(our_ranks(), "", "ranks left behind");
 }
@@ -691,4 +700,68 @@ fn interactive_script_with_mpi_tasks_runs_ranks_inside_the_session() {
     let _ = Command::new("scancel")
         .arg(format!("--name={name}"))
         .output();
+}
+
+/// `slurm script --exec`: the learner's own program as a batch job, on processes it starts
+/// itself and as ranks under `srun`; its results parse with both times.
+#[test]
+#[ignore = "needs the one-node SLURM cluster: tests/slurm/cluster.sh up"]
+fn program_job_scripts_run_under_sbatch_on_processes_and_srun_ranks() {
+    let s = Scratch::new("program");
+    // Rank 0 (or the only process) prints its own time; every copy checks its thread count.
+    std::fs::write(
+        s.path().join("work.sh"),
+        "[ \"$OMP_NUM_THREADS\" = 1 ] || exit 5\nsleep 0.05\n[ \"${SLURM_PROCID:-0}\" = 0 ] && echo \"took 0.05 s on $1\"\nexit 0\n",
+    )
+    .expect("write the program");
+    for (backend, workers) in [("processes", "1,2"), ("mpi", "1,2")] {
+        let mut c = s.cmd(bin());
+        c.args(["slurm", "script", "--exec", "sh work.sh {workers}"])
+            .args(["--backend", backend, "--workers", workers, "--reps", "2"])
+            .args(["--time-from", "took ([0-9.]+) s", "--time", "5"]);
+        let out = run(c, Duration::from_secs(30));
+        let script = text(&out.stdout);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            script.contains("run --exec 'sh work.sh {workers}' \\\n"),
+            "{script}"
+        );
+        let file = format!("{backend}.sbatch");
+        std::fs::write(s.path().join(&file), &script).expect("write script");
+        let mut c = s.cmd("sbatch");
+        c.args(["--wait", "--parsable", "--time=5"])
+            .arg(format!("--job-name={}", s.name))
+            .arg(format!("--chdir={}", s.path().display()))
+            .arg(&file);
+        let out = run(c, Duration::from_secs(240));
+        assert!(
+            out.status.success(),
+            "sbatch --wait of:\n{script}\n{}\n{}",
+            text(&out.stderr),
+            s.job_outputs()
+        );
+        let found = files(s.path(), "jsonl").into_iter().find_map(|f| {
+            let recs = read_records(&f);
+            matches!(recs.first(), Some(Record::Run(r)) if r.backend == backend && r.experiment == "program")
+                .then_some(recs)
+        });
+        let recs = found.unwrap_or_else(|| {
+            panic!(
+                "a {backend} program run among the results\n{}",
+                s.job_outputs()
+            )
+        });
+        let Some(Record::Run(r)) = recs.first() else {
+            panic!("a run record first")
+        };
+        assert!(r.env.slurm_job_id.is_some(), "{r:?}");
+        let pts = points(&recs);
+        assert_eq!(pts.iter().map(|p| p.workers).collect::<Vec<_>>(), [1, 2]);
+        assert!(
+            pts.iter()
+                .all(|p| p.median_s == 0.05 && p.outputs.get("wall_s").is_some_and(|w| *w >= 0.05)),
+            "{pts:?}"
+        );
+        assert!(ended_ok(&recs), "{backend}: {recs:?}");
+    }
 }

@@ -473,8 +473,11 @@ impl ProgramExecutor {
             }
         };
         let wall_s = end.duration_since(start).as_secs_f64();
+        // Ranks started by srun are slurmstepd's children: their CPU time never reaches us.
         let cpu_s = match (before, children_cpu_s()) {
-            (Some(b), Some(a)) if a >= b => Some(a - b),
+            (Some(b), Some(a)) if a >= b && !(mpi && self.spec.launcher == Launcher::Srun) => {
+                Some(a - b)
+            }
             _ => None,
         };
         // The rest of the output, unless something the program left holds the pipes open.

@@ -138,6 +138,26 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     });
     // The CPU time of MPI ranks and of a program (and what it starts) is the run's own.
     let watch = crate::measure::contention::Watch::new(registration, mpi || program);
+    let launcher = match request.launcher {
+        Some(LauncherArg::Mpirun) => Launcher::Mpirun,
+        Some(LauncherArg::Srun) => Launcher::Srun,
+        None => Launcher::default_here(),
+    };
+    // Ranks started by srun run under slurmstepd, outside this process's tree: their CPU
+    // time cannot be told from other work, so none is claimed.
+    let watch = if mpi && launcher == Launcher::Srun {
+        eprintln!(
+            "note: srun runs the ranks under slurmstepd, outside this run's processes: how busy other work kept the CPUs is not measured (other_busy stays empty){}",
+            if program {
+                ", nor the CPUs the program kept busy"
+            } else {
+                ""
+            }
+        );
+        watch.without_other_work()
+    } else {
+        watch
+    };
     let others = watch.other_runs();
     if !others.is_empty() {
         let list: Vec<String> = others
@@ -206,11 +226,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         configured_serial: info.configured_serial_param().and_then(|p| params.float(p)),
     };
     let cancel = Arc::new(AtomicBool::new(false));
-    let launcher = match request.launcher {
-        Some(LauncherArg::Mpirun) => Launcher::Mpirun,
-        Some(LauncherArg::Srun) => Launcher::Srun,
-        None => Launcher::default_here(),
-    };
     let deadline = std::time::Duration::from_secs_f64(
         request.deadline.unwrap_or(info.default_deadline(params)),
     );

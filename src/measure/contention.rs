@@ -119,6 +119,10 @@ pub struct Watch {
     /// The processes below this one, as last found: a walk over `/proc` (about 1.2 ms) is
     /// needed only when one of them has gone (a new launch).
     tree: Vec<i32>,
+    /// Other work cannot be told from the run's own: its work runs in processes outside
+    /// its tree (ranks started by `srun` run under `slurmstepd`), so `other_busy` is not
+    /// recorded rather than recorded wrong.
+    blind: bool,
 }
 
 /// A point being watched: the counters at its start.
@@ -138,7 +142,15 @@ impl Watch {
             registration,
             children,
             tree: Vec::new(),
+            blind: false,
         }
+    }
+
+    /// The same watch, recording no share of other work (see [`Watch::blind`]): for runs
+    /// whose work runs outside their process tree. Other `hpc-tutor run`s are still seen.
+    pub fn without_other_work(mut self) -> Self {
+        self.blind = true;
+        self
     }
 
     /// CPU ticks of this process and, for runs with children, every process below it,
@@ -175,9 +187,14 @@ impl Watch {
 
     /// Starts watching a point.
     pub fn begin(&mut self) -> PointWatch {
-        let own = self.own_ticks();
+        let start = if self.blind {
+            None
+        } else {
+            let own = self.own_ticks();
+            CpuSnapshot::take(own)
+        };
         PointWatch {
-            start: CpuSnapshot::take(own),
+            start,
             start_ms: now_ms(),
         }
     }
@@ -185,11 +202,10 @@ impl Watch {
     /// Ends watching a point: the share of the CPUs other work used meanwhile, and how
     /// many other runs were going on at some time during it.
     pub fn end(&mut self, point: &PointWatch) -> (Option<f64>, usize) {
-        let own = self.own_ticks();
-        let busy = point
-            .start
-            .zip(CpuSnapshot::take(own))
-            .and_then(|(a, b)| a.other_busy_until(&b));
+        let busy = point.start.and_then(|a| {
+            let own = self.own_ticks();
+            CpuSnapshot::take(own).and_then(|b| a.other_busy_until(&b))
+        });
         let runs = self
             .registration
             .as_ref()
