@@ -47,7 +47,7 @@ fn lessons_check_reports_every_problem_and_exits_1() {
         .arg(&dir)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("9 problem(s) in 8 file(s)"))
+        .stderr(predicate::str::contains("10 problem(s) in 9 file(s)"))
         .get_output()
         .stdout
         .clone();

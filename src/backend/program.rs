@@ -556,15 +556,33 @@ fn output_note(tail: &[String]) -> String {
     }
 }
 
-/// What to install when the output says a Python module is missing.
-fn missing_module_hint(tail: &[String]) -> Option<String> {
+/// What to install when the output says a Python module is missing; when the command runs
+/// `python3` from `PATH` (a pyenv or conda one, say) and Debian's `/usr/bin/python3` has the
+/// module, that it does.
+fn missing_module_hint(tail: &[String], command: &str) -> Option<String> {
     let line = tail
         .iter()
         .find(|l| l.contains("ModuleNotFoundError: No module named"))?;
     let module = line.split('\'').nth(1)?.split('.').next()?;
+    let first = command.split_whitespace().next().unwrap_or_default();
+    let debian = "/usr/bin/python3";
+    let elsewhere = (first == "python3" || first == "python")
+        && Path::new(debian).exists()
+        && Command::new(debian)
+            .args(["-c", &format!("import {module}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
     Some(format!(
-        "; the Python module `{module}` is missing for this interpreter: Debian: apt-get install python3-{}; pip: pip install --user {module}; on a cluster: module load a Python that has it",
-        module.to_lowercase()
+        "; the Python module `{module}` is missing for this interpreter: Debian: apt-get install python3-{}; pip: pip install --user {module}; on a cluster: module load a Python that has it{}",
+        module.to_lowercase(),
+        if elsewhere {
+            format!("; {debian} has it: run the command with {debian} instead of {first}")
+        } else {
+            String::new()
+        }
     ))
 }
 
@@ -636,7 +654,7 @@ impl Executor for ProgramExecutor {
                 "`{}` {how}{}{}",
                 self.spec.command,
                 output_note(&done.tail),
-                missing_module_hint(&done.tail).unwrap_or_default()
+                missing_module_hint(&done.tail, &self.spec.command).unwrap_or_default()
             )));
         }
         let mut outputs = Outputs::new();
@@ -775,9 +793,12 @@ mod tests {
             "Traceback (most recent call last):".to_owned(),
             "ModuleNotFoundError: No module named 'mpi4py'".to_owned(),
         ];
-        let hint = missing_module_hint(&tail).expect("a hint");
+        let hint = missing_module_hint(&tail, "/opt/python3 pi.py").expect("a hint");
         assert!(hint.contains("apt-get install python3-mpi4py"), "{hint}");
         assert!(hint.contains("pip install --user mpi4py"), "{hint}");
-        assert_eq!(missing_module_hint(&["all fine".to_owned()]), None);
+        assert_eq!(
+            missing_module_hint(&["all fine".to_owned()], "python3"),
+            None
+        );
     }
 }

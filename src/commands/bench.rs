@@ -304,7 +304,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Rounds of the program-harness comparison, alternating with hyperfine.
-const HARNESS_ROUNDS: usize = 3;
+const HARNESS_ROUNDS: usize = 5;
 /// Timed runs of the command per round, after [`HARNESS_WARMUP`].
 const HARNESS_RUNS: u32 = 40;
 const HARNESS_WARMUP: u32 = 5;
@@ -314,7 +314,14 @@ const HARNESS_WARMUP: u32 = 5;
 /// -N` on the same command, alternating rounds (target: at most 2 ms more).
 fn program_harness() -> anyhow::Result<()> {
     let hyperfine = crate::backend::launch::on_path("hyperfine");
-    for command in ["true", "python3 -c pass"] {
+    // Debian's python3 when there is one: a pyenv shim on PATH adds ~80 ms of its own,
+    // with its own noise.
+    let python = if std::path::Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3 -c pass"
+    } else {
+        "python3 -c pass"
+    };
+    for command in ["true", python] {
         let first = command.split(' ').next().unwrap_or(command);
         if crate::backend::program::resolve(first).is_err() {
             say!("program    `{command}`: skipped ({first} is not on PATH)");

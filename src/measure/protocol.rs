@@ -165,9 +165,10 @@ pub struct Progress {
 
 /// `2 workers` or `2 workers, 4096 B`, to start messages about a point.
 fn point_name(n: usize, size: Option<u64>) -> String {
+    let workers = format!("{n} worker{}", if n == 1 { "" } else { "s" });
     match size {
-        Some(b) => format!("{n} workers, {b} B"),
-        None => format!("{n} workers"),
+        Some(b) => format!("{workers}, {b} B"),
+        None => workers,
     }
 }
 
@@ -829,7 +830,7 @@ pub(crate) mod tests {
         let Some(Record::End(e)) = recs.last() else {
             panic!("ends")
         };
-        assert_eq!(e.message.as_deref(), Some("1 workers: boom"));
+        assert_eq!(e.message.as_deref(), Some("1 worker: boom"));
     }
 
     #[test]
