@@ -53,7 +53,7 @@ fn lessons_check_reports_every_problem_and_exits_1() {
         .clone();
     let out = String::from_utf8(out).expect("utf-8");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 9, "{out}");
+    assert_eq!(lines.len(), 10, "{out}");
     let prefix = dir.display().to_string();
     for line in &lines {
         // path:line:col: message
