@@ -456,7 +456,13 @@ impl Page {
 
 /// The run's parameters and sweep: `serial=0.3 · work=1000000 · workers 1, 2, 4 · 3 reps`.
 fn describe_params(run: &RunRecord) -> String {
-    let mut parts: Vec<String> = run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    // Empty texts (a program's unused `name`, `time_from`) say nothing.
+    let mut parts: Vec<String> = run
+        .params
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     if !run.workers.is_empty() {
         let list: Vec<String> = run.workers.iter().map(ToString::to_string).collect();
         parts.push(format!("workers {}", list.join(", ")));

@@ -33,6 +33,28 @@ pub(super) fn draw(app: &App, view: &ExperimentView, frame: &mut Frame) {
     if let Some(c) = &view.compare {
         runs.push(&c.records);
     }
+    // A program before its first run: what `r` will run, in full, where the chart goes.
+    if runs.is_empty()
+        && let Some(command) = view.command_preview(app.system.cpus)
+    {
+        let lines = vec![
+            Line::styled("r runs, once per repetition of each point:", t.dim()),
+            Line::raw(""),
+            Line::styled(command, t.code()),
+            Line::raw(""),
+            Line::styled(
+                "(shown for the first worker count: {workers} becomes each count of the sweep)",
+                t.dim(),
+            ),
+        ];
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(Block::bordered().title(" your program "))
+                .wrap(Wrap { trim: false }),
+            right,
+        );
+        return;
+    }
     // The same decision as `export --run` and the lesson card make.
     let kind = ChartKind::of(&runs);
     if kind == ChartKind::WaitFor
@@ -454,7 +476,10 @@ fn draw_form(app: &App, view: &ExperimentView, frame: &mut Frame, area: Rect) {
     if let Some(n) = &view.notice {
         lines.push(Line::styled(format!(" ⚠ {n}"), t.warn()));
     }
-    if let Some(c) = view.command_preview(app.system.cpus) {
+    // Beside a chart (before the first run the chart's place shows it in full).
+    if (view.run.is_some() || view.compare.is_some())
+        && let Some(c) = view.command_preview(app.system.cpus)
+    {
         lines.push(Line::raw(""));
         lines.push(Line::styled(" runs:", t.dim()));
         lines.push(Line::styled(format!(" {c}"), t.code()));
