@@ -810,6 +810,12 @@ impl App {
         if fresh {
             // Another program of the same lesson: its finished run stays on the chart to
             // compare with (threads, then processes, of the same program).
+            // Else, for a program, the newest finished run of the lesson's own experiments
+            // (the built-in kernel beside its Python version).
+            let measured = |r: &&Vec<Record>| {
+                r.iter().any(|x| matches!(x, Record::Point(_)))
+                    && r.iter().any(|x| matches!(x, Record::End(_)))
+            };
             let carried = old
                 .filter(|v| {
                     program_id.is_some()
@@ -818,10 +824,20 @@ impl App {
                             .is_some_and(|o| o.starts_with(&format!("{}#", lesson.id)))
                 })
                 .and_then(|v| v.run.as_ref())
-                .filter(|r| r.records.iter().any(|x| matches!(x, Record::Point(_))))
-                .map(|r| Comparison {
-                    label: run_label(&r.records),
-                    records: r.records.clone(),
+                .map(|r| &r.records)
+                .filter(measured)
+                .or_else(|| {
+                    program_id.and(
+                        lesson
+                            .experiments
+                            .iter()
+                            .filter_map(|e| self.latest.get(e).and_then(|runs| runs.first()))
+                            .find(measured),
+                    )
+                })
+                .map(|records| Comparison {
+                    label: run_label(records),
+                    records: records.clone(),
                 });
             let mut view = ExperimentView::new(info, preset.as_ref(), self.system.cpus);
             view.opened_from = Some(opened_from);
@@ -2038,7 +2054,9 @@ fn program_name(records: &[Record]) -> Option<String> {
 fn run_label(records: &[Record]) -> String {
     match (program_name(records), records.first()) {
         (Some(n), _) => n,
-        (None, Some(Record::Run(r))) => format!("run {}", r.run_id),
+        (None, Some(Record::Run(r))) => {
+            format!("{} on {} (run {})", r.experiment, r.backend, r.run_id)
+        }
         _ => "an earlier run".to_owned(),
     }
 }
