@@ -13,7 +13,8 @@
 //! - opens each program the lesson declares (after its experiments in the panel) on the
 //!   "Your program" screen, checks the form the lesson set up (its file, backend, name, and an
 //!   interpreter that has the modules it needs), runs it for real and draws it the same way;
-//!   a second program of the same lesson keeps the first one's run on the chart to compare;
+//!   a second program of the same lesson keeps the first one's run on the chart to compare,
+//!   and the first one keeps the lesson's experiment run (the built-in kernel);
 //! - saves the lesson card (`s`) and checks that it is a PNG.
 //!
 //! Test-only setting: to keep the walk to a few minutes on 2 cores with an unoptimised
@@ -494,11 +495,13 @@ impl Walk {
             form.notice, None,
             "{what}: an interpreter with the modules it needs (tests/run.sh installs python3-numpy and python3-mpi4py)"
         );
+        // The lesson's previous program run, else its experiments' run (the built-in kernel
+        // beside the Python one), stays on the chart to compare with.
         let carried = form.compare.is_some();
-        if j > 0 && previous.is_some() {
+        if (j > 0 && previous.is_some()) || !lesson.experiments.is_empty() {
             assert!(
                 carried,
-                "{what}: the lesson's previous program run stays on the chart"
+                "{what}: an earlier run of the lesson stays on the chart"
             );
         }
         let info = experiment::find("program").expect("registered");
