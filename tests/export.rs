@@ -309,7 +309,7 @@ fn a_lesson_card_draws_each_run_the_way_export_run_does() {
     };
     assert_eq!(
         card.chart_kinds(),
-        [("exchange", Some(ChartKind::MessageSizes))]
+        [("exchange".to_owned(), Some(ChartKind::MessageSizes))]
     );
     let png = export::render_lesson_card(&card, None, None).expect("renders");
     assert_eq!(dimensions(&png).0, 1200);
@@ -324,7 +324,10 @@ fn a_lesson_card_draws_each_run_the_way_export_run_does() {
         answers: None,
         answered_at: None,
     };
-    assert_eq!(card.chart_kinds(), [("locks", Some(ChartKind::WaitFor))]);
+    assert_eq!(
+        card.chart_kinds(),
+        [("locks".to_owned(), Some(ChartKind::WaitFor))]
+    );
     let graph = export::render_lesson_card(&card, None, None).expect("renders");
     // Without a run: no chart row.
     let none = BTreeMap::new();
@@ -334,7 +337,7 @@ fn a_lesson_card_draws_each_run_the_way_export_run_does() {
         answers: None,
         answered_at: None,
     };
-    assert_eq!(card.chart_kinds(), [("locks", None)]);
+    assert_eq!(card.chart_kinds(), [("locks".to_owned(), None)]);
     let empty = export::render_lesson_card(&card, None, None).expect("renders");
     assert!(dimensions(&graph).1 > dimensions(&empty).1 + 200);
 }

@@ -188,21 +188,27 @@ fn export_lesson(source: &LessonSource, id: &str, args: &ExportArgs) -> Result<P
     };
     let store = Store::default_location();
     let mut runs: BTreeMap<String, Vec<Record>> = BTreeMap::new();
-    for e in &lesson.experiments {
+    let entries = lesson.runnables();
+    for e in &entries {
         if let Some(records) = store.as_ref().and_then(|s| export::latest_stored_run(s, e)) {
             runs.insert(e.clone(), records);
         }
     }
-    let missing: Vec<&str> = lesson
-        .experiments
+    let missing: Vec<&str> = entries
         .iter()
         .filter(|e| !runs.contains_key(*e))
         .map(String::as_str)
         .collect();
     if let Some(first) = missing.first() {
         let names: Vec<String> = missing.iter().map(|e| format!("`{e}`")).collect();
+        // A lesson's program runs from the lesson (its command is built there).
+        let or_by_hand = if first.starts_with("program:") {
+            String::new()
+        } else {
+            format!(", or `hpc-tutor run {first} --out FILE` then `hpc-tutor export --run FILE`")
+        };
         let text = format!(
-            "no stored run of {} yet: run `hpc-tutor --lesson {}` and press r, or `hpc-tutor run {first} --out FILE` then `hpc-tutor export --run FILE`",
+            "no stored run of {} yet: run `hpc-tutor --lesson {}` and press r{or_by_hand}",
             names.join(" or "),
             lesson.id
         );

@@ -28,9 +28,10 @@ use crate::record::{Record, RunRecord};
 pub struct LessonCard<'a> {
     /// The lesson.
     pub lesson: &'a Lesson,
-    /// The learner's latest run of each of the lesson's experiments that has one, by
-    /// experiment name (records as in a results file). Experiments without an entry are
-    /// shown as not run yet; entries for other experiments are ignored.
+    /// The learner's latest run of each of the lesson's experiments and programs that has
+    /// one, by entry of [`Lesson::runnables`] (an experiment's name, `program:ID`; records
+    /// as in a results file). Entries without a run are shown as not run yet; others are
+    /// ignored.
     pub runs: &'a BTreeMap<String, Vec<Record>>,
     /// The learner's answers to the lesson's checks, by check id (from the progress file).
     pub answers: Option<&'a BTreeMap<String, Answer>>,
@@ -40,18 +41,19 @@ pub struct LessonCard<'a> {
 }
 
 impl LessonCard<'_> {
-    /// The lesson's experiments in order, each with the kind of chart its row draws
-    /// ([`ChartKind::of`] its run), or `None` when it has no run yet (and so no chart row).
-    pub fn chart_kinds(&self) -> Vec<(&str, Option<ChartKind>)> {
+    /// The lesson's experiments and programs in order, each with the kind of chart its row
+    /// draws ([`ChartKind::of`] its run), or `None` when it has no run yet (and so no chart
+    /// row).
+    pub fn chart_kinds(&self) -> Vec<(String, Option<ChartKind>)> {
         self.lesson
-            .experiments
-            .iter()
+            .runnables()
+            .into_iter()
             .map(|name| {
                 let kind = self
                     .runs
-                    .get(name)
+                    .get(&name)
                     .map(|records| ChartKind::of(&[records.as_slice()]));
-                (name.as_str(), kind)
+                (name, kind)
             })
             .collect()
     }
@@ -212,8 +214,9 @@ impl<'a> Plan<'a> {
 
         let mut experiments = Vec::new();
         let mut footer = Vec::new();
-        for name in &lesson.experiments {
-            let records = card.runs.get(name).map(Vec::as_slice);
+        for entry in lesson.runnables() {
+            let records = card.runs.get(&entry).map(Vec::as_slice);
+            let name = lesson.runnable_title(&entry);
             let run = records.and_then(run_record);
             let (heading, detail) = match (records, run) {
                 (Some(_), Some(run)) => (
@@ -231,9 +234,13 @@ impl<'a> Plan<'a> {
                 ),
                 (Some(_), None) => (format!("Your latest run: {name}"), Vec::new()),
                 (None, _) => (
-                    format!("Experiment: {name}"),
+                    if entry.starts_with("program:") {
+                        format!("Program: {name}")
+                    } else {
+                        format!("Experiment: {name}")
+                    },
                     wrap(
-                        "Not run yet. Open the experiment from the lesson in hpc-tutor and press r; the card then shows your measurements.",
+                        "Not run yet. Open it from the lesson in hpc-tutor (x in the lesson's panel) and press r; the card then shows your measurements.",
                         fonts.detail,
                         inner,
                     ),
@@ -266,7 +273,7 @@ impl<'a> Plan<'a> {
                 row,
             });
         }
-        if lesson.experiments.is_empty() {
+        if lesson.runnables().is_empty() {
             footer.push("This lesson has no experiment to measure.".to_owned());
         }
         footer.push(format!("hpc-tutor lesson card · lesson {}", lesson.id));
@@ -554,7 +561,7 @@ fn prediction(check: &Check, card: &LessonCard) -> Option<(String, String)> {
         Some(Answer::Number(v)) if v.is_finite() => Some(*v),
         _ => None,
     };
-    let run = card.runs.get(&m.experiment);
+    let run = card.runs.get(&m.runnable());
     let measured = run
         .and_then(|records| m.measured(records))
         .filter(|v| v.is_finite());

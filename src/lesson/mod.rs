@@ -72,6 +72,29 @@ impl Lesson {
     }
 }
 
+/// Whether `records` are a run of panel entry `entry` ([`Lesson::runnables`]): a run of the
+/// experiment, or for `program:ID` a program run named ID.
+pub fn is_run_of(entry: &str, records: &[crate::record::Record]) -> bool {
+    let Some(run) = crate::record::Record::run_in(records) else {
+        return false;
+    };
+    match entry.strip_prefix("program:") {
+        Some(id) => run.experiment == "program" && run.params.get("name").is_some_and(|n| n == id),
+        None => run.experiment == entry,
+    }
+}
+
+impl Lesson {
+    /// How the card and the panel name entry `entry` of [`Lesson::runnables`]: an
+    /// experiment's name, a program's title.
+    pub fn runnable_title(&self, entry: &str) -> String {
+        entry
+            .strip_prefix("program:")
+            .and_then(|id| self.programs.iter().find(|g| g.id == id))
+            .map_or_else(|| entry.to_owned(), |g| g.title.clone())
+    }
+}
+
 /// Whether a panel entry ([`Lesson::runnables`]) can run in this version.
 pub fn runnable(entry: &str) -> bool {
     entry.starts_with("program:") || crate::experiment::find(entry).is_some_and(|e| e.runnable())
@@ -138,6 +161,15 @@ impl Measure {
             }
             _ => false,
         })
+    }
+
+    /// The entry of the lesson's panel ([`Lesson::runnables`]) whose runs this prediction
+    /// is compared with: the experiment, or `program:ID` for a lesson's program.
+    pub fn runnable(&self) -> String {
+        match self.params.get("name") {
+            Some(id) if self.experiment == "program" => format!("program:{id}"),
+            _ => self.experiment.clone(),
+        }
     }
 
     /// The parameter values the prediction is about, as `order = same, size = 4`.

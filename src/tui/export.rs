@@ -83,8 +83,16 @@ impl App {
                     return Err(ExportError::Nothing("no lesson is open".to_owned()));
                 };
                 let mut runs: BTreeMap<String, Vec<Record>> = BTreeMap::new();
-                for e in &lesson.experiments {
-                    if let Some(records) = self.newest_run(e) {
+                for e in &lesson.runnables() {
+                    // This session's newest run of it, else the store's.
+                    let newest = match e.strip_prefix("program:") {
+                        Some(_) => self
+                            .latest
+                            .get("program")
+                            .and_then(|runs| runs.iter().find(|r| crate::lesson::is_run_of(e, r))),
+                        None => self.newest_run(e),
+                    };
+                    if let Some(records) = newest {
                         runs.insert(e.clone(), records.clone());
                     } else if let Some(store) = &self.store
                         && let Some(records) = export::latest_stored_run(store, e)
