@@ -43,11 +43,27 @@ pub struct Interpreter {
     pub command: String,
     /// The modules it lacks (empty: it has them all).
     pub missing: Vec<String>,
+    /// Whether it was found at all (on `PATH`, or at its path).
+    pub found: bool,
 }
 
 impl Interpreter {
     /// What to install, in a sentence, when modules are missing.
     pub fn install_hint(&self) -> Option<String> {
+        if !self.found && !self.command.contains("python") {
+            return Some(format!("{} was not found on PATH", self.command));
+        }
+        if !self.found {
+            let modules: String = self
+                .missing
+                .iter()
+                .map(|m| format!(" python3-{}", m.to_lowercase()))
+                .collect();
+            return Some(format!(
+                "{} was not found: Debian: apt-get install python3{modules}; on a cluster: module load python",
+                self.command
+            ));
+        }
         if self.missing.is_empty() {
             return None;
         }
@@ -83,11 +99,13 @@ impl LessonProgram {
             .map(|c| Interpreter {
                 command: c.clone(),
                 missing: missing_modules(c, &self.needs),
+                found: crate::backend::program::resolve(c).is_ok(),
             })
             .collect();
         checked
             .iter()
-            .find(|i| i.missing.is_empty())
+            .find(|i| i.found && i.missing.is_empty())
+            .or(checked.iter().find(|i| i.found))
             .or(checked.first())
             .cloned()
     }
@@ -250,6 +268,7 @@ mod tests {
         let i = Interpreter {
             command: "python3".into(),
             missing: vec!["numpy".into(), "mpi4py".into()],
+            found: true,
         };
         let hint = i.install_hint().expect("a hint");
         assert!(
@@ -260,6 +279,17 @@ mod tests {
         assert_eq!(
             missing_modules("no-such-interpreter-here", &["numpy".to_owned()]),
             ["numpy"]
+        );
+        let gone = Interpreter {
+            command: "python3".into(),
+            missing: vec!["numpy".into()],
+            found: false,
+        };
+        assert_eq!(
+            gone.install_hint().as_deref(),
+            Some(
+                "python3 was not found: Debian: apt-get install python3 python3-numpy; on a cluster: module load python"
+            )
         );
     }
 }
