@@ -4,11 +4,14 @@
 //! Without mpirun these tests fail with a message saying so, never pass silently.
 #![cfg(feature = "mpi")]
 
+mod common;
+
 use std::process::Command as Std;
 use std::sync::Mutex;
 
 use assert_cmd::Command;
-use hpc_tutor::record::{Model, PointRecord, Record, Status};
+use common::{json_records as records, points};
+use hpc_tutor::record::{Model, Record, Status};
 use predicates::prelude::*;
 
 /// MPI jobs run one at a time: they would measure each other, and the leftover-process
@@ -36,13 +39,6 @@ fn cmd() -> Command {
     let mut c = Command::cargo_bin("hpc-tutor").expect("binary built");
     c.env_remove("SLURM_JOB_ID").env("TMPDIR", our_tmp());
     c
-}
-
-fn records(out: &[u8]) -> Vec<Record> {
-    String::from_utf8_lossy(out)
-        .lines()
-        .map(|l| Record::from_line(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
 }
 
 /// No mpirun or worker rank of this build's binary is left. (Only ours: other checkouts
@@ -428,15 +424,6 @@ fn a_send_first_deadlock_is_caught_diagnosed_and_cleaned_up() {
         .assert()
         .code(0);
     assert_nothing_left();
-}
-
-fn points(recs: &[Record]) -> Vec<&PointRecord> {
-    recs.iter()
-        .filter_map(|r| match r {
-            Record::Point(p) => Some(p),
-            _ => None,
-        })
-        .collect()
 }
 
 fn run_json(args: &[&str], code: i32) -> Vec<Record> {

@@ -3,12 +3,15 @@
 //! the time pattern, failures, and a deadline that stops a program ignoring SIGTERM with
 //! everything it started.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use common::{json_records as records, points};
 use hpc_tutor::kernel::{Output, OutputsExt};
-use hpc_tutor::record::{PointRecord, Record, RunRecord, Status};
+use hpc_tutor::record::{Record, RunRecord, Status};
 use predicates::prelude::*;
 
 /// Program runs one at a time: they would measure each other.
@@ -30,27 +33,11 @@ fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     path
 }
 
-fn records(out: &[u8]) -> Vec<Record> {
-    String::from_utf8_lossy(out)
-        .lines()
-        .map(|l| Record::from_line(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
 fn run_record(r: &[Record]) -> &RunRecord {
     match r.first() {
         Some(Record::Run(run)) => run,
         other => panic!("no run record first: {other:?}"),
     }
-}
-
-fn points(r: &[Record]) -> Vec<&PointRecord> {
-    r.iter()
-        .filter_map(|r| match r {
-            Record::Point(p) => Some(p),
-            _ => None,
-        })
-        .collect()
 }
 
 fn end(r: &[Record]) -> (Status, String, Vec<String>) {

@@ -13,11 +13,7 @@ use ratatui::crossterm::event::KeyCode;
 const SIZE: (u16, u16) = (100, 30);
 
 fn field<'a>(app: &'a hpc_tutor::tui::App, name: &str) -> &'a str {
-    app.experiments["program"]
-        .fields
-        .iter()
-        .find(|f| f.name == name)
-        .map_or("", |f| f.value.as_str())
+    app.experiments["program"].value(name).unwrap_or_default()
 }
 
 #[test]

@@ -1,7 +1,10 @@
 //! `hpc-tutor run` through the real process boundary: a tiny sweep, its records, its table,
 //! and one clear line with exit status 2 for every kind of bad input.
 
+mod common;
+
 use assert_cmd::Command;
+use common::points;
 use hpc_tutor::record::{Record, Status};
 use predicates::prelude::*;
 
@@ -285,18 +288,6 @@ fn experiments_lists_parameters_with_ranges() {
         predicate::str::contains("samples")
             .and(predicate::str::contains("from 1000 to 100000000000")),
     );
-}
-
-fn points(recs: &[Record]) -> Vec<&hpc_tutor::record::PointRecord> {
-    recs.iter()
-        .filter_map(|r| {
-            if let Record::Point(p) = r {
-                Some(p)
-            } else {
-                None
-            }
-        })
-        .collect()
 }
 
 #[test]

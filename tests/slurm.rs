@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use hpc_tutor::record::{PointRecord, Record, Status};
+use common::points;
+use hpc_tutor::record::{Record, Status};
 
 const NEEDS: &str = "needs the one-node SLURM cluster: tests/slurm/cluster.sh up";
 
@@ -198,15 +199,6 @@ fn records_of(text: &str, origin: &str) -> Vec<Record> {
 fn read_records(path: &Path) -> Vec<Record> {
     let t = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     records_of(&t, &path.display().to_string())
-}
-
-fn points(recs: &[Record]) -> Vec<&PointRecord> {
-    recs.iter()
-        .filter_map(|r| match r {
-            Record::Point(p) => Some(p),
-            _ => None,
-        })
-        .collect()
 }
 
 fn ended_ok(recs: &[Record]) -> bool {

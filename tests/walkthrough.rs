@@ -352,13 +352,7 @@ impl Walk {
         );
         // The form starts from this lesson's preset, whatever an earlier lesson left.
         let form = &self.app.experiments[name.as_str()];
-        let value = |field: &str| {
-            form.fields
-                .iter()
-                .find(|f| f.name == field)
-                .map(|f| f.value.clone())
-                .unwrap_or_default()
-        };
+        let value = |field: &str| form.value(field).unwrap_or_default().to_owned();
         let preset = lesson.presets.get(name);
         let defaults = hpc_tutor::experiment::RunRequest::defaults(name).expect("defaults");
         let want_reps = preset.and_then(|p| p.reps).unwrap_or(defaults.reps);
@@ -473,13 +467,7 @@ impl Walk {
             "{what}: x opens the Your program screen"
         );
         let form = &self.app.experiments["program"];
-        let value = |field: &str| {
-            form.fields
-                .iter()
-                .find(|f| f.name == field)
-                .map(|f| f.value.clone())
-                .unwrap_or_default()
-        };
+        let value = |field: &str| form.value(field).unwrap_or_default().to_owned();
         assert_eq!(value("name"), program.id, "{what}: name");
         assert_eq!(value("backend"), program.backend.name(), "{what}: backend");
         let file_name = Path::new(&program.file)

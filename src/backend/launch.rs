@@ -220,6 +220,35 @@ pub fn command_line(spec: &LaunchSpec, ranks: usize, runs: usize, exe: &Path) ->
     cmd
 }
 
+/// Whether `launcher` can be used here: on `PATH`, and `srun` inside an allocation.
+pub fn check_launcher(launcher: Launcher) -> Result<(), LaunchError> {
+    let name = launcher.name();
+    if !on_path(name) {
+        return Err(LaunchError::NotFound(name.to_owned()));
+    }
+    if launcher == Launcher::Srun && std::env::var_os("SLURM_JOB_ID").is_none() {
+        return Err(LaunchError::NoAllocation);
+    }
+    Ok(())
+}
+
+/// The command that runs a launcher's command line `argv` tied to this process: `hpc-tutor
+/// tied` (`exe`) makes the kernel kill the launcher when this process ends, however it ends
+/// (even `kill -9`), and then execs it; the ranks die with the launcher. It gets a process
+/// group of its own, so that cancel and the watchdog can stop the launcher, its daemons and
+/// every rank at once ([`stop_launch`]); for `srun`, without the session's CPU binding
+/// ([`clear_cpu_binding`]).
+pub fn tied_launch(exe: &Path, argv: &[String], launcher: Launcher) -> Command {
+    let mut cmd = Command::new(exe);
+    cmd.args(["tied", "--parent", &std::process::id().to_string(), "--"])
+        .args(argv);
+    if launcher == Launcher::Srun {
+        clear_cpu_binding(&mut cmd);
+    }
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    cmd
+}
+
 /// Inside `srun --pty` the session's CPU binding (e.g. mask_cpu:0x3) is in the environment,
 /// and srun would apply it to a new step, whose CPUs differ: "CPU binding outside of job
 /// step allocation". Removed from `cmd`'s environment, srun binds the new step itself.
@@ -250,40 +279,17 @@ pub struct Ranks {
 impl Ranks {
     /// Starts `ranks` workers for `runs` runs.
     pub fn start(spec: &LaunchSpec, ranks: usize, runs: usize) -> Result<Self, LaunchError> {
+        check_launcher(spec.launcher)?;
         let launcher = spec.launcher.name().to_owned();
-        if !on_path(&launcher) {
-            return Err(LaunchError::NotFound(launcher));
-        }
-        if spec.launcher == Launcher::Srun && std::env::var_os("SLURM_JOB_ID").is_none() {
-            return Err(LaunchError::NoAllocation);
-        }
         let exe = std::env::current_exe().map_err(|e| LaunchError::Failed {
             launcher: launcher.clone(),
             message: format!("cannot find the hpc-tutor binary: {e}"),
         })?;
         let argv = command_line(spec, ranks, runs, &exe);
-        // The launcher runs tied to this process: `hpc-tutor tied` makes the kernel kill it
-        // when this process ends, however it ends (even `kill -9`), and then execs it; the
-        // ranks die with the launcher (see the worker).
-        let tied = [
-            exe.display().to_string(),
-            "tied".to_owned(),
-            "--parent".to_owned(),
-            std::process::id().to_string(),
-            "--".to_owned(),
-        ];
-        let argv: Vec<String> = tied.into_iter().chain(argv).collect();
-        let mut cmd = Command::new(&argv[0]);
-        cmd.args(&argv[1..])
-            .stdin(Stdio::null())
+        let mut cmd = tied_launch(&exe, &argv, spec.launcher);
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if spec.launcher == Launcher::Srun {
-            clear_cpu_binding(&mut cmd);
-        }
-        // Our own process group, so that cancel and the watchdog can kill the launcher, its
-        // daemons and every rank at once.
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let started = Instant::now();
         let mut child = cmd.spawn().map_err(|e| LaunchError::Failed {
             launcher: launcher.clone(),
@@ -634,14 +640,7 @@ impl MpiExecutor {
 
     /// Checks that the launcher can be used at all, before a sweep starts.
     pub fn preflight(&self) -> Result<(), LaunchError> {
-        let name = self.spec.launcher.name();
-        if !on_path(name) {
-            return Err(LaunchError::NotFound(name.to_owned()));
-        }
-        if self.spec.launcher == Launcher::Srun && std::env::var_os("SLURM_JOB_ID").is_none() {
-            return Err(LaunchError::NoAllocation);
-        }
-        Ok(())
+        check_launcher(self.spec.launcher)
     }
 }
 

@@ -28,7 +28,9 @@ use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use regex::Regex;
 
-use super::launch::{Launcher, alive, descendants, launcher_args, on_path, stop_launch};
+use super::launch::{
+    Launcher, alive, check_launcher, descendants, launcher_args, stop_launch, tied_launch,
+};
 use crate::experiment::{Backend, ParamError, Params};
 use crate::kernel::{Kernel, Output, Outputs, OutputsExt};
 use crate::measure::protocol::{Executor, PointSpec, RunError};
@@ -207,12 +209,17 @@ impl ProgramSpec {
         argv
     }
 
-    /// The environment a run on `workers` workers adds.
-    pub fn env(&self, workers: usize) -> Vec<(&'static str, String)> {
-        let threads = match self.backend {
+    /// The threads each process of a run on `workers` workers is told to start.
+    fn threads(&self, workers: usize) -> usize {
+        match self.backend {
             Backend::Threads => workers,
             Backend::Processes | Backend::Mpi => 1,
-        };
+        }
+    }
+
+    /// The environment a run on `workers` workers adds.
+    pub fn env(&self, workers: usize) -> Vec<(&'static str, String)> {
+        let threads = self.threads(workers);
         THREAD_VARS
             .iter()
             .map(|v| (*v, threads.to_string()))
@@ -223,14 +230,9 @@ impl ProgramSpec {
     /// The exact command line of a run on `workers` workers as a shell would take it, with
     /// the thread-count variables in front: what is shown before it runs.
     pub fn shown(&self, workers: usize) -> String {
-        let threads = self
-            .env(workers)
-            .into_iter()
-            .find(|(k, _)| *k == THREAD_VARS[0])
-            .map(|(_, v)| v)
-            .unwrap_or_default();
         format!(
-            "OMP_NUM_THREADS={threads} … {}",
+            "OMP_NUM_THREADS={} … {}",
+            self.threads(workers),
             join_words(self.argv(workers))
         )
     }
@@ -262,13 +264,7 @@ impl ProgramSpec {
             ));
         }
         if self.backend == Backend::Mpi {
-            let name = self.launcher.name();
-            if !on_path(name) {
-                return Err(super::launch::LaunchError::NotFound(name.to_owned()).to_string());
-            }
-            if self.launcher == Launcher::Srun && std::env::var_os("SLURM_JOB_ID").is_none() {
-                return Err(super::launch::LaunchError::NoAllocation.to_string());
-            }
+            check_launcher(self.launcher).map_err(|e| e.to_string())?;
         }
         Ok(())
     }
@@ -353,33 +349,22 @@ impl ProgramExecutor {
     /// Starts the program for `workers` workers and waits for it, within the deadline.
     fn run_once(&mut self, workers: usize) -> Result<Finished, RunError> {
         let mpi = self.spec.backend == Backend::Mpi;
-        let mut argv = self.spec.argv(workers);
-        if mpi {
-            // The launcher runs tied to this process: the kernel kills it when this process
-            // ends in any way (see `hpc-tutor tied`); the ranks die with it.
+        let argv = self.spec.argv(workers);
+        let mut cmd = if mpi {
+            // The launcher runs tied to this process, in a group of its own (see
+            // `tied_launch`); the ranks die with it.
             let exe = std::env::current_exe()
                 .map_err(|e| RunError::Failed(format!("cannot find hpc-tutor: {e}")))?;
-            let tied = [
-                exe.display().to_string(),
-                "tied".to_owned(),
-                "--parent".to_owned(),
-                std::process::id().to_string(),
-                "--".to_owned(),
-            ];
-            argv = tied.into_iter().chain(argv).collect();
-        }
-        let mut cmd = Command::new(&argv[0]);
-        cmd.args(&argv[1..])
-            .envs(self.spec.env(workers))
+            tied_launch(&exe, &argv, self.spec.launcher)
+        } else {
+            let mut cmd = Command::new(&argv[0]);
+            cmd.args(&argv[1..]);
+            cmd
+        };
+        cmd.envs(self.spec.env(workers))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if mpi {
-            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-            if self.spec.launcher == Launcher::Srun {
-                super::launch::clear_cpu_binding(&mut cmd);
-            }
-        }
         let before = children_cpu_s();
         let start = Instant::now();
         let mut child = cmd.spawn().map_err(|e| {

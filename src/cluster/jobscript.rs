@@ -13,8 +13,6 @@ use crate::record::Record;
 pub struct JobSpec {
     /// The experiment.
     pub experiment: String,
-    /// Ranks (`true`) or threads (or processes) of one task.
-    pub mpi: bool,
     /// Threads, processes (a program starting its own) or MPI ranks.
     pub backend: crate::experiment::Backend,
     /// Worker counts of the sweep.
@@ -117,7 +115,6 @@ impl JobSpec {
             });
         JobSpec {
             experiment: experiment.to_owned(),
-            mpi,
             backend,
             workers,
             reps,
@@ -137,6 +134,11 @@ impl JobSpec {
             notes,
             made_by,
         }
+    }
+
+    /// Ranks (a task each), or threads or processes of one task.
+    pub fn mpi(&self) -> bool {
+        self.backend == crate::experiment::Backend::Mpi
     }
 
     /// `threads`, `processes` or `mpi`.
@@ -163,7 +165,7 @@ impl JobSpec {
     /// results label them oversubscribed; a note in the script says so.
     pub fn fit_to_nodes(&mut self, cpus_per_node: usize) {
         let cpn = cpus_per_node.max(1);
-        if !self.mpi && self.cpus_per_task > cpn {
+        if !self.mpi() && self.cpus_per_task > cpn {
             self.notes.push(format!(
                 "the nodes have {cpn} CPUs: the job asks for {cpn}, and points above {cpn} threads run oversubscribed"
             ));
@@ -171,7 +173,7 @@ impl JobSpec {
         }
         let total = cpn * self.nodes.max(1);
         let cpt = self.cpus_per_task.max(1);
-        if self.mpi && self.ntasks * cpt > total {
+        if self.mpi() && self.ntasks * cpt > total {
             let fit = (total / cpt).max(1);
             self.notes.push(format!(
                 "{} node(s) of {cpn} CPUs have room for {fit} rank(s): the job asks for {fit} task(s), and the points above {fit} ranks start with srun --overcommit and run oversubscribed",
@@ -199,7 +201,7 @@ impl JobSpec {
                 .join(",")
         };
         let mut s = String::new();
-        let unit = if self.mpi {
+        let unit = if self.mpi() {
             if self.threads_per_rank > 1 {
                 format!("MPI ranks × {} threads", self.threads_per_rank)
             } else {
@@ -309,7 +311,7 @@ impl JobSpec {
         } else {
             let _ = writeln!(s, "\"$HPC_TUTOR\" run {} \\", self.experiment);
         }
-        if self.mpi {
+        if self.mpi() {
             let _ = writeln!(s, "  --backend mpi --launcher srun \\");
         } else {
             let _ = writeln!(s, "  --backend {} \\", self.backend());
@@ -586,7 +588,6 @@ mod tests {
             cpus_per_task,
             notes: Vec::new(),
             experiment: "mc-pi".into(),
-            mpi,
             backend: if mpi {
                 crate::experiment::Backend::Mpi
             } else {

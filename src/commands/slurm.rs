@@ -148,7 +148,7 @@ fn estimate(spec: &JobSpec, weak: bool) -> TimeLimit {
     eprintln!(
         "timing one repetition of {} on {smallest} {} to estimate --time…",
         spec.experiment,
-        if spec.mpi { "rank(s)" } else { "thread(s)" }
+        if spec.mpi() { "rank(s)" } else { "thread(s)" }
     );
     match time_one_repetition(spec, smallest) {
         Ok(records) => match jobscript::estimate_seconds(&records, spec, weak) {

@@ -356,16 +356,11 @@ pub fn default_size(runs: &[&[Record]], charts: Charts) -> Size {
 /// point (else the newest at all), if there is one that can be read: what a lesson card
 /// shows as "your latest run".
 pub fn latest_stored_run(store: &Store, experiment: &str) -> Option<Vec<Record>> {
-    // A lesson's program (`program:ID`): the program runs named ID.
-    let (name, program) = match experiment.strip_prefix("program:") {
-        Some(id) => ("program", Some(id)),
-        None => (experiment, None),
-    };
+    // A lesson's program (`program:ID`) too: the program runs named ID.
     let runs: Vec<_> = store
         .list()
         .into_iter()
-        .filter(|r| r.run.experiment == name)
-        .filter(|r| program.is_none_or(|id| r.run.params.get("name").is_some_and(|n| n == id)))
+        .filter(|r| r.run.is_run_of(experiment))
         .collect();
     let run = runs.iter().find(|r| r.points > 0).or(runs.first())?;
     crate::record::store::load(&run.path).ok()

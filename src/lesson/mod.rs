@@ -72,18 +72,6 @@ impl Lesson {
     }
 }
 
-/// Whether `records` are a run of panel entry `entry` ([`Lesson::runnables`]): a run of the
-/// experiment, or for `program:ID` a program run named ID.
-pub fn is_run_of(entry: &str, records: &[crate::record::Record]) -> bool {
-    let Some(run) = crate::record::Record::run_in(records) else {
-        return false;
-    };
-    match entry.strip_prefix("program:") {
-        Some(id) => run.experiment == "program" && run.params.get("name").is_some_and(|n| n == id),
-        None => run.experiment == entry,
-    }
-}
-
 impl Lesson {
     /// How the card and the panel name entry `entry` of [`Lesson::runnables`]: an
     /// experiment's name, a program's title.

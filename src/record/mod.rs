@@ -60,6 +60,18 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// Whether this is a run of a lesson panel's entry `entry`
+    /// ([`crate::lesson::Lesson::runnables`]): of the experiment of that name, or for
+    /// `program:ID` a program run named ID.
+    pub fn is_run_of(&self, entry: &str) -> bool {
+        match entry.strip_prefix("program:") {
+            Some(id) => {
+                self.experiment == "program" && self.params.get("name").is_some_and(|n| n == id)
+            }
+            None => self.experiment == entry,
+        }
+    }
+
     /// How charts and legends name what ran: the experiment, or for a program run
     /// (`run --exec`) its `name`, else the file it runs (`pi.py` of `python3 pi.py 100`).
     pub fn display_name(&self) -> String {

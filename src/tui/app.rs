@@ -2033,20 +2033,13 @@ fn write_job_script(dir: &std::path::Path, name: &str, text: &str) -> Result<Pat
     ))
 }
 
-/// The `name` of a program run (a lesson's program), or its command cut short; `None` for
-/// the built-in experiments.
+/// A program run's name as its chart legend has it
+/// ([`crate::record::RunRecord::display_name`]) and its backend; `None` for the built-in
+/// experiments.
 fn program_name(records: &[Record]) -> Option<String> {
-    let Some(Record::Run(run)) = records.first() else {
-        return None;
-    };
-    if run.experiment != "program" {
-        return None;
-    }
-    let get = |k: &str| run.params.get(k).filter(|v| !v.is_empty());
-    get("name")
-        .cloned()
-        .or_else(|| get("command").map(|c| super::view::truncate(c, 30)))
-        .map(|n| format!("{n} on {}", run.backend))
+    Record::run_in(records)
+        .filter(|run| run.experiment == "program")
+        .map(|run| format!("{} on {}", run.display_name(), run.backend))
 }
 
 /// How a run is named in a chart's legend when it is compared with: a program's name and

@@ -417,7 +417,7 @@ impl ExperimentView {
     }
 
     /// The value of field `name`, trimmed.
-    fn value(&self, name: &str) -> Option<&str> {
+    pub fn value(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
             .find(|f| f.name == name)

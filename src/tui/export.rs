@@ -86,10 +86,10 @@ impl App {
                 for e in &lesson.runnables() {
                     // This session's newest run of it, else the store's.
                     let newest = match e.strip_prefix("program:") {
-                        Some(_) => self
-                            .latest
-                            .get("program")
-                            .and_then(|runs| runs.iter().find(|r| crate::lesson::is_run_of(e, r))),
+                        Some(_) => self.latest.get("program").and_then(|runs| {
+                            runs.iter()
+                                .find(|r| Record::run_in(r).is_some_and(|run| run.is_run_of(e)))
+                        }),
                         None => self.newest_run(e),
                     };
                     if let Some(records) = newest {

@@ -68,6 +68,25 @@ pub fn typed(app: &mut App, text: &str) {
     }
 }
 
+/// The records a run printed as JSON Lines (`--format json`) on `out`.
+pub fn json_records(out: &[u8]) -> Vec<hpc_tutor::record::Record> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| hpc_tutor::record::Record::from_line(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// The point records among `records`, in order.
+pub fn points(records: &[hpc_tutor::record::Record]) -> Vec<&hpc_tutor::record::PointRecord> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            hpc_tutor::record::Record::Point(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The records of a small finished amdahl run, as a child process would send them.
 pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
     use hpc_tutor::record::*;
