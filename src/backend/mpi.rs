@@ -172,6 +172,11 @@ pub fn worker(args: &WorkerArgs) -> ExitCode {
             return collectives(&world, rank, size, &params, op, args.runs, &side);
         }
         Kind::Hybrid => return hybrid(&world, rank, size, &params, args.runs, &side),
+        Kind::Farm => {
+            let variant = args.variant.as_deref().unwrap_or("static");
+            return farm(&world, rank, size, &params, variant, args.runs, &side);
+        }
+        Kind::Stream => return fail("stream runs on threads only".to_owned()),
         // A program runs under the launcher itself, never as hpc-tutor ranks.
         Kind::Program => return fail("a program runs under mpirun itself (run --exec)".to_owned()),
         // The kernels of the thread backend, each rank running its share.
@@ -300,6 +305,138 @@ fn exchange(
     }
     side.set("done");
     ExitCode::SUCCESS
+}
+
+/// Tag of a worker's request for a task (`farm` with a manager).
+const TAG_REQUEST: i32 = 1;
+/// Tag of the manager's answer: a task index, or [`NO_MORE_TASKS`].
+const TAG_TASK: i32 = 2;
+/// The answer that there are no more tasks.
+const NO_MORE_TASKS: u64 = u64::MAX;
+
+/// The task farm: rank 0 broadcasts the strings, the tasks are shared out (in static or
+/// round-robin chunks, or one at a time by rank 0 as manager), and each rank's count of
+/// matches, tasks and busy time is gathered to rank 0.
+#[allow(clippy::too_many_arguments)]
+fn farm(
+    world: &mpi::topology::SimpleCommunicator,
+    rank: usize,
+    ranks: usize,
+    params: &Params,
+    variant: &str,
+    runs: usize,
+    side: &Side,
+) -> ExitCode {
+    use crate::kernel::farm::{Distribution, Farm};
+    let Some(distribution) = Distribution::from_name(variant) else {
+        return refuse(rank, format!("farm: unknown distribution `{variant}`"));
+    };
+    let Some(shape) = experiment::behaviour::FarmExp::shape(params) else {
+        return refuse(rank, "farm: parameters missing".to_owned());
+    };
+    // Rank 0 makes the strings; the others get them by the broadcast of each run.
+    let mut farm = if rank == 0 {
+        Farm::new(shape, distribution)
+    } else {
+        Farm::with_data(shape, distribution, vec![0u8; shape.data_len()])
+    };
+    // With one rank there is nobody to manage: it does every task in order (the baseline).
+    let managed = distribution == Distribution::Manager && ranks > 1;
+    let root = world.process_at_rank(0);
+    let mut row = Vec::new();
+    for _ in 0..runs {
+        side.set("barrier before the farm");
+        world.barrier();
+        let t0 = mpi::time();
+        side.set("broadcast of the strings from rank 0");
+        root.broadcast_into(farm.data_mut());
+        let (mut matches, mut done, mut busy, mut handling) = (0u64, 0u64, 0.0f64, 0.0f64);
+        if managed && rank == 0 {
+            side.set("manager: answering requests for tasks");
+            let mut next = 0u64;
+            let mut stopped = 0;
+            while stopped < ranks - 1 {
+                let (_, status) = world.any_process().receive_with_tag::<u64>(TAG_REQUEST);
+                let t = mpi::time();
+                let answer = if next < shape.tasks {
+                    next += 1;
+                    next - 1
+                } else {
+                    stopped += 1;
+                    NO_MORE_TASKS
+                };
+                world
+                    .process_at_rank(status.source_rank())
+                    .send_with_tag(&answer, TAG_TASK);
+                handling += mpi::time() - t;
+            }
+        } else if managed {
+            side.set("worker: asking rank 0 for tasks");
+            loop {
+                root.send_with_tag(&0u64, TAG_REQUEST);
+                let (task, _) = root.receive_with_tag::<u64>(TAG_TASK);
+                if task == NO_MORE_TASKS {
+                    break;
+                }
+                let t = mpi::time();
+                matches += farm.run_task(task, &mut row);
+                busy += mpi::time() - t;
+                done += 1;
+            }
+        } else {
+            side.set("computing its tasks");
+            let t = mpi::time();
+            for task in farm.fixed_tasks(rank, ranks) {
+                matches += farm.run_task(task, &mut row);
+                done += 1;
+            }
+            busy = mpi::time() - t;
+        }
+        side.set("gather of the results to rank 0");
+        let mine = [matches as f64, done as f64, busy, handling];
+        let mut all = vec![0.0f64; if rank == 0 { 4 * ranks } else { 0 }];
+        if rank == 0 {
+            root.gather_into_root(&mine[..], &mut all[..]);
+        } else {
+            root.gather_into(&mine[..]);
+        }
+        let elapsed = mpi::time() - t0;
+        report(world, rank, elapsed, || {
+            farm_outputs(&all, managed, elapsed)
+        });
+    }
+    side.set("done");
+    ExitCode::SUCCESS
+}
+
+/// The outputs of a farm run from every rank's `[matches, tasks, busy s, handling s]`.
+fn farm_outputs(all: &[f64], managed: bool, elapsed: f64) -> Outputs {
+    let per_rank: Vec<&[f64]> = all.chunks(4).collect();
+    // The manager computes no task: the workers are the others.
+    let workers: &[&[f64]] = if managed {
+        &per_rank[1..]
+    } else {
+        &per_rank[..]
+    };
+    let mut out = Outputs::new();
+    let sum = |k: usize| workers.iter().map(|r| r[k]).sum::<f64>();
+    out.insert(Output::Matches.key().to_owned(), sum(0));
+    let tasks = workers.iter().map(|r| r[1]);
+    out.insert(
+        Output::TasksMin.key().to_owned(),
+        tasks.clone().fold(f64::INFINITY, f64::min),
+    );
+    out.insert(Output::TasksMax.key().to_owned(), tasks.fold(0.0, f64::max));
+    let mean = sum(2) / workers.len().max(1) as f64;
+    let max = workers.iter().map(|r| r[2]).fold(0.0, f64::max);
+    if mean > 0.0 {
+        out.insert(Output::LoadImbalance.key().to_owned(), max / mean);
+    }
+    if managed && elapsed > 0.0 {
+        let handling = per_rank.first().map_or(0.0, |r| r[3]);
+        out.insert(Output::ManagerBusy.key().to_owned(), handling / elapsed);
+    }
+    out
 }
 
 /// Rank 0 prints an error for everyone; every rank ends with a failure.

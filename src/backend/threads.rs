@@ -20,6 +20,9 @@ use crate::measure::protocol::{Executor, PointSpec, RunError};
 #[derive(Default)]
 pub struct Threads {
     pool: Option<(usize, rayon::ThreadPool)>,
+    /// The size of the point set up last, until its kernel has set up its workers
+    /// ([`Kernel::setup_worker`], on the first run of the point).
+    unset: Option<Option<u64>>,
 }
 
 impl Threads {
@@ -44,6 +47,7 @@ impl Executor for Threads {
         pool.broadcast(|_| ());
         let seconds = start.elapsed().as_secs_f64();
         self.pool = Some((workers, pool));
+        self.unset = Some(point.size);
         Ok(seconds)
     }
 
@@ -57,6 +61,12 @@ impl Executor for Threads {
             )));
         }
         let tasks = kernel.tasks(workers).max(1);
+        if let Some(size) = self.unset.take()
+            && kernel.sets_up_workers()
+        {
+            // Each thread sets up the part it works on: thread i runs task i below.
+            pool.broadcast(|ctx| kernel.setup_worker(ctx.index(), workers, size));
+        }
         kernel.prepare(workers);
         let timed = |i: usize| {
             let t = Instant::now();

@@ -981,6 +981,7 @@ pub(crate) mod tests {
                 git_commit: None,
                 busy_before: None,
                 mpi: None,
+                caches: Vec::new(),
             },
             started_at: started.into(),
             merged_from: Vec::new(),

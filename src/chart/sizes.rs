@@ -116,6 +116,9 @@ pub struct SizePoint {
     pub max_s: f64,
     /// Whether the size completed; `false`: the launch deadlocked and was stopped.
     pub completed: bool,
+    /// Bytes one timed run moves, where it is not the size itself (`stream` passes over
+    /// its arrays many times): the bandwidth is these bytes over the time.
+    pub moved: Option<f64>,
 }
 
 /// The sizes of one run (one variant).
@@ -138,7 +141,15 @@ pub struct SizeChart {
     pub title: String,
     /// One series per run (and variant).
     pub series: Vec<SizeSeries>,
+    /// What the sizes are, for the x axis: `message size`, or `working set` for runs about
+    /// memory.
+    pub x_label: &'static str,
+    /// Sizes to mark on the x axis with a label: the CPU's caches, for runs about memory.
+    pub marks: Vec<(u64, String)>,
 }
+
+/// The x axis of message sizes.
+pub const MESSAGE_SIZE: &str = "message size";
 
 impl SizeChart {
     /// Whether these runs are about message sizes: some point carries `size_bytes`.
@@ -152,7 +163,10 @@ impl SizeChart {
 
     /// The chart of these runs' size points.
     pub fn from_runs(runs: &[&[Record]], replayed: &[Option<String>]) -> SizeChart {
-        let mut chart = SizeChart::default();
+        let mut chart = SizeChart {
+            x_label: MESSAGE_SIZE,
+            ..SizeChart::default()
+        };
         let mut titles: Vec<String> = Vec::new();
         for (i, records) in runs.iter().enumerate() {
             let run: Option<&RunRecord> = records.iter().find_map(|r| match r {
@@ -166,7 +180,23 @@ impl SizeChart {
             if !titles.contains(&name) {
                 titles.push(name.clone());
             }
-            let mut by_variant: Vec<(Option<String>, SizeSeries)> = Vec::new();
+            if let Some(run) = run
+                && crate::experiment::find(&run.experiment).is_some_and(|e| e.about_memory())
+            {
+                chart.x_label = "working set, all arrays";
+                if chart.marks.is_empty() {
+                    chart.marks = run
+                        .env
+                        .caches
+                        .iter()
+                        .map(|c| (c.bytes, c.label()))
+                        .collect();
+                }
+            }
+            // One series per variant and worker count (a run over several counts, as stream's
+            // sweep, has one curve per count).
+            let counts = run.map_or(1, |r| r.workers.len());
+            let mut by_variant: Vec<((Option<String>, usize), SizeSeries)> = Vec::new();
             for r in *records {
                 match r {
                     Record::Point(p) => {
@@ -180,13 +210,22 @@ impl SizeChart {
                             max_s: p.max_s,
                             completed: p.outputs.output(Output::Completed) != Some(0.0)
                                 && p.reps > 0,
+                            moved: p.outputs.output(Output::BytesMoved),
                         };
-                        let idx = match by_variant.iter().position(|(v, _)| *v == p.variant) {
+                        let key = (p.variant.clone(), p.workers);
+                        let idx = match by_variant.iter().position(|(k, _)| *k == key) {
                             Some(i) => i,
                             None => {
                                 let mut label = name.clone();
                                 if let Some(v) = &p.variant {
                                     label = format!("{label} · {v}");
+                                }
+                                if counts > 1 {
+                                    label = format!(
+                                        "{label} · {} worker{}",
+                                        p.workers,
+                                        if p.workers == 1 { "" } else { "s" }
+                                    );
                                 }
                                 if runs.len() > 1
                                     && let Some(run) = run
@@ -199,7 +238,7 @@ impl SizeChart {
                                     label.push_str(" · replay");
                                 }
                                 by_variant.push((
-                                    p.variant.clone(),
+                                    key,
                                     SizeSeries {
                                         label,
                                         points: Vec::new(),
@@ -217,7 +256,7 @@ impl SizeChart {
                     Record::Fit(f) if f.model == Model::LatencyBandwidth => {
                         if let (Some(a), Some(b)) = (f.latency_s, f.bandwidth_bytes_s)
                             && let Some((_, s)) =
-                                by_variant.iter_mut().find(|(v, _)| *v == f.variant)
+                                by_variant.iter_mut().find(|((v, _), _)| *v == f.variant)
                         {
                             s.fit = Some((a, b));
                         }
@@ -240,7 +279,7 @@ impl SizeChart {
             .iter()
             .filter(|p| p.completed && p.median_s > 0.0 && p.min_s > 0.0)
             .map(|p| {
-                let b = p.bytes as f64;
+                let b = p.moved.unwrap_or(p.bytes as f64);
                 match metric {
                     SizeMetric::Time => (p.bytes, p.median_s, p.min_s, p.max_s),
                     SizeMetric::Bandwidth => (p.bytes, b / p.median_s, b / p.max_s, b / p.min_s),

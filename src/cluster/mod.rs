@@ -58,6 +58,7 @@ impl SystemInfo {
             git_commit: (!commit.is_empty()).then(|| commit.to_owned()),
             busy_before: None,
             mpi: None,
+            caches: Vec::new(),
         }
     }
 }

@@ -176,6 +176,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if mpi && info.about_messages() {
         env.mpi = crate::backend::library::MpiLibrary::query();
     }
+    if info.about_memory() {
+        env.caches = crate::record::CacheLevel::of_this_machine();
+    }
     let now = chrono::Local::now();
     let run = RunRecord {
         run_id: new_run_id(&now),
@@ -407,6 +410,27 @@ enum Layout {
     Messages,
     /// One row per message size: completed, or deadlocked (the eager-limit sweep).
     Probe,
+    /// One row per worker count and array size: time per run and bandwidth (stream's sweep).
+    Memory,
+}
+
+/// The machine's data caches in one line (`caches: L1 32 KiB per core, …`), or nothing.
+fn cache_line(caches: &[crate::record::CacheLevel]) -> String {
+    if caches.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = caches
+        .iter()
+        .map(|c| {
+            let shared = if c.shared_by > 1 {
+                format!(" shared by {} CPUs", c.shared_by)
+            } else {
+                " per core".to_owned()
+            };
+            format!("{}{shared}", c.label())
+        })
+        .collect();
+    format!("caches: {}\n", list.join(", "))
 }
 
 /// Turns records into the chosen output format.
@@ -449,6 +473,8 @@ impl Report {
         });
         let layout = if info.probes_deadlocks(params) {
             Layout::Probe
+        } else if !info.sizes(params).is_empty() && info.about_memory() {
+            Layout::Memory
         } else if !info.sizes(params).is_empty() {
             Layout::Messages
         } else {
@@ -570,6 +596,18 @@ impl Report {
                         "{head}{} repetitions per size after {} warm-up; latency = one-way time (half a round trip), median\n{busy}\n{:>10}  {:>10}  {:>21}  {:>12}\n",
                         run.reps, run.warmup, "size", "latency", "95% CI of median", "bandwidth",
                     ),
+                    Layout::Memory => format!(
+                        "{head}{} repetitions per point after {} warm-up; time = one run (several passes over the arrays), median; bandwidth counted as STREAM counts it\n{}{busy}\n{:>7}{}  {:>11}  {:>10}  {:>21}  {:>11}\n",
+                        run.reps,
+                        run.warmup,
+                        cache_line(&run.env.caches),
+                        "workers",
+                        self.variant_cell(self.variant_column.map_or("", |(h, _)| h)),
+                        "working set",
+                        "time",
+                        "95% CI of median",
+                        "bandwidth",
+                    ),
                     Layout::Probe => format!(
                         "{head}each size is its own launch; a size that makes no progress within the deadline is a deadlock, and its ranks are stopped\n{busy}\n{:>10}  {:<9}  {:>10}\n",
                         "size", "result", "time",
@@ -599,6 +637,7 @@ impl Report {
             }
             Record::Point(p) => match self.layout {
                 Layout::Messages => self.message_row(p),
+                Layout::Memory => self.memory_row(p),
                 Layout::Probe => self.probe_row(p),
                 Layout::Scaling => {
                     let opt =
@@ -742,6 +781,35 @@ impl Report {
             self.notes(
                 p,
                 &["size_bytes", "latency_us", "bandwidth_mb_s", "completed"]
+            ),
+        )
+    }
+
+    /// A memory sweep row: workers, working set, time per run and bandwidth.
+    fn memory_row(&self, p: &PointRecord) -> String {
+        let size = p.outputs.output(Out::SizeBytes).unwrap_or(f64::NAN);
+        let bandwidth = p
+            .outputs
+            .output(Out::BandwidthGbS)
+            .map_or("-".to_owned(), |g| rate(g * 1e3));
+        format!(
+            "{:>7}{}  {:>11}  {:>10}  {:>21}  {:>11}  {}\n",
+            p.workers,
+            self.variant_cell(p.variant.as_deref().unwrap_or("")),
+            bytes(size),
+            seconds(p.median_s),
+            format!("[{}, {}]", seconds(p.ci95_s[0]), seconds(p.ci95_s[1])),
+            bandwidth,
+            self.notes(
+                p,
+                &[
+                    "size_bytes",
+                    "bandwidth_gb_s",
+                    "working_set_bytes",
+                    "array_bytes",
+                    "bytes_moved",
+                    "data_ok",
+                ]
             ),
         )
     }

@@ -3,26 +3,19 @@
 //!
 //! Lessons name experiments; `lessons check` rejects names that are not here.
 
+pub mod behaviour;
 mod params;
 pub mod request;
 
-use std::time::Duration;
+pub use behaviour::Behaviour;
 
 pub use params::{ParamError, ParamKind, ParamSpec, ParamValue, Params};
 pub use request::{Backend, RunRequest};
 
-use crate::kernel::amdahl::Amdahl;
-use crate::kernel::imbalance::{Imbalance, Schedule};
-use crate::kernel::integral::Integral;
-use crate::kernel::locks::{self, Locks};
-use crate::kernel::mc_pi::{McPi, Mode};
-use crate::kernel::pingpong;
-use crate::kernel::race::{self, Race};
-use crate::kernel::{Kernel, Output};
-use crate::record::Model;
+use crate::kernel::race;
 
-/// Which experiment: every behaviour that differs between experiments is an exhaustive
-/// `match` on this, so adding one makes the compiler point at every place it must fill in.
+/// Which experiment, as an identity: what differs between experiments is each one's
+/// [`Behaviour`] type; this names it (in records of MPI ranks' dispatch, and equality).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// Monte Carlo π, strong or weak scaling.
@@ -47,10 +40,15 @@ pub enum Kind {
     Hybrid,
     /// The learner's own program (`hpc-tutor run --exec`), on threads, processes or ranks.
     Program,
+    /// STREAM: memory bandwidth against array size and workers.
+    Stream,
+    /// A task farm of string matching: static, round-robin or manager distribution.
+    Farm,
 }
 
-/// One experiment.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One experiment: its name, parameters and backends as data, and how it behaves as a type
+/// ([`Behaviour`], which the info derefs to).
+#[derive(Clone, Copy)]
 pub struct ExperimentInfo {
     /// Which one.
     pub kind: Kind,
@@ -62,6 +60,8 @@ pub struct ExperimentInfo {
     pub params: &'static [ParamSpec],
     /// Backends it runs on in this version, the usual one first; empty means not runnable.
     pub backends: &'static [Backend],
+    /// Everything else that differs between experiments.
+    pub behaviour: &'static dyn Behaviour,
 }
 
 const MC_PI: &[ParamSpec] = &[
@@ -421,6 +421,80 @@ const PROGRAM: &[ParamSpec] = &[
     },
 ];
 
+const STREAM: &[ParamSpec] = &[
+    ParamSpec {
+        name: "size",
+        kind: ParamKind::Int {
+            min: crate::kernel::stream::MIN_ARRAY_BYTES,
+            max: 8_589_934_592,
+            default: 67_108_864,
+        },
+        help: "bytes per array (8-byte numbers); with sweep = on, the largest of the sweep",
+    },
+    ParamSpec {
+        name: "sweep",
+        kind: ParamKind::Choice {
+            options: &["off", "on"],
+            default: "off",
+        },
+        help: "on: one point per size, doubling from 4 KiB per array up to size, to see the caches; off: size only",
+    },
+    ParamSpec {
+        name: "op",
+        kind: ParamKind::Choice {
+            options: &["triad", "copy", "both"],
+            default: "triad",
+        },
+        help: "triad: a[i] = b[i] + s*c[i] (3 arrays counted); copy: a[i] = b[i] (2); both: compare",
+    },
+];
+
+const FARM: &[ParamSpec] = &[
+    ParamSpec {
+        name: "tasks",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 1_000_000,
+            default: 600,
+        },
+        help: "left strings, one task each",
+    },
+    ParamSpec {
+        name: "right",
+        kind: ParamKind::Int {
+            min: 0,
+            max: 100_000,
+            default: 100,
+        },
+        help: "right strings each task compares with (0: empty tasks, to measure the overhead per task)",
+    },
+    ParamSpec {
+        name: "length",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 4_096,
+            default: 32,
+        },
+        help: "length of a right string, and of the shortest left string",
+    },
+    ParamSpec {
+        name: "cost",
+        kind: ParamKind::Choice {
+            options: &["ramp", "even"],
+            default: "ramp",
+        },
+        help: "ramp: left string i is 1 to 8 times length long, growing with i (uneven tasks); even: all length",
+    },
+    ParamSpec {
+        name: "distribution",
+        kind: ParamKind::Choice {
+            options: &["all", "static", "round-robin", "manager"],
+            default: "all",
+        },
+        help: "static: equal contiguous chunks; round-robin: task i to worker i mod n; manager: one task at a time on request (on MPI rank 0 manages and computes none); all: compare",
+    },
+];
+
 const THREADS: &[Backend] = &[Backend::Threads];
 const ANY_BACKEND: &[Backend] = &[Backend::Threads, Backend::Processes, Backend::Mpi];
 const THREADS_MPI: &[Backend] = &[Backend::Threads, Backend::Mpi];
@@ -434,6 +508,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         summary: "Monte Carlo estimate of pi; strong or weak scaling",
         params: MC_PI,
         backends: THREADS_MPI,
+        behaviour: &behaviour::McPiExp,
     },
     ExperimentInfo {
         kind: Kind::Integral,
@@ -441,6 +516,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         summary: "Trapezoid rule of x^2 split over workers",
         params: INTEGRAL,
         backends: THREADS_MPI,
+        behaviour: &behaviour::IntegralExp,
     },
     ExperimentInfo {
         kind: Kind::Amdahl,
@@ -448,6 +524,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         summary: "Real work with a tunable serial fraction",
         params: AMDAHL,
         backends: THREADS_MPI,
+        behaviour: &behaviour::AmdahlExp,
     },
     ExperimentInfo {
         kind: Kind::Imbalance,
@@ -455,6 +532,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         summary: "Uneven tasks: static vs dynamic scheduling",
         params: IMBALANCE,
         backends: THREADS,
+        behaviour: &behaviour::ImbalanceExp,
     },
     ExperimentInfo {
         kind: Kind::Race,
@@ -462,6 +540,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         summary: "Lost updates and the cost of synchronization",
         params: RACE,
         backends: THREADS,
+        behaviour: &behaviour::RaceExp,
     },
     ExperimentInfo {
         kind: Kind::Locks,
@@ -469,6 +548,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         summary: "Two threads, two mutexes: lock-order deadlock",
         params: LOCKS,
         backends: THREADS,
+        behaviour: &behaviour::LocksExp,
     },
     ExperimentInfo {
         kind: Kind::Exchange,
@@ -476,6 +556,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         summary: "Two MPI ranks swap buffers; send/recv ordering",
         params: EXCHANGE,
         backends: MPI_ONLY,
+        behaviour: &behaviour::ExchangeExp,
     },
     ExperimentInfo {
         kind: Kind::Pingpong,
@@ -483,6 +564,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         summary: "MPI latency and bandwidth vs message size",
         params: PINGPONG,
         backends: MPI_ONLY,
+        behaviour: &behaviour::PingpongExp,
     },
     ExperimentInfo {
         kind: Kind::Collectives,
@@ -490,6 +572,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         summary: "Broadcast, scatter, gather, reduce, allreduce",
         params: COLLECTIVES_PARAMS,
         backends: MPI_ONLY,
+        behaviour: &behaviour::CollectivesExp,
     },
     ExperimentInfo {
         kind: Kind::Hybrid,
@@ -497,6 +580,23 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         summary: "MPI ranks times threads per rank",
         params: HYBRID,
         backends: MPI_ONLY,
+        behaviour: &behaviour::HybridExp,
+    },
+    ExperimentInfo {
+        kind: Kind::Stream,
+        name: "stream",
+        summary: "Memory bandwidth (STREAM triad) vs array size and workers",
+        params: STREAM,
+        backends: THREADS,
+        behaviour: &behaviour::StreamExp,
+    },
+    ExperimentInfo {
+        kind: Kind::Farm,
+        name: "farm",
+        summary: "Task farm of string matching: static, round-robin, manager",
+        params: FARM,
+        backends: THREADS_MPI,
+        behaviour: &behaviour::FarmExp,
     },
     ExperimentInfo {
         kind: Kind::Program,
@@ -504,6 +604,7 @@ pub const EXPERIMENTS: &[ExperimentInfo] = &[
         summary: "Your own program: any command (run --exec)",
         params: PROGRAM,
         backends: ANY_BACKEND,
+        behaviour: &behaviour::ProgramExp,
     },
 ];
 
@@ -537,40 +638,6 @@ impl ExperimentInfo {
         self.backends.iter().map(|b| b.name()).collect()
     }
 
-    /// The parameter whose value picks the variants, e.g. `schedule`; its name heads the
-    /// variant column of tables.
-    pub fn variant_param(&self) -> Option<&'static str> {
-        match self.kind {
-            Kind::Imbalance => Some("schedule"),
-            Kind::Race => Some("variant"),
-            Kind::Collectives => Some("op"),
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Locks
-            | Kind::Exchange
-            | Kind::Pingpong
-            | Kind::Hybrid
-            | Kind::Program => None,
-        }
-    }
-
-    /// The value of the variant parameter that compares every variant in one run.
-    fn compare_all(&self) -> Option<&'static str> {
-        match self.kind {
-            Kind::Imbalance => Some("both"),
-            Kind::Race | Kind::Collectives => Some("all"),
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Locks
-            | Kind::Exchange
-            | Kind::Pingpong
-            | Kind::Hybrid
-            | Kind::Program => None,
-        }
-    }
-
     /// The variants one run compares (e.g. static and dynamic scheduling); `[None]` for
     /// experiments without variants.
     pub fn variants(&self, params: &Params) -> Vec<Option<String>> {
@@ -584,384 +651,36 @@ impl ExperimentInfo {
             None => vec![None],
         }
     }
+}
 
-    /// The names of the variants a run can compare, e.g. `static` and `dynamic`; empty for
-    /// experiments without variants.
-    pub fn variant_names(&self) -> &'static [&'static str] {
-        match self.kind {
-            Kind::Imbalance => &["static", "dynamic"],
-            Kind::Race => race::Variant::NAMES,
-            Kind::Collectives => COLLECTIVES,
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Locks
-            | Kind::Exchange
-            | Kind::Pingpong
-            | Kind::Hybrid
-            | Kind::Program => &[],
-        }
+/// An experiment answers every [`Behaviour`] question through its type.
+impl std::ops::Deref for ExperimentInfo {
+    type Target = dyn Behaviour;
+
+    fn deref(&self) -> &Self::Target {
+        self.behaviour
     }
+}
 
-    /// The only worker count the experiment runs with, if it has one: `locks` is always two
-    /// threads and two locks; `exchange` and `pingpong` two ranks.
-    pub fn fixed_workers(&self) -> Option<usize> {
-        match self.kind {
-            Kind::Locks | Kind::Exchange | Kind::Pingpong => Some(2),
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Imbalance
-            | Kind::Race
-            | Kind::Collectives
-            | Kind::Hybrid
-            | Kind::Program => None,
-        }
+impl PartialEq for ExperimentInfo {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
     }
+}
 
-    /// Whether the run is weak scaling (work grows with the workers): Gustafson applies.
-    pub fn weak_scaling(&self, params: &Params) -> bool {
-        match self.kind {
-            Kind::McPi | Kind::Program => params.choice("mode") == Some("weak"),
-            // race gives every worker its own `increments`: the work grows with the workers.
-            Kind::Race => true,
-            Kind::Integral
-            | Kind::Amdahl
-            | Kind::Imbalance
-            | Kind::Locks
-            | Kind::Exchange
-            | Kind::Pingpong
-            | Kind::Collectives
-            | Kind::Hybrid => false,
-        }
-    }
-
-    /// The law fitted to the points: Amdahl or Gustafson over workers, latency–bandwidth
-    /// over pingpong's message sizes; `None` for experiments whose points are times only
-    /// (`exchange`, and `collectives`, whose work grows with the ranks: a speedup against
-    /// one rank means nothing there).
-    pub fn model(&self, params: &Params) -> Option<Model> {
-        match self.kind {
-            Kind::Pingpong => Some(Model::LatencyBandwidth),
-            Kind::Exchange | Kind::Collectives => None,
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Imbalance
-            | Kind::Race
-            | Kind::Locks
-            | Kind::Hybrid
-            | Kind::Program => Some(if self.weak_scaling(params) {
-                Model::Gustafson
-            } else {
-                Model::Amdahl
-            }),
-        }
-    }
-
-    /// The message sizes that are points of their own, in bytes: pingpong's sizes, and the
-    /// sizes of `exchange` with `sweep=on`. Empty when only the workers are swept.
-    pub fn sizes(&self, params: &Params) -> Vec<u64> {
-        let int = |k: &str| params.int(k).unwrap_or(1);
-        match self.kind {
-            Kind::Pingpong => pingpong::sizes(int("min_size"), int("max_size")),
-            Kind::Exchange if self.probes_deadlocks(params) => pingpong::sizes(1, int("max_size")),
-            Kind::Exchange
-            | Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Imbalance
-            | Kind::Race
-            | Kind::Locks
-            | Kind::Collectives
-            | Kind::Hybrid
-            | Kind::Program => Vec::new(),
-        }
-    }
-
-    /// The parameter that gives the ranks a point's message size when every size is its
-    /// own launch (`size`, for the eager-limit sweep); `None` when the ranks go through
-    /// the sizes themselves in one launch (`pingpong`), or there are no sizes.
-    pub fn size_param(&self) -> Option<&'static str> {
-        match self.kind {
-            Kind::Exchange => Some("size"),
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Imbalance
-            | Kind::Race
-            | Kind::Locks
-            | Kind::Pingpong
-            | Kind::Collectives
-            | Kind::Hybrid
-            | Kind::Program => None,
-        }
-    }
-
-    /// Whether the MPI library's transports decide what the run measures (message times,
-    /// the eager limit): the library's configuration is then kept with an MPI run.
-    pub fn about_messages(&self) -> bool {
-        match self.kind {
-            Kind::Exchange | Kind::Pingpong => true,
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Imbalance
-            | Kind::Race
-            | Kind::Locks
-            | Kind::Collectives
-            | Kind::Hybrid
-            | Kind::Program => false,
-        }
-    }
-
-    /// Whether a deadlock is what the run measures (`exchange` with `sweep=on`): each
-    /// deadlocked size is recorded as a point and the sweep goes on.
-    pub fn probes_deadlocks(&self, params: &Params) -> bool {
-        match self.kind {
-            Kind::Exchange => params.choice("sweep") == Some("on"),
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Imbalance
-            | Kind::Race
-            | Kind::Locks
-            | Kind::Pingpong
-            | Kind::Collectives
-            | Kind::Hybrid
-            | Kind::Program => false,
-        }
-    }
-
-    /// Threads each MPI rank runs: `threads` for `hybrid`, 1 otherwise.
-    pub fn threads_per_rank(&self, params: &Params) -> usize {
-        match self.kind {
-            // At most 256 by the parameter's range.
-            Kind::Hybrid => params.int("threads").unwrap_or(1) as usize,
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Imbalance
-            | Kind::Race
-            | Kind::Locks
-            | Kind::Exchange
-            | Kind::Pingpong
-            | Kind::Collectives
-            | Kind::Program => 1,
-        }
-    }
-
-    /// How long a launcher waits for any report of the ranks before it declares them
-    /// stuck, in seconds: short where a deadlock is expected (1 s for the eager-limit
-    /// sweep, which has many launches), long where repetitions are long.
-    pub fn default_deadline(&self, params: &Params) -> f64 {
-        match self.kind {
-            // 100 times the longest a completed exchange of the sweep's largest size takes
-            // here (16 MiB: 8 ms), and the sweep's time is mostly its deadlocks' deadlines.
-            Kind::Exchange if self.probes_deadlocks(params) => 1.0,
-            Kind::Exchange => 10.0,
-            Kind::Pingpong => 30.0,
-            Kind::Collectives => 60.0,
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Imbalance
-            | Kind::Race
-            | Kind::Locks
-            | Kind::Hybrid => 120.0,
-            // The longest one run of the program may take.
-            Kind::Program => 600.0,
-        }
-    }
-
-    /// The parameter that sets the serial fraction the run was configured with, shown next
-    /// to the fitted one (`serial`, for `amdahl`).
-    pub fn configured_serial_param(&self) -> Option<&'static str> {
-        match self.kind {
-            Kind::Amdahl => Some("serial"),
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Imbalance
-            | Kind::Race
-            | Kind::Locks
-            | Kind::Exchange
-            | Kind::Pingpong
-            | Kind::Collectives
-            | Kind::Hybrid
-            | Kind::Program => None,
-        }
-    }
-
-    /// The outputs a table shows first, before the others in name order (e.g. `locks`'
-    /// back-offs, `race`'s lost updates).
-    pub fn lead_outputs(&self) -> &'static [Output] {
-        match self.kind {
-            Kind::Race => &[Output::LostUpdates, Output::NsPerIncrement],
-            Kind::Locks => &[Output::Backoffs],
-            Kind::Pingpong => &[Output::RoundTrips],
-            Kind::Collectives => &[Output::DataOk, Output::Calls],
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Imbalance
-            | Kind::Exchange
-            | Kind::Hybrid
-            | Kind::Program => &[],
-        }
-    }
-
-    /// What the worker column of an MPI run's table counts: ranks, or for `hybrid` ranks ×
-    /// threads.
-    pub fn mpi_workers_label(&self) -> &'static str {
-        match self.kind {
-            Kind::Hybrid => "ranks × threads",
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Imbalance
-            | Kind::Race
-            | Kind::Locks
-            | Kind::Exchange
-            | Kind::Pingpong
-            | Kind::Collectives
-            | Kind::Program => "ranks",
-        }
-    }
-
-    /// What to run next after a deadlock of this experiment, in a sentence: the fixes the
-    /// lesson teaches; `None` for experiments that do not deadlock.
-    pub fn deadlock_fixes(&self) -> Option<&'static str> {
-        match self.kind {
-            Kind::Locks => Some(
-                "Fixes to run next: order = same (both take A first: no circular wait), \
-                 or order = backoff (give back the first lock: no hold-and-wait).",
-            ),
-            Kind::Exchange => Some(
-                "Fixes to run next: order = parity (one rank receives first), sendrecv \
-                 (the library pairs them), or nonblocking (isend/irecv, then wait).",
-            ),
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Imbalance
-            | Kind::Race
-            | Kind::Pingpong
-            | Kind::Collectives
-            | Kind::Hybrid
-            | Kind::Program => None,
-        }
-    }
-
-    /// Builds the kernel for `params` and `variant`.
-    pub fn kernel(&self, params: &Params, variant: Option<&str>) -> Option<Box<dyn Kernel>> {
-        let int = |k: &str| params.int(k);
-        let float = |k: &str| params.float(k);
-        Some(match self.kind {
-            Kind::McPi => Box::new(McPi {
-                samples: int("samples")?,
-                mode: if params.choice("mode")? == "weak" {
-                    Mode::Weak
-                } else {
-                    Mode::Strong
-                },
-                seed: int("seed")?,
-            }),
-            Kind::Integral => Box::new(Integral {
-                a: float("a")?,
-                b: float("b")?,
-                n: int("n")?,
-            }),
-            Kind::Amdahl => Box::new(Amdahl {
-                serial: float("serial")?,
-                work: int("work")?,
-            }),
-            Kind::Imbalance => Box::new(Imbalance {
-                tasks: int("tasks")?,
-                work: int("work")?,
-                schedule: if variant? == "dynamic" {
-                    Schedule::Dynamic
-                } else {
-                    Schedule::Static
-                },
-            }),
-            Kind::Race => Box::new(Race::new(
-                int("increments")?,
-                race::Variant::from_name(variant?)?,
-            )),
-            Kind::Locks => Box::new(Locks::new(
-                locks::Order::from_name(params.choice("order")?)?,
-                Duration::from_millis(int("hold_ms")?),
-                int("rounds")?,
-                Duration::from_secs_f64(float("deadline")?),
-            )),
-            // The learner's program: the executor runs it; the kernel only names its outputs.
-            Kind::Program => Box::new(crate::kernel::program::Program),
-            // MPI ranks build their kernel themselves (see `remote_kernel`).
-            Kind::Exchange | Kind::Pingpong | Kind::Collectives | Kind::Hybrid => return None,
-        })
-    }
-
-    /// What stands for the kernel in `hpc-tutor run` when the MPI ranks build and run it
-    /// themselves: their reports as they are, or for pingpong one-way times from which
-    /// latency and bandwidth follow.
-    pub fn remote_kernel(&self) -> Box<dyn Kernel> {
-        match self.kind {
-            Kind::Pingpong => Box::new(pingpong::OneWay),
-            Kind::McPi
-            | Kind::Integral
-            | Kind::Amdahl
-            | Kind::Imbalance
-            | Kind::Race
-            | Kind::Locks
-            | Kind::Exchange
-            | Kind::Collectives
-            | Kind::Hybrid
-            | Kind::Program => Box::new(crate::kernel::Remote),
-        }
-    }
-
-    /// Checks rules that involve more than one parameter.
-    pub fn check_together(&self, params: &Params) -> Result<(), ParamError> {
-        if self.kind == Kind::Pingpong
-            && let (Some(min), Some(max)) = (params.int("min_size"), params.int("max_size"))
-            && min > max
-        {
-            return Err(ParamError::Invalid {
-                name: "max_size".into(),
-                given: max.to_string(),
-                allowed: format!("a size of at least min_size = {min} bytes"),
-            });
-        }
-        if self.kind == Kind::Collectives
-            && let Some(size) = params.int("size")
-            && !size.is_multiple_of(8)
-        {
-            return Err(ParamError::Invalid {
-                name: "size".into(),
-                given: size.to_string(),
-                allowed: "a multiple of 8 from 8 to 16777216 (whole 8-byte numbers)".into(),
-            });
-        }
-        if self.kind == Kind::Program {
-            crate::backend::program::check_params(params)?;
-        }
-        if self.kind == Kind::Integral
-            && let (Some(a), Some(b)) = (params.float("a"), params.float("b"))
-            && a >= b
-        {
-            return Err(ParamError::Invalid {
-                name: "b".into(),
-                given: b.to_string(),
-                allowed: format!("a number greater than a = {a}"),
-            });
-        }
-        Ok(())
+impl std::fmt::Debug for ExperimentInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExperimentInfo")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::Model;
 
     #[test]
     fn names_are_unique_and_findable() {

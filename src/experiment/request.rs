@@ -217,6 +217,13 @@ impl RunRequest {
                 .map(|p| p.name.to_owned());
             RequestError::Param { name, message }
         })?;
+        let counts: Vec<usize> = workers.iter().map(|&n| usize::from(n)).collect();
+        experiment
+            .check_workers(&params, &counts)
+            .map_err(|e| RequestError::Param {
+                name: experiment.variant_param().map(str::to_owned),
+                message: e.to_string(),
+            })?;
         if experiment.kind == super::Kind::Program
             && params.text("command").is_none_or(str::is_empty)
         {

@@ -8,7 +8,7 @@ use super::ExportError;
 use super::canvas::{Align, Canvas, Rect, Shape, rgb};
 use super::chart::{ink, series_color, styles_for};
 use super::font::{Font, ellipsize};
-use crate::chart::sizes::{SizeChart, SizeMetric, format_bytes};
+use crate::chart::sizes::{MESSAGE_SIZE, SizeChart, SizeMetric, format_bytes};
 
 /// Draws `chart` for `metric` into `area`, scaled by `u` (1 at 1200 × 800).
 pub(crate) fn draw(
@@ -30,6 +30,9 @@ pub(crate) fn draw(
     let (title, formula) = match (metric, fitted) {
         (SizeMetric::Time, true) => ("Time per message", "median; fit T(n) = α + n / β"),
         (SizeMetric::Time, false) => ("Time", "median of the repetitions"),
+        (SizeMetric::Bandwidth, _) if chart.x_label != MESSAGE_SIZE => {
+            ("Bandwidth", "bytes moved / T")
+        }
         (SizeMetric::Bandwidth, _) => ("Bandwidth", "n / T(n)"),
     };
     let mut y = area.y + heading.line_height();
@@ -93,8 +96,28 @@ pub(crate) fn draw(
         )?;
     }
     c.stroke_rect(plot, grey, 1.2 * u)?;
+    // The caches: a dashed vertical line at each size, labelled at the top.
+    for (bytes, label) in &chart.marks {
+        let xx = px(*bytes as f64);
+        if xx > plot.x && xx < plot.right() {
+            c.dashed_line(
+                &[(xx, plot.y), (xx, plot.bottom())],
+                plot,
+                (6.0 * u, 5.0 * u),
+                grey,
+                1.5 * u,
+            )?;
+            c.text(
+                label,
+                (xx + 4.0 * u, plot.y + tick.line_height()),
+                tick,
+                text,
+                Align::Left,
+            )?;
+        }
+    }
     c.text(
-        "message size (log2)",
+        &format!("{} (log2)", chart.x_label),
         (plot.right(), area.bottom() - 4.0 * u),
         tick,
         text,
@@ -147,7 +170,8 @@ pub(crate) fn draw(
     }
 
     // The legend goes in the lower right: time rises to the right, bandwidth rises and
-    // then flattens, so that corner is free in both.
+    // then flattens, so that corner is free in both. Bandwidth over working sets falls to
+    // the right instead: there the lower left is free.
     let line_h = legend.line_height() * 1.3;
     let w = entries
         .iter()
@@ -155,8 +179,13 @@ pub(crate) fn draw(
         .fold(0.0, f64::max)
         + 40.0 * u;
     let h = line_h * entries.len() as f64 + 10.0 * u;
+    let falls = metric == SizeMetric::Bandwidth && chart.x_label != MESSAGE_SIZE;
     let bx = Rect::new(
-        plot.right() - w - 10.0 * u,
+        if falls {
+            plot.x + 10.0 * u
+        } else {
+            plot.right() - w - 10.0 * u
+        },
         plot.bottom() - h - 10.0 * u,
         w,
         h,

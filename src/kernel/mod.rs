@@ -8,6 +8,8 @@
 #[forbid(unsafe_code)]
 pub mod amdahl;
 #[forbid(unsafe_code)]
+pub mod farm;
+#[forbid(unsafe_code)]
 pub mod imbalance;
 #[forbid(unsafe_code)]
 pub mod integral;
@@ -23,6 +25,8 @@ pub mod program;
 pub mod race;
 #[forbid(unsafe_code)]
 pub mod rng;
+#[forbid(unsafe_code)]
+pub mod stream;
 // The one module with `unsafe` code: calls of AVX2/AVX-512 compilations of the hot loops,
 // each after detecting that the CPU has the instructions.
 #[allow(unsafe_code)]
@@ -102,6 +106,24 @@ pub enum Output {
     CpuS,
     /// `cpus_busy`: `cpu_s / wall_s`, how many CPUs the program kept busy on average.
     CpusBusy,
+    /// `array_bytes`: bytes per array (`stream`).
+    ArrayBytes,
+    /// `working_set_bytes`: bytes of every array together (`stream`).
+    WorkingSetBytes,
+    /// `bytes_moved`: bytes one run moves, counted as STREAM counts them.
+    BytesMoved,
+    /// `passes`: passes over the arrays in one run.
+    Passes,
+    /// `bandwidth_gb_s`: bytes moved per second of the median run, in GB/s (10⁹ B/s).
+    BandwidthGbS,
+    /// `matches`: pairs of strings similar enough (`farm`).
+    Matches,
+    /// `tasks_min`: tasks done by the worker that did fewest.
+    TasksMin,
+    /// `tasks_max`: tasks done by the worker that did most.
+    TasksMax,
+    /// `manager_busy`: the fraction of its time a manager rank spent handing out tasks.
+    ManagerBusy,
 }
 
 impl Output {
@@ -134,6 +156,15 @@ impl Output {
             Output::ProgramS => "program_s",
             Output::CpuS => "cpu_s",
             Output::CpusBusy => "cpus_busy",
+            Output::ArrayBytes => "array_bytes",
+            Output::WorkingSetBytes => "working_set_bytes",
+            Output::BytesMoved => "bytes_moved",
+            Output::Passes => "passes",
+            Output::BandwidthGbS => "bandwidth_gb_s",
+            Output::Matches => "matches",
+            Output::TasksMin => "tasks_min",
+            Output::TasksMax => "tasks_max",
+            Output::ManagerBusy => "manager_busy",
         }
     }
 }
@@ -186,6 +217,18 @@ pub trait Kernel: Send + Sync {
     /// `workers` workers. Backends call it before every run, outside the timed section.
     /// Kernels whose tasks share nothing keep the default, which does nothing.
     fn prepare(&self, _workers: usize) {}
+
+    /// Once per point, before its first run and outside every timing, on each worker
+    /// thread (`index` of `workers`, the thread that runs task `index` of a kernel with one
+    /// task per worker): e.g. allocating and first-touching that worker's part of the data,
+    /// so that its pages are placed near the worker's core. `size` is the point's size, for
+    /// kernels swept over sizes. The default does nothing.
+    fn setup_worker(&self, _index: usize, _workers: usize, _size: Option<u64>) {}
+
+    /// Whether [`Kernel::setup_worker`] does anything (the backend then calls it).
+    fn sets_up_workers(&self) -> bool {
+        false
+    }
 
     /// After a run: why its tasks gave up, when they stopped making progress (a deadlock),
     /// as the wait-for state. `None` (the default) means the run completed.

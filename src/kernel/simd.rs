@@ -114,6 +114,42 @@ pub fn interior_sum(path: Path, k: &Integral, range: std::ops::Range<u64>) -> f6
     k.interior_sum_with(range)
 }
 
+/// STREAM's triad `a[i] = b[i] + s·c[i]` over the shortest of the three, on `path`.
+pub fn triad(path: Path, a: &mut [f64], b: &[f64], c: &[f64], s: f64) {
+    #[cfg(target_arch = "x86_64")]
+    match path {
+        Path::Avx512 if std::arch::is_x86_feature_detected!("avx512f") => {
+            // SAFETY: the CPU and OS support AVX-512F: detected on the line above.
+            return unsafe { x86::triad_avx512(a, b, c, s) };
+        }
+        Path::Avx2 if std::arch::is_x86_feature_detected!("avx2") => {
+            // SAFETY: the CPU and OS support AVX2: detected on the line above.
+            return unsafe { x86::triad_avx2(a, b, c, s) };
+        }
+        _ => {}
+    }
+    let _ = path;
+    super::stream::triad_with(a, b, c, s);
+}
+
+/// STREAM's copy `a[i] = b[i]`, on `path`.
+pub fn copy(path: Path, a: &mut [f64], b: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    match path {
+        Path::Avx512 if std::arch::is_x86_feature_detected!("avx512f") => {
+            // SAFETY: the CPU and OS support AVX-512F: detected on the line above.
+            return unsafe { x86::copy_avx512(a, b) };
+        }
+        Path::Avx2 if std::arch::is_x86_feature_detected!("avx2") => {
+            // SAFETY: the CPU and OS support AVX2: detected on the line above.
+            return unsafe { x86::copy_avx2(a, b) };
+        }
+        _ => {}
+    }
+    let _ = path;
+    super::stream::copy_with(a, b);
+}
+
 /// The loops compiled with wider vectors. Each function is safe to define; only calling it
 /// on a CPU without the feature is undefined, which the dispatchers above rule out.
 #[cfg(target_arch = "x86_64")]
@@ -140,6 +176,26 @@ mod x86 {
     #[target_feature(enable = "avx512f")]
     pub(super) fn interior_sum_avx512(k: &Integral, range: std::ops::Range<u64>) -> f64 {
         k.interior_sum_with(range)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn triad_avx2(a: &mut [f64], b: &[f64], c: &[f64], s: f64) {
+        crate::kernel::stream::triad_with(a, b, c, s);
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn triad_avx512(a: &mut [f64], b: &[f64], c: &[f64], s: f64) {
+        crate::kernel::stream::triad_with(a, b, c, s);
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn copy_avx2(a: &mut [f64], b: &[f64]) {
+        crate::kernel::stream::copy_with(a, b);
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn copy_avx512(a: &mut [f64], b: &[f64]) {
+        crate::kernel::stream::copy_with(a, b);
     }
 }
 

@@ -381,6 +381,7 @@ mod tests {
                 git_commit: None,
                 busy_before: Some(0.0),
                 mpi: None,
+                caches: Vec::new(),
             },
             started_at: started.into(),
             merged_from: Vec::new(),

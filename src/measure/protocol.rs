@@ -710,6 +710,7 @@ pub(crate) mod tests {
                 git_commit: None,
                 busy_before: None,
                 mpi: None,
+                caches: Vec::new(),
             },
             started_at: "2026-11-22T00:00:00Z".into(),
             merged_from: Vec::new(),

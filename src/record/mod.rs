@@ -117,6 +117,84 @@ pub struct Environment {
     /// library's transport decides what is measured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mpi: Option<crate::backend::library::MpiLibrary>,
+    /// The CPU's data caches, for runs about memory (`stream`), which the charts mark.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caches: Vec<CacheLevel>,
+}
+
+/// One level of the CPU's data caches, as `/sys/devices/system/cpu/cpu0/cache` tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheLevel {
+    /// 1, 2, 3…
+    pub level: u8,
+    /// Bytes of one cache of this level.
+    pub bytes: u64,
+    /// How many CPUs share one such cache.
+    pub shared_by: usize,
+}
+
+impl CacheLevel {
+    /// The data and unified caches of CPU 0, smallest level first; empty where the system
+    /// does not say.
+    pub fn of_this_machine() -> Vec<CacheLevel> {
+        Self::read(std::path::Path::new("/sys/devices/system/cpu/cpu0/cache"))
+    }
+
+    /// The caches described under `dir` (`index0`, `index1`, …).
+    pub fn read(dir: &std::path::Path) -> Vec<CacheLevel> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<CacheLevel> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("index"))
+            .filter_map(|e| {
+                let read = |f: &str| std::fs::read_to_string(e.path().join(f)).ok();
+                let kind = read("type")?;
+                if kind.trim() == "Instruction" {
+                    return None;
+                }
+                let level = read("level")?.trim().parse().ok()?;
+                let bytes = parse_cache_size(read("size")?.trim())?;
+                let shared_by = read("shared_cpu_list")
+                    .and_then(|l| crate::cluster::slurm::parse_cpu_list(&l))
+                    .map_or(1, |c| c.len().max(1));
+                Some(CacheLevel {
+                    level,
+                    bytes,
+                    shared_by,
+                })
+            })
+            .collect();
+        out.sort_by_key(|c| c.level);
+        out.dedup_by_key(|c| c.level);
+        out
+    }
+
+    /// `L2 512 KiB`.
+    pub fn label(&self) -> String {
+        format!(
+            "L{} {}",
+            self.level,
+            crate::chart::sizes::format_bytes(self.bytes)
+        )
+    }
+}
+
+/// `32K`, `16384K`, `1M` (as `/sys` writes cache sizes) in bytes.
+fn parse_cache_size(text: &str) -> Option<u64> {
+    let (digits, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit.trim() {
+        "" => n,
+        "K" | "KB" | "KiB" => n * 1024,
+        "M" | "MB" | "MiB" => n * 1024 * 1024,
+        "G" | "GB" | "GiB" => n * 1024 * 1024 * 1024,
+        _ => return None,
+    })
 }
 
 /// One timed (or warm-up) repetition.
@@ -521,6 +599,7 @@ pub(crate) mod tests {
             git_commit: Some("abc1234".into()),
             busy_before: Some(0.02),
             mpi: None,
+            caches: Vec::new(),
         };
         vec![
             Record::Run(RunRecord {

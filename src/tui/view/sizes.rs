@@ -15,7 +15,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Axis, Chart, Clear, Dataset, GraphType, LegendPosition, Widget};
 
 use super::truncate;
-use crate::chart::sizes::{SizeChart, SizeMetric, format_bytes};
+use crate::chart::sizes::{MESSAGE_SIZE, SizeChart, SizeMetric, format_bytes};
 use crate::tui::theme::Theme;
 
 /// The marker of a deadlocked size.
@@ -66,8 +66,12 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
             buf,
         );
     }
-    let footer = "message size (log2)";
-    Line::styled(truncate(footer, usize::from(area.width)), theme.text())
+    let mut footer = format!("{} (log2)", chart.x_label);
+    if !chart.marks.is_empty() {
+        let names: Vec<&str> = chart.marks.iter().map(|(_, l)| l.as_str()).collect();
+        footer = format!("┊ one core's caches: {} · {footer}", names.join(", "));
+    }
+    Line::styled(truncate(&footer, usize::from(area.width)), theme.text())
         .alignment(Alignment::Right)
         .render(Rect::new(area.x, area.bottom() - 1, area.width, 1), buf);
 
@@ -87,6 +91,16 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
     let mut layers: Vec<Layer> = Vec::new();
     let mut legend: Vec<(String, ratatui::style::Style)> = Vec::new();
     let log = |(x, y): (f64, f64)| (x.log2(), y.log10());
+    // The caches: a dotted vertical line at each size, behind the data.
+    for (bytes, _) in &chart.marks {
+        let lx = (*bytes as f64).log2();
+        if lx > x0 && lx < x1 {
+            let line: Vec<(f64, f64)> = (0..=16)
+                .map(|i| (lx, y0 + (y1 - y0) * f64::from(i) / 16.0))
+                .collect();
+            layers.push((line, Marker::Custom('┊'), GraphType::Scatter, theme.dim()));
+        }
+    }
     let styles = crate::chart::series_styles(chart.series.len(), Theme::SERIES_COLORS);
     for (s, series_style) in chart.series.iter().zip(styles) {
         let style = theme.series(series_style.color);
@@ -166,7 +180,14 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
                 .labels(y_labels)
                 .style(theme.rule()),
         )
-        .legend_position(Some(LegendPosition::TopLeft))
+        // Bandwidth over working sets falls to the right: its top left is the data's.
+        .legend_position(Some(
+            if metric == SizeMetric::Bandwidth && chart.x_label != MESSAGE_SIZE {
+                LegendPosition::BottomLeft
+            } else {
+                LegendPosition::TopLeft
+            },
+        ))
         .hidden_legend_constraints((
             ratatui::layout::Constraint::Percentage(60),
             ratatui::layout::Constraint::Percentage(60),
