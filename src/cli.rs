@@ -424,6 +424,26 @@ pub struct BenchArgs {
     /// Seconds to spend on each measurement (longer is steadier).
     #[arg(long, value_name = "S", default_value_t = 2.0)]
     pub seconds: f64,
+    /// Run only these benchmarks (repeat, or separate with commas); all by default.
+    #[arg(long, value_name = "PART", value_delimiter = ',')]
+    pub only: Vec<BenchPart>,
+}
+
+/// A part of `hpc-tutor bench`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchPart {
+    /// Single-thread kernels: mc-pi's and integral's vector paths, the work unit.
+    Kernels,
+    /// mc-pi on 2 workers, threads and MPI ranks.
+    Scaling,
+    /// The race variants' cost per increment.
+    Race,
+    /// The overhead of `run --exec` against hyperfine.
+    Program,
+    /// stream's triad bandwidth against likwid-bench.
+    Stream,
+    /// farm's cost per task handed out by a manager.
+    Farm,
 }
 
 /// What `hpc-tutor slurm` does.

@@ -37,6 +37,7 @@ fn run(experiment: &str, mode: Option<&str>, cpus: usize, started_at: &str) -> R
             git_commit: None,
             busy_before: None,
             mpi: None,
+            caches: Vec::new(),
         },
         started_at: started_at.into(),
         merged_from: Vec::new(),

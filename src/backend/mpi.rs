@@ -173,7 +173,13 @@ pub fn worker(args: &WorkerArgs) -> ExitCode {
         }
         Kind::Hybrid => return hybrid(&world, rank, size, &params, args.runs, &side),
         Kind::Farm => {
-            let variant = args.variant.as_deref().unwrap_or("static");
+            // The variant of the point, else the one the parameters name (`all`: static).
+            let variant = args
+                .variant
+                .as_deref()
+                .or(params.choice("distribution"))
+                .filter(|v| *v != "all")
+                .unwrap_or("static");
             return farm(&world, rank, size, &params, variant, args.runs, &side);
         }
         Kind::Stream => return fail("stream runs on threads only".to_owned()),

@@ -56,6 +56,7 @@ pub fn headline(records: &[Record]) -> Vec<String> {
             }
         }
     }
+    out.extend(bandwidth(records, &points));
     let widest = points.iter().map(|p| p.workers).max().unwrap_or(1);
     let at_widest: Vec<&&PointRecord> = points.iter().filter(|p| p.workers == widest).collect();
     if points
@@ -186,6 +187,101 @@ pub fn headline(records: &[Record]) -> Vec<String> {
         ));
     }
     out
+}
+
+/// Memory bandwidth (`stream`): over a sweep of sizes, for each worker count of the first
+/// variant, the bandwidth where the working set fits each cache and from memory — `triad
+/// on 1 worker: 196 GB/s in L1 · 103 in L2 · 76 in L3 · 17.2 from memory`; over workers at
+/// one size, from the fewest workers to the most.
+fn bandwidth(records: &[Record], points: &[&PointRecord]) -> Vec<String> {
+    let gb = |p: &PointRecord| p.outputs.output(Output::BandwidthGbS);
+    let with: Vec<&PointRecord> = points.iter().copied().filter(|p| gb(p).is_some()).collect();
+    let Some(first) = with.first() else {
+        return Vec::new();
+    };
+    let variant = first.variant.clone();
+    let name = variant.as_deref().unwrap_or("bandwidth");
+    let of_variant: Vec<&PointRecord> = with
+        .iter()
+        .copied()
+        .filter(|p| p.variant == variant)
+        .collect();
+    let mut counts: Vec<usize> = of_variant.iter().map(|p| p.workers).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    let workers = |n: usize| format!("{n} worker{}", if n == 1 { "" } else { "s" });
+    let rate = short_gb;
+    let sized = of_variant
+        .iter()
+        .any(|p| p.outputs.output(Output::SizeBytes).is_some());
+    if !sized {
+        let at = |n: usize| {
+            of_variant
+                .iter()
+                .find(|p| p.workers == n)
+                .and_then(|p| gb(p))
+        };
+        return match (counts.first(), counts.last()) {
+            (Some(&lo), Some(&hi)) if lo != hi => match (at(lo), at(hi)) {
+                (Some(a), Some(b)) => vec![format!(
+                    "{name}: {} on {} → {} on {} ({:.2}×)",
+                    rate(a),
+                    workers(lo),
+                    rate(b),
+                    workers(hi),
+                    b / a
+                )],
+                _ => Vec::new(),
+            },
+            (Some(&n), _) => at(n)
+                .map(|a| vec![format!("{name}: {} on {}", rate(a), workers(n))])
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+    }
+    let caches = Record::run_in(records)
+        .map(|r| r.env.caches.clone())
+        .unwrap_or_default();
+    counts
+        .iter()
+        .filter_map(|&n| {
+            let mut by_size: Vec<(f64, f64)> = of_variant
+                .iter()
+                .filter(|p| p.workers == n)
+                .filter_map(|p| Some((p.outputs.output(Output::SizeBytes)?, gb(p)?)))
+                .collect();
+            by_size.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let (&(_, smallest), &(largest_size, largest)) = (by_size.first()?, by_size.last()?);
+            let mut parts: Vec<String> = caches
+                .iter()
+                .filter_map(|c| {
+                    // The largest working set that still fits this level.
+                    let (_, v) = by_size
+                        .iter()
+                        .rev()
+                        .find(|(size, _)| *size <= c.bytes as f64)?;
+                    Some(format!("{} in L{}", rate(*v), c.level))
+                })
+                .collect();
+            let last = caches.last().map_or(0.0, |c| c.bytes as f64);
+            if parts.is_empty() {
+                parts.push(format!("{} at the smallest size", rate(smallest)));
+                parts.push(format!("{} at the largest", rate(largest)));
+            } else if largest_size >= 4.0 * last {
+                parts.push(format!("{} from memory", rate(largest)));
+            }
+            Some(format!("{name} on {}: {}", workers(n), parts.join(" · ")))
+        })
+        .collect()
+}
+
+/// `196 GB/s`, `17.2 GB/s`.
+fn short_gb(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0} GB/s")
+    } else {
+        format!("{v:.1} GB/s")
+    }
 }
 
 /// `lost updates on 2 workers: unsynchronized 48 % (96,153 of 200,000); none with atomic, mutex`

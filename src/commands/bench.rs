@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use crate::backend::threads::Threads;
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, BenchPart};
 use crate::cluster::SystemInfo;
 use crate::kernel::amdahl::Amdahl;
 use crate::kernel::integral::Integral;
@@ -88,7 +88,7 @@ impl Kernel for IntegralOn {
 }
 
 /// `median [min–max]` of `values`, with `digits` decimals.
-fn spread(values: &[f64], digits: usize) -> String {
+pub(super) fn spread(values: &[f64], digits: usize) -> String {
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     format!("{:.digits$} [{lo:.digits$}–{hi:.digits$}]", median(values))
@@ -208,8 +208,41 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     if let Some(load) = load_average() {
         say!("load average at the start: {load} (1, 5, 15 min)");
     }
+    let part = |p: BenchPart| args.only.is_empty() || args.only.contains(&p);
     let mut exec = Threads::new();
-    let mut same = single_thread(&mut exec, args.seconds)?;
+    let mut same = true;
+    if part(BenchPart::Kernels) {
+        same = kernels(&mut exec, args.seconds)?;
+    }
+    if part(BenchPart::Scaling) {
+        scaling(&mut exec, &sys, args.seconds)?;
+    }
+    if part(BenchPart::Race) {
+        race_costs(&mut exec, args.seconds)?;
+    }
+    if part(BenchPart::Program) {
+        program_harness()?;
+    }
+    if part(BenchPart::Stream) {
+        super::bench_limits::stream_vs_likwid(sys.cpus, args.seconds)?;
+    }
+    if part(BenchPart::Farm) {
+        super::bench_limits::farm_overhead(args.seconds)?;
+    }
+    if let Some(load) = load_average() {
+        say!("load average at the end: {load}");
+    }
+    Ok(if same {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The single-thread kernels: mc-pi's vector paths against the baseline and NumPy,
+/// integral's paths, the work unit. Whether every path gave the same bits.
+fn kernels(exec: &mut Threads, seconds: f64) -> anyhow::Result<bool> {
+    let mut same = single_thread(exec, seconds)?;
 
     let integral = Integral {
         a: 0.0,
@@ -223,7 +256,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             kernel: integral.clone(),
             path,
         };
-        let reps = runs(&mut exec, &k, 1, args.seconds / 2.0)?;
+        let reps = runs(exec, &k, 1, seconds / 2.0)?;
         let times: Vec<f64> = reps.iter().map(|r| r.0).collect();
         rates.push(format!(
             "{:.1} M intervals/s on {}",
@@ -253,14 +286,17 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         serial: 0.0,
         work: 200_000_000,
     };
-    let t = time_it(&mut exec, &amdahl, 1, args.seconds)?;
+    let t = time_it(exec, &amdahl, 1, seconds)?;
     say!(
         "work unit  1 thread : {:>8.2} ns per unit   (amdahl and imbalance kernels; no vector path: one chain of dependent steps)",
         t / amdahl.work as f64 * 1e9
     );
 
-    scaling(&mut exec, &sys, args.seconds)?;
+    Ok(same)
+}
 
+/// The race variants on 2 threads: time per increment, and lost updates.
+fn race_costs(exec: &mut Threads, seconds: f64) -> anyhow::Result<()> {
     // The race at 2 threads (even on one CPU: then the threads take turns on it).
     let increments = race::DEFAULT_INCREMENTS;
     let workers = 2;
@@ -268,7 +304,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     say!("race       {workers} threads, {increments} increments each:");
     for variant in race::Variant::ALL {
         let k = Race::new(increments, variant);
-        let reps = runs(&mut exec, &k, workers, args.seconds)?;
+        let reps = runs(exec, &k, workers, seconds)?;
         let times: Vec<f64> = reps.iter().map(|r| r.0).collect();
         let lost: Vec<f64> = reps
             .iter()
@@ -292,15 +328,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             median(&times) / total as f64 * 1e9
         );
     }
-    program_harness()?;
-    if let Some(load) = load_average() {
-        say!("load average at the end: {load}");
-    }
-    Ok(if same {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(())
 }
 
 /// Rounds of the program-harness comparison, alternating with hyperfine.
@@ -723,7 +751,7 @@ fn paired_efficiency(pairs: usize) -> anyhow::Result<Vec<f64>> {
 /// The launcher for MPI ranks, when this build has MPI and the launcher is on `PATH`;
 /// otherwise why not, as a line to print.
 #[cfg(feature = "mpi")]
-fn mpi_launcher() -> Result<crate::backend::launch::Launcher, String> {
+pub(super) fn mpi_launcher() -> Result<crate::backend::launch::Launcher, String> {
     use crate::backend::launch::{Launcher, on_path};
     let launcher = Launcher::default_here();
     if on_path(launcher.name()) {

@@ -99,6 +99,7 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
         git_commit: None,
         busy_before: None,
         mpi: None,
+        caches: Vec::new(),
     };
     let mut v = vec![Record::Run(RunRecord {
         run_id: "20261122-070000-1".into(),
@@ -184,6 +185,7 @@ pub fn race_records() -> Vec<hpc_tutor::record::Record> {
         git_commit: None,
         busy_before: None,
         mpi: None,
+        caches: Vec::new(),
     };
     let mut v = vec![Record::Run(RunRecord {
         run_id: "20261122-073000-3".into(),
