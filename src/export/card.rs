@@ -639,6 +639,7 @@ mod tests {
                 quantity,
                 workers,
                 variant: None,
+                backend: None,
                 params: Default::default(),
             }),
         }

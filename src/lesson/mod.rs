@@ -130,6 +130,9 @@ pub struct Measure {
     pub workers: Option<usize>,
     /// Which variant, for experiments that compare variants.
     pub variant: Option<String>,
+    /// The backend the prediction is about (e.g. `mpi`, where a manager rank computes no
+    /// task); `None`: a run on any backend.
+    pub backend: Option<String>,
     /// The parameter values the prediction is about (e.g. `order` = `same`), as the run
     /// record writes them: only a run with these values is compared with it.
     pub params: std::collections::BTreeMap<String, String>,
@@ -142,6 +145,7 @@ impl Measure {
         records.iter().any(|r| match r {
             crate::record::Record::Run(run) => {
                 run.experiment == self.experiment
+                    && self.backend.as_ref().is_none_or(|b| *b == run.backend)
                     && self
                         .params
                         .iter()
@@ -162,9 +166,10 @@ impl Measure {
 
     /// The parameter values the prediction is about, as `order = same, size = 4`.
     pub fn params_text(&self) -> String {
-        self.params
+        self.backend
             .iter()
-            .map(|(k, v)| format!("{k} = {v}"))
+            .map(|b| format!("backend = {b}"))
+            .chain(self.params.iter().map(|(k, v)| format!("{k} = {v}")))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -443,6 +448,7 @@ mod tests {
             quantity: Quantity::Time,
             workers: Some(2),
             variant: None,
+            backend: None,
             params: [("mode".to_owned(), "weak".to_owned())].into(),
         };
         let mut records = crate::record::tests::sample_run();
@@ -459,6 +465,17 @@ mod tests {
         assert!(m.matches(&records));
         assert!(m.measured(&records).is_some());
         assert_eq!(m.params_text(), "mode = weak");
+        // A prediction about MPI ranks (farm's manager computes no task there) is not
+        // compared with a threads run of the same settings.
+        let on_mpi = Measure {
+            backend: Some("mpi".into()),
+            ..m.clone()
+        };
+        assert!(!on_mpi.matches(&records), "the sample run is on threads");
+        if let crate::record::Record::Run(run) = &mut records[0] {
+            run.backend = "mpi".into();
+        }
+        assert!(on_mpi.matches(&records));
     }
 
     fn numeric(answer: f64, tolerance: f64) -> Check {

@@ -66,6 +66,8 @@ struct RawProgram {
 #[serde(deny_unknown_fields)]
 struct RawPreset {
     #[serde(default)]
+    backend: Option<Spanned<String>>,
+    #[serde(default)]
     workers: Option<Spanned<Vec<u64>>>,
     #[serde(default)]
     reps: Option<Spanned<u64>>,
@@ -87,6 +89,9 @@ struct RawMeasure {
     workers: Option<Spanned<u64>>,
     #[serde(default)]
     variant: Option<Spanned<String>>,
+    /// The backend the prediction is about: only its runs are compared with it.
+    #[serde(default)]
+    backend: Option<Spanned<String>>,
     /// The parameter values the prediction is about.
     #[serde(default)]
     params: BTreeMap<String, Spanned<toml::Value>>,
@@ -409,17 +414,45 @@ fn validate_presets(
         }
         let workers = preset.workers.and_then(|w| checked_workers(w, shift, p));
         let reps = preset.reps.and_then(|r| checked_reps(&r, shift, p));
+        let backend = preset
+            .backend
+            .as_ref()
+            .and_then(|b| checked_backend(info, b, shift, p));
         out.insert(
             name,
             Preset {
                 workers,
                 reps,
                 params,
-                backend: None,
+                backend,
             },
         );
     }
     out
+}
+
+/// A backend an experiment runs on, as a preset or a prediction names it.
+fn checked_backend(
+    info: &experiment::ExperimentInfo,
+    b: &Spanned<String>,
+    shift: &dyn Fn(Range<usize>) -> Range<usize>,
+    p: &mut Problems<'_>,
+) -> Option<crate::experiment::Backend> {
+    match crate::experiment::Backend::from_name(b.get_ref()) {
+        Some(backend) if info.runs_on(backend) => Some(backend),
+        _ => {
+            p.at(
+                shift(b.span()),
+                format!(
+                    "`{}` does not run on backend `{}` (it runs on: {})",
+                    info.name,
+                    b.get_ref(),
+                    info.backend_names().join(", ")
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// Worker counts as a preset or a program gives them: each from 1 to 1024.
@@ -665,6 +698,10 @@ fn validate_measure(
             return None;
         }
     }
+    let backend = match (&raw.backend, experiment::find(&experiment)) {
+        (Some(b), Some(info)) => Some(checked_backend(info, b, shift, p)?.name().to_owned()),
+        _ => None,
+    };
     let mut params = BTreeMap::new();
     if let Some(name) = program {
         params.insert("name".to_owned(), name);
@@ -691,6 +728,7 @@ fn validate_measure(
         quantity,
         workers,
         variant: raw.variant.map(Spanned::into_inner),
+        backend,
         params,
     })
 }
