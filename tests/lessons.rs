@@ -21,6 +21,10 @@ fn shipped_lessons_are_all_valid() {
         "monte-carlo-pi",
         "mpi-collectives",
         "slurm-essentials",
+        "python-gil",
+        "memory-bandwidth",
+        "task-farming",
+        "ranks-threads",
     ] {
         let l = set
             .find(id)
@@ -79,6 +83,7 @@ fn every_invalid_fixture_gets_one_precise_diagnostic() {
         .map(|d| d.to_string().replace(&dir, "D"))
         .collect();
     let expected = [
+        "D/bad-backend.md:11:11: `stream` does not run on backend `mpi` (it runs on: threads)",
         "D/bad-checks.md:14:10: answer `c` is not among the choices",
         "D/bad-checks.md:19:8: unknown check kind `essay` (known: choice, numeric)",
         "D/bad-program.md:12:8: program `file` `../secret.py` must be a path inside the lessons folder, relative, without `..`",
@@ -86,7 +91,7 @@ fn every_invalid_fixture_gets_one_precise_diagnostic() {
         "D/dup-b.md:2:6: duplicate lesson id `twin`, first used at D/dup-a.md:2:6",
         "D/missing-id.md:2:1: missing key `id`",
         "D/truncated.md:1:1: front matter is not closed: no `+++` line after the one opening it (is the file cut short?)",
-        "D/unknown-experiment.md:8:26: unknown experiment `warp-drive` (known: mc-pi, integral, amdahl, imbalance, race, locks, exchange, pingpong, collectives, hybrid, program)",
+        "D/unknown-experiment.md:8:26: unknown experiment `warp-drive` (known: mc-pi, integral, amdahl, imbalance, race, locks, exchange, pingpong, collectives, hybrid, stream, farm, program)",
         "D/unknown-key.md:8:1: unknown key `difficulty`, expected one of `id`, `title`, `track`, `order`, `summary`, `objectives`, `experiments`, `hints`, `notes`, `checks`, `presets`, `puzzles`, `programs`",
         "D/wrong-type.md:5:9: invalid type: string \"one\", expected a whole number ≥ 0 (key `order`)",
     ];

@@ -594,6 +594,64 @@ fn hybrid_ranks_run_their_threads_and_match_the_thread_backend() {
 }
 
 #[test]
+fn the_farm_on_ranks_scatters_or_manages_its_tasks_and_matches_the_threads() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let params = ["-p", "tasks=30", "-p", "right=8", "-p", "length=10"];
+    let mut args = vec!["run", "farm", "--workers", "1,2", "--reps", "2"];
+    args.extend(params);
+    let recs = run_json(&args, 0);
+    let pts = points(&recs);
+    assert_eq!(pts.len(), 6, "3 distributions × 1 and 2 ranks");
+    let matches = pts[0].outputs["matches"];
+    for p in &pts {
+        assert_eq!(p.outputs["matches"], matches, "every task once: {p:?}");
+    }
+    let two = |v: &str| {
+        pts.iter()
+            .find(|p| p.workers == 2 && p.variant.as_deref() == Some(v))
+            .copied()
+            .expect("a 2-rank point")
+    };
+    // Static: the scatter's halves; manager: rank 0 hands out, rank 1 does all 30.
+    assert_eq!(
+        (
+            two("static").outputs["tasks_min"],
+            two("static").outputs["tasks_max"]
+        ),
+        (15.0, 15.0)
+    );
+    let m = two("manager");
+    assert_eq!(
+        (m.outputs["tasks_min"], m.outputs["tasks_max"]),
+        (30.0, 30.0)
+    );
+    let busy = m.outputs["manager_busy"];
+    assert!((0.0..1.0).contains(&busy), "the manager's share {busy}");
+    // The same strings on threads give the same matches.
+    let mut args = vec![
+        "run",
+        "farm",
+        "--workers",
+        "2",
+        "--reps",
+        "1",
+        "--format",
+        "json",
+    ];
+    args.extend(params);
+    let out = cmd()
+        .args(&args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let t = records(&out);
+    assert!(points(&t).iter().all(|p| p.outputs["matches"] == matches));
+    assert_nothing_left();
+}
+
+#[test]
 fn the_eager_sweep_finds_the_limit_stops_every_deadlock_and_ends_ok() {
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let recs = run_json(

@@ -177,7 +177,11 @@ impl SizeChart {
                 || "?".to_owned(),
                 |r| format!("{} · {}", r.experiment, r.backend),
             );
-            if !titles.contains(&name) {
+            let has_sizes = records.iter().any(
+                |r| matches!(r, Record::Point(p) if p.outputs.output(Output::SizeBytes).is_some()),
+            );
+            // A run over workers beside a size sweep has nothing on this chart.
+            if has_sizes && !titles.contains(&name) {
                 titles.push(name.clone());
             }
             if let Some(run) = run
@@ -216,17 +220,23 @@ impl SizeChart {
                         let idx = match by_variant.iter().position(|(k, _)| *k == key) {
                             Some(i) => i,
                             None => {
-                                let mut label = name.clone();
+                                // The variant and the worker count say it all when the
+                                // title names the only run.
+                                let mut parts: Vec<String> = Vec::new();
                                 if let Some(v) = &p.variant {
-                                    label = format!("{label} · {v}");
+                                    parts.push(v.clone());
                                 }
                                 if counts > 1 {
-                                    label = format!(
-                                        "{label} · {} worker{}",
+                                    parts.push(format!(
+                                        "{} worker{}",
                                         p.workers,
                                         if p.workers == 1 { "" } else { "s" }
-                                    );
+                                    ));
                                 }
+                                if runs.len() > 1 || parts.is_empty() {
+                                    parts.insert(0, name.clone());
+                                }
+                                let mut label = parts.join(" · ");
                                 if runs.len() > 1
                                     && let Some(run) = run
                                 {

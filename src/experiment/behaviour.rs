@@ -131,9 +131,14 @@ pub trait Behaviour: Sync + Send {
         Ok(())
     }
 
-    /// Checks a run's worker counts against the parameters (e.g. a manager needs a second
-    /// rank), before anything starts.
-    fn check_workers(&self, _params: &Params, _workers: &[usize]) -> Result<(), ParamError> {
+    /// Checks a run's worker counts on `backend` against the parameters (e.g. a manager
+    /// rank needs a second rank to work for it), before anything starts.
+    fn check_workers(
+        &self,
+        _params: &Params,
+        _backend: super::Backend,
+        _workers: &[usize],
+    ) -> Result<(), ParamError> {
         Ok(())
     }
 }
@@ -618,8 +623,15 @@ impl Behaviour for FarmExp {
         Ok(())
     }
 
-    fn check_workers(&self, params: &Params, workers: &[usize]) -> Result<(), ParamError> {
-        let manager = matches!(params.choice("distribution"), Some("manager"));
+    fn check_workers(
+        &self,
+        params: &Params,
+        backend: super::Backend,
+        workers: &[usize],
+    ) -> Result<(), ParamError> {
+        // On threads the manager is a shared counter: one thread can use it.
+        let manager = backend == super::Backend::Mpi
+            && matches!(params.choice("distribution"), Some("manager"));
         if manager && !workers.is_empty() && workers.iter().all(|&n| n < 2) {
             return Err(ParamError::Invalid {
                 name: "workers".into(),

@@ -219,7 +219,7 @@ impl RunRequest {
         })?;
         let counts: Vec<usize> = workers.iter().map(|&n| usize::from(n)).collect();
         experiment
-            .check_workers(&params, &counts)
+            .check_workers(&params, backend, &counts)
             .map_err(|e| RequestError::Param {
                 name: experiment.variant_param().map(str::to_owned),
                 message: e.to_string(),

@@ -835,6 +835,28 @@ impl App {
                             .find(measured),
                     )
                 })
+                // An experiment of a lesson that compares several (stream beside mc-pi):
+                // the newest finished run over workers of the lesson's other experiments.
+                .or_else(|| {
+                    let over_workers = |r: &&Vec<Record>| {
+                        crate::chart::ChartKind::of(&[r.as_slice()])
+                            == crate::chart::ChartKind::Scaling
+                    };
+                    if program_id.is_some() {
+                        return None;
+                    }
+                    lesson
+                        .experiments
+                        .iter()
+                        .filter(|e| e.as_str() != name)
+                        .filter_map(|e| {
+                            self.latest
+                                .get(e)?
+                                .iter()
+                                .find(|r| measured(r) && over_workers(r))
+                        })
+                        .max_by_key(|r| run_started(r))
+                })
                 .map(|records| Comparison {
                     label: run_label(records),
                     records: records.clone(),
@@ -2043,6 +2065,11 @@ fn program_name(records: &[Record]) -> Option<String> {
 }
 
 /// How a run is named in a chart's legend when it is compared with: a program's name and
+/// When a run started (its record's `started_at`, RFC 3339, which sorts as text).
+fn run_started(records: &[Record]) -> String {
+    Record::run_in(records).map_or_else(String::new, |r| r.started_at.clone())
+}
+
 /// backend, else the run id.
 fn run_label(records: &[Record]) -> String {
     match (program_name(records), records.first()) {

@@ -742,12 +742,28 @@ fn note(outputs: &std::collections::BTreeMap<String, f64>) -> String {
     if let Some(r) = outputs.output(Output::BandwidthMbS) {
         parts.push(rate(r));
     }
-    // The outputs that tell the story first: lost updates, then the computed value.
+    if let Some(g) = outputs.output(Output::BandwidthGbS) {
+        parts.push(rate(g * 1e3));
+        if outputs.output(Output::SizeBytes).is_none()
+            && let Some(w) = outputs.output(Output::WorkingSetBytes)
+        {
+            parts.push(format!("working set {}", bytes(w)));
+        }
+    }
+    if outputs.output(Output::DataOk) == Some(0.0) {
+        parts.push("WRONG DATA".to_owned());
+    }
+    // The outputs that tell the story first: lost updates, then the computed value, then
+    // how a farm's tasks were shared.
     let first = [
         Output::LostUpdates,
         Output::Estimate,
         Output::Value,
         Output::AbsError,
+        Output::TasksMin,
+        Output::TasksMax,
+        Output::LoadImbalance,
+        Output::ManagerBusy,
     ];
     let rank = |k: &str| {
         first
@@ -768,6 +784,12 @@ fn note(outputs: &std::collections::BTreeMap<String, f64>) -> String {
         Output::ProgramS,
         Output::CpuS,
         Output::CpusBusy,
+        Output::BandwidthGbS,
+        Output::WorkingSetBytes,
+        Output::ArrayBytes,
+        Output::BytesMoved,
+        Output::Passes,
+        Output::DataOk,
     ];
     let mut rest: Vec<(&String, &f64)> = outputs.iter().collect();
     rest.sort_by_key(|(k, _)| rank(k));
