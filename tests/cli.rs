@@ -47,13 +47,13 @@ fn lessons_check_reports_every_problem_and_exits_1() {
         .arg(&dir)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("10 problem(s) in 9 file(s)"))
+        .stderr(predicate::str::contains("11 problem(s) in 10 file(s)"))
         .get_output()
         .stdout
         .clone();
     let out = String::from_utf8(out).expect("utf-8");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 10, "{out}");
+    assert_eq!(lines.len(), 11, "{out}");
     let prefix = dir.display().to_string();
     for line in &lines {
         // path:line:col: message

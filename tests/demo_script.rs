@@ -42,6 +42,8 @@ fn the_built_in_demo_is_valid_and_tells_the_core_story() {
             ("amdahl", "threads", true),
             ("mc-pi", "threads", true),
             ("mc-pi", "mpi", true),
+            ("stream", "threads", true),
+            ("farm", "mpi", true),
         ]
     );
     let puzzles = s

@@ -542,7 +542,7 @@ impl Report {
         if p.inner_runs > 1 {
             notes.push(format!("{} runs per sample", p.inner_runs));
         }
-        notes.extend(crate::measure::format::program_notes(&p.outputs));
+        notes.extend(crate::measure::format::program_notes(&p.outputs, p.workers));
         for k in self.ordered(p.outputs.keys()) {
             if skip.contains(&k.as_str())
                 || matches!(

@@ -113,13 +113,22 @@ pub fn value(v: f64) -> String {
     }
 }
 
-/// A program point's wall time, its start-up and exit (wall time minus the time it printed)
-/// and how many CPUs it kept busy, for the notes of its row; empty for other points.
-pub fn program_notes(outputs: &crate::kernel::Outputs) -> Vec<String> {
+/// A program point's wall time, its start-up and exit (wall time minus the time it printed),
+/// how many CPUs it kept busy and its CPU efficiency over the `workers` CPUs it held, for
+/// the notes of its row; empty for other points.
+pub fn program_notes(outputs: &crate::kernel::Outputs, workers: usize) -> Vec<String> {
     use crate::kernel::{Output, OutputsExt};
     let mut notes = Vec::new();
     if let Some(c) = outputs.output(Output::CpusBusy) {
         notes.push(format!("{c:.2} CPUs busy"));
+        // As `seff` reports a job's CPU efficiency: CPU time over wall time × CPUs held
+        // (one per worker), however much of that CPU time was useful work.
+        if workers > 0 {
+            notes.push(format!(
+                "CPU efficiency {:.0} %",
+                100.0 * c / workers as f64
+            ));
+        }
     }
     let wall = outputs.output(Output::WallS);
     if let (Some(w), Some(own)) = (wall, outputs.output(Output::ProgramS)) {

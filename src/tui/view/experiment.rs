@@ -722,7 +722,7 @@ pub(super) fn points(records: &[Record]) -> Vec<Row> {
                 efficiency: p.efficiency,
                 oversubscribed: p.oversubscribed,
                 disturbance: p.disturbance(),
-                note: note(&p.outputs),
+                note: note(&p.outputs, p.workers),
             }),
             _ => None,
         })
@@ -731,8 +731,8 @@ pub(super) fn points(records: &[Record]) -> Vec<Row> {
 
 /// The outputs worth a glance: the message size and what happened to it first (pingpong,
 /// the eager-limit sweep), then the results of the computation.
-fn note(outputs: &std::collections::BTreeMap<String, f64>) -> String {
-    let mut parts = crate::measure::format::program_notes(outputs);
+fn note(outputs: &std::collections::BTreeMap<String, f64>, workers: usize) -> String {
+    let mut parts = crate::measure::format::program_notes(outputs, workers);
     if let Some(b) = outputs.output(Output::SizeBytes) {
         parts.push(bytes(b));
     }
