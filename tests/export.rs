@@ -168,6 +168,7 @@ fn lesson_card_matches_the_golden_image() {
         runs: &runs,
         answers: Some(&answers),
         answered_at: None,
+        for_checks: None,
     };
     let png = export::render_lesson_card(&card, Some(900), None).expect("renders");
     let (w, h) = dimensions(&png);
@@ -306,6 +307,7 @@ fn a_lesson_card_draws_each_run_the_way_export_run_does() {
         runs: &runs,
         answers: None,
         answered_at: None,
+        for_checks: None,
     };
     assert_eq!(
         card.chart_kinds(),
@@ -323,6 +325,7 @@ fn a_lesson_card_draws_each_run_the_way_export_run_does() {
         runs: &dead,
         answers: None,
         answered_at: None,
+        for_checks: None,
     };
     assert_eq!(
         card.chart_kinds(),
@@ -336,6 +339,7 @@ fn a_lesson_card_draws_each_run_the_way_export_run_does() {
         runs: &none,
         answers: None,
         answered_at: None,
+        for_checks: None,
     };
     assert_eq!(card.chart_kinds(), [("locks".to_owned(), None)]);
     let empty = export::render_lesson_card(&card, None, None).expect("renders");

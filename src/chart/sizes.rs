@@ -374,14 +374,20 @@ impl SizeChart {
         let (l0, l1) = (lo.ilog2(), hi.next_power_of_two().ilog2());
         let span = (l1 - l0).max(1) as usize;
         let step = span.div_ceil(max_ticks.max(2) - 1).max(1);
-        let mut out: Vec<u64> = (l0..=l1)
-            .step_by(step)
-            .map(|e| 1u64.checked_shl(e).unwrap_or(u64::MAX))
-            .collect();
-        if out.last().is_some_and(|&l| l.ilog2() < l1) {
-            out.push(1u64.checked_shl(l1).unwrap_or(u64::MAX));
+        let mut out: Vec<u32> = (l0..=l1).step_by(step).collect();
+        if let Some(&last) = out.last()
+            && last < l1
+        {
+            // The axis ends at a tick; one closer than half a step to the tick before it
+            // takes that tick's place, so that their labels never run into each other.
+            if ((l1 - last) as usize) * 2 < step && out.len() > 1 {
+                out.pop();
+            }
+            out.push(l1);
         }
-        out
+        out.into_iter()
+            .map(|e| 1u64.checked_shl(e).unwrap_or(u64::MAX))
+            .collect()
     }
 
     /// The x axis for at most `max_ticks` ticks: the ticks and the log2 bounds they span.
@@ -513,6 +519,24 @@ mod tests {
         let bw = c.values(s, SizeMetric::Bandwidth);
         assert!((bw[1].1 - 1048576.0 / 1e-3).abs() < 1e-3);
         assert_eq!(c.x_ticks(6), [1, 16, 256, 4096, 65536, 1048576]);
+        // 12 KiB to 768 MiB (stream's sweep): the axis ends at 1 GiB, which takes the place
+        // of 512 MiB, one octave before it.
+        let mut sweep = c.clone();
+        sweep.series[0].points = [12 * 1024u64, 768 << 20]
+            .into_iter()
+            .map(|bytes| SizePoint {
+                bytes,
+                median_s: 1.0,
+                min_s: 1.0,
+                max_s: 1.0,
+                completed: true,
+                moved: None,
+            })
+            .collect();
+        assert_eq!(
+            sweep.x_ticks(6),
+            [1 << 13, 1 << 17, 1 << 21, 1 << 25, 1 << 30]
+        );
         assert_eq!(c.x_range(), (1, 1 << 20));
     }
 

@@ -220,11 +220,16 @@ fn export_lesson(source: &LessonSource, id: &str, args: &ExportArgs) -> Result<P
     let progress = read_progress();
     let lesson_progress = progress.as_ref().and_then(|p| p.lessons.get(&lesson.id));
     let answers: Option<&BTreeMap<String, Answer>> = lesson_progress.map(|lp| &lp.answers);
+    let for_checks = store
+        .as_ref()
+        .map(|s| export::stored_runs_for_checks(s, lesson, &runs))
+        .unwrap_or_default();
     let card = LessonCard {
         lesson,
         runs: &runs,
         answers,
         answered_at: lesson_progress.map(|lp| &lp.answered_at),
+        for_checks: Some(&for_checks),
     };
     let png = export::render_lesson_card(&card, args.width, args.height)?;
     let path = output_path(

@@ -920,6 +920,7 @@ impl Player {
                     runs: &runs,
                     answers: None,
                     answered_at: None,
+                    for_checks: None,
                 };
                 let png =
                     export::render_lesson_card(&card, None, None).map_err(|e| e.to_string())?;

@@ -38,6 +38,10 @@ pub struct LessonCard<'a> {
     /// When each answer was given (milliseconds since 1970, by check id), to say whether a
     /// prediction was made before its run.
     pub answered_at: Option<&'a BTreeMap<String, u64>>,
+    /// The newest run each prediction check is about (its experiment with the parameter
+    /// values and backend its measure names), by check id, where that is not the run in
+    /// [`runs`](Self::runs): a lesson whose chart shows a sweep may predict a single size.
+    pub for_checks: Option<&'a BTreeMap<String, Vec<Record>>>,
 }
 
 impl LessonCard<'_> {
@@ -561,7 +565,10 @@ fn prediction(check: &Check, card: &LessonCard) -> Option<(String, String)> {
         Some(Answer::Number(v)) if v.is_finite() => Some(*v),
         _ => None,
     };
-    let run = card.runs.get(&m.runnable());
+    let run = card
+        .for_checks
+        .and_then(|runs| runs.get(&check.id))
+        .or_else(|| card.runs.get(&m.runnable()));
     let measured = run
         .and_then(|records| m.measured(records))
         .filter(|v| v.is_finite());
@@ -698,6 +705,7 @@ mod tests {
             runs: &runs,
             answers: Some(&answers),
             answered_at: None,
+            for_checks: None,
         };
         let lines: Vec<String> = l
             .checks
@@ -720,10 +728,26 @@ mod tests {
             runs: &empty,
             answers: None,
             answered_at: None,
+            for_checks: None,
         };
         let (main, question) = prediction(&l.checks[0], &card).expect("a prediction");
         assert_eq!(main, "S(2): no prediction yet · not measured yet");
         assert_eq!(question, "What do you predict?");
+        // A check's own run (found by its parameters) counts where the chart's run is
+        // another one, or missing.
+        let own: BTreeMap<String, Vec<Record>> = [("s2".to_owned(), runs["amdahl"].clone())].into();
+        let card = LessonCard {
+            lesson: &l,
+            runs: &empty,
+            answers: Some(&answers),
+            answered_at: None,
+            for_checks: Some(&own),
+        };
+        let (main, _) = prediction(&l.checks[0], &card).expect("a prediction");
+        assert_eq!(
+            main,
+            "You predicted S(2) = 1.54× · measured 1.47× (4.5 % lower)"
+        );
     }
 
     #[test]
@@ -740,6 +764,7 @@ mod tests {
                 runs: &runs,
                 answers: Some(&answers),
                 answered_at: Some(&answered_at),
+                for_checks: None,
             };
             prediction(&l.checks[0], &card).expect("a prediction").0
         };
@@ -760,6 +785,7 @@ mod tests {
             runs: &runs,
             answers: None,
             answered_at: None,
+            for_checks: None,
         };
         let err = render_lesson_card(&card, Some(600), Some(300)).expect_err("too small");
         assert!(

@@ -32,6 +32,7 @@ mod png;
 mod sizes;
 mod waitfor;
 
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 use std::path::Path;
 
@@ -366,6 +367,40 @@ pub fn latest_stored_run(store: &Store, experiment: &str) -> Option<Vec<Record>>
     crate::record::store::load(&run.path).ok()
 }
 
+/// For each prediction check of `lesson` whose run is not `runs[entry]` (a check may name
+/// parameter values the chart's run does not have), the newest run in `store` it is about,
+/// by check id: what [`card::LessonCard::for_checks`] takes.
+pub fn stored_runs_for_checks(
+    store: &Store,
+    lesson: &crate::lesson::Lesson,
+    runs: &BTreeMap<String, Vec<Record>>,
+) -> BTreeMap<String, Vec<Record>> {
+    let mut out = BTreeMap::new();
+    let mut listed: Option<Vec<crate::record::store::StoredRun>> = None;
+    for check in &lesson.checks {
+        let Some(m) = &check.measure else { continue };
+        if runs
+            .get(&m.runnable())
+            .is_some_and(|records| m.measured(records).is_some())
+        {
+            continue;
+        }
+        let listed = listed.get_or_insert_with(|| store.list());
+        let found = listed
+            .iter()
+            .filter(|r| r.points > 0 && r.run.is_run_of(&m.runnable()))
+            .filter(|r| m.matches(&[Record::Run(r.run.clone())]))
+            .find_map(|r| {
+                let records = crate::record::store::load(&r.path).ok()?;
+                m.measured(&records).is_some().then_some(records)
+            });
+        if let Some(records) = found {
+            out.insert(check.id.clone(), records);
+        }
+    }
+    out
+}
+
 /// Writes `png` to `path` safely (see [`crate::fsio::write`]): a file is replaced through a
 /// temporary file in the same folder, so that a reader never sees half an image; a link is
 /// written through to its target; a device such as `/dev/null` is written directly.
@@ -672,6 +707,78 @@ fn draw_footer(
 mod tests {
     use super::*;
     use crate::record::tests::sample_run;
+
+    #[test]
+    fn a_prediction_finds_its_own_run_in_the_store_when_the_newest_is_another() {
+        use crate::lesson::{Check, CheckKind, Lesson, Measure, Quantity};
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let store = Store::in_dir(dir.path());
+        // An older run with sweep = off (S(2) = 1.92) and a newer sweep.
+        let write = |id: &str, started: &str, sweep: &str| -> Vec<Record> {
+            let mut records = sample_run();
+            if let Some(Record::Run(r)) = records.get_mut(0) {
+                r.run_id = id.into();
+                r.started_at = started.into();
+                r.params.insert("sweep".into(), sweep.into());
+            }
+            if let Some(Record::Point(p)) = records.get_mut(2) {
+                p.variant = None;
+            }
+            let mut w = store.create(id).expect("a results file");
+            for r in &records {
+                w.append(r).expect("written");
+            }
+            records
+        };
+        write("off", "2026-11-22T07:00:00+00:00", "off");
+        let sweep = write("on", "2026-11-22T08:00:00+00:00", "on");
+        let measure = |sweep: &str| Measure {
+            experiment: "mc-pi".into(),
+            quantity: Quantity::Speedup,
+            workers: Some(2),
+            variant: None,
+            backend: None,
+            params: [("sweep".to_owned(), sweep.to_owned())].into(),
+        };
+        let check = |id: &str, sweep: &str| Check {
+            id: id.into(),
+            question: "?".into(),
+            kind: CheckKind::Numeric {
+                answer: 1.9,
+                tolerance: 0.1,
+                unit: None,
+            },
+            explanation: String::new(),
+            hint: None,
+            measure: Some(measure(sweep)),
+        };
+        let lesson = Lesson {
+            id: "l".into(),
+            title: "L".into(),
+            track: "T".into(),
+            order: 1,
+            summary: String::new(),
+            objectives: Vec::new(),
+            experiments: vec!["mc-pi".into()],
+            hints: Vec::new(),
+            notes: None,
+            checks: vec![check("off", "off"), check("on", "on"), check("none", "x")],
+            presets: BTreeMap::new(),
+            puzzles: Vec::new(),
+            programs: Vec::new(),
+            body: String::new(),
+            path: "l.md".into(),
+        };
+        let runs: BTreeMap<String, Vec<Record>> = [("mc-pi".to_owned(), sweep)].into();
+        let found = stored_runs_for_checks(&store, &lesson, &runs);
+        // The check about the chart's run needs nothing more; the one about sweep = off
+        // gets the older run; nothing fits the third.
+        assert_eq!(found.keys().collect::<Vec<_>>(), ["off"]);
+        let Some(Record::Run(r)) = found["off"].first() else {
+            panic!("a run record first")
+        };
+        assert_eq!(r.run_id, "off");
+    }
 
     #[test]
     fn sizes_are_checked_and_one_side_keeps_the_aspect_ratio() {

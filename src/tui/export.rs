@@ -100,6 +100,26 @@ impl App {
                         runs.insert(e.clone(), records);
                     }
                 }
+                // Each prediction's own run: this session's newest it is about, else the
+                // store's.
+                let mut for_checks: BTreeMap<String, Vec<Record>> = lesson
+                    .checks
+                    .iter()
+                    .filter_map(|c| {
+                        let m = c.measure.as_ref()?;
+                        let records = self
+                            .latest
+                            .get(&m.experiment)?
+                            .iter()
+                            .find(|records| m.measured(records).is_some())?;
+                        Some((c.id.clone(), records.clone()))
+                    })
+                    .collect();
+                if let Some(store) = &self.store {
+                    for (id, records) in export::stored_runs_for_checks(store, lesson, &runs) {
+                        for_checks.entry(id).or_insert(records);
+                    }
+                }
                 let card = LessonCard {
                     lesson,
                     runs: &runs,
@@ -109,6 +129,7 @@ impl App {
                         .lessons
                         .get(&lesson.id)
                         .map(|p| &p.answered_at),
+                    for_checks: Some(&for_checks),
                 };
                 let png = export::render_lesson_card(&card, None, None)?;
                 let path = dir.join(export::lesson_file_name(&lesson.id));
