@@ -277,6 +277,25 @@ impl<'a> Plan<'a> {
                 row,
             });
         }
+        // The runs predictions are compared with that no chart shows.
+        let mut shown: Vec<&str> = card
+            .runs
+            .values()
+            .filter_map(|r| run_record(r))
+            .map(|r| r.run_id.as_str())
+            .collect();
+        for records in card.for_checks.into_iter().flat_map(|m| m.values()) {
+            if let Some(run) = run_record(records)
+                && !shown.contains(&run.run_id.as_str())
+            {
+                shown.push(&run.run_id);
+                let text = format!(
+                    "{} (compared with a prediction)",
+                    describe_environment(run, records)
+                );
+                footer.extend(wrap(&text, fonts.footer, inner));
+            }
+        }
         if lesson.runnables().is_empty() {
             footer.push("This lesson has no experiment to measure.".to_owned());
         }
