@@ -38,6 +38,7 @@ fn run(experiment: &str, mode: Option<&str>, cpus: usize, started_at: &str) -> R
             busy_before: None,
             mpi: None,
             caches: Vec::new(),
+            hosts: Vec::new(),
         },
         started_at: started_at.into(),
         merged_from: Vec::new(),
@@ -75,6 +76,7 @@ fn point(
         other_busy: None,
         other_runs: 0,
         inner_runs: 1,
+        hosts: Vec::new(),
     })
 }
 

@@ -101,7 +101,8 @@ fn stream_tables_show_the_bandwidth_and_the_caches() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("working set"))
-        .stdout(predicate::str::contains("GB/s"))
+        // GB/s on an idle machine; MB/s in an unoptimised build on a busy one.
+        .stdout(predicate::str::is_match(r"\d+(\.\d+)? [kMGT]?B/s").expect("a regex"))
         .stdout(predicate::str::contains(
             "bandwidth counted as STREAM counts it",
         ));

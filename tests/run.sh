@@ -17,7 +17,11 @@
 #    then stops the cluster. When this machine cannot run a cluster at all (cluster.sh exits
 #    77: not root and no sudo, packages not installable, another SLURM setup present) the
 #    SLURM tests are reported SKIPPED in a banner and the suite goes on; any other failure
-#    of cluster.sh fails the suite.
+#    of cluster.sh fails the suite;
+# 5. then a simulated two-node cluster (tests/slurm/cluster2.sh up: two nodes in network,
+#    UTS and mount namespaces, joined by a virtual link) and tests/slurm2.rs against it
+#    (ping-pong on one node and across nodes, a deadlock across nodes, a node going down),
+#    skipped with a banner in the same way when cluster2.sh exits 77.
 #
 # `bash tests/run.sh --from-scratch` first purges every package the set-up may install
 # (assets/setup/deps.sh list, tests/slurm/cluster.sh packages, and what apt then
@@ -31,6 +35,7 @@ cd "$(dirname "$0")/.."
 
 if [[ "${1:-}" == --from-scratch ]]; then
     bash tests/slurm/cluster.sh down >/dev/null 2>&1 || true
+    bash tests/slurm/cluster2.sh down >/dev/null 2>&1 || true
     mapfile -t purge < <(bash assets/setup/deps.sh list | grep -vx procps; bash tests/slurm/cluster.sh packages)
     mapfile -t present < <(dpkg-query -W -f='${Package} ${Status}\n' "${purge[@]}" 2>/dev/null | awk '/install ok installed/ {print $1}')
     echo "tests/run.sh --from-scratch: purging ${present[*]:-nothing}" >&2
@@ -103,3 +108,35 @@ esac
 rm -f "$up_log"
 echo "== cargo test --test slurm (real SLURM jobs)" >&2
 cargo test --test slurm --features mpi --locked -- --ignored --test-threads=1
+
+# The simulated two-node cluster (network, UTS and mount namespaces), then the jobs of
+# tests/slurm2.rs: MPI ranks across nodes, a deadlock across nodes, a node going down.
+slurm2_tests="$(grep -c '^#\[ignore = "needs the two-node SLURM cluster' tests/slurm2.rs)"
+echo "== SLURM two-node cluster (tests/slurm/cluster2.sh up)" >&2
+if [[ "${HPC_TUTOR_KEEP_SLURM:-}" != 1 ]]; then
+    trap 'echo "== SLURM clusters down" >&2; bash tests/slurm/cluster2.sh down || true; bash tests/slurm/cluster.sh down || true' EXIT
+fi
+up_log="$(mktemp)"
+up=0
+bash tests/slurm/cluster2.sh up 2> >(tee "$up_log" >&2) || up=$?
+wait # for tee
+case "$up" in
+    0) ;;
+    77)
+        echo "" >&2
+        echo "##########################################################################" >&2
+        echo "## SKIPPED: two-node SLURM tests ($slurm2_tests tests): $(grep 'cannot run a two-node' "$up_log" | tail -n 1 | sed 's/^cluster2.sh: //')" >&2
+        echo "##########################################################################" >&2
+        echo "" >&2
+        rm -f "$up_log"
+        exit 0
+        ;;
+    *)
+        echo "tests/run.sh: tests/slurm/cluster2.sh up failed (exit $up): a bug of the cluster set-up, not of this machine" >&2
+        rm -f "$up_log"
+        exit 1
+        ;;
+esac
+rm -f "$up_log"
+echo "== cargo test --test slurm2 (MPI across two nodes)" >&2
+cargo test --test slurm2 --features mpi --locked -- --ignored --test-threads=1

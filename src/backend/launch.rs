@@ -34,6 +34,9 @@ pub enum WorkerLine {
         ranks: usize,
         /// The MPI library's version string.
         library: String,
+        /// The host each rank runs on, by rank (empty from workers that did not say).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        hosts: Vec<String>,
     },
     /// One run of the kernel: the maximum over ranks of barrier-to-barrier time.
     Run {
@@ -54,6 +57,9 @@ pub enum WorkerLine {
         rank: usize,
         /// Its state, in words.
         state: String,
+        /// The host it runs on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
     },
 }
 
@@ -204,6 +210,11 @@ pub fn launcher_args(
 /// The command line that starts `ranks` workers doing `runs` runs.
 pub fn command_line(spec: &LaunchSpec, ranks: usize, runs: usize, exe: &Path) -> Vec<String> {
     let mut cmd = launcher_args(spec.launcher, ranks, spec.cpus, spec.threads_per_rank);
+    let placement = spec
+        .params
+        .iter()
+        .find_map(|p| p.strip_prefix("placement="));
+    cmd.extend(placement_args(spec.launcher, placement, ranks));
     cmd.push(exe.display().to_string());
     cmd.extend([
         "mpi-worker".to_owned(),
@@ -218,6 +229,53 @@ pub fn command_line(spec: &LaunchSpec, ranks: usize, runs: usize, exe: &Path) ->
         cmd.extend(["--param".to_owned(), p.clone()]);
     }
     cmd
+}
+
+/// The launcher's options that put `ranks` ranks where the `placement` parameter says:
+/// `same-node` all on one node (they talk through shared memory), `cross-node` consecutive
+/// ranks on different nodes (through the network: rank 0 and rank 1 of a ping-pong never
+/// share a node), `auto` (or none) where the launcher puts them.
+pub fn placement_args(launcher: Launcher, placement: Option<&str>, ranks: usize) -> Vec<String> {
+    let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
+    match (launcher, placement) {
+        (Launcher::Srun, Some("same-node")) => {
+            let mut args: Vec<String> = owned(&["-N", "1"]);
+            // `salloc -N 2 -n 2` holds one CPU on each node: two ranks on one node are
+            // then more than the allocation has there, which srun refuses unless told.
+            // (`SLURM_CPUS_ON_NODE` exists in a step only; an `salloc` shell has
+            // `SLURM_JOB_CPUS_PER_NODE`, e.g. `1(x2)`: the first node's count.)
+            let on_node = crate::cluster::Allocation::from_env()
+                .and_then(|a| a.cpus_on_node)
+                .or_else(|| {
+                    std::env::var("SLURM_JOB_CPUS_PER_NODE").ok().and_then(|v| {
+                        v.split(|c: char| !c.is_ascii_digit())
+                            .next()
+                            .and_then(|d| d.parse().ok())
+                    })
+                });
+            if on_node.is_some_and(|c| ranks > c) {
+                args.push("--overcommit".to_owned());
+            }
+            args
+        }
+        (Launcher::Srun, Some("cross-node")) => {
+            // As many nodes as ranks, up to the allocation's; ranks dealt out in turn.
+            let nodes = crate::cluster::Allocation::from_env()
+                .map_or(2, |a| a.node_count())
+                .min(ranks)
+                .max(1);
+            vec![
+                "-N".to_owned(),
+                nodes.to_string(),
+                "--distribution=cyclic".to_owned(),
+            ]
+        }
+        // mpirun fills the slots of one node before the next by default; by node, it
+        // deals the ranks out over the nodes it was given (the allocation's, under SLURM).
+        (Launcher::Mpirun, Some("same-node")) => owned(&["--map-by", "slot"]),
+        (Launcher::Mpirun, Some("cross-node")) => owned(&["--map-by", "node"]),
+        _ => Vec::new(),
+    }
 }
 
 /// Whether `launcher` can be used here: on `PATH`, and `srun` inside an allocation.
@@ -271,7 +329,7 @@ pub struct Ranks {
     stderr: Arc<Mutex<Vec<String>>>,
     launcher: String,
     /// The last state each rank reported, by rank.
-    states: Arc<Mutex<std::collections::BTreeMap<usize, String>>>,
+    states: Arc<Mutex<States>>,
     /// When the launcher was started.
     pub started: Instant,
 }
@@ -371,10 +429,19 @@ impl Ranks {
                     // Give the stderr reader a moment to collect the launcher's last words.
                     std::thread::sleep(Duration::from_millis(50));
                     let tail = self.stderr_tail();
+                    // A node of the allocation that went down ends the step: say so first.
+                    let node = tail.iter().find_map(|l| {
+                        l.split("Node failure on ")
+                            .nth(1)
+                            .map(|n| n.trim().trim_end_matches('.').to_owned())
+                    });
                     return Err(LaunchError::Failed {
                         launcher: self.launcher.clone(),
                         message: format!(
-                            "the ranks ended without reporting (exit status {}){}",
+                            "{}the ranks ended without reporting (exit status {}){}",
+                            node.map_or(String::new(), |n| format!(
+                                "node {n} went down, and SLURM ended the ranks: "
+                            )),
                             status
                                 .and_then(|s| s.code())
                                 .map_or("none".to_owned(), |c| c.to_string()),
@@ -398,11 +465,11 @@ impl Ranks {
             .unwrap_or_default()
     }
 
-    /// What each rank last reported, by rank.
-    pub fn rank_states(&self) -> Vec<(usize, String)> {
+    /// What each rank last reported, by rank, with its host when it said.
+    pub fn rank_states(&self) -> Vec<RankState> {
         self.states
             .lock()
-            .map(|s| s.iter().map(|(r, st)| (*r, st.clone())).collect())
+            .map(|s| s.values().cloned().collect())
             .unwrap_or_default()
     }
 
@@ -559,16 +626,30 @@ pub fn alive(pid: i32) -> bool {
 /// Keeps `line` as its rank's latest state when it is a state line (one split by the
 /// launcher's forwarding is dropped: the next state replaces it anyway). Says whether the
 /// line was a state line, whole or not.
-fn take_state(line: &str, states: &Mutex<std::collections::BTreeMap<usize, String>>) -> bool {
+fn take_state(line: &str, states: &Mutex<States>) -> bool {
     if !line.contains("\"w\":\"state\"") {
         return false;
     }
-    if let Ok(WorkerLine::State { rank, state }) = serde_json::from_str::<WorkerLine>(line)
+    if let Ok(WorkerLine::State { rank, state, host }) = serde_json::from_str::<WorkerLine>(line)
         && let Ok(mut s) = states.lock()
     {
-        s.insert(rank, state);
+        s.insert(rank, RankState { rank, state, host });
     }
     true
+}
+
+/// The last state of each rank, by rank.
+type States = std::collections::BTreeMap<usize, RankState>;
+
+/// Where a rank last said it was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankState {
+    /// The rank.
+    pub rank: usize,
+    /// Its state, in words (`send to rank 1, 1048576 B, tag 0`).
+    pub state: String,
+    /// The host it runs on, when it said.
+    pub host: Option<String>,
 }
 
 /// `hpc-tutor tied --parent PID -- PROGRAM…`: becomes PROGRAM, which the kernel kills
@@ -617,6 +698,8 @@ pub struct MpiExecutor {
     left: usize,
     /// Set by a signal: stop waiting for the ranks and stop them.
     cancel: Option<Arc<AtomicBool>>,
+    /// The host of each rank of the live launch, by rank, as the ranks said.
+    hosts: Vec<String>,
 }
 
 impl MpiExecutor {
@@ -629,6 +712,7 @@ impl MpiExecutor {
             launched_for: None,
             left: 0,
             cancel: None,
+            hosts: Vec::new(),
         }
     }
 
@@ -668,7 +752,11 @@ impl Executor for MpiExecutor {
             .next(spec.deadline.max(STARTUP_DEADLINE), self.cancel.as_deref())
             .map_err(|e| format!("starting the ranks: {e}"))?
         {
-            WorkerLine::Ready { ranks: n, .. } if n == workers => {}
+            WorkerLine::Ready {
+                ranks: n, hosts, ..
+            } if n == workers => {
+                self.hosts = hosts;
+            }
             WorkerLine::Ready { ranks: n, .. } => {
                 return Err(format!(
                     "asked for {workers} ranks, the launcher started {n}"
@@ -686,6 +774,10 @@ impl Executor for MpiExecutor {
     /// The ranks were started for a fixed number of runs, and time each run themselves.
     fn batches(&self) -> bool {
         false
+    }
+
+    fn hosts(&self) -> Vec<String> {
+        self.hosts.clone()
     }
 
     fn run(&mut self, _kernel: &dyn Kernel, workers: usize) -> Result<(f64, Outputs), RunError> {
@@ -732,11 +824,11 @@ impl Executor for MpiExecutor {
 
 /// Who waits for whom, from the ranks' last reported states: a rank blocked in a call that
 /// names a peer (`send to rank 1, …`, `recv from rank 0, …`) waits for that peer.
-pub fn diagnose(workers: usize, stalled_s: f64, states: &[(usize, String)]) -> DiagnosisRecord {
+pub fn diagnose(workers: usize, stalled_s: f64, states: &[RankState]) -> DiagnosisRecord {
     let waits = states
         .iter()
-        .filter(|(_, s)| s != "done")
-        .map(|(rank, state)| {
+        .filter(|s| s.state != "done")
+        .map(|RankState { rank, state, host }| {
             let peer = state
                 .split("rank ")
                 .nth(1)
@@ -752,6 +844,7 @@ pub fn diagnose(workers: usize, stalled_s: f64, states: &[(usize, String)]) -> D
                 waits_for: blocking.then(|| state.clone()),
                 held_by: if blocking { peer } else { None },
                 last_action: Some(state.clone()),
+                host: host.clone(),
             }
         })
         .collect();
@@ -816,6 +909,26 @@ mod tests {
     }
 
     #[test]
+    fn placement_puts_ranks_on_one_node_or_deals_them_out() {
+        assert_eq!(
+            placement_args(Launcher::Srun, Some("same-node"), 2),
+            ["-N", "1"]
+        );
+        let cross = placement_args(Launcher::Srun, Some("cross-node"), 2);
+        assert_eq!(cross[0], "-N");
+        assert!(
+            cross.contains(&"--distribution=cyclic".to_owned()),
+            "{cross:?}"
+        );
+        assert_eq!(
+            placement_args(Launcher::Mpirun, Some("cross-node"), 2),
+            ["--map-by", "node"]
+        );
+        assert!(placement_args(Launcher::Srun, Some("auto"), 2).is_empty());
+        assert!(placement_args(Launcher::Mpirun, None, 2).is_empty());
+    }
+
+    #[test]
     fn worker_lines_round_trip() {
         let l = WorkerLine::Run {
             seconds: 0.5,
@@ -828,28 +941,37 @@ mod tests {
 
     #[test]
     fn two_ranks_sending_to_each_other_are_a_cycle() {
+        let st = |rank: usize, state: &str, host: Option<&str>| RankState {
+            rank,
+            state: state.to_owned(),
+            host: host.map(str::to_owned),
+        };
         let d = diagnose(
             2,
             10.0,
             &[
-                (0, "send to rank 1, 1048576 B, tag 0".to_owned()),
-                (1, "send to rank 0, 1048576 B, tag 0".to_owned()),
+                st(0, "send to rank 1, 1048576 B, tag 0", Some("node1")),
+                st(1, "send to rank 0, 1048576 B, tag 0", Some("node2")),
             ],
         );
         assert_eq!(d.cycle, ["rank 0", "rank 1"]);
         assert_eq!(d.waits[0].held_by.as_deref(), Some("rank 1"));
+        // Each rank with its host: the ranks may be on different nodes.
         assert!(
-            d.message
-                .contains("rank 0 waits for send to rank 1, 1048576 B, tag 0"),
+            d.message.contains(
+                "rank 0 on node1 waits for send to rank 1, 1048576 B, tag 0 (held by rank 1); \
+                 rank 1 on node2 waits for send to rank 0"
+            ),
             "{}",
             d.message
         );
-        let none = diagnose(
-            2,
-            10.0,
-            &[(0, "computing".to_owned()), (1, "done".to_owned())],
-        );
+        let none = diagnose(2, 10.0, &[st(0, "computing", None), st(1, "done", None)]);
         assert!(none.cycle.is_empty());
+        assert!(
+            none.message.starts_with("rank 0 holds nothing"),
+            "{}",
+            none.message
+        );
     }
 
     #[test]
@@ -857,6 +979,7 @@ mod tests {
         let l = WorkerLine::State {
             rank: 1,
             state: "send to rank 0, 4 B, tag 0".to_owned(),
+            host: Some("node2".to_owned()),
         };
         let text = serde_json::to_string(&l).expect("json");
         assert_eq!(serde_json::from_str::<WorkerLine>(&text).expect("back"), l);

@@ -49,11 +49,16 @@ pub struct WorkerArgs {
 /// short line, one `write` to a pipe: about a microsecond, inside timed sections too.
 struct Side {
     rank: usize,
+    /// This rank's host, named in every state: the ranks may be on several nodes.
+    host: String,
 }
 
 impl Side {
     fn new(rank: usize) -> Self {
-        Self { rank }
+        Self {
+            rank,
+            host: crate::cluster::host_name(),
+        }
     }
 
     /// Reports `state` (best effort: it is for diagnosis only): rank 0 on standard output,
@@ -64,6 +69,7 @@ impl Side {
         let line = WorkerLine::State {
             rank: self.rank,
             state: state.to_owned(),
+            host: Some(self.host.clone()),
         };
         if self.rank == 0 {
             print(&line);
@@ -116,6 +122,36 @@ fn quiet_barrier(world: &mpi::topology::SimpleCommunicator) {
     });
 }
 
+/// The longest host name passed on whole (a DNS name is at most 253 bytes).
+const HOST_BYTES: usize = 256;
+
+/// Every rank's host, by rank, on rank 0 (empty on the others): one gather of a fixed-size
+/// buffer per rank, once per launch.
+fn gather_hosts(
+    world: &mpi::topology::SimpleCommunicator,
+    rank: usize,
+    size: usize,
+    host: &str,
+) -> Vec<String> {
+    let mut mine = [0u8; HOST_BYTES];
+    let bytes = host.as_bytes();
+    let n = bytes.len().min(HOST_BYTES);
+    mine[..n].copy_from_slice(&bytes[..n]);
+    let root = world.process_at_rank(0);
+    if rank != 0 {
+        root.gather_into(&mine[..]);
+        return Vec::new();
+    }
+    let mut all = vec![0u8; HOST_BYTES * size];
+    root.gather_into_root(&mine[..], &mut all[..]);
+    all.chunks(HOST_BYTES)
+        .map(|c| {
+            let end = c.iter().position(|&b| b == 0).unwrap_or(c.len());
+            String::from_utf8_lossy(&c[..end]).into_owned()
+        })
+        .collect()
+}
+
 fn print(line: &WorkerLine) {
     use std::io::Write;
     // Rank 0's stdout is forwarded by the launcher and read line by line by `hpc-tutor
@@ -157,10 +193,12 @@ pub fn worker(args: &WorkerArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(e.to_string()),
     };
+    let hosts = gather_hosts(&world, rank, size, &side.host);
     if rank == 0 {
         print(&WorkerLine::Ready {
             ranks: size,
             library: mpi::environment::library_version().unwrap_or_default(),
+            hosts,
         });
     }
 

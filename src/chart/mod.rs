@@ -982,6 +982,7 @@ pub(crate) mod tests {
                 busy_before: None,
                 mpi: None,
                 caches: Vec::new(),
+                hosts: Vec::new(),
             },
             started_at: started.into(),
             merged_from: Vec::new(),
@@ -1021,6 +1022,7 @@ pub(crate) mod tests {
             other_busy: None,
             other_runs: 0,
             inner_runs: 1,
+            hosts: Vec::new(),
         })
     }
 

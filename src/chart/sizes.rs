@@ -464,6 +464,7 @@ pub(crate) fn test_point(bytes: u64, median: f64, completed: bool) -> Record {
         other_busy: None,
         other_runs: 0,
         inner_runs: 1,
+        hosts: Vec::new(),
     })
 }
 

@@ -848,6 +848,7 @@ mod tests {
             other_busy: None,
             other_runs: 0,
             inner_runs: 1,
+            hosts: Vec::new(),
         })
     }
 

@@ -59,6 +59,11 @@ impl SystemInfo {
             busy_before: None,
             mpi: None,
             caches: Vec::new(),
+            hosts: self
+                .allocation
+                .as_ref()
+                .map(Allocation::hosts)
+                .unwrap_or_default(),
         }
     }
 }
@@ -90,7 +95,7 @@ fn cpu_model() -> String {
 }
 
 /// The host name from the kernel, else `$HOSTNAME`, else `unknown-host`.
-fn host_name() -> String {
+pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|s| s.trim().to_owned())

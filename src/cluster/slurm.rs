@@ -89,6 +89,38 @@ impl Allocation {
         })
     }
 
+    /// The nodes of a multi-node allocation, each by name (`scontrol show hostnames`
+    /// expands SLURM's compressed node list; where it cannot, the list as SLURM gave it);
+    /// empty on one node.
+    pub fn hosts(&self) -> Vec<String> {
+        let Some(list) = self
+            .nodelist
+            .as_deref()
+            .filter(|_| self.nodes.unwrap_or(1) > 1)
+        else {
+            return Vec::new();
+        };
+        let expanded = std::process::Command::new("scontrol")
+            .args(["show", "hostnames", list])
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|h| !h.is_empty());
+        expanded.unwrap_or_else(|| vec![list.to_owned()])
+    }
+
+    /// Nodes of the allocation: `SLURM_JOB_NUM_NODES`, else 1.
+    pub fn node_count(&self) -> usize {
+        self.nodes.unwrap_or(1).max(1)
+    }
+
     /// Tasks, as SLURM counts them: `--ntasks` when given, else one per node.
     pub fn tasks(&self) -> usize {
         self.ntasks.unwrap_or(self.nodes.unwrap_or(1)).max(1)

@@ -536,6 +536,7 @@ impl Report {
         if p.oversubscribed {
             notes.push("oversubscribed".to_owned());
         }
+        notes.extend(crate::measure::format::nodes_note(&p.hosts));
         if p.outliers > 0 {
             notes.push(format!("{} outlier(s)", p.outliers));
         }
@@ -1161,6 +1162,7 @@ mod tests {
                     waits_for: Some(format!("send to {other}, 4096 B, tag 0")),
                     held_by: Some(other.into()),
                     last_action: None,
+                    host: None,
                 })
                 .collect(),
         );

@@ -208,7 +208,18 @@ const EXCHANGE: &[ParamSpec] = &[
         },
         help: "largest size of the sweep (sweep=on), bytes",
     },
+    PLACEMENT,
 ];
+
+/// Where two ranks that talk run: what decides the transport (shared memory or network).
+const PLACEMENT: ParamSpec = ParamSpec {
+    name: "placement",
+    kind: ParamKind::Choice {
+        options: &["auto", "same-node", "cross-node"],
+        default: "auto",
+    },
+    help: "auto: where the launcher puts the ranks; same-node: all on this node (shared memory); cross-node: consecutive ranks on different nodes (the network; needs a SLURM allocation of 2 nodes, e.g. salloc -N 2 -n 2)",
+};
 
 const PINGPONG: &[ParamSpec] = &[
     ParamSpec {
@@ -238,6 +249,7 @@ const PINGPONG: &[ParamSpec] = &[
         },
         help: "round trips per repetition for messages up to 64 KiB; larger messages make proportionally fewer (at least 1)",
     },
+    PLACEMENT,
 ];
 
 /// The collective operations the `collectives` experiment compares, in its order.

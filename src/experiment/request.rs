@@ -224,6 +224,14 @@ impl RunRequest {
                 name: experiment.variant_param().map(str::to_owned),
                 message: e.to_string(),
             })?;
+        if backend == Backend::Mpi && params.choice("placement") == Some("cross-node") {
+            check_cross_node(
+                experiment.name,
+                crate::cluster::Allocation::from_env()
+                    .as_ref()
+                    .map(crate::cluster::Allocation::node_count),
+            )?;
+        }
         if experiment.kind == super::Kind::Program
             && params.text("command").is_none_or(str::is_empty)
         {
@@ -439,9 +447,46 @@ pub fn check_workers(workers: &[u16]) -> Result<(), RequestError> {
     Ok(())
 }
 
+/// `placement = cross-node` needs ranks on two nodes: a SLURM allocation of two or more
+/// (`nodes`: its node count; `None` outside SLURM).
+fn check_cross_node(experiment: &str, nodes: Option<usize>) -> Result<(), RequestError> {
+    if nodes.is_some_and(|n| n >= 2) {
+        return Ok(());
+    }
+    let here = match nodes {
+        None => "this shell is not in a SLURM allocation".to_owned(),
+        Some(n) => format!("this allocation has {n} node"),
+    };
+    Err(RequestError::Param {
+        name: Some("placement".to_owned()),
+        message: format!(
+            "parameter `placement`: cross-node needs ranks on 2 nodes, and {here}; ask for two, then run it inside: `salloc -N 2 --ntasks-per-node=2 hpc-tutor run {experiment} --backend mpi --param placement=cross-node` (or put that line in a script for `sbatch -N 2 --ntasks-per-node=2`); two tasks per node let the same allocation run placement=same-node too"
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cross_node_placement_needs_a_two_node_allocation() {
+        let outside = check_cross_node("pingpong", None).expect_err("no allocation");
+        let text = outside.to_string();
+        assert!(text.contains("not in a SLURM allocation"), "{text}");
+        assert!(
+            text.contains(
+                "salloc -N 2 --ntasks-per-node=2 hpc-tutor run pingpong --backend mpi --param placement=cross-node"
+            ),
+            "{text}"
+        );
+        let one = check_cross_node("exchange", Some(1)).expect_err("one node");
+        assert!(
+            one.to_string().contains("this allocation has 1 node"),
+            "{one}"
+        );
+        assert!(check_cross_node("pingpong", Some(2)).is_ok());
+    }
 
     #[test]
     fn defaults_round_trip_through_the_argument_list() {

@@ -109,6 +109,7 @@ impl Board {
                 waits_for: t.waiting.map(|(l, _)| LOCK_NAMES[l].to_owned()),
                 held_by: t.waiting.and_then(|(l, _)| self.holder[l]).map(who),
                 last_action: Some(t.last_action.clone()),
+                host: None,
             })
             .collect();
         DiagnosisRecord::new(self.threads.len(), stalled.as_secs_f64(), waits)

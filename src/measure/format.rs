@@ -113,6 +113,22 @@ pub fn value(v: f64) -> String {
     }
 }
 
+/// Where the ranks of a point ran, when on more than one node: `ranks on 2 nodes: 1 + 1`
+/// (ranks per node, in the order the nodes first appear); `None` on one node.
+pub fn nodes_note(hosts: &[String]) -> Option<String> {
+    let mut per_node: Vec<(&str, usize)> = Vec::new();
+    for h in hosts {
+        match per_node.iter_mut().find(|(n, _)| *n == h.as_str()) {
+            Some((_, count)) => *count += 1,
+            None => per_node.push((h.as_str(), 1)),
+        }
+    }
+    (per_node.len() > 1).then(|| {
+        let counts: Vec<String> = per_node.iter().map(|(_, c)| c.to_string()).collect();
+        format!("ranks on {} nodes: {}", per_node.len(), counts.join(" + "))
+    })
+}
+
 /// A program point's wall time, its start-up and exit (wall time minus the time it printed),
 /// how many CPUs it kept busy and its CPU efficiency over the `workers` CPUs it held, for
 /// the notes of its row; empty for other points.
@@ -143,6 +159,17 @@ pub fn program_notes(outputs: &crate::kernel::Outputs, workers: usize) -> Vec<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranks_per_node_are_counted_in_order_of_the_nodes() {
+        let h = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(nodes_note(&h(&["n1", "n1"])), None);
+        assert_eq!(nodes_note(&[]), None);
+        assert_eq!(
+            nodes_note(&h(&["n1", "n2", "n1"])).as_deref(),
+            Some("ranks on 2 nodes: 2 + 1")
+        );
+    }
 
     #[test]
     fn counts_print_whole_and_grouped() {

@@ -382,6 +382,7 @@ mod tests {
                 busy_before: Some(0.0),
                 mpi: None,
                 caches: Vec::new(),
+                hosts: Vec::new(),
             },
             started_at: started.into(),
             merged_from: Vec::new(),
@@ -420,6 +421,7 @@ mod tests {
                 other_busy: None,
                 other_runs: 0,
                 inner_runs: 1,
+                hosts: Vec::new(),
             }),
             Record::End(EndRecord {
                 status: Status::Ok,

@@ -68,6 +68,11 @@ pub trait Executor {
     fn batches(&self) -> bool {
         true
     }
+    /// The host of each worker of the point set up last, by worker (MPI ranks, which may be
+    /// on several nodes); empty where all run in this process.
+    fn hosts(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// The last lines of output of what ran last, kept in the end record (a program's);
     /// empty for the built-in kernels.
     fn output_tail(&self) -> Vec<String> {
@@ -483,11 +488,27 @@ pub fn run_plan(
                             d.workers = n;
                             d.variant = variant.clone();
                             let who = point_name(n, size);
-                            let message = match d.cycle.as_slice() {
+                            // Each with its host where the ranks said (several nodes).
+                            let named: Vec<String> = d
+                                .cycle
+                                .iter()
+                                .map(|c| {
+                                    match d
+                                        .waits
+                                        .iter()
+                                        .find(|w| &w.who == c)
+                                        .and_then(|w| w.host.as_ref())
+                                    {
+                                        Some(h) => format!("{c} on {h}"),
+                                        None => c.clone(),
+                                    }
+                                })
+                                .collect();
+                            let message = match named.as_slice() {
                                 [] => format!("{who}: no progress for {:.1} s", d.stalled_s),
-                                [.., last] if d.cycle.len() > 1 => format!(
+                                [.., last] if named.len() > 1 => format!(
                                     "{who}: deadlock, {} and {last} wait for each other",
-                                    d.cycle[..d.cycle.len() - 1].join(", ")
+                                    named[..named.len() - 1].join(", ")
                                 ),
                                 one => format!("{who}: deadlock, {} waits for itself", one[0]),
                             };
@@ -566,6 +587,7 @@ pub fn run_plan(
                         other_busy,
                         other_runs,
                         inner_runs: 1,
+                        hosts: exec.hosts(),
                     }
                 } else {
                     let s = summarize(&times);
@@ -624,6 +646,7 @@ pub fn run_plan(
                         other_busy,
                         other_runs,
                         inner_runs: inner,
+                        hosts: exec.hosts(),
                     }
                 };
                 if let Some(b) = size
@@ -711,6 +734,7 @@ pub(crate) mod tests {
                 busy_before: None,
                 mpi: None,
                 caches: Vec::new(),
+                hosts: Vec::new(),
             },
             started_at: "2026-11-22T00:00:00Z".into(),
             merged_from: Vec::new(),
@@ -896,6 +920,7 @@ pub(crate) mod tests {
                     waits_for: Some(wants.into()),
                     held_by: Some(other.into()),
                     last_action: None,
+                    host: None,
                 };
                 Err(RunError::Deadlock(Box::new(DiagnosisRecord::new(
                     0,
@@ -997,6 +1022,7 @@ pub(crate) mod tests {
                     waits_for: Some(format!("send to {other}, {b} B, tag 0")),
                     held_by: Some(other.into()),
                     last_action: None,
+                    host: None,
                 };
                 return Err(RunError::Deadlock(Box::new(DiagnosisRecord::new(
                     n,
@@ -1152,6 +1178,7 @@ pub(crate) mod tests {
             other_busy,
             other_runs: 0,
             inner_runs: 1,
+            hosts: Vec::new(),
         }
     }
 

@@ -120,6 +120,10 @@ pub struct Environment {
     /// The CPU's data caches, for runs about memory (`stream`), which the charts mark.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub caches: Vec<CacheLevel>,
+    /// Every node of the SLURM allocation the run had, when it had more than one (MPI ranks
+    /// may run on any of them; each point names the host of each rank).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
 }
 
 /// One level of the CPU's data caches, as `/sys/devices/system/cpu/cpu0/cache` tells it.
@@ -281,6 +285,10 @@ pub struct PointRecord {
     /// Kernel runs per sample (see [`SampleRecord::inner_runs`]); the times are per run.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub inner_runs: usize,
+    /// The host of each MPI rank, by rank, as the ranks said; absent for threads (and for
+    /// results written before hosts were recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -449,12 +457,19 @@ pub struct WaitRecord {
     /// The last thing it did or tried, e.g. `lock B`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_action: Option<String>,
+    /// The host it runs on (an MPI rank's node); absent for threads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 impl WaitRecord {
     /// `thread 0 holds A and waits for B (held by thread 1)`.
     pub fn describe(&self) -> String {
         let mut s = self.who.clone();
+        if let Some(host) = &self.host {
+            s.push_str(" on ");
+            s.push_str(host);
+        }
         if !self.holds.is_empty() {
             s.push_str(" holds ");
             s.push_str(&self.holds.join(", "));
@@ -600,6 +615,7 @@ pub(crate) mod tests {
             busy_before: Some(0.02),
             mpi: None,
             caches: Vec::new(),
+            hosts: Vec::new(),
         };
         vec![
             Record::Run(RunRecord {
@@ -642,6 +658,7 @@ pub(crate) mod tests {
                 other_busy: None,
                 other_runs: 0,
                 inner_runs: 1,
+                hosts: Vec::new(),
             }),
             Record::Fit(FitRecord {
                 model: Model::Amdahl,
@@ -684,6 +701,7 @@ pub(crate) mod tests {
             waits_for: Some(waits_for.into()),
             held_by: Some(held_by.into()),
             last_action: Some(format!("lock {waits_for}")),
+            host: None,
         }
     }
 
@@ -725,6 +743,7 @@ pub(crate) mod tests {
                     waits_for: Some("recv from rank 1, 8 B, tag 0".into()),
                     held_by: Some("rank 1".into()),
                     last_action: None,
+                    host: None,
                 },
                 wait("rank 1", "x", "recv from rank 2", "rank 2"),
                 wait("rank 2", "y", "recv from rank 0", "rank 0"),
@@ -748,6 +767,7 @@ pub(crate) mod tests {
                     waits_for: None,
                     held_by: None,
                     last_action: Some("sleep holding A".into()),
+                    host: None,
                 },
             ],
         );

@@ -100,6 +100,7 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
         busy_before: None,
         mpi: None,
         caches: Vec::new(),
+        hosts: Vec::new(),
     };
     let mut v = vec![Record::Run(RunRecord {
         run_id: "20261122-070000-1".into(),
@@ -148,6 +149,7 @@ pub fn amdahl_records() -> Vec<hpc_tutor::record::Record> {
             other_busy: None,
             other_runs: 0,
             inner_runs: 1,
+            hosts: Vec::new(),
         }));
     }
     v.push(Record::Fit(FitRecord {
@@ -186,6 +188,7 @@ pub fn race_records() -> Vec<hpc_tutor::record::Record> {
         busy_before: None,
         mpi: None,
         caches: Vec::new(),
+        hosts: Vec::new(),
     };
     let mut v = vec![Record::Run(RunRecord {
         run_id: "20261122-073000-3".into(),
@@ -235,6 +238,7 @@ pub fn race_records() -> Vec<hpc_tutor::record::Record> {
                 other_busy: None,
                 other_runs: 0,
                 inner_runs: 1,
+                hosts: Vec::new(),
             }));
         }
     }

@@ -722,7 +722,10 @@ pub(super) fn points(records: &[Record]) -> Vec<Row> {
                 efficiency: p.efficiency,
                 oversubscribed: p.oversubscribed,
                 disturbance: p.disturbance(),
-                note: note(&p.outputs, p.workers),
+                note: match crate::measure::format::nodes_note(&p.hosts) {
+                    Some(nodes) => format!("{nodes}  {}", note(&p.outputs, p.workers)),
+                    None => note(&p.outputs, p.workers),
+                },
             }),
             _ => None,
         })
