@@ -236,6 +236,14 @@ impl SizeChart {
                                 if runs.len() > 1 || parts.is_empty() {
                                     parts.insert(0, name.clone());
                                 }
+                                // Overlaid runs on one node and across nodes: say which.
+                                if runs.len() > 1
+                                    && let Some(placement) = run
+                                        .and_then(|r| r.params.get("placement"))
+                                        .filter(|p| *p != "auto")
+                                {
+                                    parts.insert(1, placement.clone());
+                                }
                                 let mut label = parts.join(" · ");
                                 if runs.len() > 1
                                     && let Some(run) = run

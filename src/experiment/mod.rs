@@ -218,7 +218,7 @@ const PLACEMENT: ParamSpec = ParamSpec {
         options: &["auto", "same-node", "cross-node"],
         default: "auto",
     },
-    help: "auto: where the launcher puts the ranks; same-node: all on this node (shared memory); cross-node: consecutive ranks on different nodes (the network; needs a SLURM allocation of 2 nodes, e.g. salloc -N 2 -n 2)",
+    help: "auto: where the launcher puts the ranks; same-node: all on this node (shared memory); cross-node: consecutive ranks on different nodes (the network; needs a SLURM allocation of 2 nodes, e.g. salloc -N 2 --ntasks-per-node=2)",
 };
 
 const PINGPONG: &[ParamSpec] = &[

@@ -723,7 +723,7 @@ pub(super) fn points(records: &[Record]) -> Vec<Row> {
                 oversubscribed: p.oversubscribed,
                 disturbance: p.disturbance(),
                 note: match crate::measure::format::nodes_note(&p.hosts) {
-                    Some(nodes) => format!("{nodes}  {}", note(&p.outputs, p.workers)),
+                    Some(nodes) => format!("{}  {nodes}", note(&p.outputs, p.workers)),
                     None => note(&p.outputs, p.workers),
                 },
             }),

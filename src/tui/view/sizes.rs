@@ -125,7 +125,10 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
             .into_iter()
             .map(|b| ((b as f64).log2(), y1))
             .collect();
-        legend.push((format!("{glyph} {}", s.label), style));
+        legend.push((
+            format!("{glyph} {}", shown_label(&chart.series, &s.label)),
+            style,
+        ));
         if let Some((a, b)) = s.fit {
             legend.push((
                 format!(
@@ -188,9 +191,11 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
                 LegendPosition::TopLeft
             },
         ))
+        // Overlaid runs need their legend to be told apart: it may cover up to 80 % of
+        // the height of a short chart.
         .hidden_legend_constraints((
             ratatui::layout::Constraint::Percentage(60),
-            ratatui::layout::Constraint::Percentage(60),
+            ratatui::layout::Constraint::Percentage(80),
         ));
     chart_widget.render(
         Rect {
@@ -208,10 +213,52 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
     }
 }
 
+/// `label` without the leading ` · `-separated parts every series' label shares (the
+/// title names them), so that a legend of overlaid runs fits; whole for a single series.
+fn shown_label<'a>(series: &[crate::chart::sizes::SizeSeries], label: &'a str) -> &'a str {
+    if series.len() < 2 {
+        return label;
+    }
+    let mut rest = label;
+    loop {
+        let Some((head, tail)) = rest.split_once(" · ") else {
+            return rest;
+        };
+        let shared = series.iter().all(|s| {
+            s.label
+                .strip_prefix(&label[..label.len() - rest.len()])
+                .and_then(|r| r.strip_prefix(head))
+                .is_some_and(|r| r.starts_with(" · "))
+        });
+        if !shared {
+            return rest;
+        }
+        rest = tail;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::record::Record;
+
+    #[test]
+    fn overlaid_runs_are_told_apart_by_what_differs() {
+        let series = |label: &str| crate::chart::sizes::SizeSeries {
+            label: label.to_owned(),
+            points: Vec::new(),
+            fit: None,
+            replayed: None,
+        };
+        let two = [
+            series("pingpong · mpi · cross-node · 21:17"),
+            series("pingpong · mpi · same-node · 21:11"),
+        ];
+        assert_eq!(shown_label(&two, &two[0].label), "cross-node · 21:17");
+        assert_eq!(shown_label(&two, &two[1].label), "same-node · 21:11");
+        let one = [series("pingpong · mpi")];
+        assert_eq!(shown_label(&one, &one[0].label), "pingpong · mpi");
+    }
 
     fn point(bytes: u64, median: f64, completed: bool) -> Record {
         crate::chart::sizes::test_point(bytes, median, completed)
