@@ -433,3 +433,49 @@ fn a_generated_two_node_job_script_spreads_its_ranks_over_both_nodes() {
     hosts.sort();
     assert_eq!(hosts, ["hpct-n1", "hpct-n2"], "one rank on each node");
 }
+
+#[test]
+#[ignore = "needs the two-node SLURM cluster: tests/slurm/cluster2.sh up"]
+fn the_eager_limit_across_nodes_is_the_network_transports() {
+    cluster_up();
+    let dir = scratch("eager");
+    let file = dir.path().join("sweep.jsonl");
+    let out = on_cluster(
+        dir.path(),
+        &["-N", "2", "--time=5"],
+        &[
+            "run",
+            "exchange",
+            "--backend",
+            "mpi",
+            "--param",
+            "sweep=on",
+            "--param",
+            "placement=cross-node",
+            "--param",
+            "max_size=131072",
+            "--format",
+            "json",
+            "--out",
+            &file.display().to_string(),
+        ],
+        Duration::from_secs(180),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = load(&file);
+    let completed = points(&records)
+        .into_iter()
+        .filter(|p| p.outputs.get("completed") == Some(&1.0))
+        .filter_map(|p| p.outputs.get("size_bytes").copied())
+        .fold(0.0, f64::max);
+    // Open MPI's TCP transport sends up to 64 KiB eagerly, its header included; shared
+    // memory only 4 KiB: the limit belongs to the transport.
+    assert!(
+        completed > 32768.0 && completed <= 65536.0,
+        "largest send-first exchange that completed across nodes: {completed} B"
+    );
+}

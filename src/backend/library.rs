@@ -70,12 +70,26 @@ impl MpiLibrary {
             .map(|(k, &v)| (k.as_str(), v))
     }
 
-    /// What the measured largest eager message means next to the configured limit of
-    /// shared memory: the header, when the two are close; `None` without such a limit.
-    pub fn compare(&self, measured: u64) -> Option<String> {
-        let (component, limit) = self.shared_memory()?;
+    /// The transport two ranks use and its eager limit: shared memory on one node, TCP
+    /// between nodes (`across_nodes`), with the words that name it.
+    fn transport(&self, across_nodes: bool) -> Option<(&str, u64, &'static str)> {
+        if across_nodes {
+            self.eager_limits
+                .get_key_value("tcp")
+                .map(|(k, &v)| (k.as_str(), v, "for TCP between nodes"))
+        } else {
+            self.shared_memory()
+                .map(|(k, v)| (k, v, "for shared memory"))
+        }
+    }
+
+    /// What the measured largest eager message means next to the configured limit of the
+    /// transport the ranks used (shared memory, or TCP when they were on different nodes):
+    /// the header, when the two are close; `None` without such a limit.
+    pub fn compare(&self, measured: u64, across_nodes: bool) -> Option<String> {
+        let (component, limit, words) = self.transport(across_nodes)?;
         let setting = format!(
-            "{} configures btl_{component}_eager_limit = {limit} B for shared memory, its header included",
+            "{} configures btl_{component}_eager_limit = {limit} B {words}, its header included",
             self.name
         );
         Some(if measured < limit && limit - measured <= 1024 {
@@ -85,7 +99,12 @@ impl MpiLibrary {
             )
         } else {
             format!(
-                "{setting}; the measured {measured} B is not just under it: these messages went through another transport or protocol (across nodes, or a library other than Open MPI's ob1)"
+                "{setting}; the measured {measured} B is not just under it: these messages went through another transport or protocol ({}a library other than Open MPI's ob1)",
+                if across_nodes {
+                    ""
+                } else {
+                    "across nodes, or "
+                }
             )
         })
     }
@@ -94,8 +113,8 @@ impl MpiLibrary {
 impl MpiLibrary {
     /// [`MpiLibrary::compare`] in a short line, for a headline: e.g. `Open MPI 4.1.4:
     /// btl_vader_eager_limit = 4096 B, header included: 56 B of header`.
-    pub fn compare_short(&self, measured: u64) -> Option<String> {
-        let (component, limit) = self.shared_memory()?;
+    pub fn compare_short(&self, measured: u64, across_nodes: bool) -> Option<String> {
+        let (component, limit, _) = self.transport(across_nodes)?;
         let head = format!("{}: btl_{component}_eager_limit = {limit} B", self.name);
         Some(if measured < limit && limit - measured <= 1024 {
             format!("{head}, header included: {} B of header", limit - measured)
@@ -133,17 +152,24 @@ mca:btl:vader:param:btl_vader_eager_limit:help:Maximum size (in bytes, including
             "rndv_eager_limit is another setting"
         );
         assert_eq!(lib.shared_memory(), Some(("vader", 4096)));
-        let said = lib.compare(4040).expect("compared");
+        let said = lib.compare(4040, false).expect("compared");
         assert!(said.contains("btl_vader_eager_limit = 4096 B"), "{said}");
         assert!(said.contains("56 B smaller"), "{said}");
         assert_eq!(
-            lib.compare_short(4040).as_deref(),
+            lib.compare_short(4040, false).as_deref(),
             Some("Open MPI 4.1.4: btl_vader_eager_limit = 4096 B, header included: 56 B of header")
         );
         assert!(
-            lib.compare(65000)
+            lib.compare(65000, false)
                 .expect("compared")
                 .contains("another transport")
+        );
+        // Across nodes the ranks talk through TCP: its limit, with the same header.
+        let across = lib.compare(65480, true).expect("compared");
+        assert!(
+            across.contains("btl_tcp_eager_limit = 65536 B for TCP between nodes")
+                && across.contains("56 B smaller"),
+            "{across}"
         );
     }
 

@@ -50,7 +50,10 @@ pub fn headline(records: &[Record]) -> Vec<String> {
             // Next to the limit the library is configured with, where the run knows it.
             let library = Record::run_in(records).and_then(|run| run.env.mpi.as_ref());
             if let (Some(lib), Some((Some(done), _))) = (library, chart.eager_limit())
-                && let Some(c) = lib.compare_short(done)
+                && let Some(c) = lib.compare_short(
+                    done,
+                    crate::measure::format::across_nodes(points.iter().copied()),
+                )
             {
                 out.push(c);
             }

@@ -455,6 +455,8 @@ struct Report {
     deadlocked: Option<u64>,
     /// The MPI library's configuration, from the run record.
     library: Option<crate::backend::library::MpiLibrary>,
+    /// Whether a point so far had its ranks on more than one node.
+    across_nodes: bool,
 }
 
 impl Report {
@@ -493,6 +495,7 @@ impl Report {
             completed: None,
             deadlocked: None,
             library: None,
+            across_nodes: false,
         }
     }
 
@@ -566,6 +569,11 @@ impl Report {
     }
 
     fn table(&mut self, r: &Record) -> String {
+        if let Record::Point(p) = r
+            && crate::measure::format::across_nodes(std::iter::once(p))
+        {
+            self.across_nodes = true;
+        }
         match r {
             Record::Run(run) => {
                 self.library = run.env.mpi.clone();
@@ -734,7 +742,7 @@ impl Report {
                             let configured = self
                                 .library
                                 .as_ref()
-                                .and_then(|l| l.compare(ok))
+                                .and_then(|l| l.compare(ok, self.across_nodes))
                                 .map(|c| format!("\n{c}"))
                                 .unwrap_or_default();
                             format!(

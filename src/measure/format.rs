@@ -113,6 +113,13 @@ pub fn value(v: f64) -> String {
     }
 }
 
+/// Whether any point of a run had its ranks on more than one node.
+pub fn across_nodes<'a>(points: impl IntoIterator<Item = &'a crate::record::PointRecord>) -> bool {
+    points
+        .into_iter()
+        .any(|p| p.hosts.iter().any(|h| Some(h) != p.hosts.first()))
+}
+
 /// Where the ranks of a point ran, when on more than one node: `ranks on 2 nodes: 1 + 1`
 /// (ranks per node, in the order the nodes first appear); `None` on one node.
 pub fn nodes_note(hosts: &[String]) -> Option<String> {
