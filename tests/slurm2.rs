@@ -121,6 +121,68 @@ fn leftovers(node: &str) -> Vec<String> {
     }
 }
 
+/// `sbatch --wait OPTIONS script` on node hpct-n1, in `dir`, with `vars` in its
+/// environment (sbatch passes it on to the job); the job's result files in `dir/results`.
+fn sbatch_wait(dir: &Path, options: &[&str], script: &Path, vars: &[(&str, &str)]) -> Vec<PathBuf> {
+    let mut cmd = Command::new("timeout");
+    cmd.arg("180")
+        .arg("bash")
+        .arg(cluster2())
+        .args(["exec", "env"])
+        .arg(format!("HPC_TUTOR={}", bin()))
+        .arg(format!("HPC_TUTOR_DATA_DIR={}", dir.join("data").display()))
+        .arg(format!(
+            "HPC_TUTOR_STATE_DIR={}",
+            dir.join("state").display()
+        ));
+    for (k, v) in vars {
+        cmd.arg(format!("{k}={v}"));
+    }
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("SLURM_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .args(["sbatch", "--wait", "--chdir"])
+        .arg(dir)
+        .args(options)
+        .arg(script)
+        .output()
+        .expect("sbatch");
+    let results: Vec<PathBuf> = std::fs::read_dir(dir.join("results"))
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(
+        out.status.success() && results.len() == 1,
+        "sbatch --wait: {} {}; results {results:?}; job output: {:?}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_dir(dir)
+            .map(|d| d
+                .filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "out"))
+                .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                .collect::<Vec<_>>())
+            .unwrap_or_default()
+    );
+    results
+}
+
+/// The run of a results file has both nodes, and its 2-rank point one rank on each.
+fn spans_both_nodes(file: &Path) {
+    let records = load(file);
+    let run = Record::run_in(&records).expect("a run record");
+    assert_eq!(run.env.hosts, ["hpct-n1", "hpct-n2"]);
+    let two = points(&records)
+        .into_iter()
+        .find(|p| p.workers == 2)
+        .expect("the 2-rank point");
+    let mut hosts = two.hosts.clone();
+    hosts.sort();
+    assert_eq!(hosts, ["hpct-n1", "hpct-n2"], "one rank on each node");
+}
+
 /// One-way time of the smallest message in a pingpong run, and the hosts of its ranks.
 fn smallest(records: &[Record]) -> (f64, Vec<String>) {
     let p = points(records)
@@ -387,51 +449,29 @@ fn a_generated_two_node_job_script_spreads_its_ranks_over_both_nodes() {
     );
     let text = std::fs::read_to_string(&script).expect("the script");
     assert!(text.contains("#SBATCH --nodes=2"), "{text}");
-    let out = Command::new("timeout")
-        .arg("180")
-        .arg("bash")
-        .arg(cluster2())
-        .args(["exec", "env"])
-        .arg(format!("HPC_TUTOR={}", bin()))
-        .arg(format!(
-            "HPC_TUTOR_DATA_DIR={}",
-            dir.path().join("data").display()
-        ))
-        .arg(format!(
-            "HPC_TUTOR_STATE_DIR={}",
-            dir.path().join("state").display()
-        ))
-        .args(["sbatch", "--wait", "--chdir"])
-        .arg(dir.path())
-        .arg(&script)
-        .output()
-        .expect("sbatch");
-    let results: Vec<PathBuf> = std::fs::read_dir(dir.path().join("results"))
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    assert!(
-        out.status.success() && results.len() == 1,
-        "sbatch --wait: {} {}; results {results:?}; job output: {:?}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        std::fs::read_dir(dir.path())
-            .map(|d| d
-                .filter_map(Result::ok)
-                .filter(|e| e.path().extension().is_some_and(|x| x == "out"))
-                .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
-                .collect::<Vec<_>>())
-            .unwrap_or_default()
+    let results = sbatch_wait(dir.path(), &[], &script, &[]);
+    spans_both_nodes(&results[0]);
+}
+
+#[test]
+#[ignore = "needs the two-node SLURM cluster: tests/slurm/cluster2.sh up"]
+fn the_strong_scaling_batch_script_runs_its_mpi_ranks_on_two_nodes() {
+    cluster_up();
+    let dir = scratch("batch");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("slurm/strong-scaling.sbatch");
+    // The options the script's comment gives for MPI, with two nodes.
+    let results = sbatch_wait(
+        dir.path(),
+        &["-N", "2", "--ntasks=2", "--cpus-per-task=1", "--time=5"],
+        &script,
+        &[
+            ("BACKEND", "mpi"),
+            ("WORKERS", "1,2"),
+            ("REPS", "2"),
+            ("PARAMS", "samples=10000000"),
+        ],
     );
-    let records = load(&results[0]);
-    let run = Record::run_in(&records).expect("a run record");
-    assert_eq!(run.env.hosts, ["hpct-n1", "hpct-n2"]);
-    let two = points(&records)
-        .into_iter()
-        .find(|p| p.workers == 2)
-        .expect("the 2-rank point");
-    let mut hosts = two.hosts.clone();
-    hosts.sort();
-    assert_eq!(hosts, ["hpct-n1", "hpct-n2"], "one rank on each node");
+    spans_both_nodes(&results[0]);
 }
 
 #[test]

@@ -21,7 +21,8 @@
 #
 # Client commands (srun, salloc, sbatch, sinfo, hpc-tutor) run inside a node's namespaces:
 # `cluster2.sh exec salloc -N 2 -n 2 hpc-tutor run pingpong …`. Paths under /tmp differ
-# per node; use paths in the repository or elsewhere.
+# per node, except this repository's (shared even when it lies under /tmp); use paths in
+# the repository or elsewhere.
 #
 # `up` installs what the one-node cluster installs when missing (tests/slurm/cluster.sh
 # packages), and is idempotent. Exit status: 0 done; 1 it failed (a bug of this script;
@@ -35,6 +36,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
 state="${HPC_TUTOR_SLURM2_STATE:-/var/lib/slurm/hpc-tutor-2nodes}"
 logs="${HPC_TUTOR_SLURM2_LOGS:-/var/log/slurm/hpc-tutor-2nodes}"
 run="/run/hpc-tutor-2nodes"
@@ -120,6 +122,7 @@ down() {
         kill -KILL "$pid" 2>/dev/null || true
     fi
     rm -f "$run/munged.pid" "$run/munge.socket" "$run/munge.socket.lock"
+    rmdir "$run"/stage-* 2>/dev/null || true
     # Deleting the controller's namespace deletes the bridge and every veth pair with it.
     for ns in "${nodes[@]}" "$ctl"; do
         netns_exists "$ns" && ip netns delete "$ns"
@@ -232,13 +235,26 @@ start_slurmd() {
     slurmd_pid "$node" >/dev/null && return 0
     install -d -m 0755 "$state/spool-$node"
     # `ip netns exec` would remount /sys; nsenter only enters the network namespace.
+    # The node's /tmp is its own, but a repository that lies under /tmp (a clone in /tmp)
+    # stays shared: bound aside before the new /tmp hides it, then moved into it.
     # shellcheck disable=SC2016 # the inner shell expands its own arguments
     nsenter --net="/run/netns/$node" unshare --uts --mount --propagation private -- \
-        bash -c 'hostname "$1" &&
-            mount -t tmpfs -o mode=1777 tmpfs /tmp &&
-            mount -t tmpfs -o mode=1777 tmpfs /dev/shm &&
-            mount --bind "$2/hosts" /etc/hosts &&
-            exec /usr/sbin/slurmd -f "$3" -N "$1"' _ "$node" "$state" "$conf" ||
+        bash -c 'set -e
+            hostname "$1"
+            stage=""
+            if [[ "$4" == /tmp/* ]]; then
+                stage="$5/stage-$1"
+                mkdir -p "$stage"
+                mount --bind "$4" "$stage"
+            fi
+            mount -t tmpfs -o mode=1777 tmpfs /tmp
+            if [[ -n "$stage" ]]; then
+                mkdir -p "$4"
+                mount --move "$stage" "$4"
+            fi
+            mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+            mount --bind "$2/hosts" /etc/hosts
+            exec /usr/sbin/slurmd -f "$3" -N "$1"' _ "$node" "$state" "$conf" "$repo" "$run" ||
         fail "slurmd $node did not start: $(tail -n 5 "$logs/slurmd-$node.log" 2>/dev/null | tr '\n' ' ')"
 }
 
@@ -293,7 +309,7 @@ up() {
     wait_idle
     # Both nodes answer a two-node step with their own names.
     local names
-    names="$(in_node "${nodes[0]}" timeout 30 srun -N 2 -n 2 --time=1 --job-name=cluster2-check hostname 2>&1 | sort | tr '\n' ' ')"
+    names="$(cd / && in_node "${nodes[0]}" timeout 30 srun -N 2 -n 2 --time=1 --job-name=cluster2-check hostname 2>&1 | sort | tr '\n' ' ')"
     [[ "$names" == "${nodes[0]} ${nodes[1]} " ]] || fail "srun -N 2 -n 2 hostname printed: $names"
     say "nodes ${nodes[*]} are up (srun -N 2 hostname: $names); logs in $logs"
 }
