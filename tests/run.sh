@@ -71,72 +71,52 @@ export HPC_TUTOR_DATA_DIR="$test_home/data" HPC_TUTOR_STATE_DIR="$test_home/stat
 # Snapshots must match the checked-in ones; never write new ones in CI.
 INSTA_UPDATE=no cargo test --all-targets --features mpi --locked
 
-# SLURM: a real one-node cluster on this machine, then the jobs of tests/slurm.rs.
+# SLURM: a real one-node cluster on this machine, then the jobs of tests/slurm.rs; then a
+# simulated two-node cluster (network, UTS and mount namespaces) and the jobs of
+# tests/slurm2.rs: MPI ranks across nodes, a deadlock across nodes, a node going down.
 slurm_tests="$(grep -c '^#\[ignore = "needs the one-node SLURM cluster' tests/slurm.rs)"
-skip_slurm() {
+slurm2_tests="$(grep -c '^#\[ignore = "needs the two-node SLURM cluster' tests/slurm2.rs)"
+# skipped WHAT REASON: the banner for tests that cannot run here.
+skipped() {
     echo "" >&2
     echo "##########################################################################" >&2
-    echo "## SKIPPED: SLURM integration tests ($slurm_tests tests): $1" >&2
+    echo "## SKIPPED: $1: $2" >&2
     echo "##########################################################################" >&2
     echo "" >&2
 }
+# cluster_up SCRIPT WHAT: starts a test cluster; where this machine cannot run one (exit
+# 77) the banner says why and the suite ends here, successfully; any other failure fails it.
+cluster_up() {
+    local script="$1" what="$2" log up=0
+    echo "== $what (tests/slurm/$script up)" >&2
+    log="$(mktemp)"
+    bash "tests/slurm/$script" up 2> >(tee "$log" >&2) || up=$?
+    wait # for tee
+    case "$up" in
+        0) rm -f "$log" ;;
+        77)
+            skipped "$what tests" "$(grep 'cannot run a' "$log" | tail -n 1 | sed "s/^$script: //")"
+            rm -f "$log"
+            exit 0
+            ;;
+        *)
+            echo "tests/run.sh: tests/slurm/$script up failed (exit $up): a bug of the cluster set-up, not of this machine" >&2
+            rm -f "$log"
+            exit 1
+            ;;
+    esac
+}
 if [[ "${HPC_TUTOR_SKIP_SLURM:-}" == 1 ]]; then
-    skip_slurm "HPC_TUTOR_SKIP_SLURM=1"
+    skipped "SLURM integration tests ($slurm_tests one-node, $slurm2_tests two-node)" "HPC_TUTOR_SKIP_SLURM=1"
     exit 0
 fi
-echo "== SLURM cluster (tests/slurm/cluster.sh up)" >&2
-if [[ "${HPC_TUTOR_KEEP_SLURM:-}" != 1 ]]; then
-    trap 'echo "== SLURM cluster down" >&2; bash tests/slurm/cluster.sh down || true' EXIT
-fi
-up_log="$(mktemp)"
-up=0
-bash tests/slurm/cluster.sh up 2> >(tee "$up_log" >&2) || up=$?
-wait # for tee
-case "$up" in
-    0) ;;
-    77)
-        skip_slurm "$(grep 'cannot run a SLURM cluster here' "$up_log" | tail -n 1 | sed 's/^cluster.sh: //')"
-        rm -f "$up_log"
-        exit 0
-        ;;
-    *)
-        echo "tests/run.sh: tests/slurm/cluster.sh up failed (exit $up): a bug of the cluster set-up, not of this machine" >&2
-        rm -f "$up_log"
-        exit 1
-        ;;
-esac
-rm -f "$up_log"
-echo "== cargo test --test slurm (real SLURM jobs)" >&2
-cargo test --test slurm --features mpi --locked -- --ignored --test-threads=1
-
-# The simulated two-node cluster (network, UTS and mount namespaces), then the jobs of
-# tests/slurm2.rs: MPI ranks across nodes, a deadlock across nodes, a node going down.
-slurm2_tests="$(grep -c '^#\[ignore = "needs the two-node SLURM cluster' tests/slurm2.rs)"
-echo "== SLURM two-node cluster (tests/slurm/cluster2.sh up)" >&2
 if [[ "${HPC_TUTOR_KEEP_SLURM:-}" != 1 ]]; then
     trap 'echo "== SLURM clusters down" >&2; bash tests/slurm/cluster2.sh down || true; bash tests/slurm/cluster.sh down || true' EXIT
 fi
-up_log="$(mktemp)"
-up=0
-bash tests/slurm/cluster2.sh up 2> >(tee "$up_log" >&2) || up=$?
-wait # for tee
-case "$up" in
-    0) ;;
-    77)
-        echo "" >&2
-        echo "##########################################################################" >&2
-        echo "## SKIPPED: two-node SLURM tests ($slurm2_tests tests): $(grep 'cannot run a two-node' "$up_log" | tail -n 1 | sed 's/^cluster2.sh: //')" >&2
-        echo "##########################################################################" >&2
-        echo "" >&2
-        rm -f "$up_log"
-        exit 0
-        ;;
-    *)
-        echo "tests/run.sh: tests/slurm/cluster2.sh up failed (exit $up): a bug of the cluster set-up, not of this machine" >&2
-        rm -f "$up_log"
-        exit 1
-        ;;
-esac
-rm -f "$up_log"
+cluster_up cluster.sh "SLURM one-node cluster ($slurm_tests tests)"
+echo "== cargo test --test slurm (real SLURM jobs)" >&2
+cargo test --test slurm --features mpi --locked -- --ignored --test-threads=1
+
+cluster_up cluster2.sh "SLURM two-node cluster ($slurm2_tests tests)"
 echo "== cargo test --test slurm2 (MPI across two nodes)" >&2
 cargo test --test slurm2 --features mpi --locked -- --ignored --test-threads=1

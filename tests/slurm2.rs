@@ -53,30 +53,59 @@ fn scratch(test: &str) -> tempfile::TempDir {
         .expect("a scratch folder")
 }
 
-/// `salloc -N 2 … hpc-tutor ARGS` on node hpct-n1 (or, with `alloc` empty, hpc-tutor
-/// without an allocation), with the tutor's files in `dir`; killed after `limit`.
-fn on_cluster(dir: &Path, alloc: &[&str], args: &[&str], limit: Duration) -> Output {
+/// `cluster2.sh exec env …` on node hpct-n1, killed after `limit`: this build as
+/// `HPC_TUTOR`, the tutor's files in `dir`, `vars`, and none of the SLURM variables of the
+/// tests' own environment; the command to run on the node goes after it.
+fn on_node1(dir: &Path, vars: &[(&str, &str)], limit: Duration) -> Command {
     let mut cmd = Command::new("timeout");
     cmd.arg(limit.as_secs().to_string())
         .arg("bash")
         .arg(cluster2())
-        .arg("exec")
-        .arg("env")
+        .args(["exec", "env"])
+        .arg(format!("HPC_TUTOR={}", bin()))
         .arg(format!("HPC_TUTOR_DATA_DIR={}", dir.join("data").display()))
         .arg(format!(
             "HPC_TUTOR_STATE_DIR={}",
             dir.join("state").display()
         ));
+    for (k, v) in vars {
+        cmd.arg(format!("{k}={v}"));
+    }
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("SLURM_") {
             cmd.env_remove(k);
         }
     }
+    cmd
+}
+
+/// `salloc -N 2 … hpc-tutor ARGS` on node hpct-n1 (or, with `alloc` empty, hpc-tutor
+/// without an allocation), with the tutor's files in `dir`; killed after `limit`.
+fn on_cluster(dir: &Path, alloc: &[&str], args: &[&str], limit: Duration) -> Output {
+    let mut cmd = on_node1(dir, &[], limit);
     if !alloc.is_empty() {
         cmd.arg("salloc").args(alloc);
     }
     cmd.arg(bin()).args(args);
     cmd.output().expect("cluster2.sh exec")
+}
+
+/// `hpc-tutor run EXPERIMENT --backend mpi ARGS` in `salloc ALLOC` on the cluster, its
+/// records written as JSON Lines to `dir/NAME.jsonl`: its output and that file.
+fn run_mpi(
+    dir: &Path,
+    alloc: &[&str],
+    experiment: &str,
+    args: &[&str],
+    name: &str,
+    limit: Duration,
+) -> (Output, PathBuf) {
+    let file = dir.join(format!("{name}.jsonl"));
+    let out_file = file.display().to_string();
+    let mut all = vec!["run", experiment, "--backend", "mpi"];
+    all.extend_from_slice(args);
+    all.extend(["--format", "json", "--out", &out_file]);
+    (on_cluster(dir, alloc, &all, limit), file)
 }
 
 fn load(path: &Path) -> Vec<Record> {
@@ -124,25 +153,7 @@ fn leftovers(node: &str) -> Vec<String> {
 /// `sbatch --wait OPTIONS script` on node hpct-n1, in `dir`, with `vars` in its
 /// environment (sbatch passes it on to the job); the job's result files in `dir/results`.
 fn sbatch_wait(dir: &Path, options: &[&str], script: &Path, vars: &[(&str, &str)]) -> Vec<PathBuf> {
-    let mut cmd = Command::new("timeout");
-    cmd.arg("180")
-        .arg("bash")
-        .arg(cluster2())
-        .args(["exec", "env"])
-        .arg(format!("HPC_TUTOR={}", bin()))
-        .arg(format!("HPC_TUTOR_DATA_DIR={}", dir.join("data").display()))
-        .arg(format!(
-            "HPC_TUTOR_STATE_DIR={}",
-            dir.join("state").display()
-        ));
-    for (k, v) in vars {
-        cmd.arg(format!("{k}={v}"));
-    }
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SLURM_") {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = on_node1(dir, vars, Duration::from_secs(180));
     let out = cmd
         .args(["sbatch", "--wait", "--chdir"])
         .arg(dir)
@@ -204,15 +215,11 @@ fn pingpong_across_nodes_goes_through_the_network_and_records_both_hosts() {
     let dir = scratch("pingpong");
     let mut runs = Vec::new();
     for placement in ["same-node", "cross-node"] {
-        let file = dir.path().join(format!("{placement}.jsonl"));
-        let out = on_cluster(
+        let (out, file) = run_mpi(
             dir.path(),
             &["-N", "2", "--ntasks-per-node=2", "--time=5"],
+            "pingpong",
             &[
-                "run",
-                "pingpong",
-                "--backend",
-                "mpi",
                 "--reps",
                 "3",
                 "--param",
@@ -221,11 +228,8 @@ fn pingpong_across_nodes_goes_through_the_network_and_records_both_hosts() {
                 "max_size=65536",
                 "--param",
                 "iterations=200",
-                "--format",
-                "json",
-                "--out",
-                &file.display().to_string(),
             ],
+            placement,
             Duration::from_secs(120),
         );
         assert!(
@@ -259,26 +263,19 @@ fn pingpong_across_nodes_goes_through_the_network_and_records_both_hosts() {
 fn a_deadlock_across_nodes_names_each_rank_its_host_and_its_call_and_leaves_nothing() {
     cluster_up();
     let dir = scratch("deadlock");
-    let file = dir.path().join("exchange.jsonl");
-    let out = on_cluster(
+    let (out, file) = run_mpi(
         dir.path(),
         &["-N", "2", "--time=5"],
+        "exchange",
         &[
-            "run",
-            "exchange",
-            "--backend",
-            "mpi",
             "--param",
             "order=send-first",
             "--param",
             "size=1048576",
             "--param",
             "placement=cross-node",
-            "--format",
-            "json",
-            "--out",
-            &file.display().to_string(),
         ],
+        "exchange",
         Duration::from_secs(120),
     );
     assert_eq!(
@@ -356,19 +353,8 @@ fn a_node_that_goes_down_mid_run_ends_the_run_failed_naming_it() {
     cluster_up();
     let dir = scratch("node-down");
     let file = dir.path().join("mc-pi.jsonl");
-    let mut cmd = Command::new("bash");
-    cmd.arg(cluster2())
-        .arg("exec")
-        .arg("env")
-        .arg(format!(
-            "HPC_TUTOR_DATA_DIR={}",
-            dir.path().join("data").display()
-        ))
-        .arg(format!(
-            "HPC_TUTOR_STATE_DIR={}",
-            dir.path().join("state").display()
-        ))
-        .args(["salloc", "-N", "2", "--time=5", bin()])
+    let mut cmd = on_node1(dir.path(), &[], Duration::from_secs(300));
+    cmd.args(["salloc", "-N", "2", "--time=5", bin()])
         .args(["run", "mc-pi", "--backend", "mpi", "--workers", "2"])
         .args([
             "--param",
@@ -479,26 +465,19 @@ fn the_strong_scaling_batch_script_runs_its_mpi_ranks_on_two_nodes() {
 fn the_eager_limit_across_nodes_is_the_network_transports() {
     cluster_up();
     let dir = scratch("eager");
-    let file = dir.path().join("sweep.jsonl");
-    let out = on_cluster(
+    let (out, file) = run_mpi(
         dir.path(),
         &["-N", "2", "--time=5"],
+        "exchange",
         &[
-            "run",
-            "exchange",
-            "--backend",
-            "mpi",
             "--param",
             "sweep=on",
             "--param",
             "placement=cross-node",
             "--param",
             "max_size=131072",
-            "--format",
-            "json",
-            "--out",
-            &file.display().to_string(),
         ],
+        "sweep",
         Duration::from_secs(180),
     );
     assert!(

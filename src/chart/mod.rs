@@ -940,12 +940,16 @@ fn all_distinct(labels: &[String]) -> bool {
 /// What tells each series apart from the others: the labels without the leading
 /// ` · `-separated parts they all share (the whole label for a single series).
 pub fn short_labels(series: &[Series]) -> Vec<String> {
-    let parts: Vec<Vec<&str>> = series
-        .iter()
-        .map(|s| s.label.split(" · ").collect())
-        .collect();
+    let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
+    shorten_labels(&labels)
+}
+
+/// [`short_labels`] of any labels: each without the leading ` · `-separated parts all of
+/// them share, keeping at least its last part (the whole label when there is only one).
+pub fn shorten_labels(labels: &[&str]) -> Vec<String> {
+    let parts: Vec<Vec<&str>> = labels.iter().map(|l| l.split(" · ").collect()).collect();
     let shortest = parts.iter().map(Vec::len).min().unwrap_or(0);
-    let common = if series.len() < 2 {
+    let common = if labels.len() < 2 {
         0
     } else {
         (0..shortest.saturating_sub(1))

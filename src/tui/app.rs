@@ -1410,22 +1410,26 @@ impl App {
     /// the newest run it is about.
     pub fn measured_run(&self, check: &crate::lesson::Check) -> Option<(f64, String)> {
         let m = check.measure.as_ref()?;
-        self.latest.get(&m.experiment)?.iter().find_map(|records| {
-            let started = Record::run_in(records)?.started_at.clone();
-            m.measured(records).map(|v| (v, started))
-        })
+        let records = self.measured_records(check)?;
+        let started = Record::run_in(records)?.started_at.clone();
+        m.measured(records).map(|v| (v, started))
     }
 
     /// Why the run a prediction check is compared with may not show the machine's own
     /// behaviour (other work shared its CPUs), from the newest run it is about.
     pub fn measured_disturbance(&self, check: &crate::lesson::Check) -> Option<String> {
         let m = check.measure.as_ref()?;
-        let records = self
-            .latest
+        m.disturbance(self.measured_records(check)?)
+    }
+
+    /// This session's newest run a prediction check is about (its experiment, with the
+    /// parameters and backend its measure names, and a value to compare).
+    pub fn measured_records(&self, check: &crate::lesson::Check) -> Option<&Vec<Record>> {
+        let m = check.measure.as_ref()?;
+        self.latest
             .get(&m.experiment)?
             .iter()
-            .find(|records| m.measured(records).is_some())?;
-        m.disturbance(records)
+            .find(|records| m.measured(records).is_some())
     }
 
     /// When the learner gave their answer to check `check_id` of `lesson`, in milliseconds

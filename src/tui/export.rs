@@ -105,15 +105,7 @@ impl App {
                 let mut for_checks: BTreeMap<String, Vec<Record>> = lesson
                     .checks
                     .iter()
-                    .filter_map(|c| {
-                        let m = c.measure.as_ref()?;
-                        let records = self
-                            .latest
-                            .get(&m.experiment)?
-                            .iter()
-                            .find(|records| m.measured(records).is_some())?;
-                        Some((c.id.clone(), records.clone()))
-                    })
+                    .filter_map(|c| Some((c.id.clone(), self.measured_records(c)?.clone())))
                     .collect();
                 if let Some(store) = &self.store {
                     for (id, records) in export::stored_runs_for_checks(store, lesson, &runs) {

@@ -31,6 +31,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=tests/slurm/common.sh
+source "$here/common.sh"
 conf=/etc/slurm/slurm.conf
 marker='managed-by: hpc-tutor tests/slurm/cluster.sh'
 state="${HPC_TUTOR_SLURM_STATE:-/var/lib/slurm/hpc-tutor}"
@@ -71,13 +73,6 @@ if [[ $(id -u) -ne 0 ]]; then
     cannot "not root, and sudo cannot be used without a password"
 fi
 
-# The pid in a pid file when that process is alive.
-pid_of() {
-    local f="$1" pid
-    [[ -s "$f" ]] || return 1
-    pid="$(cat "$f")"
-    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
 
 # Stops the process in pid file $1 (named $2): SIGTERM, then SIGKILL after 10 s.
 stop() {
@@ -166,16 +161,9 @@ install_packages() {
 start_munged() {
     if pid_of "$munge_pidfile" >/dev/null; then return 0; fi
     install -d -m 0755 "$state"
-    install -d -o munge -g munge -m 0700 /etc/munge
     install -d -o munge -g munge -m 0755 /run/munge
     install -d -o munge -g munge -m 0700 /var/lib/munge /var/log/munge
-    if [[ ! -s /etc/munge/munge.key ]]; then
-        say "creating a munge key"
-        # 1024 random bytes, readable by munge only, as mungekey would write it.
-        (umask 077 && head -c 1024 /dev/urandom >/etc/munge/munge.key)
-    fi
-    chown munge:munge /etc/munge/munge.key
-    chmod 0400 /etc/munge/munge.key
+    munge_key
     runuser -u munge -- /usr/sbin/munged ||
         fail "munged did not start: $(tail -n 3 /var/log/munge/munged.log 2>/dev/null | tr '\n' ' ')"
     touch "$state/munged-ours"

@@ -36,6 +36,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=tests/slurm/common.sh
+source "$here/common.sh"
 repo="$(cd "$here/../.." && pwd)"
 state="${HPC_TUTOR_SLURM2_STATE:-/var/lib/slurm/hpc-tutor-2nodes}"
 logs="${HPC_TUTOR_SLURM2_LOGS:-/var/log/slurm/hpc-tutor-2nodes}"
@@ -77,12 +79,6 @@ if [[ $(id -u) -ne 0 ]]; then
     cannot "not root, and sudo cannot be used without a password"
 fi
 
-pid_of() {
-    local f="$1" pid
-    [[ -s "$f" ]] || return 1
-    pid="$(cat "$f")"
-    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
 
 netns_exists() { [[ -e "/run/netns/$1" ]]; }
 
@@ -178,17 +174,12 @@ network() {
 
 start_munged() {
     if pid_of "$run/munged.pid" >/dev/null; then return 0; fi
-    install -d -o munge -g munge -m 0700 /etc/munge /var/lib/munge
+    install -d -o munge -g munge -m 0700 /var/lib/munge
     # munged refuses a socket folder that others cannot enter.
     install -d -o munge -g munge -m 0755 "$run"
     install -d -m 0755 "$logs" "$state"
     install -d -o munge -g munge -m 0700 /var/log/munge
-    if [[ ! -s /etc/munge/munge.key ]]; then
-        say "creating a munge key"
-        (umask 077 && head -c 1024 /dev/urandom >/etc/munge/munge.key)
-    fi
-    chown munge:munge /etc/munge/munge.key
-    chmod 0400 /etc/munge/munge.key
+    munge_key
     runuser -u munge -- /usr/sbin/munged --socket="$run/munge.socket" \
         --pid-file="$run/munged.pid" --log-file=/var/log/munge/munged-hpct2.log \
         --seed-file=/var/lib/munge/munged-hpct2.seed ||

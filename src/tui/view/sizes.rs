@@ -102,7 +102,10 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
         }
     }
     let styles = crate::chart::series_styles(chart.series.len(), Theme::SERIES_COLORS);
-    for (s, series_style) in chart.series.iter().zip(styles) {
+    // Overlaid runs are told apart by what their labels do not share (the title names it).
+    let labels: Vec<&str> = chart.series.iter().map(|s| s.label.as_str()).collect();
+    let shown = crate::chart::shorten_labels(&labels);
+    for ((s, series_style), label) in chart.series.iter().zip(styles).zip(&shown) {
         let style = theme.series(series_style.color);
         let glyph = series_style.marker.glyph();
         let fit: Vec<(f64, f64)> = chart.fit_curve(s, metric).into_iter().map(log).collect();
@@ -125,10 +128,7 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
             .into_iter()
             .map(|b| ((b as f64).log2(), y1))
             .collect();
-        legend.push((
-            format!("{glyph} {}", shown_label(&chart.series, &s.label)),
-            style,
-        ));
+        legend.push((format!("{glyph} {label}"), style));
         if let Some((a, b)) = s.fit {
             legend.push((
                 format!(
@@ -213,30 +213,6 @@ pub fn draw(chart: &SizeChart, metric: SizeMetric, theme: &Theme, area: Rect, bu
     }
 }
 
-/// `label` without the leading ` · `-separated parts every series' label shares (the
-/// title names them), so that a legend of overlaid runs fits; whole for a single series.
-fn shown_label<'a>(series: &[crate::chart::sizes::SizeSeries], label: &'a str) -> &'a str {
-    if series.len() < 2 {
-        return label;
-    }
-    let mut rest = label;
-    loop {
-        let Some((head, tail)) = rest.split_once(" · ") else {
-            return rest;
-        };
-        let shared = series.iter().all(|s| {
-            s.label
-                .strip_prefix(&label[..label.len() - rest.len()])
-                .and_then(|r| r.strip_prefix(head))
-                .is_some_and(|r| r.starts_with(" · "))
-        });
-        if !shared {
-            return rest;
-        }
-        rest = tail;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,20 +220,15 @@ mod tests {
 
     #[test]
     fn overlaid_runs_are_told_apart_by_what_differs() {
-        let series = |label: &str| crate::chart::sizes::SizeSeries {
-            label: label.to_owned(),
-            points: Vec::new(),
-            fit: None,
-            replayed: None,
-        };
         let two = [
-            series("pingpong · mpi · cross-node · 21:17"),
-            series("pingpong · mpi · same-node · 21:11"),
+            "pingpong · mpi · cross-node · 21:17",
+            "pingpong · mpi · same-node · 21:11",
         ];
-        assert_eq!(shown_label(&two, &two[0].label), "cross-node · 21:17");
-        assert_eq!(shown_label(&two, &two[1].label), "same-node · 21:11");
-        let one = [series("pingpong · mpi")];
-        assert_eq!(shown_label(&one, &one[0].label), "pingpong · mpi");
+        let shown = crate::chart::shorten_labels(&two);
+        assert_eq!(shown[0], "cross-node · 21:17");
+        assert_eq!(shown[1], "same-node · 21:11");
+        let one = ["pingpong · mpi"];
+        assert_eq!(crate::chart::shorten_labels(&one)[0], "pingpong · mpi");
     }
 
     fn point(bytes: u64, median: f64, completed: bool) -> Record {
